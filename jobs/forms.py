@@ -1,0 +1,152 @@
+"""Forms for every input the jobs app takes, GET parameters included."""
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+
+from jobs import firecrawl
+from jobs.models import ApiKey, Job
+
+
+def allowed_api_url(url: str) -> bool:
+    allowed = settings.FIRECRAWL_API_URLS
+    if "*" in allowed:
+        return urlsplit(url).scheme in {"http", "https"}
+    return url.rstrip("/") in {item.rstrip("/") for item in allowed}
+
+
+class ApiKeyForm(forms.ModelForm):
+    key = forms.CharField(
+        label="API key",
+        strip=True,
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "placeholder": "fc-…"}),
+        help_text="Stored encrypted; only its last four characters are ever shown again.",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "key", "api_url", "api_version"]
+        labels = {"api_url": "API URL", "api_version": "API version"}
+
+    def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.owner = owner
+        self.instance.owner = owner
+        self.credits: firecrawl.CreditUsage | None = None
+        self.credits_note = ""
+        allowed = settings.FIRECRAWL_API_URLS
+        if "*" not in allowed:
+            self.fields["api_url"].help_text = "Allowed here: " + ", ".join(allowed)
+        else:
+            self.fields["api_url"].help_text = "Firecrawl's own, or your self-hosted server."
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        if ApiKey.objects.filter(owner=self.owner, name=name).exists():
+            raise forms.ValidationError("You already have a key with this name.")
+        return name
+
+    def clean_api_url(self) -> str:
+        url: str = self.cleaned_data["api_url"].rstrip("/")
+        if not allowed_api_url(url):
+            raise forms.ValidationError(
+                "This server only allows these API URLs: " + ", ".join(settings.FIRECRAWL_API_URLS)
+            )
+        return url
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or not {"key", "api_url", "api_version"} <= cleaned.keys():
+            return cleaned
+        client = firecrawl.FirecrawlClient(
+            cleaned["api_url"], cleaned["key"], cleaned["api_version"], max_retries=1
+        )
+        try:
+            self.credits = client.credit_usage()
+            if not self.credits.known:
+                # credit_usage() turns a 5xx (a self-hosted server has no billing) into unknown.
+                self.credits_note = "Firecrawl did not report credits for this key; saved anyway."
+        except firecrawl.AuthError:
+            raise forms.ValidationError("Firecrawl rejected this key (401).") from None
+        except firecrawl.Unreachable as exc:
+            raise forms.ValidationError(
+                f"Could not reach Firecrawl at {cleaned['api_url']}: {exc.message}"
+            ) from None
+        except firecrawl.FirecrawlError:
+            # Self-hosted servers have no billing service: the key may well be good.
+            self.credits_note = "Firecrawl did not report credits for this key; saved anyway."
+        return cleaned
+
+    def save(self, commit: bool = True) -> ApiKey:
+        key: ApiKey = super().save(commit=False)
+        if self.credits is not None:
+            from django.utils import timezone
+
+            key.remaining_credits = self.credits.remaining_credits
+            key.credits_checked_at = timezone.now()
+        key.is_default = not ApiKey.objects.filter(owner=self.owner).exists()
+        if commit:
+            key.save()
+        return key
+
+
+class RenameKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, label_suffix="", **kwargs)
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        clash = ApiKey.objects.filter(owner=self.instance.owner_id, name=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("You already have a key with this name.")
+        return name
+
+
+class TrackForm(forms.Form):
+    batch_id = forms.CharField(
+        label="Batch ID",
+        max_length=2000,
+        help_text="The id Firecrawl returned, or any URL that contains it.",
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. 0198f4b2-… or https://api.firecrawl.dev/v1/batch/scrape/…"}
+        ),
+    )
+    api_key = forms.ModelChoiceField(label="API key", queryset=ApiKey.objects.none())
+    label = forms.CharField(label="Label", max_length=200, required=False)
+
+    def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keys = ApiKey.objects.filter(owner=owner)
+        key_field = self.fields["api_key"]
+        assert isinstance(key_field, forms.ModelChoiceField)
+        key_field.queryset = keys
+        key_field.empty_label = None
+        default = next((key for key in keys if key.is_default), None)
+        if default is not None:
+            self.fields["api_key"].initial = default.pk
+        self.single_key = len(keys) == 1
+        if self.single_key:
+            self.fields["api_key"].widget = forms.HiddenInput()
+
+    def clean_batch_id(self) -> str:
+        job_id = firecrawl.parse_job_id(self.cleaned_data["batch_id"])
+        if job_id is None:
+            raise forms.ValidationError(
+                "That does not contain a Firecrawl batch id (a UUID such as "
+                "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11)."
+            )
+        return job_id
+
+
+class JobFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "All"), *Job.Status.choices], required=False, label="Status"
+    )
+    page = forms.IntegerField(min_value=1, required=False)

@@ -1,0 +1,339 @@
+"""The sync: advance one tracked job by reading Firecrawl's status pages into the local cache.
+
+Every step is idempotent and commits as it goes, so a crash loses at most the page in flight,
+which the next run fetches again. HTTP never happens inside a transaction, and a lease in the
+database makes sure only one sync of a job runs at a time, whatever the number of workers.
+"""
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from jobs import firecrawl
+from jobs.models import ApiKey, Document, FailedUrl, Job, ProgressSample
+from jobs.ratelimit import BudgetExhausted, RequestBudget
+
+logger = logging.getLogger(__name__)
+
+# A 404 this soon after tracking is Firecrawl's creation race, not an expired job.
+NOT_FOUND_GRACE = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(minutes=10)
+
+# The fields a sync writes. Saving only these leaves alone what views change meanwhile.
+STATUS_FIELDS = [
+    "status",
+    "completed",
+    "total",
+    "credits_used",
+    "expires_at",
+    "remote_created_at",
+    "remote_completed_at",
+    "duration",
+    "upstream_warning",
+    "next_skip",
+    "documents_cached",
+    "fully_cached",
+    "last_polled_at",
+]
+
+
+class JobGone(Exception):
+    """The job was deleted (Stop tracking) while it was being synced."""
+
+
+@dataclass
+class SyncResult:
+    ran: bool = False
+    pages: int = 0
+    documents_added: int = 0
+    error: str = ""
+
+
+def lease_duration() -> timedelta:
+    return timedelta(seconds=settings.FIRECRAWL_SYNC_LEASE_SECONDS)
+
+
+def poll_interval(job: Job, now: datetime) -> timedelta:
+    """Poll running jobs often at first, then less as they age: most batches finish quickly."""
+    base = settings.FIRECRAWL_POLL_INTERVAL
+    age = now - job.created_at
+    if age < timedelta(minutes=10):
+        seconds = base
+    elif age < timedelta(hours=1):
+        seconds = base * 3
+    else:
+        seconds = base * 12
+    return timedelta(seconds=seconds)
+
+
+def failure_backoff(failures: int) -> timedelta:
+    seconds = settings.FIRECRAWL_POLL_INTERVAL * 2 ** min(failures, 10)
+    return min(timedelta(seconds=seconds), MAX_BACKOFF)
+
+
+def acquire_lease(job_pk: int) -> uuid.UUID | None:
+    """Claim the job with a conditional UPDATE: whatever the number of workers, one wins."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimed = (
+        Job.objects.filter(pk=job_pk)
+        .filter(Q(lease_expires_at=None) | Q(lease_expires_at__lt=now))
+        .update(lease_token=token, lease_expires_at=now + lease_duration())
+    )
+    return token if claimed else None
+
+
+def renew_lease(job_pk: int, token: uuid.UUID) -> bool:
+    expires = timezone.now() + lease_duration()
+    return bool(Job.objects.filter(pk=job_pk, lease_token=token).update(lease_expires_at=expires))
+
+
+def release_lease(job_pk: int, token: uuid.UUID) -> None:
+    Job.objects.filter(pk=job_pk, lease_token=token).update(lease_token=None, lease_expires_at=None)
+
+
+def sync_job(job_pk: int) -> SyncResult:
+    """Fetch every page Firecrawl has for the job now, store it, and schedule the next poll."""
+    result = SyncResult()
+    token = acquire_lease(job_pk)
+    if token is None:
+        return result
+    result.ran = True
+    try:
+        job = Job.objects.select_related("api_key").get(pk=job_pk)
+        if job.api_key is None:
+            return result
+        client = firecrawl.FirecrawlClient(
+            job.api_url,
+            job.api_key.key,
+            job.api_version,
+            on_request=RequestBudget(job.api_key.pk).spend,
+            max_wait=settings.FIRECRAWL_MAX_RETRY_WAIT,
+            backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
+        )
+        with client:
+            try:
+                _fetch_pages(job, client, token, result)
+                if job.is_terminal and job.cache_done and job.errors_fetched_at is None:
+                    _fetch_failed_urls(job, client)
+                _record_success(job)
+            except firecrawl.FirecrawlError as exc:
+                result.error = _record_failure(job, exc)
+    except (Job.DoesNotExist, JobGone):
+        logger.info("Job %s was deleted during its sync", job_pk)
+    finally:
+        release_lease(job_pk, token)
+    return result
+
+
+def _fetch_pages(
+    job: Job, client: firecrawl.FirecrawlClient, token: uuid.UUID, result: SyncResult
+) -> None:
+    while True:
+        try:
+            page = client.batch_status(str(job.remote_id), skip=job.next_skip, kind=job.kind)
+        except firecrawl.InvalidResponse as exc:
+            if exc.job_status != Job.Status.FAILED:
+                raise
+            # A failed kickoff: HTTP 200 with success:false. The job is over, nothing to fetch.
+            job.status = Job.Status.FAILED
+            job.fully_cached = True
+            job.upstream_warning = exc.api_message or ""
+            job.last_polled_at = timezone.now()
+            _save(job, STATUS_FIELDS)
+            return
+        result.pages += 1
+        added, repeated = _store_page(job, page)
+        result.documents_added += added
+        if not renew_lease(job.pk, token):
+            logger.warning("Lost the lease on job %s; another sync took over", job.pk)
+            return
+        if repeated:
+            # The self-hosted skip bug: the page repeats documents we have. Following `next`
+            # would loop forever or store duplicates, so stop here and say so.
+            job.pagination_stuck = True
+            _save(job, ["pagination_stuck"])
+            return
+        if not page.documents or page.next_skip is None:
+            # An empty page always ends the walk: a cancelled job's `next` points to itself.
+            if job.is_terminal and not job.fully_cached:
+                job.fully_cached = True
+                _save(job, ["fully_cached"])
+            return
+
+
+def _store_page(job: Job, page: firecrawl.StatusPage) -> tuple[int, bool]:
+    """Store the page's new documents and the job's counters in one transaction.
+
+    Returns (documents added, whether the page repeated documents already cached).
+    """
+    scrape_ids = [doc.scrape_id for doc in page.documents if doc.scrape_id]
+    try:
+        with transaction.atomic():
+            known = set(
+                Document.objects.filter(job=job, scrape_id__in=scrape_ids).values_list(
+                    "scrape_id", flat=True
+                )
+            )
+            fresh, seen = [], set()
+            for doc in page.documents:
+                if doc.scrape_id and (doc.scrape_id in known or doc.scrape_id in seen):
+                    continue
+                seen.add(doc.scrape_id)
+                fresh.append(doc)
+            # Positions are upstream offsets. When upstream repeats itself, new documents go
+            # after what we have rather than at a position they do not hold.
+            start = job.next_skip
+            Document.objects.bulk_create(
+                [_document(job, start + index, doc) for index, doc in enumerate(fresh)],
+                ignore_conflicts=True,
+                batch_size=200,
+            )
+            job.next_skip = start + len(fresh)
+            job.documents_cached = Document.objects.filter(job=job).count()
+            _apply_status(job, page)
+            job.last_polled_at = timezone.now()
+            _save(job, STATUS_FIELDS)
+            _sample(job)
+    except IntegrityError:
+        # The job row vanished under us (foreign key); anything else is a real bug.
+        if not Job.objects.filter(pk=job.pk).exists():
+            raise JobGone from None
+        raise
+    return len(fresh), len(fresh) < len(page.documents)
+
+
+def _document(job: Job, position: int, doc: firecrawl.ScrapedDocument) -> Document:
+    raw = json.dumps(doc.raw, ensure_ascii=False, separators=(",", ":"))
+    status_code = doc.status_code if doc.status_code and 0 < doc.status_code < 1000 else None
+    return Document(
+        job=job,
+        position=position,
+        scrape_id=(doc.scrape_id or "")[:100],
+        source_url=doc.source_url,
+        url=doc.url,
+        title=doc.title,
+        status_code=status_code,
+        error=doc.error or "",
+        warning=doc.warning or "",
+        size=len(raw),
+        raw=raw,
+    )
+
+
+def _apply_status(job: Job, page: firecrawl.StatusPage) -> None:
+    status = page.status if page.status in Job.Status.values else Job.Status.SCRAPING
+    if job.is_terminal and status == Job.Status.SCRAPING:
+        # Never step back from a terminal state because one read lagged behind.
+        status = job.status
+    job.status = status
+    job.completed = max(page.completed, 0)
+    job.total = max(page.total, 0)
+    job.credits_used = page.credits_used
+    job.expires_at = page.expires_at or job.expires_at
+    job.remote_created_at = page.created_at or job.remote_created_at
+    job.remote_completed_at = page.completed_at or job.remote_completed_at
+    job.duration = page.duration if page.duration is not None else job.duration
+    job.upstream_warning = page.warning or ""
+
+
+def _sample(job: Job) -> None:
+    last = job.samples.order_by("-at").first()
+    if last is None or (last.completed, last.total) != (job.completed, job.total):
+        ProgressSample.objects.create(job=job, completed=job.completed, total=job.total)
+
+
+def _fetch_failed_urls(job: Job, client: firecrawl.FirecrawlClient) -> None:
+    try:
+        listing = client.errors(str(job.remote_id), kind=job.kind)
+    except firecrawl.NotFound:
+        listing = firecrawl.ErrorsListing(errors=[], robots_blocked=[])
+    rows = [
+        FailedUrl(
+            job=job,
+            url=item.url,
+            remote_id=item.id or "",
+            code=item.code or "",
+            error=item.error,
+            failed_at=item.timestamp,
+        )
+        for item in listing.errors
+    ]
+    rows += [FailedUrl(job=job, url=url, robots_blocked=True) for url in listing.robots_blocked]
+    with transaction.atomic():
+        job.failed_urls.all().delete()
+        FailedUrl.objects.bulk_create(rows, batch_size=500)
+        job.errors_fetched_at = timezone.now()
+        _save(job, ["errors_fetched_at"])
+
+
+def _record_success(job: Job) -> None:
+    now = timezone.now()
+    job.consecutive_failures = 0
+    if job.pagination_stuck:
+        job.last_error = (
+            f"Firecrawl returned the same page twice; {job.documents_cached:,} of "
+            f"{max(job.total, job.documents_cached):,} documents could be fetched"
+        )
+    else:
+        job.last_error = ""
+    job.next_poll_at = now + poll_interval(job, now)
+    _save(job, ["consecutive_failures", "last_error", "next_poll_at"])
+    if job.api_key_id is not None:
+        ApiKey.objects.filter(pk=job.api_key_id).update(last_used_at=now)
+
+
+def _record_failure(job: Job, exc: firecrawl.FirecrawlError) -> str:
+    """Turn an upstream failure into state the job page can show, and decide when to retry."""
+    now = timezone.now()
+    job.consecutive_failures += 1
+    message = exc.message
+    if isinstance(exc, BudgetExhausted):
+        job.consecutive_failures -= 1  # our own pacing, not an upstream failure
+        job.next_poll_at = now + timedelta(seconds=exc.retry_after)
+    elif isinstance(exc, firecrawl.RateLimited):
+        wait = max(round(exc.retry_after), 1)
+        message = f"Rate limited by Firecrawl, retrying in {wait} s"
+        job.next_poll_at = now + timedelta(seconds=wait)
+    elif isinstance(exc, firecrawl.NotFound):
+        if job.documents_cached == 0 and now - job.created_at < NOT_FOUND_GRACE:
+            message = "Firecrawl does not know this job yet; trying again shortly"
+            job.next_poll_at = now + timedelta(seconds=settings.FIRECRAWL_POLL_INTERVAL)
+        else:
+            job.expired_upstream = True
+            if job.documents_cached:
+                expected = max(job.total, job.documents_cached)
+                message = (
+                    f"Results expired upstream: {job.documents_cached:,} of {expected:,} "
+                    "documents were cached"
+                )
+            else:
+                message = "Job not found upstream: it expired, or this key cannot read it"
+    elif isinstance(
+        exc,
+        (firecrawl.AuthError, firecrawl.PaymentRequired, firecrawl.Forbidden, firecrawl.BadRequest),
+    ):
+        # Retrying cannot help until the user fixes the key: stop polling and say why.
+        job.needs_attention = True
+    else:
+        job.next_poll_at = now + failure_backoff(job.consecutive_failures)
+    job.last_error = message[:500]
+    fields = ["consecutive_failures", "next_poll_at", "expired_upstream", "needs_attention"]
+    _save(job, [*fields, "last_error"])
+    if isinstance(exc, firecrawl.AuthError) and job.api_key_id is not None:
+        ApiKey.objects.filter(pk=job.api_key_id).update(last_error=message[:500])
+    logger.info("Sync of job %s: %s", job.pk, message)
+    return message
+
+
+def _save(job: Job, fields: list[str]) -> None:
+    values = {name: getattr(job, name) for name in fields}
+    if not Job.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **values):
+        raise JobGone

@@ -1,0 +1,32 @@
+from django.urls import path
+
+from jobs.views import documents, downloads, jobs, keys
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("", jobs.dashboard, name="dashboard"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job"),
+    path("jobs/<int:pk>/refresh/", jobs.refresh_job, name="refresh_job"),
+    path("jobs/<int:pk>/cancel/", jobs.cancel_job, name="cancel_job"),
+    path("jobs/<int:pk>/delete/", jobs.delete_job, name="delete_job"),
+    path("jobs/<int:pk>/documents/", documents.document_list, name="documents"),
+    path("jobs/<int:pk>/documents/<int:position>/", documents.document_detail, name="document"),
+    path(
+        "jobs/<int:pk>/documents/<int:position>/preview/",
+        documents.document_preview,
+        name="document_preview",
+    ),
+    path(
+        "jobs/<int:pk>/documents/<int:position>/markdown/",
+        documents.document_markdown,
+        name="document_markdown",
+    ),
+    path("jobs/<int:pk>/download.zip", downloads.download_zip, name="download_zip"),
+    path("jobs/<int:pk>/download.jsonl", downloads.download_jsonl, name="download_jsonl"),
+    path("jobs/<int:pk>/download.csv", downloads.download_csv, name="download_csv"),
+    path("keys/", keys.keys, name="keys"),
+    path("keys/<int:pk>/rename/", keys.rename_key, name="rename_key"),
+    path("keys/<int:pk>/default/", keys.make_default_key, name="make_default_key"),
+    path("keys/<int:pk>/delete/", keys.delete_key, name="delete_key"),
+]

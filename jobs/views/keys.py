@@ -1,0 +1,63 @@
+"""The API keys page: add, rename, delete and choose the default Firecrawl key."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from jobs.forms import ApiKeyForm, RenameKeyForm
+from jobs.models import ApiKey
+from jobs.views.common import AuthenticatedRequest
+
+
+def _get_key_for_user(request: AuthenticatedRequest, pk: int) -> ApiKey:
+    return get_object_or_404(ApiKey, pk=pk, owner=request.user)
+
+
+def keys(request: AuthenticatedRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        key = form.save()
+        messages.success(request, f"Key “{key.name}” added ({key.key_hint}).")
+        if form.credits_note:
+            messages.info(request, form.credits_note)
+        return redirect("jobs:keys")
+    user_keys = ApiKey.objects.filter(owner=request.user).defer("key")
+    return render(request, "jobs/keys.html", {"form": form, "keys": user_keys, "nav": "keys"})
+
+
+def rename_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    key = _get_key_for_user(request, pk)
+    form = RenameKeyForm(request.POST or None, instance=key)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Key renamed to “{key.name}”.")
+        return redirect("jobs:keys")
+    return render(request, "jobs/key_rename.html", {"form": form, "key": key, "nav": "keys"})
+
+
+@require_POST
+def make_default_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    key = _get_key_for_user(request, pk)
+    with transaction.atomic():
+        key.make_default()
+    messages.success(request, f"“{key.name}” is now your default key.")
+    return redirect("jobs:keys")
+
+
+def delete_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    key = _get_key_for_user(request, pk)
+    if request.method == "POST":
+        with transaction.atomic():
+            key.delete()
+            # Keep exactly one default while any key is left.
+            rest = ApiKey.objects.filter(owner=request.user)
+            if key.is_default and (successor := rest.first()) is not None:
+                successor.make_default()
+        messages.success(request, f"Key “{key.name}” deleted. Jobs read with it stay browsable.")
+        return redirect("jobs:keys")
+    jobs_count = key.jobs.count()
+    return render(
+        request, "jobs/key_delete.html", {"key": key, "jobs_count": jobs_count, "nav": "keys"}
+    )

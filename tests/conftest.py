@@ -1,0 +1,133 @@
+"""Shared fixtures: personas (Alice and Bob), their keys, and a Firecrawl simulator."""
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from fakecrawl import FakeFirecrawl
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from jobs.models import ApiKey, Document, Job
+
+ALICE_KEY = "fc-alice0000000000000000000000a1b2"
+BOB_KEY = "fc-bob000000000000000000000000c3d4"
+
+
+@pytest.fixture
+def alice(db: Any) -> "User":
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("alice", password="correct horse battery")
+
+
+@pytest.fixture
+def bob(db: Any) -> "User":
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("bob", password="another good passphrase")
+
+
+@pytest.fixture
+def alice_client(alice: "User") -> "Client":
+    from django.test import Client
+
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob: "User") -> "Client":
+    from django.test import Client
+
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[FakeFirecrawl]:
+    """One simulator for the session; tests make their own keys and jobs on it."""
+    sim = FakeFirecrawl(seed=7)
+    sim.start()
+    sim.add_key(ALICE_KEY, team="alice")
+    sim.add_key(BOB_KEY, team="bob")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def alice_key(alice: "User", simulator: FakeFirecrawl, settings: Any) -> "ApiKey":
+    from jobs.models import ApiKey
+
+    settings.FIRECRAWL_API_URLS = ["*"]
+    return ApiKey.objects.create(
+        owner=alice, name="Main", key=ALICE_KEY, api_url=simulator.url, is_default=True
+    )
+
+
+@pytest.fixture
+def bob_key(bob: "User", simulator: FakeFirecrawl, settings: Any) -> "ApiKey":
+    from jobs.models import ApiKey
+
+    settings.FIRECRAWL_API_URLS = ["*"]
+    return ApiKey.objects.create(
+        owner=bob, name="Bob's", key=BOB_KEY, api_url=simulator.url, is_default=True
+    )
+
+
+def make_job(key: "ApiKey", remote_id: str, **fields: Any) -> "Job":
+    from jobs.models import Job
+
+    return Job.objects.create(
+        owner=key.owner,
+        api_key=key,
+        api_url=key.api_url,
+        api_version=key.api_version,
+        remote_id=remote_id,
+        **fields,
+    )
+
+
+def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> "list[Document]":
+    """Cached documents without a sync, for views that only read the cache."""
+    from jobs.models import Document
+
+    docs = []
+    for position in range(start, start + count):
+        raw = {
+            "markdown": f"# Page {position}\n\nSome text about page {position}.",
+            "html": f"<h1>Page {position}</h1>",
+            "metadata": {
+                "title": f"Page {position}",
+                "sourceURL": f"https://example.test/page/{position}",
+                "url": f"https://example.test/page/{position}",
+                "statusCode": 200,
+                "scrapeId": f"scrape-{job.pk}-{position}",
+            },
+        }
+        raw.update(overrides.get("raw", {}))
+        text = json.dumps(raw)
+        docs.append(
+            Document(
+                job=job,
+                position=position,
+                scrape_id=raw["metadata"]["scrapeId"],
+                source_url=raw["metadata"]["sourceURL"],
+                url=raw["metadata"]["url"],
+                title=raw["metadata"]["title"],
+                status_code=200,
+                size=len(text),
+                raw=text,
+            )
+        )
+    Document.objects.bulk_create(docs)
+    job.documents_cached = Document.objects.filter(job=job).count()
+    job.next_skip = job.documents_cached
+    job.save()
+    return docs
