@@ -6,7 +6,7 @@ notices first (the worker's scheduler loop, a job page's poll, a button), and a 
 UPDATE on `sync_queued_for` keeps that to one queued task per job.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Q
 from django.tasks import task
@@ -14,9 +14,6 @@ from django.utils import timezone
 
 from jobs import sync
 from jobs.models import Job
-
-# A queued task not started this long after it was due is presumed lost (its worker died).
-QUEUE_STALE_AFTER = timedelta(minutes=2)
 
 
 @task()
@@ -34,7 +31,8 @@ def request_sync(job: Job, when: datetime | None = None) -> bool:
     when = max(when or now, now)
     claimed = (
         Job.objects.filter(pk=job.pk)
-        .filter(Q(sync_queued_for=None) | Q(sync_queued_for__lt=now - QUEUE_STALE_AFTER))
+        # A task not started a lease's length after it was due is presumed lost with its worker.
+        .filter(Q(sync_queued_for=None) | Q(sync_queued_for__lt=now - sync.lease_duration()))
         .update(sync_queued_for=when)
     )
     if not claimed:

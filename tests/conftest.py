@@ -100,16 +100,17 @@ def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> 
 
     docs = []
     for position in range(start, start + count):
-        raw = {
+        metadata: dict[str, Any] = {
+            "title": f"Page {position}",
+            "sourceURL": f"https://example.test/page/{position}",
+            "url": f"https://example.test/page/{position}",
+            "statusCode": 200,
+            "scrapeId": f"scrape-{job.pk}-{position}",
+        }
+        raw: dict[str, Any] = {
             "markdown": f"# Page {position}\n\nSome text about page {position}.",
             "html": f"<h1>Page {position}</h1>",
-            "metadata": {
-                "title": f"Page {position}",
-                "sourceURL": f"https://example.test/page/{position}",
-                "url": f"https://example.test/page/{position}",
-                "statusCode": 200,
-                "scrapeId": f"scrape-{job.pk}-{position}",
-            },
+            "metadata": metadata,
         }
         raw.update(overrides.get("raw", {}))
         text = json.dumps(raw)
@@ -117,10 +118,10 @@ def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> 
             Document(
                 job=job,
                 position=position,
-                scrape_id=raw["metadata"]["scrapeId"],
-                source_url=raw["metadata"]["sourceURL"],
-                url=raw["metadata"]["url"],
-                title=raw["metadata"]["title"],
+                scrape_id=metadata["scrapeId"],
+                source_url=metadata["sourceURL"],
+                url=metadata["url"],
+                title=metadata["title"],
                 status_code=200,
                 size=len(text),
                 raw=text,
@@ -131,3 +132,9 @@ def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> 
     job.next_skip = job.documents_cached
     job.save()
     return docs
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # The real hasher is slow by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

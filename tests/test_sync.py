@@ -185,9 +185,10 @@ def test_it_shows_the_rate_limit_wait_to_the_user(
     assert job.last_error == "Rate limited by Firecrawl, retrying in 14 s"
     wait = (job.next_poll_at - timezone.now()).total_seconds()
     assert 12 <= wait <= 14
-    assert "Rate limited by Firecrawl, retrying in 14 s" in alice_client.get(
-        f"/jobs/{job.pk}/"
-    ).content.decode()
+    assert (
+        "Rate limited by Firecrawl, retrying in 14 s"
+        in alice_client.get(f"/jobs/{job.pk}/").content.decode()
+    )
 
 
 def test_it_never_sends_the_key_to_a_foreign_next_host(

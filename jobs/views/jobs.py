@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -87,7 +88,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
     else:
         response = render(request, "jobs/job_detail.html", context)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

@@ -1,0 +1,183 @@
+"""The background worker: tasks, the scheduler, crashes and concurrency, in real processes."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from fakecrawl import FakeFirecrawl, Fault
+from jobs.models import ApiKey, Job
+from jobs.tasks import enqueue_due_jobs, request_sync
+from tests.conftest import make_job
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "fc-worker0000000000000000000000f00d"
+KILL_ROUNDS = int(os.getenv("KILL_TEST_ROUNDS", "6"))
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[FakeFirecrawl]:
+    with FakeFirecrawl(seed=11) as sim:
+        sim.add_key(KEY, team="worker")
+        yield sim
+
+
+@pytest.fixture
+def key(alice: Any, sim: FakeFirecrawl, settings: Any) -> ApiKey:
+    settings.FIRECRAWL_API_URLS = ["*"]
+    return ApiKey.objects.create(owner=alice, name="Worker", key=KEY, api_url=sim.url)
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_worker(log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "FIRECRAWL_API_URLS": "*",
+        "FIRECRAWL_SYNC_LEASE_SECONDS": "2",
+        "FIRECRAWL_RETRY_BACKOFF": "0.01",
+        "FIRECRAWL_POLL_INTERVAL": "1",
+        "DEBUG": "true",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--schedule-every", "0.3", "--interval", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_settled(job: Job, timeout: float) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.is_settled:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"not settled in {timeout} s: {job.documents_cached} cached")
+
+
+def assert_cache_exact(job: Job, sim: FakeFirecrawl) -> None:
+    expected = [d["metadata"]["scrapeId"] for d in sim.job(str(job.remote_id)).documents]
+    cached = list(job.documents.order_by("position").values_list("position", "scrape_id"))
+    assert [position for position, _ in cached] == list(range(len(expected)))
+    assert [scrape_id for _, scrape_id in cached] == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_task_syncs_the_job(key: ApiKey, sim: FakeFirecrawl) -> None:
+    from django.core.management import call_command
+
+    remote_id = sim.create_batch(KEY, n=150, state="completed")
+    job = make_job(key, remote_id)
+    assert request_sync(job) is True
+    assert request_sync(job) is False  # one queued task per job
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
+    job.refresh_from_db()
+    assert job.documents_cached == 150 and job.fully_cached
+    assert enqueue_due_jobs() == 0  # settled jobs are never queued again
+
+
+def test_the_scheduler_queues_only_due_active_jobs(db: Any, key: ApiKey) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    due = make_job(key, str(uuid.uuid4()))
+    make_job(key, str(uuid.uuid4()), next_poll_at=timezone.now() + timedelta(hours=1))
+    make_job(key, str(uuid.uuid4()), expired_upstream=True)
+    make_job(key, str(uuid.uuid4()), needs_attention=True)
+    assert enqueue_due_jobs() == 1
+    due.refresh_from_db()
+    assert due.sync_queued_for is not None
+    assert enqueue_due_jobs() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_survives_its_worker_being_killed_again_and_again(
+    key: ApiKey, sim: FakeFirecrawl, tmp_path: Path
+) -> None:
+    remote_id = sim.create_batch(KEY, n=3000, state="completed", doc_size=1500)
+    # Slow pages so that kills land in the middle of the walk.
+    sim.inject(Fault.slow(0.05), job_id=remote_id, count=100_000)
+    job = make_job(key, remote_id)
+    rng = random.Random(42)
+    log = tmp_path / "worker.log"
+    kills_mid_sync = 0
+    for _ in range(KILL_ROUNDS):
+        worker = start_worker(log)
+        time.sleep(rng.uniform(1.0, 2.5))
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        job.refresh_from_db()
+        kills_mid_sync += not job.is_settled
+    worker = start_worker(log)
+    try:
+        job = wait_until_settled(job, timeout=90)
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    assert kills_mid_sync >= 1, "the kills should interrupt the sync"
+    assert_cache_exact(job, sim)
+    sim.clear_faults()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_and_a_poller_fetch_each_page_once(
+    key: ApiKey, sim: FakeFirecrawl, tmp_path: Path, alice: Any
+) -> None:
+    remote_id = sim.create_batch(KEY, n=2000, state="completed", doc_size=800)
+    job = make_job(key, remote_id)
+    sim.clear_requests()
+    log = tmp_path / "workers.log"
+    workers = [start_worker(log), start_worker(log)]
+    stop = threading.Event()
+
+    def poll() -> None:
+        client = Client()
+        client.force_login(alice)
+        while not stop.is_set():
+            client.get(f"/jobs/{job.pk}/", headers={"HX-Request": "true"})
+            time.sleep(0.05)
+        connection.close()
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        job = wait_until_settled(job, timeout=90)
+    finally:
+        stop.set()
+        poller.join()
+        for worker in workers:
+            worker.terminate()
+            worker.wait(10)
+    assert_cache_exact(job, sim)
+    fetched = Counter(
+        int(r.query.get("skip", 0))
+        for r in sim.requests
+        if r.method == "GET" and r.path.endswith(remote_id) and r.status == 200
+    )
+    pages_with_documents = {skip: count for skip, count in fetched.items() if skip < 2000}
+    assert len(pages_with_documents) == 20
+    assert max(pages_with_documents.values()) <= 2, pages_with_documents
