@@ -27,6 +27,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = [
         "owner",
         "key_hint",
+        # The owner picks the default on the keys page, which keeps exactly one; a checkbox here
+        # could tick a second one (an IntegrityError) or untick the only one.
+        "is_default",
         "remaining_credits",
         "last_used_at",
         "last_error",

@@ -42,7 +42,21 @@ def decrypt(token: str) -> str:
 
 def rotate(token: str) -> str:
     """Re-encrypt a stored token with the newest key."""
-    return fernet().rotate(token.encode()).decode()
+    try:
+        return fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "A stored secret cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS"
+        ) from None
+
+
+def is_encrypted_with_newest(token: str) -> bool:
+    """Whether the newest key alone reads `token`, so rotating it again would change nothing."""
+    try:
+        _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS[:1])).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 class EncryptedTextField(models.TextField):

@@ -32,7 +32,8 @@ class ApiKeyForm(forms.ModelForm):
         labels = {"api_url": "API URL", "api_version": "API version"}
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
         self.owner = owner
         self.instance.owner = owner
         self.credits: firecrawl.CreditUsage | None = None
@@ -62,7 +63,11 @@ class ApiKeyForm(forms.ModelForm):
         if self.errors or not {"key", "api_url", "api_version"} <= cleaned.keys():
             return cleaned
         client = firecrawl.FirecrawlClient(
-            cleaned["api_url"], cleaned["key"], cleaned["api_version"], max_retries=1
+            cleaned["api_url"],
+            cleaned["key"],
+            cleaned["api_version"],
+            max_retries=1,
+            backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
         )
         try:
             self.credits = client.credit_usage()
@@ -99,7 +104,8 @@ class RenameKeyForm(forms.ModelForm):
         fields = ["name"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -118,22 +124,32 @@ class TrackForm(forms.Form):
             attrs={"placeholder": "e.g. 0198f4b2-… or https://api.firecrawl.dev/v1/batch/scrape/…"}
         ),
     )
-    api_key = forms.ModelChoiceField(label="API key", queryset=ApiKey.objects.none())
+    api_key = forms.ModelChoiceField(
+        label="API key", queryset=ApiKey.objects.none(), required=False
+    )
     label = forms.CharField(label="Label", max_length=200, required=False)
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        keys = ApiKey.objects.filter(owner=owner)
+        keys = ApiKey.objects.filter(owner=owner).defer("key")
         key_field = self.fields["api_key"]
         assert isinstance(key_field, forms.ModelChoiceField)
         key_field.queryset = keys
         key_field.empty_label = None
-        default = next((key for key in keys if key.is_default), None)
-        if default is not None:
-            self.fields["api_key"].initial = default.pk
+        self.default_key = next((key for key in keys if key.is_default), None)
+        if self.default_key is None and keys:
+            self.default_key = keys[0]
+        if self.default_key is not None:
+            key_field.initial = self.default_key.pk
         self.single_key = len(keys) == 1
         if self.single_key:
             self.fields["api_key"].widget = forms.HiddenInput()
+
+    def clean_api_key(self) -> ApiKey:
+        key: ApiKey | None = self.cleaned_data.get("api_key") or self.default_key
+        if key is None:
+            raise forms.ValidationError("Add a Firecrawl API key first (API keys page).")
+        return key
 
     def clean_batch_id(self) -> str:
         job_id = firecrawl.parse_job_id(self.cleaned_data["batch_id"])

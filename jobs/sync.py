@@ -197,7 +197,8 @@ def _store_page(job: Job, page: firecrawl.StatusPage) -> tuple[int, bool]:
                 batch_size=200,
             )
             job.next_skip = start + len(fresh)
-            job.documents_cached = Document.objects.filter(job=job).count()
+            # Positions 0..next_skip-1 are all stored (each page commits whole), so no COUNT.
+            job.documents_cached = job.next_skip
             _apply_status(job, page)
             job.last_polled_at = timezone.now()
             _save(job, STATUS_FIELDS)

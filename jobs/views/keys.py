@@ -31,7 +31,8 @@ def rename_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     key = _get_key_for_user(request, pk)
     form = RenameKeyForm(request.POST or None, instance=key)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        # Only the name: workers update the key's budget and last error concurrently.
+        form.save(commit=False).save(update_fields=["name"])
         messages.success(request, f"Key renamed to “{key.name}”.")
         return redirect("jobs:keys")
     return render(request, "jobs/key_rename.html", {"form": form, "key": key, "nav": "keys"})
