@@ -68,6 +68,8 @@ class ApiKeyForm(forms.ModelForm):
             cleaned["api_version"],
             max_retries=1,
             backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
+            # Someone is waiting on the form: a slow server is reported rather than waited out.
+            read_timeout=15,
         )
         try:
             self.credits = client.credit_usage()

@@ -5,9 +5,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Substr
 from django.utils import timezone
 
 from jobs.fields import EncryptedTextField
@@ -53,6 +52,15 @@ class ApiKey(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.key_hint = mask_key(self.key)
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Delete the key; if it was the default, the owner's next key becomes the default."""
+        with transaction.atomic():
+            deleted = super().delete(*args, **kwargs)
+            successor = ApiKey.objects.filter(owner=self.owner_id).first()
+            if self.is_default and successor is not None:
+                successor.make_default()
+        return deleted
 
     def make_default(self) -> None:
         ApiKey.objects.filter(owner=self.owner_id, is_default=True).exclude(pk=self.pk).update(
@@ -192,6 +200,22 @@ class Job(models.Model):
 SORT_PREFIX = 200
 
 
+class SortPrefix(models.Func):
+    """The first SORT_PREFIX characters of a text column, with the bounds written as literals.
+
+    Django's Substr() sends them as query parameters, and SQLite uses an expression index
+    only for the very expression it was built on: `substr(url, ?, ?)` would sort in a temp
+    b-tree. The index and the browser's ordering both use this class.
+    """
+
+    function = "SUBSTRING"
+    template = f"%(function)s(%(expressions)s, 1, {SORT_PREFIX})"
+    output_field = models.TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="SUBSTR", **extra)
+
+
 class Document(models.Model):
     """One scraped page, stored at its upstream offset (stable: upstream appends completions)."""
 
@@ -220,12 +244,8 @@ class Document(models.Model):
             # tie-break). Text keys are bounded prefixes: PostgreSQL refuses btree entries over
             # ~2.7 KB, and a scraped title or URL can be longer than that.
             models.Index(fields=["job", "status_code", "position"], name="document_status_sort"),
-            models.Index(
-                F("job"), Substr("url", 1, SORT_PREFIX), F("position"), name="document_url_sort"
-            ),
-            models.Index(
-                F("job"), Substr("title", 1, SORT_PREFIX), F("position"), name="document_title_sort"
-            ),
+            models.Index(F("job"), SortPrefix("url"), F("position"), name="document_url_sort"),
+            models.Index(F("job"), SortPrefix("title"), F("position"), name="document_title_sort"),
         ]
 
     def __str__(self) -> str:

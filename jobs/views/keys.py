@@ -50,12 +50,7 @@ def make_default_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def delete_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     key = _get_key_for_user(request, pk)
     if request.method == "POST":
-        with transaction.atomic():
-            key.delete()
-            # Keep exactly one default while any key is left.
-            rest = ApiKey.objects.filter(owner=request.user)
-            if key.is_default and (successor := rest.first()) is not None:
-                successor.make_default()
+        key.delete()
         messages.success(request, f"Key “{key.name}” deleted. Jobs read with it stay browsable.")
         return redirect("jobs:keys")
     jobs_count = key.jobs.count()
