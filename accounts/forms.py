@@ -3,12 +3,34 @@
 from typing import Any
 
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
+from django.core.exceptions import ValidationError
+
+from accounts import throttle
 
 
 class LoginForm(AuthenticationForm):
+    """Django's log-in form, throttled against password guessing (see accounts.throttle)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        ip = throttle.client_ip(self.request)
+        if wait := throttle.seconds_locked(username, ip):
+            minutes = max(1, round(wait / 60))
+            raise ValidationError(
+                f"Too many failed log-ins. Try again in {minutes} minute{'s' * (minutes != 1)}.",
+                code="throttled",
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            throttle.record_failure(username, ip)
+            raise
+        throttle.clear_failures(username)
+        return cleaned
 
 
 class SignUpForm(UserCreationForm):

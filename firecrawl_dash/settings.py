@@ -154,6 +154,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "jobs:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 REGISTRATION_OPEN = envbool("REGISTRATION_OPEN", "true")
+# After this many failed log-ins for one account within the window (four times as many from one
+# address), further attempts are refused until old failures age out.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
