@@ -6,8 +6,9 @@ notices first (the worker's scheduler loop, a job page's poll, a button), and a 
 UPDATE on `sync_queued_for` keeps that to one queued task per job.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
@@ -19,10 +20,15 @@ from jobs.models import Job
 @task()
 def sync_job_task(job_pk: int) -> None:
     Job.objects.filter(pk=job_pk).update(sync_queued_for=None)
-    sync.sync_job(job_pk)
+    result = sync.sync_job(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
-    if job is not None and not job.is_settled:
-        request_sync(job, when=job.next_poll_at)
+    if job is None or job.is_settled:
+        return
+    when = job.next_poll_at
+    if not result.ran:
+        # Someone else holds the lease: come back later rather than spin on it.
+        when = max(when, timezone.now() + timedelta(seconds=settings.FIRECRAWL_POLL_INTERVAL))
+    request_sync(job, when=when)
 
 
 def request_sync(job: Job, when: datetime | None = None) -> bool:
@@ -44,7 +50,8 @@ def request_sync(job: Job, when: datetime | None = None) -> bool:
 
 def enqueue_due_jobs() -> int:
     """Queue a sync for every active job that is due; the worker's scheduler calls this."""
-    queued = 0
-    for job in Job.objects.needing_sync().only("pk"):
-        queued += request_sync(job)
-    return queued
+    now = timezone.now()
+    due = Job.objects.needing_sync(now).filter(
+        Q(sync_queued_for=None) | Q(sync_queued_for__lt=now - sync.lease_duration())
+    )
+    return sum(request_sync(job) for job in due.only("pk"))
