@@ -163,6 +163,25 @@ class TrackForm(forms.Form):
         return job_id
 
 
+class JobKeyForm(forms.Form):
+    """Move a job to another of the owner's keys on the same Firecrawl server."""
+
+    api_key = forms.ModelChoiceField(label="API key", queryset=ApiKey.objects.none())
+
+    def __init__(self, *args: Any, job: Job, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        key_field = self.fields["api_key"]
+        assert isinstance(key_field, forms.ModelChoiceField)
+        keys = ApiKey.objects.filter(owner=job.owner_id, api_url=job.api_url).defer("key")
+        if job.api_key_id is not None:
+            keys = keys.exclude(pk=job.api_key_id)
+        key_field.queryset = keys
+        key_field.empty_label = None
+
+    def has_choices(self) -> bool:
+        return self.fields["api_key"].queryset.exists()  # type: ignore[attr-defined]
+
+
 class JobFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "All"), *Job.Status.choices], required=False, label="Status"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/<int:pk>/refresh/", jobs.refresh_job, name="refresh_job"),
     path("jobs/<int:pk>/cancel/", jobs.cancel_job, name="cancel_job"),
     path("jobs/<int:pk>/delete/", jobs.delete_job, name="delete_job"),
+    path("jobs/<int:pk>/key/", jobs.change_job_key, name="change_job_key"),
     path("jobs/<int:pk>/documents/", documents.document_list, name="documents"),
     path("jobs/<int:pk>/documents/<int:position>/", documents.document_detail, name="document"),
     path(

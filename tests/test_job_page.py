@@ -174,3 +174,25 @@ def test_cancel_reports_firecrawls_refusal(
     job = make_job(alice_key, remote_id, status="scraping")
     response = alice_client.post(f"/jobs/{job.pk}/cancel/", follow=True)
     assert "Could not cancel the job" in response.content.decode()
+
+
+def test_a_job_whose_key_was_deleted_can_move_to_another_key(
+    alice_client: Client, alice_key: ApiKey, bob_key: ApiKey
+) -> None:
+    job = make_job(alice_key, str(uuid.uuid4()))
+    spare = ApiKey.objects.create(
+        owner=alice_key.owner,
+        name="Spare",
+        key="fc-spare0000000000000000000000005678",
+        api_url=alice_key.api_url,
+    )
+    alice_key.delete()
+    page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "Read this job with another key" in page and "Spare" in page
+    # Bob's key is not Alice's to use.
+    alice_client.post(f"/jobs/{job.pk}/key/", {"api_key": bob_key.pk})
+    job.refresh_from_db()
+    assert job.api_key is None
+    alice_client.post(f"/jobs/{job.pk}/key/", {"api_key": spare.pk})
+    job.refresh_from_db()
+    assert job.api_key == spare and job.sync_queued_for is not None

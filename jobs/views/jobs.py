@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from jobs import firecrawl
-from jobs.forms import JobFilterForm, TrackForm
+from jobs.forms import JobFilterForm, JobKeyForm, TrackForm
 from jobs.models import ApiKey, Job
 from jobs.progress import progress_summary
 from jobs.tasks import request_sync
@@ -74,8 +74,14 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not job.is_settled and job.next_poll_at <= timezone.now() and not _lease_held(job):
         # The poll never waits for Firecrawl: it shows what is stored and asks the worker.
         request_sync(job)
+    key_form = None
+    if job.api_key_id is None or job.needs_attention:
+        key_form = JobKeyForm(job=job)
+        if not key_form.has_choices():
+            key_form = None
     context = {
         "job": job,
+        "key_form": key_form,
         "progress": progress_summary(job),
         "failed_urls": job.failed_urls.all()[:500],
         "failed_count": job.failed_urls.count(),
@@ -111,6 +117,27 @@ def refresh_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         request_sync(job)
         messages.success(request, "Refresh requested.")
+    return redirect("jobs:job", pk=job.pk)
+
+
+@require_POST
+def change_job_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    job = get_job_for_user(request, pk)
+    form = JobKeyForm(request.POST, job=job)
+    if not form.is_valid():
+        messages.error(request, "Choose one of your keys for this job's Firecrawl server.")
+        return redirect("jobs:job", pk=job.pk)
+    key: ApiKey = form.cleaned_data["api_key"]
+    Job.objects.filter(pk=job.pk).update(
+        api_key=key,
+        api_version=key.api_version,
+        needs_attention=False,
+        consecutive_failures=0,
+        next_poll_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    request_sync(job)
+    messages.success(request, f"This job is now read with “{key.name}”.")
     return redirect("jobs:job", pk=job.pk)
 
 
