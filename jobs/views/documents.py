@@ -1,19 +1,172 @@
-"""The document browser (placeholder until the browser lands)."""
+"""The document browser: a job's cached documents page by page, and one document in detail.
 
-from django.http import Http404, HttpRequest, HttpResponse
+Scraped content is hostile. It is always escaped, or rendered through jobs.render's sanitizer
+inside an `hx-disable` container; its HTML runs only in the preview, a sandboxed iframe whose
+response carries its own CSP with no script, no same-origin and no network.
+"""
+
+import json
+import math
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.csp import CSP
+from django.utils.http import content_disposition_header
+from django.views.decorators.csp import csp_override
+
+from jobs.export import document_filename
+from jobs.forms_documents import DocumentQueryForm
+from jobs.models import Document, Job
+from jobs.render import render_markdown
+from jobs.views.common import AuthenticatedRequest, get_job_for_user
+
+# The only columns a list row shows: `raw` (up to megabytes per row) is never read for a list.
+LIST_FIELDS = ("position", "title", "url", "source_url", "status_code", "error", "warning", "size")
+TABS = {"markdown": "Markdown", "source": "Source", "html": "HTML"}
+PREVIEW_CSP: dict[str, Any] = {
+    "default-src": [CSP.NONE],
+    "img-src": ["data:"],
+    "style-src": [CSP.UNSAFE_INLINE],
+    "frame-ancestors": [CSP.SELF],
+    "sandbox": True,
+}
 
 
-def document_list(request: HttpRequest, pk: int) -> HttpResponse:
-    raise Http404
+def bad_request(request: AuthenticatedRequest, job: Job, message: str) -> HttpResponse:
+    context = {"job": job, "message": message, "nav": "jobs"}
+    return render(request, "jobs/documents.html", context, status=400)
 
 
-def document_detail(request: HttpRequest, pk: int, position: int) -> HttpResponse:
-    raise Http404
+def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    job = get_job_for_user(request, pk)
+    form = DocumentQueryForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, job, form.error_text())
+    documents = form.filter(Document.objects.filter(job=job))
+    count = documents.count()
+    per_page = form.page_size
+    num_pages = max(1, math.ceil(count / per_page))
+    number = form.page_number
+    if number > num_pages:
+        # A 404 rather than a silent clamp: the URL names a page that does not exist, and a
+        # clamp would show a "page 9" that is really page 3.
+        raise Http404(f"There is no page {number}: this list has {num_pages}.")
+    offset = (number - 1) * per_page
+    # Deferred join: the offset is walked on a covering index (ids only), then 50 rows are read,
+    # so the last page costs what the first does.
+    page_ids = documents.order_by(*form.ordering()).values("pk")[offset : offset + per_page]
+    rows = list(
+        Document.objects.filter(pk__in=page_ids).order_by(*form.ordering()).only(*LIST_FIELDS)
+    )
+    context = {
+        "job": job,
+        "form": form,
+        "rows": rows,
+        "count": count,
+        "number": number,
+        "num_pages": num_pages,
+        "first_index": offset + 1 if rows else 0,
+        "last_index": offset + len(rows),
+        "page_links": page_links(number, num_pages),
+        "has_previous": number > 1,
+        "has_next": number < num_pages,
+        "nav": "jobs",
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "jobs/documents.html#results", context)
+    else:
+        response = render(request, "jobs/documents.html", context)
+    response["Vary"] = "HX-Request"
+    return response
 
 
-def document_preview(request: HttpRequest, pk: int, position: int) -> HttpResponse:
-    raise Http404
+def page_links(number: int, num_pages: int) -> list[int | None]:
+    """First, last and the pages around the current one; None marks a gap."""
+    wanted = {1, num_pages} | set(range(max(1, number - 2), min(num_pages, number + 2) + 1))
+    links: list[int | None] = []
+    for page in sorted(wanted):
+        if links and links[-1] is not None and page - links[-1] > 1:
+            links.append(None)
+        links.append(page)
+    return links
 
 
-def document_markdown(request: HttpRequest, pk: int, position: int) -> HttpResponse:
-    raise Http404
+def _get_document(job: Job, position: int, fields: tuple[str, ...] = ()) -> Document:
+    documents: QuerySet[Document] = Document.objects.filter(job=job)
+    if fields:
+        documents = documents.only(*fields)
+    return get_object_or_404(documents, position=position)
+
+
+def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> HttpResponse:
+    job = get_job_for_user(request, pk)
+    tab = request.GET.get("tab", "markdown")
+    if tab not in TABS or len(request.GET.getlist("tab")) > 1:
+        return bad_request(request, job, "Tab (tab): choose markdown, source or html.")
+    document = _get_document(job, position)
+    data = document.data
+    metadata = data.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    markdown = data.get("markdown") if isinstance(data.get("markdown"), str) else ""
+    html = data.get("html") or data.get("rawHtml")
+    neighbours = Document.objects.filter(job=job).values_list("position", flat=True)
+    context: dict[str, Any] = {
+        "job": job,
+        "document": document,
+        "tab": tab,
+        "tabs": TABS,
+        "metadata": [(str(key), _display(value)) for key, value in metadata.items()],
+        "links": [link for link in data.get("links") or [] if isinstance(link, str)],
+        "screenshot": _http_url(data.get("screenshot")),
+        "markdown": markdown,
+        "rendered": render_markdown(markdown) if tab == "markdown" else "",
+        "html": html if isinstance(html, str) else "",
+        "previous": neighbours.filter(position__lt=position).order_by("-position").first(),
+        "next": neighbours.filter(position__gt=position).order_by("position").first(),
+        "nav": "jobs",
+    }
+    return render(request, "jobs/document_detail.html", context)
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _http_url(value: Any) -> str:
+    """Only an http(s) URL becomes a link: a `javascript:` one from upstream stays out."""
+    if isinstance(value, str) and value.lower().startswith(("https://", "http://")):
+        return value
+    return ""
+
+
+@csp_override(PREVIEW_CSP)
+def document_preview(request: AuthenticatedRequest, pk: int, position: int) -> HttpResponse:
+    """The scraped HTML as a page, only ever shown in a sandboxed iframe of our own page."""
+    job = get_job_for_user(request, pk)
+    data = _get_document(job, position).data
+    html = data.get("html") or data.get("rawHtml")
+    if not isinstance(html, str) or not html:
+        raise Http404("This document has no HTML.")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    # Same-origin framing only (our document page); nothing leaks where a click would go.
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def document_markdown(request: AuthenticatedRequest, pk: int, position: int) -> HttpResponse:
+    job = get_job_for_user(request, pk)
+    document = _get_document(job, position)
+    markdown = document.data.get("markdown")
+    if not isinstance(markdown, str):
+        raise Http404("This document has no markdown.")
+    response = HttpResponse(markdown, content_type="text/markdown; charset=utf-8")
+    filename = document_filename(document.position, document.title, document.url, "md")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

@@ -1,0 +1,212 @@
+"""jobs.export: safe file names, and the zip, JSONL and CSV built from the cache."""
+
+import csv
+import io
+import json
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jobs import export
+from jobs.models import ApiKey, Document, FailedUrl, Job
+from tests.conftest import make_documents, make_job
+
+JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e22"
+SAFE_NAME = re.compile(r"^\d+-[a-z0-9]+(-[a-z0-9]+)*\.(md|html)$")
+
+
+@given(
+    st.integers(min_value=0, max_value=10**9), st.text(), st.text(), st.sampled_from(["md", "html"])
+)
+def test_document_file_names_are_safe_on_every_os(
+    position: int, title: str, url: str, extension: str
+) -> None:
+    name = export.document_filename(position, title, url, extension)
+    assert SAFE_NAME.match(name), name
+    assert len(name) <= 12 + 1 + export.SLUG_MAX + 5
+    assert "/" not in name and "\\" not in name and ".." not in name
+    stem = name.split("-", 1)[1].rsplit(".", 1)[0]
+    assert stem not in export.WINDOWS_RESERVED
+
+
+@given(st.text())
+def test_slugs_are_never_empty_dots_or_device_names(text: str) -> None:
+    slug = export.slugify_name(text)
+    assert slug and slug not in {".", ".."} and slug not in export.WINDOWS_RESERVED
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
+    assert len(slug) <= export.SLUG_MAX
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "expected"),
+    [
+        ("Héllo Wörld!", "", "3-hello-world.md"),
+        ("", "https://a.test/docs/Getting%20Started/", "3-docs-getting-20started.md"),
+        ("", "https://a.test/", "3-a-test.md"),
+        ("", "", "3-document.md"),
+        ("CON", "", "3-con-document.md"),
+        ("../../../etc/passwd", "", "3-etc-passwd.md"),
+        ("日本語のページ", "https://a.test/jp", "3-document.md"),
+    ],
+)
+def test_document_names_read_well(title: str, url: str, expected: str) -> None:
+    assert export.document_filename(3, title, url, "md") == expected
+
+
+def test_a_job_zip_is_named_after_its_label_or_id(alice_key: ApiKey) -> None:
+    job = make_job(alice_key, JOB_ID, label="Q3 pricing / crawl")
+    assert export.job_filename(job, "zip") == "q3-pricing-crawl.zip"
+    job.label = ""
+    assert export.job_filename(job, "zip") == f"{JOB_ID}.zip"
+    job.label = "nul"
+    assert export.job_filename(job, "zip") == "nul-job.zip"
+
+
+def test_csv_cells_that_look_like_formulas_stay_text() -> None:
+    assert export.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert export.csv_cell("+1") == "'+1"
+    assert export.csv_cell("@SUM") == "'@SUM"
+    assert export.csv_cell("-2") == "'-2"
+    assert export.csv_cell("plain") == "plain"
+    assert export.csv_cell(404) == 404
+
+
+def read_zip(job: Job, documents: Any = None, filters: Any = None) -> zipfile.ZipFile:
+    documents = documents if documents is not None else Document.objects.filter(job=job)
+    data = b"".join(export.zip_stream(job, documents, filters))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    return archive
+
+
+@pytest.fixture
+def job(alice_key: ApiKey) -> Job:
+    job = make_job(
+        alice_key,
+        JOB_ID,
+        label="Export",
+        status=Job.Status.COMPLETED,
+        total=4,
+        completed=4,
+        credits_used=4,
+        fully_cached=True,
+    )
+    make_documents(job, 3)
+    FailedUrl.objects.create(job=job, url="https://a.test/fail", code="SCRAPE_FAILED", error="boom")
+    FailedUrl.objects.create(job=job, url="https://a.test/private", robots_blocked=True)
+    return job
+
+
+def test_the_zip_holds_every_entry_checked_against_the_cache(job: Job) -> None:
+    Document.objects.filter(job=job, position=1).update(
+        raw=json.dumps({"metadata": {"title": "No content"}}), title="../../Windows/CON"
+    )
+    archive = read_zip(job)
+    names = archive.namelist()
+    assert names[0] == "documents.jsonl" and names[-1] == "manifest.json"
+    assert len(names) == len(set(names))
+    assert sorted(n for n in names if n.startswith("markdown/")) == [
+        "markdown/0-page-0.md",
+        "markdown/2-page-2.md",
+    ]
+    assert sorted(n for n in names if n.startswith("html/")) == [
+        "html/0-page-0.html",
+        "html/2-page-2.html",
+    ]
+    for name in names:
+        leaf = name.split("/")[-1]
+        assert ".." not in name and "\\" not in name and leaf and not name.startswith("/")
+
+    lines = archive.read("documents.jsonl").decode().splitlines()
+    stored = Document.objects.filter(job=job).order_by("position")
+    assert lines == [document.raw for document in stored]
+    assert [json.loads(line) for line in lines] == [document.data for document in stored]
+
+    page0 = stored[0].data
+    assert archive.read("markdown/0-page-0.md").decode() == page0["markdown"]
+    assert archive.read("html/0-page-0.html").decode() == page0["html"]
+
+    errors = json.loads(archive.read("errors.json"))
+    assert [(e["url"], e["robotsBlocked"]) for e in errors] == [
+        ("https://a.test/fail", False),
+        ("https://a.test/private", True),
+    ]
+
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["complete"] is True
+    assert manifest["job"]["id"] == JOB_ID and manifest["job"]["apiUrl"] == job.api_url
+    assert manifest["job"]["status"] == "completed" and manifest["job"]["creditsUsed"] == 4
+    assert manifest["counts"]["inZip"] == 3 and manifest["counts"]["failed"] == 1
+    assert manifest["counts"]["robotsBlocked"] == 1 and manifest["counts"]["upstreamTotal"] == 4
+    entries = manifest["documents"]
+    assert [e["position"] for e in entries] == [0, 1, 2]
+    assert entries[0] == {
+        "position": 0,
+        "url": "https://example.test/page/0",
+        "sourceURL": "https://example.test/page/0",
+        "title": "Page 0",
+        "statusCode": 200,
+        "error": None,
+        "markdown": "markdown/0-page-0.md",
+        "html": "html/0-page-0.html",
+    }
+    assert entries[1]["markdown"] is None and entries[1]["html"] is None
+    for entry in entries:
+        for key in ("markdown", "html"):
+            assert entry[key] is None or entry[key] in names
+
+
+def test_a_running_job_zip_says_it_is_incomplete(job: Job) -> None:
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.SCRAPING, fully_cached=False, total=10)
+    job.refresh_from_db()
+    manifest = json.loads(read_zip(job).read("manifest.json"))
+    assert manifest["complete"] is False
+    assert "still scraping" in manifest["note"] and "3 documents cached so far" in manifest["note"]
+
+
+def test_documents_cached_during_the_download_are_not_half_listed(job: Job) -> None:
+    stream = export.zip_stream(job, Document.objects.filter(job=job))
+    first = next(stream)
+    make_documents(job, 2, start=3)  # the sync adds more while the zip is being read
+    data = first + b"".join(stream)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    manifest = json.loads(archive.read("manifest.json"))
+    listed = {e["position"] for e in manifest["documents"]}
+    in_jsonl = {
+        json.loads(line)["metadata"]["title"]
+        for line in archive.read("documents.jsonl").splitlines()
+    }
+    assert len(listed) == len(in_jsonl) == manifest["counts"]["inZip"]
+
+
+def test_the_jsonl_round_trips_every_document(job: Job) -> None:
+    data = b"".join(export.jsonl_stream(Document.objects.filter(job=job)))
+    lines = data.decode().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        d.data for d in Document.objects.filter(job=job).order_by("position")
+    ]
+
+
+def test_the_csv_has_the_filterable_columns_and_defuses_formulas(job: Job) -> None:
+    Document.objects.filter(job=job, position=0).update(
+        title="=cmd|' /C calc'!A0",
+        raw=json.dumps({"metadata": {"language": "fr", "contentType": "text/html"}}),
+    )
+    text = "".join(export.csv_stream(Document.objects.filter(job=job)))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == export.CSV_COLUMNS
+    assert rows[1][3] == "'=cmd|' /C calc'!A0"
+    assert rows[1][8:10] == ["fr", "text/html"]
+    assert [row[0] for row in rows[1:]] == ["0", "1", "2"]
+
+
+def test_batches_are_bounded_by_bytes_as_well_as_rows(job: Job, monkeypatch: Any) -> None:
+    monkeypatch.setattr(export, "BYTES_PER_BATCH", 1)
+    positions = [
+        d.position for d in export.iter_documents(Document.objects.filter(job=job), ["position"])
+    ]
+    assert positions == [0, 1, 2]
