@@ -246,6 +246,10 @@ class Document(models.Model):
             models.Index(fields=["job", "status_code", "position"], name="document_status_sort"),
             models.Index(F("job"), SortPrefix("url"), F("position"), name="document_url_sort"),
             models.Index(F("job"), SortPrefix("title"), F("position"), name="document_title_sort"),
+            # Few documents carry an error: the "has error" filter walks only those.
+            models.Index(
+                fields=["job", "position"], condition=~Q(error=""), name="document_with_error"
+            ),
         ]
 
     def __str__(self) -> str:
