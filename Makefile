@@ -34,3 +34,13 @@ pytest: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+# make demo: the whole product against a simulated Firecrawl (user demo / demo-password-123).
+demo: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	FIRECRAWL_API_URLS='*' FIRECRAWL_POLL_INTERVAL=2 $(PY) manage.py demo --port $(PORT)
+
+# make bench: the five benchmarks, written to docs/PERFORMANCE.md (about 10 minutes).
+# make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
+bench: $(VENV)/.installed
+	$(PY) -m bench $(ARGS)

@@ -9,6 +9,7 @@ from jobs.models import Document, SortPrefix
 from jobs.search import apply_search
 
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
+DEFAULT_PER_PAGE = 50
 STATUS_CLASSES = {"2xx": 200, "3xx": 300, "4xx": 400, "5xx": 500}
 
 # Every sort ends on position, so rows never swap between pages; each has an index (see Document).
@@ -59,7 +60,13 @@ class DocumentQueryForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=10_000_000, required=False)
 
     def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(data, *args, **kwargs)
+        if "per_page" not in self.data:
+            # Bound forms show the submitted value, so fill in the default for the select to show.
+            filled = data.copy()
+            filled["per_page"] = str(DEFAULT_PER_PAGE)
+            self.data = filled
         unknown = set(data) - set(self.fields)
         if unknown:
             # A typo such as ?stauts=4xx would otherwise silently show everything.
@@ -85,7 +92,7 @@ class DocumentQueryForm(forms.Form):
 
     @property
     def page_size(self) -> int:
-        return self.cleaned_data.get("per_page") or 50
+        return self.cleaned_data.get("per_page") or DEFAULT_PER_PAGE
 
     @property
     def page_number(self) -> int:

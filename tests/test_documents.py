@@ -65,6 +65,8 @@ def test_it_offers_25_50_and_100_per_page(alice_client: Client, job: Job) -> Non
     make_documents(job, 130)
     assert len(positions(alice_client.get(url(job, "?per_page=100")))) == 100
     assert len(positions(alice_client.get(url(job, "?per_page=25")))) == 25
+    # The select shows the size in force, including the default.
+    assert '<option value="50" selected>' in alice_client.get(url(job)).content.decode()
 
 
 def test_a_page_past_the_end_is_not_found(alice_client: Client, job: Job) -> None:

@@ -1,0 +1,130 @@
+"""`manage.py demo`: the whole product on this machine, against a simulated Firecrawl.
+
+Starts the fakecrawl simulator in this process (real clock), resets a demo user with a key on
+it, tracks five batches (completed, running, with failures, large, hostile), then runs the
+worker (`manage.py run_worker`, a child process) and the development server. Ctrl-C stops all.
+The worker must accept the simulator's URL: run it with FIRECRAWL_API_URLS='*' (`make demo`).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from fakecrawl import FakeFirecrawl
+from jobs.models import ApiKey, Job
+from jobs.tasks import request_sync
+
+USERNAME = "demo"
+PASSWORD = "demo-password-123"
+DEMO_KEY = "fc-demo0000000000000000000000000d3m0"
+DEMO_CREDITS = 50_000
+
+# label: create_batch() options. Rates are documents per second of the simulator's real clock.
+BATCHES: dict[str, dict[str, Any]] = {
+    "Docs site (completed, 50 pages)": {"n": 50, "state": "completed"},
+    "Product catalogue (running, 300 pages)": {"n": 300, "rate": 2.0},
+    "Blog archive (every 7th page fails)": {"n": 120, "rate": 5.0, "fail_every": 7},
+    "Knowledge base (large, 2,000 pages)": {"n": 2000, "state": "completed", "doc_size": 3000},
+    "Hostile content (scripts, RTL, huge lines)": {"n": 30, "state": "completed", "hostile": True},
+}
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Run a demo: a simulated Firecrawl with five batches, the worker and the web server."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=int(os.getenv("PORT", "8000")))
+        parser.add_argument("--sim-port", type=int, default=0, help="simulator port (0: any)")
+        parser.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if "*" not in settings.FIRECRAWL_API_URLS:
+            raise CommandError(
+                "The worker must accept the simulator's URL: run with FIRECRAWL_API_URLS='*' "
+                "(make demo does)."
+            )
+        # Ctrl-C must stop everything even when started from a shell that ignores SIGINT in
+        # background jobs, and `kill` should clean up the same way.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
+        sim = FakeFirecrawl(seed=options["seed"], settle_seconds=2.0)
+        sim.add_key(DEMO_KEY, team="demo", credits=DEMO_CREDITS)
+        sim_url = sim.start("127.0.0.1", options["sim_port"])
+        self.stdout.write(f"Simulated Firecrawl at {sim_url}")
+        worker: subprocess.Popen[bytes] | None = None
+        # The worker logs every task twice a second: to a file, so the demo's banner stays read.
+        log_path = Path(tempfile.gettempdir()) / "firecrawl-demo-worker.log"
+        try:
+            self.set_up(sim, sim_url)
+            with log_path.open("wb") as log:
+                worker = subprocess.Popen(
+                    [sys.executable, "manage.py", "run_worker"],
+                    cwd=settings.BASE_DIR,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            url = f"http://127.0.0.1:{options['port']}/"
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nDemo ready: {url}\nLog in as {USERNAME} / {PASSWORD}\n"
+                    f"Worker log: {log_path}\n"
+                    "Ctrl-C stops the web server, the worker and the simulator.\n"
+                )
+            )
+            call_command(
+                "runserver", f"127.0.0.1:{options['port']}", use_reloader=False, skip_checks=True
+            )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+            sim.stop()
+
+    @transaction.atomic
+    def set_up(self, sim: FakeFirecrawl, sim_url: str) -> None:
+        # A fresh demo user each run: the previous run's jobs lived on a simulator that is gone.
+        User.objects.filter(username=USERNAME).delete()
+        user = User.objects.create_user(USERNAME, password=PASSWORD)
+        key = ApiKey.objects.create(
+            owner=user,
+            name="Demo (simulated)",
+            key=DEMO_KEY,
+            api_url=sim_url,
+            is_default=True,
+            remaining_credits=DEMO_CREDITS,
+            credits_checked_at=timezone.now(),
+        )
+        for label, options in BATCHES.items():
+            remote_id = sim.create_batch(DEMO_KEY, **options)
+            job = Job.objects.create(
+                owner=user,
+                api_key=key,
+                api_url=key.api_url,
+                api_version=key.api_version,
+                kind=Job.Kind.BATCH,
+                remote_id=remote_id,
+                label=label,
+            )
+            transaction.on_commit(partial(request_sync, job))
+            self.stdout.write(f"  tracking {remote_id}  {label}")

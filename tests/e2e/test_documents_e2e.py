@@ -1,0 +1,166 @@
+"""The document browser in a browser: pager, search, back button, one document's tabs, the zip,
+and hostile scraped content that must stay inert."""
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, expect
+
+from tests.e2e.conftest import sync_until_settled
+
+BLOCKED = re.compile(
+    # The sandbox, and the preview's own CSP (the app's pages have default-src 'self').
+    r"^Blocked script execution in '[^']*/preview/' because the document's frame is sandboxed"
+    r"|violates the following Content Security Policy directive: "
+    r"\"(default-src 'none'|img-src data:)\"\. The (action|request) has been blocked"
+)
+
+pytestmark = pytest.mark.e2e
+
+DASH = "\u2013"  # the result count says "Documents 1–50 of 60"  # noqa: RUF003
+NewBatch = Callable[..., str]
+Track = Callable[..., Any]
+
+
+@pytest.fixture
+def sixty(track: Track, new_batch: NewBatch) -> Any:
+    job = track(new_batch(n=60, state="completed", doc_size=600), label="Sixty")
+    return sync_until_settled(job)
+
+
+def test_it_pages_searches_and_goes_back(alice_page: Page, sixty: Any, live_server: Any) -> None:
+    page = alice_page
+    page.goto(f"/jobs/{sixty.pk}/")
+    page.get_by_role("link", name="Browse documents").click()
+
+    count = page.get_by_test_id("result-count")
+    expect(count).to_have_text(f"Documents 1{DASH}50 of 60")
+    rows = page.locator(".documents-table tbody tr")
+    expect(rows).to_have_count(50)
+
+    page.get_by_role("link", name="Next", exact=True).click()
+    expect(count).to_have_text(f"Documents 51{DASH}60 of 60")
+    expect(rows).to_have_count(10)
+    expect(page).to_have_url(f"{live_server.url}/jobs/{sixty.pk}/documents/?page=2")
+
+    page.go_back()
+    expect(count).to_have_text(f"Documents 1{DASH}50 of 60")
+    expect(page).to_have_url(f"{live_server.url}/jobs/{sixty.pk}/documents/")
+    page.go_forward()
+    expect(count).to_have_text(f"Documents 51{DASH}60 of 60")
+    page.get_by_role("link", name="Previous", exact=True).click()
+    expect(count).to_have_text(f"Documents 1{DASH}50 of 60")
+
+    page.get_by_label("Search").fill("example.test/page/17")
+    expect(count).to_contain_text("matching")
+    expect(page.get_by_role("cell", name="https://example.test/page/17")).to_be_visible()
+    for url in page.locator(".documents-table td.url").all_inner_texts():
+        assert "page/17" in url
+    assert "q=" in page.url
+
+    page.get_by_label("Search").fill("nothing-like-this-anywhere")
+    expect(count).to_have_text("No documents match these filters.")
+
+
+def test_it_opens_a_document_with_its_markdown_and_html_preview(
+    alice_page: Page, sixty: Any
+) -> None:
+    from jobs.models import Document
+
+    document = Document.objects.get(job=sixty, position=3)
+    page = alice_page
+    page.goto(f"/jobs/{sixty.pk}/documents/")
+    page.get_by_role("link", name=document.title, exact=True).click()
+
+    expect(page.get_by_role("heading", level=1).first).to_have_text(document.title)
+    page.get_by_role("tab", name="Markdown").click()
+    expect(page.get_by_role("tab", name="Markdown")).to_have_attribute("aria-selected", "true")
+    first_words = document.data["markdown"].split("\n")[3][:40]
+    expect(page.get_by_role("tabpanel")).to_contain_text(first_words)
+
+    page.get_by_role("tab", name="HTML").click()
+    expect(page.get_by_role("tab", name="HTML")).to_have_attribute("aria-selected", "true")
+    preview = page.frame_locator("iframe[title='Preview of the scraped HTML']")
+    expect(preview.get_by_role("heading", level=1)).to_have_text(document.title)
+
+    page.get_by_role("link", name="Next document →").click()
+    expect(page.get_by_text("Document 4 ·")).to_be_visible()
+
+
+def test_it_downloads_every_document_as_a_zip(alice_page: Page, sixty: Any) -> None:
+    page = alice_page
+    page.goto(f"/jobs/{sixty.pk}/")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download zip").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".zip")
+
+    with zipfile.ZipFile(io.BytesIO(download.path().read_bytes())) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        markdown = [name for name in names if name.startswith("markdown/")]
+        assert len(markdown) == 60
+        assert "manifest.json" in names
+        lines = archive.read("documents.jsonl").decode().splitlines()
+        assert len(lines) == 60
+
+
+def test_hostile_content_stays_inert(
+    alice_page: Page, track: Track, new_batch: NewBatch, live_server: Any
+) -> None:
+    from jobs.models import Document
+
+    job = sync_until_settled(track(new_batch(n=9, state="completed", hostile=True)))
+    page = alice_page
+    dialogs: list[str] = []
+    errors: list[str] = []
+    blocked: list[str] = []  # the sandboxed preview reporting what it stopped
+    unexpected: list[str] = []
+    allowed = (f"{live_server.url}/jobs/{job.pk}/", f"{live_server.url}/static/")
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        if BLOCKED.search(message.text):
+            blocked.append(message.text)
+        else:
+            errors.append(message.text)
+
+    def on_request(request: Request) -> None:
+        if not request.url.startswith(allowed) and not request.url.startswith("data:"):
+            unexpected.append(f"{request.method} {request.url}")
+
+    page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    page.on("request", on_request)
+
+    page.goto(f"/jobs/{job.pk}/documents/")
+    expect(page.get_by_test_id("result-count")).to_have_text(f"Documents 1{DASH}9 of 9")
+    hostile = Document.objects.filter(job=job, title__contains="<script>").order_by("position")
+    first = hostile.first()
+    assert first is not None
+    expect(page.get_by_role("link", name="<script>alert('title')</script>").first).to_be_visible()
+
+    for tab in ("markdown", "source", "html"):
+        page.goto(f"/jobs/{job.pk}/documents/{first.position}/?tab={tab}")
+        expect(page.get_by_role("heading", level=1).first).to_contain_text("<script>alert('title')")
+        page.wait_for_timeout(300)
+    preview = page.frame_locator("iframe[title='Preview of the scraped HTML']")
+    expect(preview.get_by_role("link", name="click me")).to_be_visible()
+    page.wait_for_timeout(500)
+
+    assert dialogs == []
+    assert errors == []
+    # The preview's sandbox and CSP say what they stopped: every script, the <img onerror>
+    # and the evil.invalid iframe. Anything else in the frame's console is a surprise.
+    assert any("sandboxed" in text for text in blocked), blocked
+    assert any("evil.invalid" in text for text in blocked), blocked
+    assert unexpected == []

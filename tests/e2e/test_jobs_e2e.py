@@ -1,0 +1,189 @@
+"""Tracking a batch and watching it in a browser: live progress, polling that stops, cancel,
+failed URLs, stop tracking, and another user's job staying invisible."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Frame, Page, expect
+
+from fakecrawl import FakeFirecrawl
+from tests.e2e.conftest import RequestLog, Syncer, sync_until_settled
+
+pytestmark = pytest.mark.e2e
+
+NewBatch = Callable[..., str]
+Track = Callable[..., Any]
+
+
+def test_it_tracks_a_pasted_bare_id_and_lands_on_the_job_page(
+    alice_page: Page, alice_key: Any, new_batch: NewBatch, live_server: Any
+) -> None:
+    from jobs.models import Job
+
+    page = alice_page
+    remote_id = new_batch(n=5, state="completed")
+    page.goto("/")
+    page.get_by_label("Batch ID").fill(f"  {remote_id} ")
+    page.get_by_role("button", name="Track").click()
+
+    job = Job.objects.get(remote_id=remote_id)
+    expect(page).to_have_url(f"{live_server.url}/jobs/{job.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(remote_id)
+    expect(page.locator(".message-success")).to_contain_text("Tracking started.")
+    expect(page.get_by_role("link", name="Browse documents")).to_be_visible()
+    expect(page.get_by_role("link", name="Download zip")).to_be_visible()
+
+
+def test_it_tracks_a_pasted_url_containing_the_id(
+    alice_page: Page, alice_key: Any, new_batch: NewBatch, simulator: FakeFirecrawl
+) -> None:
+    page = alice_page
+    remote_id = new_batch(n=5, state="completed")
+    page.goto("/")
+    page.get_by_label("Batch ID").fill(f"{simulator.url}/v1/batch/scrape/{remote_id}?skip=0")
+    page.get_by_label("Label").fill("Pasted from the API")
+    page.get_by_role("button", name="Track").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pasted from the API")
+    expect(page.get_by_text(f"Batch {remote_id}")).to_be_visible()
+
+    # Pasting it again opens the same job instead of tracking it twice.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("link", name="Pasted from the API")).to_have_count(1)
+    page.get_by_label("Batch ID").fill(remote_id)
+    page.get_by_role("button", name="Track").click()
+    expect(page.locator(".message-info")).to_have_text("You already track this batch; here it is.")
+
+
+def test_it_explains_an_input_without_a_batch_id(alice_page: Page, alice_key: Any) -> None:
+    page = alice_page
+    page.goto("/")
+    page.get_by_label("Batch ID").fill("https://www.firecrawl.dev/app/logs")
+    page.get_by_role("button", name="Track").click()
+    expect(page.get_by_role("alert")).to_contain_text("does not contain a Firecrawl batch id")
+    expect(page.get_by_label("Batch ID")).to_have_value("https://www.firecrawl.dev/app/logs")
+
+
+def test_it_shows_progress_live_then_stops_polling(
+    alice_page: Page,
+    track: Track,
+    new_batch: NewBatch,
+    syncing: Syncer,
+    server_requests: RequestLog,
+) -> None:
+    page = alice_page
+    job = track(new_batch(n=40, rate=6), label="Live one")
+    syncing.add(job)
+    navigations: list[str] = []
+
+    def on_navigated(frame: Frame) -> None:
+        if frame == page.main_frame:
+            navigations.append(frame.url)
+
+    page.on("framenavigated", on_navigated)
+
+    page.goto(f"/jobs/{job.pk}/")
+    bar = page.get_by_role("progressbar", name="Scraping progress")
+    expect(bar).to_have_attribute("aria-valuemax", "40")
+    first = int(bar.get_attribute("aria-valuenow") or 0)
+    assert first < 40
+
+    seen = {first}
+    deadline = time.monotonic() + 20
+    while int(bar.get_attribute("aria-valuenow") or 0) < 40:
+        seen.add(int(bar.get_attribute("aria-valuenow") or 0))
+        assert time.monotonic() < deadline, f"progress stalled at {sorted(seen)}"
+        page.wait_for_timeout(250)
+    seen.add(40)
+    assert len(seen) >= 2, f"the bar jumped straight to the end: {sorted(seen)}"
+
+    status = page.get_by_test_id("job-status")
+    expect(status).to_have_text("Completed", timeout=15_000)
+    cache_state = page.get_by_test_id("cache-state")
+    expect(cache_state).to_have_text("All 40 documents cached", timeout=15_000)
+    expect(page.get_by_text("Up to date: nothing left to fetch.")).to_be_visible(timeout=15_000)
+
+    # Settled: the last poll answered 286, so the page asks nothing more.
+    job_path = f"/jobs/{job.pk}/"
+    polls_before = server_requests.count(job_path)
+    page.wait_for_timeout(5000)
+    assert server_requests.count(job_path) == polls_before
+    assert polls_before >= 2, "the page never polled"
+    assert navigations == [page.url], f"the page reloaded: {navigations}"
+
+
+def test_it_lists_the_failed_urls_of_a_job(
+    alice_page: Page, track: Track, new_batch: NewBatch
+) -> None:
+    page = alice_page
+    job = sync_until_settled(track(new_batch(n=30, state="completed", fail_every=5)))
+    page.goto(f"/jobs/{job.pk}/")
+
+    expect(page.get_by_role("heading", name="Failed URLs (6)")).to_be_visible()
+    table = page.get_by_role("region", name="Failed URLs").get_by_role("table")
+    expect(table.locator("tbody tr")).to_have_count(6)
+    expect(table).to_contain_text("https://example.test/page/5")
+    expect(page.get_by_test_id("cache-state")).to_have_text("All 24 documents cached")
+
+
+def test_it_cancels_a_running_job_after_confirmation(
+    alice_page: Page, track: Track, new_batch: NewBatch, syncing: Syncer
+) -> None:
+    page = alice_page
+    job = track(new_batch(n=500, rate=5), label="Too big")
+    syncing.add(job)
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.get_by_test_id("job-status")).to_have_text("Scraping")
+
+    confirm = page.get_by_role("button", name="Yes, cancel the job")
+    expect(confirm).to_be_hidden()
+    page.get_by_text("Cancel job", exact=True).click()
+    expect(confirm).to_be_visible()
+    confirm.click()
+
+    expect(page.locator(".message-success")).to_contain_text("Cancel requested.")
+    expect(page.get_by_test_id("job-status")).to_have_text("Cancelled", timeout=15_000)
+    page.reload()
+    expect(page.get_by_test_id("job-status")).to_have_text("Cancelled")
+    expect(page.get_by_text("Cancel job", exact=True)).to_have_count(0)
+
+
+def test_stop_tracking_deletes_the_job_and_its_cache(
+    alice_page: Page, track: Track, new_batch: NewBatch
+) -> None:
+    from jobs.models import Document, Job
+
+    page = alice_page
+    job = sync_until_settled(track(new_batch(n=8, state="completed"), label="Old run"))
+    page.goto(f"/jobs/{job.pk}/")
+    page.get_by_role("link", name="Stop tracking").click()
+
+    expect(page.get_by_role("heading", name="Stop tracking Old run?")).to_be_visible()
+    expect(page.get_by_text("This deletes the 8 cached documents")).to_be_visible()
+    page.get_by_role("button", name="Stop tracking and delete").click()
+
+    expect(page.locator(".message-success")).to_contain_text("Stopped tracking Old run")
+    expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Old run")).to_have_count(0)
+    assert not Job.objects.filter(pk=job.pk).exists()
+    assert not Document.objects.filter(job_id=job.pk).exists()
+
+
+def test_bob_cannot_see_alices_job(
+    bob_page: Page, bob_key: Any, track: Track, new_batch: NewBatch
+) -> None:
+    job = sync_until_settled(track(new_batch(n=3, state="completed"), label="Alice's secret"))
+
+    response = bob_page.goto(f"/jobs/{job.pk}/")
+    assert response is not None and response.status == 404
+    expect(bob_page.get_by_role("heading", name="Not Found")).to_be_visible()
+    assert "Alice's secret" not in bob_page.content()
+
+    for path in (f"/jobs/{job.pk}/documents/", f"/jobs/{job.pk}/download.zip"):
+        assert bob_page.request.get(path).status == 404, path
+
+    bob_page.goto("/")
+    expect(bob_page.get_by_text("No jobs yet.")).to_be_visible()
+    expect(bob_page.get_by_role("link", name="Alice's secret")).to_have_count(0)

@@ -1,0 +1,39 @@
+"""Keyboard use and layout: the skip link, visible focus, and tables that scroll on a phone."""
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_keyboard_reaches_the_content_first(alice_page: Page, alice_key: Any) -> None:
+    page = alice_page
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    outline = skip.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none"
+
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Batch ID")).to_be_focused()
+
+
+def test_a_phone_scrolls_the_jobs_table_not_the_page(
+    alice_page: Page, track: Any, new_batch: Any
+) -> None:
+    page = alice_page
+    track(new_batch(n=3, state="completed"), label="A job with a rather long label")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/")
+    region = page.get_by_role("region", name="Your jobs")
+    expect(region).to_be_visible()
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"the page itself scrolls sideways: {widths}"
+    assert region.evaluate("el => el.scrollWidth > el.clientWidth")

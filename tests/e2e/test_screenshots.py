@@ -1,0 +1,67 @@
+"""Screenshots of the real app for the README (opt-in: SCREENSHOTS=1 writes docs/screenshots/)."""
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from fakecrawl import FakeFirecrawl
+from tests.e2e.conftest import Syncer, sync_until_settled
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.environ.get("SCREENSHOTS"), reason="set SCREENSHOTS=1 to refresh"),
+]
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shoot(page: Page, name: str, **options: Any) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), **options)
+
+
+def test_it_takes_the_readme_screenshots(
+    alice_page: Page,
+    new_batch: Callable[..., str],
+    track: Callable[..., Any],
+    syncing: Syncer,
+    simulator: FakeFirecrawl,
+) -> None:
+    page = alice_page
+    done = track(new_batch(n=50, state="completed"), label="Docs site, 50 pages")
+    failures = track(new_batch(n=120, state="completed", fail_every=9), label="Blog archive")
+    cancelled_id = new_batch(n=400, rate=20, start_offset=8)
+    simulator.cancel(cancelled_id)
+    cancelled = track(cancelled_id, label="Pricing pages")
+    for job in (done, failures, cancelled):
+        sync_until_settled(job)
+
+    # A job mid-progress, synced in the background like the worker does.
+    running = track(new_batch(n=600, rate=12), label="Product catalogue")
+    syncing.add(running)
+    time.sleep(1.2)
+
+    page.set_viewport_size({"width": 1200, "height": 820})
+    page.goto(f"/jobs/{running.pk}/")
+    page.wait_for_timeout(7000)
+    expect(page.get_by_role("progressbar")).not_to_have_attribute("aria-valuenow", "0")
+    shoot(page, "job-progress")
+
+    page.goto("/")
+    expect(page.get_by_role("link", name="Product catalogue")).to_be_visible()
+    shoot(page, "dashboard")
+
+    page.goto(f"/jobs/{failures.pk}/documents/")
+    expect(page.get_by_role("table")).to_be_visible()
+    shoot(page, "documents")
+
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/jobs/{running.pk}/")
+    page.wait_for_timeout(1500)
+    shoot(page, "job-phone-dark")
