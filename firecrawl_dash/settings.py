@@ -229,3 +229,5 @@ FIRECRAWL_SYNC_LEASE_SECONDS = envint("FIRECRAWL_SYNC_LEASE_SECONDS", "120")
 FIRECRAWL_MAX_RETRY_WAIT = envint("FIRECRAWL_MAX_RETRY_WAIT", "30")
 # First retry delay in seconds for failed GETs to Firecrawl (doubles each retry, with jitter).
 FIRECRAWL_RETRY_BACKOFF = float(os.getenv("FIRECRAWL_RETRY_BACKOFF", "1"))
+# Seconds the sync waits for Firecrawl to send the next bytes of a response before retrying.
+FIRECRAWL_READ_TIMEOUT = float(os.getenv("FIRECRAWL_READ_TIMEOUT", "60"))

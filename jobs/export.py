@@ -240,6 +240,10 @@ def zip_stream(
         sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
     )
     generated_at = timezone.now()
+    # The sync only appends, at higher positions: fixing the last position now makes every
+    # pass below read the same documents, however many arrive during the download.
+    last = documents.order_by("-position").values_list("position", flat=True).first()
+    documents = documents.filter(position__lte=-1 if last is None else last)
     # What pass one saw, one byte per position (1: in the zip, 2: has markdown, 4: has html),
     # so the manifest lists exactly those documents even while the sync adds more.
     seen = bytearray()

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from jobs import firecrawl
 from jobs.models import ApiKey, Job
@@ -13,7 +14,10 @@ from jobs.models import ApiKey, Job
 def allowed_api_url(url: str) -> bool:
     allowed = settings.FIRECRAWL_API_URLS
     if "*" in allowed:
-        return urlsplit(url).scheme in {"http", "https"}
+        try:
+            return urlsplit(url).scheme in {"http", "https"}
+        except ValueError:  # e.g. "https://host[": not a URL at all
+            return False
     return url.rstrip("/") in {item.rstrip("/") for item in allowed}
 
 
@@ -58,6 +62,8 @@ class ApiKeyForm(forms.ModelForm):
             )
         return url
 
+    # `cleaned` holds the plain key: keep it out of error reports.
+    @sensitive_variables("cleaned", "client")
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.errors or not {"key", "api_url", "api_version"} <= cleaned.keys():

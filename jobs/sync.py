@@ -117,6 +117,7 @@ def sync_job(job_pk: int) -> SyncResult:
             on_request=RequestBudget(job.api_key.pk).spend,
             max_wait=settings.FIRECRAWL_MAX_RETRY_WAIT,
             backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
+            read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
         )
         with client:
             try:
@@ -231,6 +232,10 @@ def _document(job: Job, position: int, doc: firecrawl.ScrapedDocument) -> Docume
 
 def _apply_status(job: Job, page: firecrawl.StatusPage) -> None:
     status = page.status if page.status in Job.Status.values else Job.Status.SCRAPING
+    if status == Job.Status.COMPLETED and page.completed < page.total:
+        # A replica that lags (or lies) about completion while documents are still coming:
+        # believing it would end the walk early and lose the rest. Completed means all done.
+        status = Job.Status.SCRAPING
     if job.is_terminal and status == Job.Status.SCRAPING:
         # Never step back from a terminal state because one read lagged behind.
         status = job.status

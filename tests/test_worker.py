@@ -3,8 +3,6 @@
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,8 +19,8 @@ from fakecrawl import FakeFirecrawl, Fault
 from jobs.models import ApiKey, Job
 from jobs.tasks import enqueue_due_jobs, request_sync
 from tests.conftest import make_job
+from tests.processes import assert_cache_exact, start_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY = "fc-worker0000000000000000000000f00d"
 KILL_ROUNDS = int(os.getenv("KILL_TEST_ROUNDS", "6"))
 
@@ -40,32 +38,6 @@ def key(alice: Any, sim: FakeFirecrawl, settings: Any) -> ApiKey:
     return ApiKey.objects.create(owner=alice, name="Worker", key=KEY, api_url=sim.url)
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def start_worker(log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "FIRECRAWL_API_URLS": "*",
-        "FIRECRAWL_SYNC_LEASE_SECONDS": "2",
-        "FIRECRAWL_RETRY_BACKOFF": "0.01",
-        "FIRECRAWL_POLL_INTERVAL": "1",
-        "DEBUG": "true",
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", "--schedule-every", "0.3", "--interval", "0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def wait_until_settled(job: Job, timeout: float) -> Job:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,13 +46,6 @@ def wait_until_settled(job: Job, timeout: float) -> Job:
             return job
         time.sleep(0.2)
     raise AssertionError(f"not settled in {timeout} s: {job.documents_cached} cached")
-
-
-def assert_cache_exact(job: Job, sim: FakeFirecrawl) -> None:
-    expected = [d["metadata"]["scrapeId"] for d in sim.job(str(job.remote_id)).documents]
-    cached = list(job.documents.order_by("position").values_list("position", "scrape_id"))
-    assert [position for position, _ in cached] == list(range(len(expected)))
-    assert [scrape_id for _, scrape_id in cached] == expected
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,57 @@
+"""Real processes for the tests: workers and web servers running against the test database."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.db import connection
+
+from fakecrawl import FakeFirecrawl
+from jobs.models import Job
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The test database, as a DATABASE_URL a child process can use."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "FIRECRAWL_API_URLS": "*",
+        "FIRECRAWL_RETRY_BACKOFF": "0.01",
+        "FIRECRAWL_POLL_INTERVAL": "1",
+        "DEBUG": "true",
+        **extra,
+    }
+
+
+def start_worker(
+    log: Path, *, lease_seconds: int = 2, interval: float = 0.1, **env: str
+) -> subprocess.Popen[bytes]:
+    """`manage.py run_worker`, as `make run` starts it; a short lease so kills recover fast."""
+    command = ["manage.py", "run_worker", "--schedule-every", "0.2", "--interval", str(interval)]
+    return subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=child_env(FIRECRAWL_SYNC_LEASE_SECONDS=str(lease_seconds), **env),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def assert_cache_exact(job: Job, sim: FakeFirecrawl) -> None:
+    """Every document upstream has, once, at its upstream position, in upstream's order."""
+    job.refresh_from_db()
+    expected = [d["metadata"]["scrapeId"] for d in sim.job(str(job.remote_id)).documents]
+    cached = list(job.documents.order_by("position").values_list("position", "scrape_id"))
+    assert [position for position, _ in cached] == list(range(len(expected)))
+    assert [scrape_id for _, scrape_id in cached] == expected
+    assert job.documents_cached == len(expected)
