@@ -162,6 +162,10 @@ def _fetch_pages(
             job.pagination_stuck = True
             _save(job, ["pagination_stuck"])
             return
+        if not job.is_terminal and job.next_skip >= page.completed:
+            # Caught up with a running job: what completes from now on waits for the next
+            # poll, instead of one sync chasing the tail of a fast job request after request.
+            return
         if not page.documents or page.next_skip is None:
             # An empty page always ends the walk: a cancelled job's `next` points to itself.
             if job.is_terminal and not job.fully_cached:

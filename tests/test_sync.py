@@ -316,3 +316,17 @@ def test_a_job_whose_key_was_deleted_stays_browsable(
     page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "its API key was deleted" in page
     assert "All 20 documents cached" in page
+
+
+def test_a_sync_of_a_running_job_stops_once_caught_up(
+    sim: FakeFirecrawl, clock: ManualClock, key: ApiKey
+) -> None:
+    remote_id = sim.create_batch(KEY, n=1000, rate=50)
+    clock.advance(1.5)  # 75 documents: one page
+    job = make_job(key, remote_id)
+    sync_job(job.pk)
+    job.refresh_from_db()
+    # One page brought everything completed so far; asking again before the next poll would
+    # only chase the tail of a fast job (one request per new trickle of documents).
+    assert job.documents_cached == job.completed == sim.job(remote_id).completed > 0
+    assert len(status_requests(sim, job)) == 1
