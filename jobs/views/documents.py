@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_vary_headers
 from django.utils.csp import CSP
 from django.utils.http import content_disposition_header
 from django.views.decorators.csp import csp_override
@@ -45,7 +46,10 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return bad_request(request, job, form.error_text())
     documents = form.filter(Document.objects.filter(job=job))
-    count = documents.count()
+    # Unfiltered, positions run 0..documents_cached-1 without gaps (the sync commits whole
+    # pages in order): the count is known and a page in position order is an index range.
+    by_position = not form.is_filtered and form.sort_key in ("position", "-position")
+    count = job.documents_cached if by_position else documents.count()
     per_page = form.page_size
     num_pages = max(1, math.ceil(count / per_page))
     number = form.page_number
@@ -54,12 +58,15 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         # clamp would show a "page 9" that is really page 3.
         raise Http404(f"There is no page {number}: this list has {num_pages}.")
     offset = (number - 1) * per_page
-    # Deferred join: the offset is walked on a covering index (ids only), then 50 rows are read,
-    # so the last page costs what the first does.
-    page_ids = documents.order_by(*form.ordering()).values("pk")[offset : offset + per_page]
-    rows = list(
-        Document.objects.filter(pk__in=page_ids).order_by(*form.ordering()).only(*LIST_FIELDS)
-    )
+    if by_position:
+        low = offset if form.sort_key == "position" else count - offset - per_page
+        page = documents.filter(position__gte=low, position__lt=low + per_page)
+    else:
+        # Deferred join: the offset is walked on a covering index (ids only), then the rows
+        # of one page are read.
+        page_ids = documents.order_by(*form.ordering()).values("pk")[offset : offset + per_page]
+        page = Document.objects.filter(pk__in=page_ids)
+    rows = list(page.order_by(*form.ordering()).only(*LIST_FIELDS))
     context = {
         "job": job,
         "form": form,
@@ -78,7 +85,7 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         response = render(request, "jobs/documents.html#results", context)
     else:
         response = render(request, "jobs/documents.html", context)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
