@@ -1,0 +1,126 @@
+"""Benchmark 1, one contender per process: caching a big batch from "tracked" to "all cached".
+
+python -m bench.ingest floor URL JOB_ID   requests + json.loads of every page, discarded
+python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status (auto-paging)
+python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
+python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+from bench.common import SIM_KEY, emit, setup_django
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def floor(url: str, job_id: str) -> dict[str, Any]:
+    import requests
+
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {SIM_KEY}"}
+    started = time.perf_counter()
+    skip, pages, documents, wire = 0, 0, 0, 0
+    while True:
+        response = session.get(
+            f"{url}/v1/batch/scrape/{job_id}", params={"skip": skip}, headers=headers, timeout=60
+        )
+        response.raise_for_status()
+        wire += len(response.content)
+        payload = json.loads(response.content)
+        pages += 1
+        data = payload.get("data") or []
+        documents += len(data)
+        skip += len(data)
+        if not data or not payload.get("next"):
+            break
+        del payload, data, response
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "pages": pages, "documents": documents, "wire_bytes": wire}
+
+
+def sdk(url: str, job_id: str) -> dict[str, Any]:
+    from firecrawl import Firecrawl  # type: ignore[import-untyped,unused-ignore]
+
+    client = Firecrawl(api_key=SIM_KEY, api_url=url)
+    started = time.perf_counter()
+    job = client.get_batch_scrape_status(job_id)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "documents": len(job.data or []), "status": job.status}
+
+
+def track(url: str, job_id: str) -> dict[str, Any]:
+    setup_django()
+    from django.contrib.auth.models import User
+
+    from jobs.models import ApiKey, Job
+
+    user = User.objects.create_user("bench")
+    key = ApiKey.objects.create(owner=user, name="Bench", key=SIM_KEY, api_url=url)
+    job = Job.objects.create(
+        owner=user, api_key=key, api_url=url, api_version=key.api_version, remote_id=job_id
+    )
+    return {"job_pk": job.pk, "user_pk": user.pk}
+
+
+def sync(job_pk: int, profile: str = "") -> dict[str, Any]:
+    setup_django()
+    from django.db import connection
+
+    from jobs.models import Job
+    from jobs.sync import sync_job
+
+    connection.ensure_connection()
+    base_rss = _rss_mb()
+    profiler: Any = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    runs, pages = 0, 0
+    job = Job.objects.get(pk=job_pk)
+    while not (job.fully_cached and job.is_terminal) and runs < 1000:
+        result = sync_job(job_pk)
+        runs += 1
+        pages += result.pages
+        if result.error:
+            raise RuntimeError(result.error)
+        job.refresh_from_db()
+    seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    return {
+        "seconds": seconds,
+        "runs": runs,
+        "pages": pages,
+        "documents": job.documents_cached,
+        "base_rss_mb": base_rss,
+    }
+
+
+def main(argv: list[str]) -> None:
+    mode = argv[0]
+    if mode == "floor":
+        emit(floor(argv[1], argv[2]))
+    elif mode == "sdk":
+        emit(sdk(argv[1], argv[2]))
+    elif mode == "track":
+        emit(track(argv[1], argv[2]))
+    elif mode == "sync":
+        emit(sync(int(argv[1]), argv[2] if len(argv) > 2 else ""))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,572 @@
+"""The five benchmarks as the harness runs them: set-up, contenders side by side, table rows.
+
+Each scenario returns a list of `Row`s (and notes); bench.report turns them into the tables.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pstats
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import common
+from bench.common import PY, REPO, ChildRun, ScratchDb, mb, median, percentile, run_child
+
+
+@dataclass
+class Sizes:
+    ingest_docs: int
+    ingest_small: int
+    doc_size: int  # chars of text per format: a document is ~2x this on the wire
+    browse_small: int
+    browse_large: int
+    runs: int
+    pollers: int
+    poll_seconds: float
+    jobs_small: int
+    jobs_large: int
+
+
+FULL = Sizes(10_000, 1_000, 25_000, 1_000, 100_000, 20, 50, 60.0, 50, 1_000)
+QUICK = Sizes(100, 30, 1_000, 100, 500, 3, 3, 3.0, 5, 60)
+
+
+@dataclass
+class Row:
+    measure: str
+    value: str
+    reference: str = ""
+    ratio: str = ""
+    target: str = ""
+    met: bool | None = None  # None: informational, no target
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms"
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.1f} ms"
+
+
+def fmt_mb(value: float) -> str:
+    return f"{value:.0f} MB"
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else math.inf
+
+
+class Workspace:
+    """Scratch files of one run, and migrated template databases copied per scenario."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._templates: dict[str, ScratchDb] = {}
+        self._created: list[ScratchDb] = []
+
+    def database(self, vendor: str, label: str) -> ScratchDb:
+        template = self._templates.get(vendor)
+        if template is None:
+            template = common.scratch_db(vendor, self.root, "template")
+            common.migrate(common.child_env(template.url))
+            self._templates[vendor] = template
+            self._created.append(template)
+        if vendor == "sqlite":
+            db = common.scratch_db(vendor, self.root, label)
+            shutil.copyfile(template.name, db.name)
+        else:
+            db = common.scratch_db_from_template(template, label)
+        self._created.append(db)
+        return db
+
+    def cleanup(self) -> None:
+        for db in reversed(self._created):
+            try:
+                db.drop()
+            except Exception as exc:  # a leftover scratch database is not worth a traceback
+                print(f"could not drop {db.name}: {exc}")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def conn_env(db: ScratchDb) -> dict[str, str]:
+    # Persistent connections, as a production deployment runs: without them every request
+    # opens a connection (a few ms on PostgreSQL), which would be measured instead of the view.
+    return common.child_env(db.url, DATABASE_CONN_MAX_AGE="600")
+
+
+# 1. Caching a big batch -------------------------------------------------------------------------
+
+
+def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Section:
+    section = Section("ingest", "1. Caching a big batch (tracked → all cached)")
+    specs = [
+        {"name": "large", "n": sizes.ingest_docs, "doc_size": sizes.doc_size, "state": "completed"},
+        {
+            "name": "small",
+            "n": sizes.ingest_small,
+            "doc_size": sizes.doc_size,
+            "state": "completed",
+        },
+    ]
+    runs: dict[str, ChildRun] = {}
+    with common.simulator(specs) as sim:
+        wire = sim.info["wire_bytes"]
+        plain = common.child_env("sqlite:///unused")
+        for size in ("large", "small"):
+            job_id = sim.jobs[size]
+            runs[f"floor {size}"] = run_child("ingest", ["floor", sim.url, job_id], plain)
+            runs[f"sdk {size}"] = run_child("ingest", ["sdk", sim.url, job_id], plain)
+            for vendor in vendors:
+                db = ws.database(vendor, f"ingest_{size}")
+                env = common.child_env(db.url)
+                tracked = run_child("ingest", ["track", sim.url, job_id], env)
+                job_pk = str(tracked.result["job_pk"])
+                args = ["sync", job_pk]
+                if profile and size == "small" and vendor == vendors[0]:
+                    args.append(str(ws.root / "ingest.prof"))
+                run = run_child("ingest", args, env)
+                if run.result["documents"] != sim_count(sizes, size):
+                    raise RuntimeError(f"sync cached {run.result['documents']} documents")
+                runs[f"sync {vendor} {size}"] = run
+                section.data[f"db {vendor} {size}"] = (db, int(job_pk))
+    large_mb = mb(wire) * sizes.ingest_docs / (sizes.ingest_docs + sizes.ingest_small)
+    floor, sdk = runs["floor large"], runs["sdk large"]
+    pages = floor.result["pages"]
+    section.notes.append(
+        f"{sizes.ingest_docs:,} documents, {large_mb:,.0f} MB of JSON over {pages} status pages "
+        f"(the simulator pages at 100 documents or 10 MB, whichever comes first); small batch "
+        f"{sizes.ingest_small:,} documents. Each contender runs in a fresh process against the "
+        "same warmed simulator (its own process); RSS is the contender's own peak (wait4)."
+    )
+    section.rows.append(
+        Row(
+            "floor: requests + json.loads, discarded",
+            fmt_s(floor.result["seconds"]),
+            f"{large_mb / floor.result['seconds']:.0f} MB/s",
+        )
+    )
+    section.rows.append(
+        Row(
+            "firecrawl-py 4.54 get_batch_scrape_status (auto-paging)",
+            fmt_s(sdk.result["seconds"]),
+            f"RSS {fmt_mb(sdk.max_rss_mb)}",
+            f"{ratio(sdk.result['seconds'], floor.result['seconds']):.2f}x floor",
+        )
+    )
+    for vendor in vendors:
+        sync = runs[f"sync {vendor} large"]
+        small = runs[f"sync {vendor} small"]
+        r = ratio(sync.result["seconds"], floor.result["seconds"])
+        section.rows.append(
+            Row(
+                f"sync_job, {vendor}: time to all cached",
+                fmt_s(sync.result["seconds"]),
+                f"floor {fmt_s(floor.result['seconds'])}",
+                f"{r:.2f}x",
+                "≤ 1.5x floor",
+                r <= 1.5,
+            )
+        )
+        section.rows.append(
+            Row(
+                f"sync_job, {vendor}: peak RSS",
+                fmt_mb(sync.max_rss_mb),
+                f"SDK {fmt_mb(sdk.max_rss_mb)}",
+                target="≤ 300 MB",
+                met=sync.max_rss_mb <= 300,
+            )
+        )
+        flat = ratio(sync.max_rss_mb, small.max_rss_mb)
+        section.rows.append(
+            Row(
+                f"sync_job, {vendor}: RSS {sizes.ingest_docs:,} vs {sizes.ingest_small:,} docs",
+                f"{fmt_mb(sync.max_rss_mb)} vs {fmt_mb(small.max_rss_mb)}",
+                "",
+                f"{flat:.2f}x",
+                "≤ 1.3x",
+                flat <= 1.3,
+            )
+        )
+    sdk_small = runs["sdk small"]
+    section.rows.append(
+        Row(
+            f"firecrawl-py: RSS {sizes.ingest_docs:,} vs {sizes.ingest_small:,} docs",
+            f"{fmt_mb(sdk.max_rss_mb)} vs {fmt_mb(sdk_small.max_rss_mb)}",
+            "",
+            f"{ratio(sdk.max_rss_mb, sdk_small.max_rss_mb):.2f}x",
+            "grows with the batch",
+            sdk.max_rss_mb > 1.3 * sdk_small.max_rss_mb,
+        )
+    )
+    section.rows.append(
+        Row(
+            "floor: peak RSS",
+            fmt_mb(floor.max_rss_mb),
+            f"small {fmt_mb(runs['floor small'].max_rss_mb)}",
+        )
+    )
+    section.data["runs"] = {k: {"result": v.result, "rss": v.max_rss_mb} for k, v in runs.items()}
+    if profile and (ws.root / "ingest.prof").exists():
+        section.data["profile"] = top_functions(ws.root / "ingest.prof")
+    return section
+
+
+def sim_count(sizes: Sizes, size: str) -> int:
+    return sizes.ingest_docs if size == "large" else sizes.ingest_small
+
+
+# 3. Downloading -------------------------------------------------------------------------------
+
+
+def download(ws: Workspace, sizes: Sizes, ingest_section: Section, profile: bool) -> Section:
+    """The zip of the jobs cached by benchmark 1 (SQLite), beside `zip -r` of the same files."""
+    section = Section("download", "3. Downloading a job as a zip")
+    results: dict[str, dict[str, Any]] = {}
+    for size in ("large", "small"):
+        db, job_pk = ingest_section.data[f"db sqlite {size}"]
+        out = ws.root / f"{size}.zip"
+        args = [str(job_pk), str(out)]
+        if profile and size == "small":
+            args.append(str(ws.root / "zip.prof"))
+        run = run_child("download", args, common.child_env(db.url))
+        with zipfile.ZipFile(out) as archive:
+            entries = archive.infolist()
+            raw_bytes = sum(info.file_size for info in entries)
+            tree = ws.root / f"{size}-tree"
+            archive.extractall(tree)
+        out.unlink()
+        # Info-ZIP on the very same files, at deflate level 1 like the app (COMPRESS_LEVEL).
+        zip_out = ws.root / f"{size}-infozip.zip"
+        zip_seconds, zip_rss, zip_bytes = math.nan, math.nan, 0
+        if shutil.which("zip"):
+            started = time.perf_counter()
+            proc = subprocess.Popen(["zip", "-r", "-1", "-q", str(zip_out), "."], cwd=tree)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            zip_seconds = time.perf_counter() - started
+            if proc.returncode != 0:
+                raise RuntimeError(f"zip exited {proc.returncode}")
+            zip_rss, zip_bytes = usage.ru_maxrss / 1024, zip_out.stat().st_size
+            zip_out.unlink()
+        else:
+            section.notes.append("Info-ZIP is not installed (`apt-get install zip`): no reference.")
+        results[size] = {
+            "seconds": run.result["seconds"],
+            "first_byte": run.result["first_byte_seconds"],
+            "rss": run.max_rss_mb,
+            "raw_bytes": raw_bytes,
+            "entries": len(entries),
+            "zip_bytes": run.result["zip_bytes"],
+            "infozip_seconds": zip_seconds,
+            "infozip_bytes": zip_bytes,
+            "infozip_rss": zip_rss,
+        }
+        shutil.rmtree(tree)
+    large, small = results["large"], results["small"]
+    ours = mb(large["raw_bytes"]) / large["seconds"]
+    theirs = mb(large["raw_bytes"]) / large["infozip_seconds"]
+    section.notes.append(
+        f"The jobs cached by benchmark 1 (SQLite): {large['entries']:,} entries, "
+        f"{mb(large['raw_bytes']):,.0f} MB uncompressed (documents.jsonl, markdown/, html/, "
+        f"errors.json, manifest.json), against {mb(small['raw_bytes']):,.0f} MB for the small "
+        "job. The app's zip is read through the view with the Django test client and written "
+        "to a file; Info-ZIP's `zip -r -1` compresses the same files, extracted to disk "
+        "(page cache warm). Throughput is uncompressed MB per second for both."
+    )
+    r = ratio(ours, theirs)
+    section.rows.append(
+        Row(
+            "throughput",
+            f"{ours:.0f} MB/s ({fmt_s(large['seconds'])})",
+            f"zip -r -1: {theirs:.0f} MB/s ({fmt_s(large['infozip_seconds'])})",
+            f"{r:.2f}x",
+            "≥ 0.8x zip",
+            None if math.isnan(r) else r >= 0.8,
+        )
+    )
+    section.rows.append(
+        Row(
+            "compressed size",
+            fmt_mb(mb(large["zip_bytes"])),
+            f"zip -r -1: {fmt_mb(mb(large['infozip_bytes']))}",
+            f"{ratio(large['zip_bytes'], large['infozip_bytes']):.2f}x",
+        )
+    )
+    section.rows.append(
+        Row(
+            "peak RSS",
+            fmt_mb(large["rss"]),
+            f"zip -r: {fmt_mb(large['infozip_rss'])}",
+            target="≤ 150 MB",
+            met=large["rss"] <= 150,
+        )
+    )
+    flat = ratio(large["rss"], small["rss"])
+    section.rows.append(
+        Row(
+            f"peak RSS {mb(large['raw_bytes']):,.0f} MB vs {mb(small['raw_bytes']):,.0f} MB job",
+            f"{fmt_mb(large['rss'])} vs {fmt_mb(small['rss'])}",
+            "",
+            f"{flat:.2f}x",
+            "flat (≤ 1.3x)",
+            flat <= 1.3,
+        )
+    )
+    section.rows.append(
+        Row(
+            "first byte",
+            fmt_s(large["first_byte"]),
+            "",
+            "",
+            "< 1 s",
+            large["first_byte"] < 1.0,
+        )
+    )
+    section.data["results"] = results
+    if profile and (ws.root / "zip.prof").exists():
+        section.data["profile"] = top_functions(ws.root / "zip.prof")
+    return section
+
+
+# 2. Browsing and 5. the dashboard -----------------------------------------------------------------
+
+
+def browse(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
+    section = Section("browse", "2. Browsing a huge job (documents page)")
+    section.notes.append(
+        f"{sizes.browse_large:,} vs {sizes.browse_small:,} cached documents in one job "
+        "(bulk-created: short columns plus ~2.5 KB of raw JSON each, full-text indexed), 50 "
+        f"per page. Median of {sizes.runs} requests through the Django test client in one "
+        "process, after one warm-up request whose SQL queries are counted."
+    )
+    for vendor in vendors:
+        runs = {}
+        for n in (sizes.browse_small, sizes.browse_large):
+            db = ws.database(vendor, f"browse_{n}")
+            runs[n] = run_child("browse", ["documents", str(n), str(sizes.runs)], conn_env(db))
+            db.drop()
+        small = runs[sizes.browse_small].result["cases"]
+        large = runs[sizes.browse_large].result["cases"]
+        first = large["page 1"]["ms"]
+        for name, case in large.items():
+            same = small[name]
+            growth = ratio(case["ms"], same["ms"])
+            if name == "last page":
+                r = ratio(case["ms"], first)
+                section.rows.append(
+                    Row(
+                        f"{vendor}: last page vs page 1",
+                        fmt_ms(case["ms"]),
+                        f"page 1 {fmt_ms(first)}",
+                        f"{r:.2f}x",
+                        "≤ 1.5x",
+                        r <= 1.5,
+                    )
+                )
+            informational = name.startswith("sorted") or "htmx" in name
+            section.rows.append(
+                Row(
+                    f"{vendor}: {name}",
+                    f"{fmt_ms(case['ms'])}, {case['queries']} queries",
+                    f"{sizes.browse_small:,} docs: {fmt_ms(same['ms'])}, {same['queries']} queries",
+                    f"{growth:.2f}x",
+                    "" if informational else "≤ 1.5x, same queries",
+                    None if informational else growth <= 1.5 and case["queries"] == same["queries"],
+                )
+            )
+        counts = sorted({c["queries"] for c in [*small.values(), *large.values()]})
+        section.rows.append(
+            Row(
+                f"{vendor}: SQL queries per page, every case and size",
+                ", ".join(str(c) for c in counts),
+                target="constant",
+                met=all(small[name]["queries"] == large[name]["queries"] for name in large),
+            )
+        )
+        section.data[vendor] = {n: r.result for n, r in runs.items()}
+    return section
+
+
+def dashboard(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
+    section = Section("dashboard", "5. Dashboard with many jobs")
+    section.notes.append(
+        f"One user with {sizes.jobs_large:,} vs {sizes.jobs_small:,} tracked jobs, 50 per page; "
+        f"median of {sizes.runs} requests (Django test client), queries of one request."
+    )
+    for vendor in vendors:
+        runs = {}
+        for n in (sizes.jobs_small, sizes.jobs_large):
+            db = ws.database(vendor, f"dashboard_{n}")
+            runs[n] = run_child("browse", ["dashboard", str(n), str(sizes.runs)], conn_env(db))
+            db.drop()
+        small = runs[sizes.jobs_small].result["cases"]
+        large = runs[sizes.jobs_large].result["cases"]
+        for name, case in large.items():
+            same = small[name]
+            growth = ratio(case["ms"], same["ms"])
+            section.rows.append(
+                Row(
+                    f"{vendor}: {name}",
+                    f"{fmt_ms(case['ms'])}, {case['queries']} queries",
+                    f"{sizes.jobs_small:,} jobs: {fmt_ms(same['ms'])}, {same['queries']} queries",
+                    f"{growth:.2f}x",
+                    "same queries (≤ 1.5x)",
+                    case["queries"] == same["queries"] and growth <= 1.5,
+                )
+            )
+        section.data[vendor] = {n: r.result for n, r in runs.items()}
+    return section
+
+
+# 4. Polling -------------------------------------------------------------------------------------
+
+
+def poll(ws: Workspace, sizes: Sizes) -> Section:
+    section = Section("poll", "4. Polling a running job")
+    interval_page = 3.0  # the job page's hx-trigger="every 3s"
+    poll_interval = 5  # FIRECRAWL_POLL_INTERVAL, the server-side interval between syncs
+    db = ws.database("sqlite", "poll")
+    env = conn_env(db)
+    env["FIRECRAWL_POLL_INTERVAL"] = str(poll_interval)
+    # 10 documents/s: a poll interval brings one page (100 documents) or less, so a sync that
+    # does not repeat itself needs one request per interval.
+    spec = [{"name": "running", "n": 1_000_000, "rate": 10.0, "doc_size": 500}]
+    procs: list[subprocess.Popen[bytes]] = []
+    with common.simulator(spec, warm=False) as sim:
+        job_id = sim.jobs["running"]
+        setup = run_child("poll", ["setup", sim.url, job_id, str(sizes.pollers)], env)
+        job_pk = setup.result["job_pk"]
+        port = common.free_port()
+        base = f"http://127.0.0.1:{port}"
+        logs = open(ws.root / "poll-servers.log", "wb")  # noqa: SIM115 (closed below)
+        try:
+            gunicorn = [PY, "-m", "gunicorn", "firecrawl_dash.wsgi", "--bind", f"127.0.0.1:{port}"]
+            gunicorn += ["--workers", "3", "--timeout", "120", "--log-level", "warning"]
+            procs.append(subprocess.Popen(gunicorn, env=env, cwd=REPO, stdout=logs, stderr=logs))
+            worker = [PY, "manage.py", "run_worker"]
+            procs.append(subprocess.Popen(worker, env=env, cwd=REPO, stdout=logs, stderr=logs))
+            wait_for(f"{base}/accounts/login/", 30)
+            # Let the first sync (which reads the backlog) happen before the window opens.
+            time.sleep(6.0 if sizes.poll_seconds >= 30 else 1.0)
+            sim.command("clear")
+            pollers = run_child(
+                "poll",
+                [
+                    "pollers",
+                    base,
+                    str(job_pk),
+                    str(sizes.poll_seconds),
+                    str(interval_page),
+                    json_list(setup.result["sessions"]),
+                ],
+                env,
+                timeout=sizes.poll_seconds + 300,
+            )
+            upstream = sim.command(f"count {job_id}")["count"]
+            section.data["upstream_log"] = sim.command(f"log {job_id}")["log"]
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            logs.close()
+    partial, trivial = pollers.result["partial"], pollers.result["trivial"]
+    bound = math.ceil(sizes.poll_seconds / poll_interval) + 1
+    section.notes.append(
+        f"{sizes.pollers} pollers (threads, each its own requests.Session and login session) poll "
+        f"one running job's page as htmx does (`HX-Request`, every {interval_page:.0f} s) for "
+        f"{sizes.poll_seconds:.0f} s against gunicorn (3 sync workers, as in the README) with "
+        f"`manage.py run_worker` beside it, SQLite, FIRECRAWL_POLL_INTERVAL={poll_interval} s. "
+        "After each poll the same thread GETs the login page without a session: the trivial "
+        f"view. {len(partial)} polls; statuses {pollers.result['statuses']}."
+    )
+    section.rows.append(
+        Row(
+            f"upstream status requests in {sizes.poll_seconds:.0f} s",
+            str(upstream),
+            f"{len(partial)} polls from {sizes.pollers} pollers",
+            "",
+            f"≤ {bound} (one per {poll_interval} s, +1)",
+            # None at all means no sync ran in the window: a broken run, not a good one.
+            0 < upstream <= bound,
+        )
+    )
+    if upstream == 0:
+        kept = Path(tempfile.gettempdir()) / "bench-poll-servers.log"
+        shutil.copyfile(ws.root / "poll-servers.log", kept)
+        section.notes.append(f"No upstream request in the window: no sync ran (log: {kept}).")
+    for label, values, q in (("median", partial, 0.5), ("p95", partial, 0.95)):
+        mine = 1000 * (median(values) if q == 0.5 else percentile(values, q))
+        ref = 1000 * (median(trivial) if q == 0.5 else percentile(trivial, q))
+        r = ratio(mine, ref)
+        section.rows.append(
+            Row(
+                f"partial response, {label}",
+                fmt_ms(mine),
+                f"login page: {fmt_ms(ref)}",
+                f"{r:.2f}x",
+                "≤ 3x",
+                r <= 3,
+            )
+        )
+    section.data.update(upstream=upstream, bound=bound, polls=len(partial))
+    return section
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def json_list(items: list[str]) -> str:
+    import json
+
+    return json.dumps(items)
+
+
+# Profiles ---------------------------------------------------------------------------------------
+
+
+def top_functions(path: Path, limit: int = 8) -> list[tuple[str, float, float]]:
+    """(function, own seconds, share of the total) of the costliest functions by own time."""
+    stats = pstats.Stats(str(path))
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in raw.values()) or 1.0
+    rows = sorted(raw.items(), key=lambda item: item[1][2], reverse=True)[:limit]
+    out = []
+    for (filename, line, name), entry in rows:
+        where = filename.replace(str(REPO) + "/", "")
+        where = where.split("site-packages/")[-1].split("lib/python3.12/")[-1]
+        label = f"{name} ({where}:{line})" if line else name
+        out.append((label, entry[2], entry[2] / total))
+    return out

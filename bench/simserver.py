@@ -1,0 +1,77 @@
+"""The Firecrawl simulator in a process of its own, so its memory is never counted as ours.
+
+`python -m bench.simserver --jobs '[{"name": "big", "n": 10000, "doc_size": 25000,
+"state": "completed"}]' --warm` prints one JSON line (url, job ids, bytes), then answers
+commands on stdin, one JSON line each: `count <job id>` (GET status requests for that job so
+far), `clear` (forget the requests seen). It exits when stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from bench.common import SIM_KEY
+from fakecrawl import FakeFirecrawl
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", required=True)
+    parser.add_argument("--warm", action="store_true", help="serialise every document first")
+    args = parser.parse_args()
+
+    sim = FakeFirecrawl(seed=11)
+    sim.add_key(SIM_KEY, credits=None)
+    ids: dict[str, str] = {}
+    started = time.perf_counter()
+    wire_bytes = 0
+    for spec in json.loads(args.jobs):
+        spec = dict(spec)
+        name = spec.pop("name")
+        job_id = sim.create_batch(SIM_KEY, **spec)
+        ids[name] = job_id
+        if args.warm:
+            job = sim.job(job_id)
+            # Every document's wire bytes are generated and cached now, so each contender
+            # later reads pages that are only joined from bytes, never generated.
+            for position in range(job.completed):
+                wire_bytes += len(job.encoded(position)[0])
+    url = sim.start()
+    info = {
+        "url": url,
+        "jobs": ids,
+        "wire_bytes": wire_bytes,
+        "warm_seconds": round(time.perf_counter() - started, 2),
+    }
+    print(json.dumps(info), flush=True)
+    for line in sys.stdin:
+        command, _, argument = line.strip().partition(" ")
+        if command == "count":
+            path_end = f"/{argument}"
+            count = sum(
+                1
+                for r in sim.requests
+                if r.method == "GET" and r.path.rstrip("/").endswith(path_end)
+            )
+            print(json.dumps({"count": count}), flush=True)
+        elif command == "log":
+            path_end = f"/{argument}"
+            log = [
+                [round(r.time, 2), r.query.get("skip"), r.status]
+                for r in sim.requests
+                if r.method == "GET" and r.path.rstrip("/").endswith(path_end)
+            ]
+            print(json.dumps({"log": log}), flush=True)
+        elif command == "clear":
+            sim.clear_requests()
+            print(json.dumps({"ok": True}), flush=True)
+        else:
+            print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
+    sim.stop()
+
+
+if __name__ == "__main__":
+    main()
