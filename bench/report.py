@@ -155,29 +155,30 @@ one of the two to a temporary file).
 
 **Polling.** The job page polls every 3 s and asks for a sync only when the job is due; the
 conditional UPDATE on `sync_queued_for` keeps that to one task per poll interval whatever the
-number of pollers (the worker log shows one sync every ~5 s). But each sync of a *running* job
-keeps following `next` while pages bring documents, and on a job that completes documents
-continuously every request finds a few new ones: the sync chases the tail one tiny page at a
-time, for as long as the job runs. Measured: at 10 documents/s every sync makes 2 requests
-(25 in 60 s, table above); at 20 documents/s it never caught up: 167 requests in 60 s where
-13 were needed, close to the default budget of 200 requests per minute per key. Fix in
-`jobs/sync.py` `_fetch_pages`: after storing a page, return when the job is not terminal and
-`job.next_skip >= page.completed` (everything upstream had completed when it answered is
-cached; the rest waits for the next poll). With that change, 50 pollers for 30 s made 16
-requests at 20 documents/s (2 pages per interval were needed), and the partial's p95 fell to
-81 ms (1.6x the login page) from seconds, since the worker no longer holds SQLite's write lock
-continuously.
+number of pollers. Before the fix now in `jobs/sync.py` (`_fetch_pages` returns once
+`next_skip` reaches the `completed` count of a running job), each sync of a fast running job
+chased its tail one small page at a time: 25 upstream requests in 60 s at 10 documents/s, 167 at
+20 documents/s where 13 were needed, and the partial's p95 reached seconds because the worker
+held SQLite's write lock continuously. With it: 12 requests in 60 s (the table above), and the
+partial stays within 2x of the login page.
 
-**Browsing.** Every list page is 5 queries at any size (session, user, job, count, the page
-through a deferred join on a covering index). On PostgreSQL the plans depend on statistics and
-on the visibility map (index-only scans): measured before `VACUUM ANALYZE`, the last page of
-100,000 documents took 264 ms against 75 ms for page 1, and title-sorted last page 492 ms; the
-benchmark now runs `VACUUM ANALYZE` after loading, as autovacuum does to a table at rest. A job
-freshly cached by the sync is in the "before" state until autovacuum reaches it: an explicit
-`ANALYZE jobs_document` at the end of a sync that cached many documents would close that window.
-Even with statistics, PostgreSQL's OFFSET walks every index entry before the page (last page of
-100,000: about 4x page 1 in the table above). Fix in `jobs/views/documents.py`: for the
-unfiltered position sort, positions are dense (0 to `documents_cached - 1`, see the sync), so
-page N is `position__gte=offset, position__lt=offset + per_page` (an index range, O(log n)),
-and the count is `job.documents_cached` instead of COUNT(*).
+**Browsing.** A list page in position order is 4 queries at any size (session, user, job, the
+page as an index range: positions are dense, 0 to `documents_cached - 1`, so neither COUNT nor
+OFFSET is needed); a filtered, searched or otherwise sorted page is 5 (with COUNT, and the page
+through a deferred join on a covering index). The misses are the COUNT of a *selection*: a
+search or a filter over 100,000 documents matches about 100 times as many rows as over 1,000
+(the status mix and the vocabulary are the same), and counting them is proportional to the
+matches, not to the page. Showing "more than 1,000 matches" (a capped count, `[:1001]`) would
+make these pages independent of the job's size; the page itself is already read through an
+index. On PostgreSQL a sort on title or URL still walks OFFSET entries on its expression index
+(last page of 100,000 by title: 216 ms); keyset pagination for those sorts (a "next" cursor on
+(title prefix, position)) would remove that, at the cost of page numbers. PostgreSQL's plans
+also depend on statistics: before `VACUUM ANALYZE` the last page took 264 ms against 75 ms for
+page 1; the benchmark analyses after loading, as autovacuum does to a table at rest.
+
+**Dashboard.** The jobs list is 6 queries at any size. A third of the jobs are running, so the
+filtered list of the 50-job user shows 17 rows against a full page of 50 for the 1,000-job
+user: the "filtered" ratio compares rendering 17 rows with rendering 50 (the query itself walks
+the (owner, created) index either way). Page 1 and the last page, which render 50 rows in both,
+stay within 1.3x.
 """
