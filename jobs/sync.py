@@ -146,7 +146,7 @@ def _fetch_pages(
             # A failed kickoff: HTTP 200 with success:false. The job is over, nothing to fetch.
             job.status = Job.Status.FAILED
             job.fully_cached = True
-            job.upstream_warning = exc.api_message or ""
+            job.upstream_warning = storable(exc.api_message or "")
             job.last_polled_at = timezone.now()
             _save(job, STATUS_FIELDS)
             return
@@ -216,19 +216,27 @@ def _store_page(job: Job, page: firecrawl.StatusPage) -> tuple[int, bool]:
     return len(fresh), len(fresh) < len(page.documents)
 
 
+def storable(text: str) -> str:
+    """Text a database column can hold: PostgreSQL refuses NUL characters in text.
+
+    Only the display columns go through this; `raw` keeps every character (JSON escapes NUL).
+    """
+    return text.replace("\x00", "\ufffd")
+
+
 def _document(job: Job, position: int, doc: firecrawl.ScrapedDocument) -> Document:
     raw = json.dumps(doc.raw, ensure_ascii=False, separators=(",", ":"))
     status_code = doc.status_code if doc.status_code and 0 < doc.status_code < 1000 else None
     return Document(
         job=job,
         position=position,
-        scrape_id=(doc.scrape_id or "")[:100],
-        source_url=doc.source_url,
-        url=doc.url,
-        title=doc.title,
+        scrape_id=storable(doc.scrape_id or "")[:100],
+        source_url=storable(doc.source_url),
+        url=storable(doc.url),
+        title=storable(doc.title),
         status_code=status_code,
-        error=doc.error or "",
-        warning=doc.warning or "",
+        error=storable(doc.error or ""),
+        warning=storable(doc.warning or ""),
         size=len(raw),
         raw=raw,
     )
@@ -251,7 +259,7 @@ def _apply_status(job: Job, page: firecrawl.StatusPage) -> None:
     job.remote_created_at = page.created_at or job.remote_created_at
     job.remote_completed_at = page.completed_at or job.remote_completed_at
     job.duration = page.duration if page.duration is not None else job.duration
-    job.upstream_warning = page.warning or ""
+    job.upstream_warning = storable(page.warning or "")
 
 
 def _sample(job: Job) -> None:
@@ -268,15 +276,17 @@ def _fetch_failed_urls(job: Job, client: firecrawl.FirecrawlClient) -> None:
     rows = [
         FailedUrl(
             job=job,
-            url=item.url,
-            remote_id=item.id or "",
-            code=item.code or "",
-            error=item.error,
+            url=storable(item.url),
+            remote_id=storable(item.id or "")[:100],
+            code=storable(item.code or "")[:100],
+            error=storable(item.error),
             failed_at=item.timestamp,
         )
         for item in listing.errors
     ]
-    rows += [FailedUrl(job=job, url=url, robots_blocked=True) for url in listing.robots_blocked]
+    rows += [
+        FailedUrl(job=job, url=storable(url), robots_blocked=True) for url in listing.robots_blocked
+    ]
     with transaction.atomic():
         job.failed_urls.all().delete()
         FailedUrl.objects.bulk_create(rows, batch_size=500)
@@ -334,7 +344,7 @@ def _record_failure(job: Job, exc: firecrawl.FirecrawlError) -> str:
         job.needs_attention = True
     else:
         job.next_poll_at = now + failure_backoff(job.consecutive_failures)
-    job.last_error = message[:500]
+    job.last_error = storable(message)[:500]
     fields = ["consecutive_failures", "next_poll_at", "expired_upstream", "needs_attention"]
     _save(job, [*fields, "last_error"])
     if isinstance(exc, firecrawl.AuthError) and job.api_key_id is not None:

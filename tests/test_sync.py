@@ -330,3 +330,25 @@ def test_a_sync_of_a_running_job_stops_once_caught_up(
     # only chase the tail of a fast job (one request per new trickle of documents).
     assert job.documents_cached == job.completed == sim.job(remote_id).completed > 0
     assert len(status_requests(sim, job)) == 1
+
+
+def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey) -> None:
+    from jobs import firecrawl
+    from jobs.sync import _store_page
+
+    document = {
+        "markdown": "before\x00after",
+        "metadata": {"title": "T\x00itle", "sourceURL": "https://x.test/\x00", "scrapeId": "n1"},
+    }
+    payload = {
+        "success": True,
+        "status": "completed",
+        "completed": 1,
+        "total": 1,
+        "data": [document],
+    }
+    job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e99")
+    _store_page(job, firecrawl.StatusPage.from_payload(payload, skip=0))
+    stored = job.documents.get()
+    assert stored.title == "T\ufffditle"  # PostgreSQL text cannot hold NUL
+    assert json.loads(stored.raw) == document  # the document itself keeps every character
