@@ -237,6 +237,22 @@ def test_it_rejects_other_users_job(bob_client: Client, job: Job) -> None:
 # One document -------------------------------------------------------------------------------
 
 
+def test_previous_and_next_stay_within_the_lists_filters(alice_client: Client, job: Job) -> None:
+    for position, code in enumerate([404, 200, 404, 200, 404]):
+        add(job, position, title=f"Doc {position}", status_code=code)
+    html = alice_client.get(url(job, "2/?status=4xx&page=1")).content.decode()
+    assert f'rel="prev" href="/jobs/{job.pk}/documents/0/?status=4xx&amp;page=1"' in html
+    assert f'rel="next" href="/jobs/{job.pk}/documents/4/?status=4xx&amp;page=1"' in html
+    assert (
+        f'href="/jobs/{job.pk}/documents/?status=4xx&amp;page=1">Back to the filtered list' in html
+    )
+    # Tabs keep the filters too, and the list's rows carry them to the document.
+    assert "?status=4xx&amp;page=1&amp;tab=source" in html
+    listing = alice_client.get(url(job, "?status=4xx")).content.decode()
+    assert f'href="/jobs/{job.pk}/documents/2/?status=4xx"' in listing
+    assert alice_client.get(url(job, "2/?status=6xx")).status_code == 400
+
+
 def test_a_document_page_shows_its_facts_metadata_links_and_neighbours(
     alice_client: Client, job: Job
 ) -> None:

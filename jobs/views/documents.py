@@ -70,6 +70,7 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "form": form,
+        "query": request.GET.urlencode(),
         "rows": rows,
         "count": count,
         "number": number,
@@ -112,13 +113,19 @@ def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> Ht
     tab = request.GET.get("tab", "markdown")
     if tab not in TABS or len(request.GET.getlist("tab")) > 1:
         return bad_request(request, job, "Tab (tab): choose markdown, source or html.")
+    # The browser's filters come along, so previous/next stay within what the list showed.
+    selection = request.GET.copy()
+    selection.pop("tab", None)
+    form = DocumentQueryForm(selection)
+    if not form.is_valid():
+        return bad_request(request, job, form.error_text())
     document = _get_document(job, position)
     data = document.data
     metadata = data.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     markdown = data.get("markdown") if isinstance(data.get("markdown"), str) else ""
     html = data.get("html") or data.get("rawHtml")
-    neighbours = Document.objects.filter(job=job).values_list("position", flat=True)
+    neighbours = form.filter(Document.objects.filter(job=job)).values_list("position", flat=True)
     context: dict[str, Any] = {
         "job": job,
         "document": document,
@@ -130,6 +137,8 @@ def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> Ht
         "markdown": markdown,
         "rendered": render_markdown(markdown) if tab == "markdown" else "",
         "html": html if isinstance(html, str) else "",
+        "filtered": form.is_filtered,
+        "query": selection.urlencode(),
         "previous": neighbours.filter(position__lt=position).order_by("-position").first(),
         "next": neighbours.filter(position__gt=position).order_by("position").first(),
         "nav": "jobs",
