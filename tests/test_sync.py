@@ -1,8 +1,6 @@
 """The sync against the Firecrawl simulator over real HTTP: every document cached exactly once."""
 
-import http.server
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -189,33 +187,6 @@ def test_it_shows_the_rate_limit_wait_to_the_user(
         "Rate limited by Firecrawl, retrying in 14 s"
         in alice_client.get(f"/jobs/{job.pk}/").content.decode()
     )
-
-
-def test_it_never_sends_the_key_to_a_foreign_next_host(
-    sim: FakeFirecrawl, clock: ManualClock, key: ApiKey
-) -> None:
-    hits: list[str] = []
-
-    class Trap(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.headers.get("Authorization", ""))
-            self.send_response(500)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    trap = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
-    threading.Thread(target=trap.serve_forever, daemon=True).start()
-    try:
-        remote_id = sim.create_batch(KEY, n=350, state="completed")
-        host = f"http://127.0.0.1:{trap.server_address[1]}"
-        sim.inject(Fault.foreign_next(host=host), job_id=remote_id, count=10)
-        job = sync_until_settled(make_job(key, remote_id), clock)
-    finally:
-        trap.shutdown()
-    assert hits == []
-    assert_cache_matches(job, sim)
 
 
 def test_it_stops_on_the_repeated_pages_of_a_2025_self_hosted_server(
