@@ -196,3 +196,23 @@ def test_a_job_whose_key_was_deleted_can_move_to_another_key(
     alice_client.post(f"/jobs/{job.pk}/key/", {"api_key": spare.pk})
     job.refresh_from_db()
     assert job.api_key == spare and job.sync_queued_for is not None
+
+
+def test_the_poll_costs_a_fixed_handful_of_queries(
+    alice_client: Client, alice_key: ApiKey, django_assert_num_queries: Any
+) -> None:
+    job = make_job(
+        alice_key,
+        str(uuid.uuid4()),
+        status="scraping",
+        total=500,
+        next_poll_at=timezone.now() + timedelta(minutes=1),
+    )
+    for completed in range(0, 500, 50):
+        job.samples.create(completed=completed, total=500)
+    job.failed_urls.create(url="https://example.test/broken")
+    # Session, user, the job with its key, its progress samples: failed URLs and the key form
+    # belong to the full page only.
+    with django_assert_num_queries(4):
+        response = alice_client.get(f"/jobs/{job.pk}/", headers=HTMX)
+    assert 'aria-valuemax="500"' in response.content.decode()

@@ -74,25 +74,24 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not job.is_settled and job.next_poll_at <= timezone.now() and not _lease_held(job):
         # The poll never waits for Firecrawl: it shows what is stored and asks the worker.
         request_sync(job)
-    key_form = None
-    if job.api_key_id is None or job.needs_attention:
-        key_form = JobKeyForm(job=job)
-        if not key_form.has_choices():
-            key_form = None
-    context = {
-        "job": job,
-        "key_form": key_form,
-        "progress": progress_summary(job),
-        "failed_urls": job.failed_urls.all()[:500],
-        "failed_count": job.failed_urls.count(),
-        "nav": "jobs",
-    }
+    context = {"job": job, "progress": progress_summary(job), "nav": "jobs"}
     if request.htmx and not request.htmx.history_restore_request:
+        # The poll renders only the status fragment: nothing else is queried.
         response = render(request, "jobs/job_detail.html#status", context)
         if job.is_settled:
             # 286 tells htmx to stop polling; the settled fragment is still swapped in.
             response.status_code = HttpResponseStopPolling.status_code
     else:
+        key_form = None
+        if job.api_key_id is None or job.needs_attention:
+            key_form = JobKeyForm(job=job)
+            if not key_form.has_choices():
+                key_form = None
+        context |= {
+            "key_form": key_form,
+            "failed_urls": job.failed_urls.all()[:500],
+            "failed_count": job.failed_urls.count(),
+        }
         response = render(request, "jobs/job_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
