@@ -60,7 +60,7 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["status", "fully_cached", "expired_upstream", "needs_attention"]
     search_fields = ["label", "remote_id", "owner__username"]
     raw_id_fields = ["owner", "api_key"]
-    readonly_fields = ["lease_token", "lease_expires_at", "sync_queued_for"]
+    readonly_fields = ["lease_token", "lease_expires_at", "sync_queued_for", "index_queued_at"]
 
 
 @admin.register(Document)

@@ -149,6 +149,8 @@ class Job(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # When a queued sync task is due; lets many pollers ask for a sync while only one is queued.
     sync_queued_for = models.DateTimeField(null=True, blank=True)
+    # The same for the task that indexes new documents for search (see jobs.search).
+    index_queued_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -232,6 +234,9 @@ class Document(models.Model):
     # The document exactly as Firecrawl sent it (JSON text): every field, known or not, is kept.
     raw = models.TextField()
     cached_at = models.DateTimeField(auto_now_add=True)
+    # Full-text indexing runs after the insert, in a task (jobs.search.index_documents), so
+    # caching a page never waits for tokenising it.
+    search_indexed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["job", "position"]
@@ -249,6 +254,12 @@ class Document(models.Model):
             # Few documents carry an error: the "has error" filter walks only those.
             models.Index(
                 fields=["job", "position"], condition=~Q(error=""), name="document_with_error"
+            ),
+            # What is left to index: empty once the indexer has caught up.
+            models.Index(
+                fields=["job", "position"],
+                condition=Q(search_indexed=False),
+                name="document_unindexed",
             ),
         ]
 

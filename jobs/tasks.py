@@ -1,26 +1,29 @@
-"""Background work, run by django-tasks-db's worker: syncing tracked jobs.
+"""Background work, run by django-tasks-db's worker: syncing tracked jobs, indexing their documents.
 
 django-tasks-db has no periodic scheduler and no recovery for a task whose worker died, so the
 job rows are the source of truth: a due job with no live lease gets a sync task from whoever
 notices first (the worker's scheduler loop, a job page's poll, a button), and a conditional
-UPDATE on `sync_queued_for` keeps that to one queued task per job.
+UPDATE on `sync_queued_for` keeps that to one queued task per job. Indexing for search works the
+same way, on `index_queued_at`, for jobs that have documents not yet indexed.
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.tasks import task
 from django.utils import timezone
 
-from jobs import sync
-from jobs.models import Job
+from jobs import search, sync
+from jobs.models import Document, Job
 
 
 @task()
 def sync_job_task(job_pk: int) -> None:
     Job.objects.filter(pk=job_pk).update(sync_queued_for=None)
     result = sync.sync_job(job_pk)
+    if result.documents_added:
+        request_index(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
     if job is None or job.is_settled:
         return
@@ -31,27 +34,53 @@ def sync_job_task(job_pk: int) -> None:
     request_sync(job, when=when)
 
 
+@task()
+def index_job_task(job_pk: int) -> None:
+    search.index_documents(job_pk)
+    # Cleared only once done, so the scheduler does not queue a second indexer meanwhile (past
+    # a lease's length it does, harmlessly: batches never overlap). Documents added after the
+    # last batch are picked up by the scheduler's next round.
+    Job.objects.filter(pk=job_pk).update(index_queued_at=None)
+
+
+def _free(field: str, now: datetime) -> Q:
+    """No task is queued in `field`, or the queued one is presumed lost: not started a lease's
+    length after it was due, its worker died."""
+    return Q(**{field: None}) | Q(**{f"{field}__lt": now - sync.lease_duration()})
+
+
+def _claim(job_pk: int, field: str, when: datetime) -> bool:
+    """Record a task as queued in `field` unless one already is (a conditional UPDATE)."""
+    return bool(
+        Job.objects.filter(pk=job_pk).filter(_free(field, timezone.now())).update(**{field: when})
+    )
+
+
 def request_sync(job: Job, when: datetime | None = None) -> bool:
     """Queue a sync of the job unless one is already queued; True if this call queued it."""
     now = timezone.now()
     when = max(when or now, now)
-    claimed = (
-        Job.objects.filter(pk=job.pk)
-        # A task not started a lease's length after it was due is presumed lost with its worker.
-        .filter(Q(sync_queued_for=None) | Q(sync_queued_for__lt=now - sync.lease_duration()))
-        .update(sync_queued_for=when)
-    )
-    if not claimed:
+    if not _claim(job.pk, "sync_queued_for", when):
         return False
     task = sync_job_task if when <= now else sync_job_task.using(run_after=when)
     task.enqueue(job.pk)
     return True
 
 
+def request_index(job_pk: int) -> bool:
+    """Queue indexing of the job's new documents unless it is already queued."""
+    if not _claim(job_pk, "index_queued_at", timezone.now()):
+        return False
+    index_job_task.enqueue(job_pk)
+    return True
+
+
 def enqueue_due_jobs() -> int:
-    """Queue a sync for every active job that is due; the worker's scheduler calls this."""
+    """Queue a sync for every active job that is due, and indexing for every job with documents
+    left to index (a lost task included); the worker's scheduler calls this."""
     now = timezone.now()
-    due = Job.objects.needing_sync(now).filter(
-        Q(sync_queued_for=None) | Q(sync_queued_for__lt=now - sync.lease_duration())
-    )
-    return sum(request_sync(job) for job in due.only("pk"))
+    due = Job.objects.needing_sync(now).filter(_free("sync_queued_for", now))
+    unindexed = Document.objects.filter(job=OuterRef("pk"), search_indexed=False)
+    to_index = Job.objects.filter(_free("index_queued_at", now)).filter(Exists(unindexed))
+    queued = sum(request_sync(job) for job in due.only("pk"))
+    return queued + sum(request_index(pk) for pk in to_index.values_list("pk", flat=True))

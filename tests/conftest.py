@@ -97,6 +97,7 @@ def make_job(key: "ApiKey", remote_id: str, **fields: Any) -> "Job":
 def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> "list[Document]":
     """Cached documents without a sync, for views that only read the cache."""
     from jobs.models import Document
+    from jobs.search import index_documents
 
     docs = []
     for position in range(start, start + count):
@@ -128,6 +129,7 @@ def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> 
             )
         )
     Document.objects.bulk_create(docs)
+    index_documents(job.pk)  # as the task after a sync does
     job.documents_cached = Document.objects.filter(job=job).count()
     job.next_skip = job.documents_cached
     job.save()

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from jobs.models import ApiKey, Document, Job
+from jobs.search import index_documents
 from tests.conftest import make_documents, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
@@ -34,6 +35,7 @@ def add(job: Job, position: int, **fields: Any) -> Document:
     document = Document.objects.create(
         job=job, position=position, raw=json.dumps(raw), size=len(json.dumps(raw)), **fields
     )
+    index_documents(job.pk)
     # As the sync does: the cached count covers positions 0..count-1.
     job.documents_cached = job.documents.count()
     job.save(update_fields=["documents_cached"])
@@ -208,10 +210,11 @@ def test_the_query_count_does_not_depend_on_the_page(
         with CaptureQueriesContext(connection) as captured:
             assert alice_client.get(url(job, query)).status_code == 200
         counts.append(len(captured))
-    # Position order needs no COUNT (the job knows its cached count); filters do.
-    unfiltered, filtered = counts[:2], counts[2:]
-    assert len(set(unfiltered)) == 1 and len(set(filtered)) == 1
-    assert unfiltered[0] == filtered[0] - 1
+    # Position order needs no COUNT (the job knows its cached count); filters do, and a search
+    # also counts the documents not indexed yet.
+    unfiltered, searched, filtered = counts[:2], counts[2], counts[3]
+    assert len(set(unfiltered)) == 1
+    assert unfiltered[0] == filtered - 1 == searched - 2
     with django_assert_num_queries(counts[0]):
         alice_client.get(url(job, "?page=2"))
 
@@ -456,3 +459,19 @@ def test_the_audit_itself_catches_live_payloads() -> None:
     assert audit('<main><a href="javascript:alert(1)">x</a></main>')
     assert audit('<main><div hx-post="/x">x</div></main>')
     assert audit("<main><script>alert(1)</script></main>")
+
+
+def test_a_search_says_how_much_of_the_job_it_covers(alice_client: Client, job: Job) -> None:
+    make_documents(job, 3)
+    Document.objects.bulk_create(
+        Document(job=job, position=n, title=f"Page {n}", raw="{}") for n in (3, 4)
+    )
+    job.documents_cached = 5
+    job.save(update_fields=["documents_cached"])
+    response = alice_client.get(url(job, "?q=page"))
+    assert positions(response) == [0, 1, 2]
+    assert "Search covers 3 of 5 documents; the rest are being indexed." in response.text
+    assert "search-coverage" not in alice_client.get(url(job)).text  # no search, no note
+    index_documents(job.pk)
+    response = alice_client.get(url(job, "?q=page"))
+    assert positions(response) == [0, 1, 2, 3, 4] and "search-coverage" not in response.text

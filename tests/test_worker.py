@@ -16,8 +16,8 @@ from django.db import connection
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.models import ApiKey, Job
-from jobs.tasks import enqueue_due_jobs, request_sync
+from jobs.models import ApiKey, Document, Job
+from jobs.tasks import enqueue_due_jobs, index_job_task, request_sync, sync_job_task
 from tests.conftest import make_job
 from tests.processes import assert_cache_exact, start_worker
 
@@ -59,7 +59,54 @@ def test_a_queued_task_syncs_the_job(key: ApiKey, sim: FakeFirecrawl) -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
     job.refresh_from_db()
     assert job.documents_cached == 150 and job.fully_cached
+    # The sync queued the indexing, and the worker ran it too.
+    assert not job.documents.filter(search_indexed=False).exists()
+    assert job.index_queued_at is None
     assert enqueue_due_jobs() == 0  # settled jobs are never queued again
+
+
+def queued_index_tasks(job: Job) -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=index_job_task.module_path, args_kwargs__args=[job.pk], status="READY"
+    ).count()
+
+
+def test_a_sync_that_adds_documents_queues_one_index_task(key: ApiKey, sim: FakeFirecrawl) -> None:
+    job = make_job(key, sim.create_batch(KEY, n=150, state="completed"))
+    sync_job_task.call(job.pk)
+    assert job.documents.count() == 150
+    assert queued_index_tasks(job) == 1
+    sync_job_task.call(job.pk)  # nothing new: nothing more to index
+    enqueue_due_jobs()  # the scheduler sees the queued task
+    assert queued_index_tasks(job) == 1
+    index_job_task.call(job.pk)
+    assert not job.documents.filter(search_indexed=False).exists()
+
+
+def test_the_scheduler_recovers_a_lost_index_task(db: Any, key: ApiKey) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    # Settled, so the scheduler would not sync it: only the index is left to do.
+    job = make_job(key, str(uuid.uuid4()), expired_upstream=True)
+    Document.objects.bulk_create(Document(job=job, position=n, raw="{}") for n in range(3))
+    make_job(key, str(uuid.uuid4()), expired_upstream=True)  # fully indexed: left alone
+    # Queued an hour ago and never started: its worker died.
+    Job.objects.filter(pk=job.pk).update(index_queued_at=timezone.now() - timedelta(hours=1))
+    assert enqueue_due_jobs() == 1
+    assert enqueue_due_jobs() == 0  # one queued task per job
+    assert queued_index_tasks(job) == 1
+    # A worker killed while indexing: the task had started, nothing is queued any more.
+    Job.objects.filter(pk=job.pk).update(index_queued_at=None)
+    assert enqueue_due_jobs() == 1
+    index_job_task.call(job.pk)
+    job.refresh_from_db()
+    assert job.index_queued_at is None
+    assert not job.documents.filter(search_indexed=False).exists()
+    assert enqueue_due_jobs() == 0
 
 
 def test_the_scheduler_queues_only_due_active_jobs(db: Any, key: ApiKey) -> None:

@@ -21,6 +21,7 @@ from jobs.export import document_filename
 from jobs.forms_documents import DocumentQueryForm
 from jobs.models import Document, Job
 from jobs.render import render_markdown
+from jobs.search import unindexed_count
 from jobs.views.common import AuthenticatedRequest, get_job_for_user
 
 # The only columns a list row shows: `raw` (up to megabytes per row) is never read for a list.
@@ -67,6 +68,8 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         page_ids = documents.order_by(*form.ordering()).values("pk")[offset : offset + per_page]
         page = Document.objects.filter(pk__in=page_ids)
     rows = list(page.order_by(*form.ordering()).only(*LIST_FIELDS))
+    # Documents are indexed shortly after they are cached: say so rather than miss them silently.
+    unindexed = unindexed_count(job.pk) if form.cleaned_data.get("q") else 0
     context = {
         "job": job,
         "form": form,
@@ -80,6 +83,8 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "page_links": page_links(number, num_pages),
         "has_previous": number > 1,
         "has_next": number < num_pages,
+        "searched": max(0, job.documents_cached - unindexed),
+        "unindexed": unindexed,
         "nav": "jobs",
     }
     if request.htmx and not request.htmx.history_restore_request:

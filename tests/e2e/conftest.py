@@ -219,13 +219,12 @@ class Syncer:
         from django.db import connection
 
         from jobs.models import Job
-        from jobs.sync import sync_job
 
         try:
             while not self._stop.is_set():
                 for pk in list(self.job_pks):
                     if Job.objects.filter(pk=pk).exists():
-                        sync_job(pk)
+                        sync_and_index(pk)
                 self._stop.wait(self.every)
         except BaseException as exc:  # surfaced by the fixture's teardown
             self.errors.append(exc)
@@ -246,15 +245,22 @@ def syncing(transactional_db: Any) -> Iterator[Syncer]:
     assert not syncer.errors, f"the sync thread failed: {syncer.errors!r}"
 
 
+def sync_and_index(job_pk: int) -> None:
+    """What the worker's sync task and the index task it queues do, in this thread."""
+    from jobs.search import index_documents
+    from jobs.sync import sync_job
+
+    if sync_job(job_pk).documents_added:
+        index_documents(job_pk)
+
+
 def sync_until_settled(job: "Job", timeout: float = 20) -> "Job":
     """Sync in the test's own thread until nothing is left to fetch."""
     import time
 
-    from jobs.sync import sync_job
-
     deadline = time.monotonic() + timeout
     while True:
-        sync_job(job.pk)
+        sync_and_index(job.pk)
         job.refresh_from_db()
         if job.is_settled:
             return job

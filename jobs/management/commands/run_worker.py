@@ -46,7 +46,7 @@ class Command(BaseCommand):
             try:
                 close_old_connections()
                 if queued := enqueue_due_jobs():
-                    logger.info("Queued %d job sync(s)", queued)
+                    logger.info("Queued %d task(s)", queued)
             except Exception:
                 logger.exception("The scheduler loop failed; trying again")
             finally:
