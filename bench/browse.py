@@ -45,6 +45,7 @@ def populate_documents(n: int) -> tuple[Any, Any]:
     from django.db import transaction
 
     from jobs.models import Document, Job
+    from jobs.search import index_documents
 
     user = User.objects.create_user("browser")
     job = Job.objects.create(
@@ -79,6 +80,7 @@ def populate_documents(n: int) -> tuple[Any, Any]:
             with transaction.atomic():
                 Document.objects.bulk_create(batch, batch_size=500)
             batch = []
+    index_documents(job.pk)  # as the task after a sync does
     Job.objects.filter(pk=job.pk).update(documents_cached=n, next_skip=n, completed=n, total=n)
     settle_statistics()
     return user, job

@@ -4,6 +4,7 @@ python -m bench.ingest floor URL JOB_ID   requests + json.loads of every page, d
 python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status (auto-paging)
 python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
 python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
+python -m bench.ingest index JOB_PK       then jobs.search.index_documents (the task after a sync)
 """
 
 from __future__ import annotations
@@ -108,6 +109,18 @@ def sync(job_pk: int, profile: str = "") -> dict[str, Any]:
     }
 
 
+def index(job_pk: int) -> dict[str, Any]:
+    setup_django()
+    from django.db import connection
+
+    from jobs.search import index_documents
+
+    connection.ensure_connection()
+    started = time.perf_counter()
+    documents = index_documents(job_pk)
+    return {"seconds": time.perf_counter() - started, "documents": documents}
+
+
 def main(argv: list[str]) -> None:
     mode = argv[0]
     if mode == "floor":
@@ -118,6 +131,8 @@ def main(argv: list[str]) -> None:
         emit(track(argv[1], argv[2]))
     elif mode == "sync":
         emit(sync(int(argv[1]), argv[2] if len(argv) > 2 else ""))
+    elif mode == "index":
+        emit(index(int(argv[1])))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

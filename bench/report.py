@@ -129,17 +129,16 @@ for 1,000 and 10,000 documents, while firecrawl-py keeps every document as pydan
 until the end and grows with the batch. Its time is three sequential parts: the HTTP read and
 `json.loads` (all the floor does), re-serialising each document for `Document.raw`
 (`json.dumps`, about 13 % of the profile), and the database write, the largest part
-(`SQLiteCursorWrapper.execute` of `bulk_create` about 36 %, commit about 12 %), which includes
-the full-text index: the SQLite FTS5 trigger tokenises up to 100,000 characters of markdown per
-row; on PostgreSQL the generated `tsvector` column parses `raw` as jsonb and tokenises the same,
-which makes PostgreSQL ingest several times slower than SQLite. A write after the read cannot
+(`SQLiteCursorWrapper.execute` of `bulk_create` about 36 %, commit about 12 %, measured when it
+still included the full-text index: tokenising up to 100,000 characters of markdown per row, in
+an FTS5 trigger or a generated `tsvector` column, which made PostgreSQL ingest several times
+slower than SQLite). Indexing is now a follow-up task, timed on its own in the "then indexed
+for search" rows. A write after the read cannot
 come within 1.5x of a floor that only reads. What would get closer: (1) overlap the fetch of
 page k+1 with the write of page k (one page prefetched in a thread; sqlite3 and psycopg release
 the GIL while the database works, HTTP stays outside the transaction): time becomes
 max(read, write) instead of the sum; (2) store the document's own wire text instead of
-`json.dumps(doc.raw)`; (3) index for search after the job is cached (a follow-up task, or
-a `search` column filled by it instead of a generated one), so "all cached" is not held back by
-tokenising hundreds of megabytes.
+`json.dumps(doc.raw)`.
 
 **Zip (profile above).** `zip_stream` reads documents in keyset batches bounded by bytes and
 writes through an unseekable sink, so peak RSS stays near 100 MB whatever the job's size and the
