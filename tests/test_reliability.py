@@ -429,12 +429,8 @@ def test_a_failed_kickoff_success_false_on_a_200(
     assert "failed to start" in job.upstream_warning
 
 
-def test_status_flip_flopping_never_steps_back(
-    sim: FakeFirecrawl, clock: ManualClock, proxied_key: ApiKey, proxy: RewritingProxy,
-    table: list[Row],
-) -> None:  # fmt: skip
-    """Replicas disagreeing: every other read says `scraping` again once the job completed."""
-    remote_id = sim.create_batch(KEY, n=N, rate=30)
+def status_flipper(proxy: RewritingProxy, said: str, lie: str, every: int) -> Any:
+    """A lagging replica: every `every`-th status read that says `said` says `lie` instead."""
     reads = Counter[str]()
 
     def flip(path: str, status: int, body: bytes) -> tuple[int, bytes] | None:
@@ -442,13 +438,24 @@ def test_status_flip_flopping_never_steps_back(
             return None
         reads["n"] += 1
         payload = json.loads(body)
-        if payload.get("status") == "completed" and reads["n"] % 2 == 0:
-            payload["status"] = "scraping"
+        if payload.get("status") != said or reads["n"] % every:
+            return None
+        payload["status"] = lie
+        if lie == "scraping":
+            # A running job always has a `next` upstream.
             payload["next"] = payload.get("next") or f"{proxy.url}{path}"
-            return 200, json.dumps(payload).encode()
-        return None
+        return 200, json.dumps(payload).encode()
 
-    proxy.rewrite = flip
+    return flip
+
+
+def test_status_flip_flopping_never_steps_back(
+    sim: FakeFirecrawl, clock: ManualClock, proxied_key: ApiKey, proxy: RewritingProxy,
+    table: list[Row],
+) -> None:  # fmt: skip
+    """Replicas disagreeing: every other read says `scraping` again once the job completed."""
+    remote_id = sim.create_batch(KEY, n=N, rate=30)
+    proxy.rewrite = status_flipper(proxy, "completed", "scraping", every=2)
     job, messages, statuses = drive(make_job(proxied_key, remote_id), clock)
     # Once completed, never `scraping` again, whatever a lagging replica said.
     first_done = statuses.index(Job.Status.COMPLETED)
@@ -502,19 +509,7 @@ def test_a_replica_claiming_completion_too_early(
 ) -> None:  # fmt: skip
     """Flip-flopping the other way: some reads say `completed` while the job still runs."""
     remote_id = sim.create_batch(KEY, n=N, rate=30)
-    reads = Counter[str]()
-
-    def flip(path: str, status: int, body: bytes) -> tuple[int, bytes] | None:
-        if status != 200 or "/errors" in path:
-            return None
-        reads["n"] += 1
-        payload = json.loads(body)
-        if payload.get("status") == "scraping" and reads["n"] % 3 == 0:
-            payload["status"] = "completed"
-            return 200, json.dumps(payload).encode()
-        return None
-
-    proxy.rewrite = flip
+    proxy.rewrite = status_flipper(proxy, "scraping", "completed", every=3)
     job, messages, _ = drive(make_job(proxied_key, remote_id), clock)
     record(table, measure("status flip-flopping (early completed)", job, sim, messages))
     assert job.status == Job.Status.COMPLETED
