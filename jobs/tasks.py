@@ -21,14 +21,18 @@ from jobs.models import Document, Job
 @task()
 def sync_job_task(job_pk: int) -> None:
     Job.objects.filter(pk=job_pk).update(sync_queued_for=None)
-    result = sync.sync_job(job_pk)
+    # Whoever queued this saw the job due, but on a read that may predate a sync which has run
+    # since: the slot is free while a sync runs, so a poll that read the job just before can
+    # queue a second one. Only a job still due is synced: at most one poll per interval.
+    due = Job.objects.filter(pk=job_pk, next_poll_at__lte=timezone.now()).exists()
+    result = sync.sync_job(job_pk) if due else sync.SyncResult()
     if result.documents_added:
         request_index(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
     if job is None or job.is_settled:
         return
     when = job.next_poll_at
-    if not result.ran:
+    if due and not result.ran:
         # Someone else holds the lease: come back later rather than spin on it.
         when = max(when, timezone.now() + timedelta(seconds=settings.FIRECRAWL_POLL_INTERVAL))
     request_sync(job, when=when)
