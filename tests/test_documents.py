@@ -10,6 +10,8 @@ from django.test import Client
 
 from jobs.models import ApiKey, Document, Job
 from jobs.search import index_documents
+from jobs.views import documents as documents_view
+from jobs.views.documents import page_links
 from tests.conftest import make_documents, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
@@ -77,7 +79,9 @@ def test_it_offers_25_50_and_100_per_page(alice_client: Client, job: Job) -> Non
 
 def test_a_page_past_the_end_is_not_found(alice_client: Client, job: Job) -> None:
     make_documents(job, 10)
-    assert alice_client.get(url(job, "?page=2")).status_code == 404
+    response = alice_client.get(url(job, "?page=2"))
+    assert response.status_code == 404
+    assert "There is no page 2: this list has 1 page." in response.text
 
 
 def test_an_empty_job_shows_an_empty_first_page(alice_client: Client, job: Job) -> None:
@@ -217,6 +221,99 @@ def test_the_query_count_does_not_depend_on_the_page(
     assert unfiltered[0] == filtered - 1 == searched - 2
     with django_assert_num_queries(counts[0]):
         alice_client.get(url(job, "?page=2"))
+
+
+# Past COUNT_CAP matches a selection is not counted on every view (lowered to 20 here).
+
+
+@pytest.fixture
+def sixty(job: Job, monkeypatch: Any) -> Job:
+    monkeypatch.setattr(documents_view, "COUNT_CAP", 20)
+    make_documents(job, 60)  # "page" is in every one of them
+    return job
+
+
+def count_text(response: Any) -> str:
+    match = re.search(r'data-testid="result-count">([^<]*)<', response.text)
+    assert match is not None
+    return match.group(1)
+
+
+def test_a_selection_past_the_cap_says_more_than_and_pages_on(
+    alice_client: Client, sixty: Job
+) -> None:
+    first = alice_client.get(url(sixty, "?q=page&per_page=25"))
+    assert positions(first) == list(range(25))
+    assert count_text(first) == "Documents 1\u201325 of more than 25 matching"
+    assert b'rel="next"' in first.content and b">Previous</a>" not in first.content
+    # The last page is unknown: no maximum for the jump, and a gap after the last known page.
+    assert 'name="page" min="1" value="1"' in first.text and "of at least 2" in first.text
+    assert re.search(r">2</a>\s*<span class=\"gap\">", first.text)
+
+    second = alice_client.get(url(sixty, "?q=page&per_page=25&page=2"))
+    assert positions(second) == list(range(25, 50))
+    assert count_text(second) == "Documents 26\u201350 of more than 50 matching"
+    assert b'rel="prev"' in second.content and b'rel="next"' in second.content
+
+
+def test_the_last_page_of_a_big_selection_knows_its_count(alice_client: Client, sixty: Job) -> None:
+    last = alice_client.get(url(sixty, "?status=2xx&per_page=25&page=3"))
+    assert positions(last) == list(range(50, 60))
+    assert count_text(last) == "Documents 51\u201360 of 60 matching"
+    assert b'rel="prev"' in last.content and b">Next</a>" not in last.content
+    assert 'max="3"' in last.text and "at least" not in last.text
+
+
+def test_a_page_past_the_end_of_a_big_selection_is_not_found(
+    alice_client: Client, sixty: Job
+) -> None:
+    response = alice_client.get(url(sixty, "?q=page&per_page=25&page=4"))
+    assert response.status_code == 404
+    assert "There is no page 4: this list has 3 pages." in response.text
+    # Back to the same selection, without the page.
+    assert f'href="{url(sixty)}?q=page&amp;per_page=25">First page of this list' in response.text
+
+
+def test_pages_past_the_cap_work_without_javascript(alice_client: Client, sixty: Job) -> None:
+    html = alice_client.get(url(sixty, "?q=page&per_page=25")).text
+    next_link = re.search(r'<a rel="next" href="([^"]+)"', html)
+    assert next_link is not None
+    assert f'hx-get="{next_link.group(1)}"' in html
+    assert positions(alice_client.get(next_link.group(1).replace("&amp;", "&"))) == list(
+        range(25, 50)
+    )
+    # The jump to any page is a plain GET: a page past the end must show its 404 page.
+    jump = re.search(r'<form method="get" [^>]*class="jump"[^>]*>', html)
+    assert jump is not None and "hx-get" not in jump.group(0)
+
+
+def test_a_big_selection_is_counted_only_up_to_the_cap(alice_client: Client, sixty: Job) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for query in ("?q=page", "?q=page&page=2", "?status=2xx", "?status=2xx&page=2", "?q=page1"):
+        with CaptureQueriesContext(connection) as captured:
+            assert alice_client.get(url(sixty, query)).status_code == 200
+        counts.append(len(captured))
+        # The selection's COUNT, not the search's count of documents not yet indexed.
+        selection = [
+            q["sql"]
+            for q in captured
+            if "COUNT(*)" in q["sql"] and "search_indexed" not in q["sql"]
+        ]
+        assert selection and all("LIMIT 21" in sql for sql in selection), selection
+    # Above or below the cap, first or later page: the same queries (a search counts the
+    # documents not indexed yet as well).
+    searches, filters = counts[0:2] + counts[4:], counts[2:4]
+    assert len(set(searches)) == 1 and len(set(filters)) == 1
+    assert searches[0] == filters[0] + 1
+
+
+def test_page_links_show_a_gap_after_the_last_known_page() -> None:
+    assert page_links(1, 21, more=True) == [1, 2, 3, None, 21, None]
+    assert page_links(30, 31, more=True) == [1, None, 28, 29, 30, 31, None]
+    assert page_links(3, 3) == [1, 2, 3]
 
 
 def test_list_rows_never_load_the_raw_document(alice_client: Client, job: Job) -> None:

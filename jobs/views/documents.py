@@ -27,6 +27,10 @@ from jobs.views.common import AuthenticatedRequest, get_job_for_user
 # The only columns a list row shows: `raw` (up to megabytes per row) is never read for a list.
 LIST_FIELDS = ("position", "title", "url", "source_url", "status_code", "error", "warning", "size")
 TABS = {"markdown": "Markdown", "source": "Source", "html": "HTML"}
+# A selection (search, filters) is counted exactly up to this many documents. Counting costs as
+# much as the matches, and a search of a big job can match tens of thousands on every page
+# view: past the cap the list says "more than 1,000" and pages on by fetching one row extra.
+COUNT_CAP = 1_000
 PREVIEW_CSP: dict[str, Any] = {
     "default-src": [CSP.NONE],
     "img-src": ["data:"],
@@ -41,33 +45,59 @@ def bad_request(request: AuthenticatedRequest, job: Job, message: str) -> HttpRe
     return render(request, "jobs/documents.html", context, status=400)
 
 
+def page_not_found(
+    request: AuthenticatedRequest, job: Job, number: int, num_pages: int
+) -> HttpResponse:
+    # A 404 rather than a silent clamp: the URL names a page that does not exist, and a clamp
+    # would show a "page 9" that is really page 3.
+    pages = f"{num_pages:,} page" + ("" if num_pages == 1 else "s")
+    message = f"There is no page {number:,}: this list has {pages}."
+    context = {"job": job, "message": message, "not_found": True, "nav": "jobs"}
+    return render(request, "jobs/documents.html", context, status=404)
+
+
 def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
     form = DocumentQueryForm(request.GET)
     if not form.is_valid():
         return bad_request(request, job, form.error_text())
     documents = form.filter(Document.objects.filter(job=job))
-    # Unfiltered, positions run 0..documents_cached-1 without gaps (the sync commits whole
-    # pages in order): the count is known and a page in position order is an index range.
-    by_position = not form.is_filtered and form.sort_key in ("position", "-position")
-    count = job.documents_cached if by_position else documents.count()
+    if form.is_filtered:
+        count = documents.order_by()[: COUNT_CAP + 1].count()
+    else:
+        # Unfiltered, positions run 0..documents_cached-1 without gaps (the sync commits whole
+        # pages in order): the count is known, and a page in position order is an index range.
+        count = job.documents_cached
+    capped = form.is_filtered and count > COUNT_CAP  # then `count` is only a lower bound
     per_page = form.page_size
     num_pages = max(1, math.ceil(count / per_page))
     number = form.page_number
-    if number > num_pages:
-        # A 404 rather than a silent clamp: the URL names a page that does not exist, and a
-        # clamp would show a "page 9" that is really page 3.
-        raise Http404(f"There is no page {number}: this list has {num_pages}.")
+    if number > num_pages and not capped:
+        return page_not_found(request, job, number, num_pages)
     offset = (number - 1) * per_page
-    if by_position:
+    if not form.is_filtered and form.sort_key in ("position", "-position"):
         low = offset if form.sort_key == "position" else count - offset - per_page
         page = documents.filter(position__gte=low, position__lt=low + per_page)
     else:
         # Deferred join: the offset is walked on a covering index (ids only), then the rows
-        # of one page are read.
-        page_ids = documents.order_by(*form.ordering()).values("pk")[offset : offset + per_page]
-        page = Document.objects.filter(pk__in=page_ids)
+        # of one page are read, and one more, which says whether a next page exists.
+        page_ids = documents.order_by(*form.ordering()).values("pk")
+        page = Document.objects.filter(pk__in=page_ids[offset : offset + per_page + 1])
     rows = list(page.order_by(*form.ordering()).only(*LIST_FIELDS))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if capped:
+        if not rows:
+            # Past the end of a selection too big to count on every view: count it this once,
+            # so the message can say where the list ends.
+            last = max(1, math.ceil(documents.count() / per_page))
+            return page_not_found(request, job, number, last)
+        if more:
+            count = max(COUNT_CAP, offset + per_page)  # shown as "more than"
+            num_pages = max(num_pages, number + 1)  # pages known to exist
+        else:
+            # The last page: here the count is known exactly.
+            capped, count, num_pages = False, offset + len(rows), number
     # Documents are indexed shortly after they are cached: say so rather than miss them silently.
     unindexed = unindexed_count(job.pk) if form.cleaned_data.get("q") else 0
     context = {
@@ -76,11 +106,12 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "query": request.GET.urlencode(),
         "rows": rows,
         "count": count,
+        "count_capped": capped,
         "number": number,
         "num_pages": num_pages,
         "first_index": offset + 1 if rows else 0,
         "last_index": offset + len(rows),
-        "page_links": page_links(number, num_pages),
+        "page_links": page_links(number, num_pages, more=capped),
         "has_previous": number > 1,
         "has_next": number < num_pages,
         "searched": max(0, job.documents_cached - unindexed),
@@ -95,14 +126,19 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return response
 
 
-def page_links(number: int, num_pages: int) -> list[int | None]:
-    """First, last and the pages around the current one; None marks a gap."""
+def page_links(number: int, num_pages: int, more: bool = False) -> list[int | None]:
+    """First, last and the pages around the current one; None marks a gap.
+
+    With `more`, num_pages is only the last page known to exist, and a gap follows it.
+    """
     wanted = {1, num_pages} | set(range(max(1, number - 2), min(num_pages, number + 2) + 1))
     links: list[int | None] = []
     for page in sorted(wanted):
         if links and links[-1] is not None and page - links[-1] > 1:
             links.append(None)
         links.append(page)
+    if more:
+        links.append(None)
     return links
 
 
