@@ -1,16 +1,19 @@
 """Benchmarks 2 and 5 in a child process: server time and SQL queries of the browsing pages.
 
-    python -m bench.browse documents N RUNS   the documents page of a job of N documents
-    python -m bench.browse dashboard N RUNS   the jobs list of a user with N tracked jobs
+    python -m bench.browse documents SMALL LARGE RUNS   documents pages of two jobs of that size
+    python -m bench.browse dashboard SMALL LARGE RUNS   jobs lists of two users with that many jobs
 
-Rows are bulk-created straight into the scratch database (no sync), then each page is requested
-RUNS times with the Django test client in this process; the median is reported, with the number
-of SQL queries of one request.
+Rows are bulk-created straight into one scratch database (no sync): the small and the large case
+side by side. Every page of both is then requested RUNS times with the Django test client in this
+process, interleaved (one request of each per round, the order reversed every other round), so
+the drift of a shared machine hits both sizes alike; the median is reported, with the SQL queries
+of one request and the number of rows the page shows.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import uuid
@@ -18,15 +21,23 @@ from typing import Any
 
 from bench.common import emit, median, setup_django
 
-TOPICS = 100  # a search for one topic word matches 1 % of the documents
+# A search for one topic word and the 4xx filter each select 10 % of a job: at 1,000 documents
+# that is still 100 matches, so the compared pages show a full page of 50 rows at both sizes.
+TOPICS = 10
+ERROR_EVERY = 10
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+# ~2 KB of markdown; a body depends only on position % 8, so the eight are made once.
+BODIES = [" ".join(WORDS[(start + i) % 8] for i in range(300)) for start in range(8)]
+PER_PAGE = 50
+DOCUMENT_ROW = re.compile(rb'<td class="num pos">')
+JOB_ROW = re.compile(rb'<span class="status status-')
 
 
-def _raw(position: int) -> dict[str, Any]:
+def _raw(position: int, topic_word: str) -> dict[str, Any]:
     title = f"{WORDS[position % 8].capitalize()} {WORDS[position // 8 % 8]} page {position}"
-    topic = f"topic{position % TOPICS}"
-    body = " ".join(WORDS[(position + i) % 8] for i in range(300))  # ~2 KB of markdown
-    status = 404 if position % 33 == 0 else 200
+    topic = f"{topic_word}{position % TOPICS}"
+    body = BODIES[position % 8]
+    status = 404 if position % ERROR_EVERY == 3 else 200
     metadata = {
         "title": title,
         "sourceURL": f"https://example.test/{topic}/page/{position}",
@@ -40,14 +51,15 @@ def _raw(position: int) -> dict[str, Any]:
     return {"markdown": f"# {title}\n\n{topic} {body}", "metadata": metadata}
 
 
-def populate_documents(n: int) -> tuple[Any, Any]:
-    from django.contrib.auth.models import User
+def populate_documents(user: Any, n: int, topic_word: str) -> Any:
+    """A cached job of n documents. Each job has its own topic words: the full-text index is
+    shared by all jobs, and a word common to both would make the small job's search pay for the
+    large job's matches (measuring the other job, not this one's size)."""
     from django.db import transaction
 
     from jobs.models import Document, Job
     from jobs.search import index_documents
 
-    user = User.objects.create_user("browser")
     job = Job.objects.create(
         owner=user,
         api_url="https://api.firecrawl.dev",
@@ -59,7 +71,7 @@ def populate_documents(n: int) -> tuple[Any, Any]:
     )
     batch: list[Document] = []
     for position in range(n):
-        data = _raw(position)
+        data = _raw(position, topic_word)
         raw = json.dumps(data, separators=(",", ":"))
         meta = data["metadata"]
         batch.append(
@@ -82,8 +94,7 @@ def populate_documents(n: int) -> tuple[Any, Any]:
             batch = []
     index_documents(job.pk)  # as the task after a sync does
     Job.objects.filter(pk=job.pk).update(documents_cached=n, next_skip=n, completed=n, total=n)
-    settle_statistics()
-    return user, job
+    return job
 
 
 def settle_statistics() -> None:
@@ -97,12 +108,12 @@ def settle_statistics() -> None:
             cursor.execute("VACUUM ANALYZE jobs_job")
 
 
-def populate_jobs(n: int) -> Any:
+def populate_jobs(username: str, n: int) -> Any:
     from django.contrib.auth.models import User
 
     from jobs.models import ApiKey, Job
 
-    user = User.objects.create_user("many-jobs")
+    user = User.objects.create_user(username)
     key = ApiKey.objects.create(owner=user, name="Main", key="fc-" + "0" * 30 + "beef")
     statuses = [Job.Status.COMPLETED, Job.Status.SCRAPING, Job.Status.CANCELLED]
     Job.objects.bulk_create(
@@ -124,76 +135,113 @@ def populate_jobs(n: int) -> Any:
         ],
         batch_size=500,
     )
-    settle_statistics()
     return user
 
 
-def measure(client: Any, url: str, runs: int, headers: dict[str, str]) -> dict[str, Any]:
+# One request to time: (client, url, headers, the pattern of one shown row).
+Request = tuple[Any, str, dict[str, str], re.Pattern[bytes]]
+
+
+def measure(requests: dict[tuple[str, str], Request], runs: int) -> dict[str, dict[str, Any]]:
+    """Median time of each request, all of them interleaved; keyed by size, then case."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, headers=headers)
-    # Read now: the next request's request_started signal clears the connection's query log.
-    query_count = len(queries)
-    assert response.status_code == 200, (url, response.status_code)
-    body = response.content
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.get(url, headers=headers)
-        times.append(time.perf_counter() - started)
-    return {"ms": 1000 * median(times), "queries": query_count, "bytes": len(body)}
+    results: dict[str, dict[str, Any]] = {}
+    for (size, name), (client, url, headers, row) in requests.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, headers=headers)  # also the warm-up
+        # Read now: the next request's request_started signal clears the connection's query log.
+        assert response.status_code == 200, (url, response.status_code)
+        results.setdefault(size, {})[name] = {
+            "queries": len(queries),
+            "rows": len(row.findall(response.content)),
+            "bytes": len(response.content),
+        }
+    keys = list(requests)
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
+    for round_number in range(runs):
+        for key in keys if round_number % 2 == 0 else reversed(keys):
+            client, url, headers, _ = requests[key]
+            started = time.perf_counter()
+            client.get(url, headers=headers)
+            times[key].append(time.perf_counter() - started)
+    for (size, name), values in times.items():
+        results[size][name]["ms"] = 1000 * median(values)
+    return results
 
 
-def documents(n: int, runs: int) -> dict[str, Any]:
+def documents(small: int, large: int, runs: int) -> dict[str, Any]:
     setup_django()
+    from django.contrib.auth.models import User
     from django.test import Client
 
     started = time.perf_counter()
-    user, job = populate_documents(n)
+    user = User.objects.create_user("browser")
+    jobs = {
+        "small": (small, populate_documents(user, small, "minor")),
+        "large": (large, populate_documents(user, large, "major")),
+    }
+    settle_statistics()
     populate_seconds = time.perf_counter() - started
     client = Client()
     client.force_login(user)
-    per_page = 50
-    last = max(1, -(-n // per_page))
-    base = f"/jobs/{job.pk}/documents/"
-    cases = {
-        "page 1": f"{base}",
-        "middle page": f"{base}?page={max(1, last // 2)}",
-        "last page": f"{base}?page={last}",
-        "search": f"{base}?q=topic42",
-        "filter (4xx)": f"{base}?status=4xx",
-        "sorted by title, last page": f"{base}?sort=title&page={last}",
+    requests: dict[tuple[str, str], Request] = {}
+    for size, (n, job) in jobs.items():
+        last = max(1, -(-n // PER_PAGE))
+        base = f"/jobs/{job.pk}/documents/"
+        cases = {
+            "page 1": f"{base}",
+            "middle page": f"{base}?page={max(1, last // 2)}",
+            "last page": f"{base}?page={last}",
+            "search": f"{base}?q={'minor' if size == 'small' else 'major'}4",
+            "filter (4xx)": f"{base}?status=4xx",
+            "sorted by title, last page": f"{base}?sort=title&page={last}",
+        }
+        for name, url in cases.items():
+            requests[size, name] = (client, url, {}, DOCUMENT_ROW)
+        # What the browser fetches when the user pages with htmx: the partial only.
+        requests[size, "page 1 (htmx partial)"] = (
+            client,
+            base,
+            {"HX-Request": "true"},
+            DOCUMENT_ROW,
+        )
+    results = measure(requests, runs)
+    return {
+        "populate_seconds": populate_seconds,
+        **{size: {"n": n, "cases": results[size]} for size, (n, _) in jobs.items()},
     }
-    results = {name: measure(client, url, runs, {}) for name, url in cases.items()}
-    # What the browser fetches when the user pages with htmx: the partial only.
-    results["page 1 (htmx partial)"] = measure(client, base, runs, {"HX-Request": "true"})
-    return {"n": n, "populate_seconds": populate_seconds, "cases": results}
 
 
-def dashboard(n: int, runs: int) -> dict[str, Any]:
+def dashboard(small: int, large: int, runs: int) -> dict[str, Any]:
     setup_django()
     from django.test import Client
 
-    user = populate_jobs(n)
-    client = Client()
-    client.force_login(user)
-    last = max(1, -(-n // 50))
-    cases = {
-        "jobs list, page 1": "/",
-        "jobs list, last page": f"/?page={last}",
-        "jobs list, filtered": "/?status=scraping",
-    }
-    return {"n": n, "cases": {name: measure(client, url, runs, {}) for name, url in cases.items()}}
+    sizes = {"small": small, "large": large}
+    requests: dict[tuple[str, str], Request] = {}
+    for size, n in sizes.items():
+        client = Client()
+        client.force_login(populate_jobs(f"{size}-user", n))
+        last = max(1, -(-n // PER_PAGE))
+        cases = {
+            "jobs list, page 1": "/",
+            "jobs list, last page": f"/?page={last}",
+            "jobs list, filtered": "/?status=scraping",
+        }
+        for name, url in cases.items():
+            requests[size, name] = (client, url, {}, JOB_ROW)
+    settle_statistics()
+    results = measure(requests, runs)
+    return {size: {"n": n, "cases": results[size]} for size, n in sizes.items()}
 
 
 def main(argv: list[str]) -> None:
-    mode, n, runs = argv[0], int(argv[1]), int(argv[2])
+    mode, small, large, runs = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     if mode == "documents":
-        emit(documents(n, runs))
+        emit(documents(small, large, runs))
     elif mode == "dashboard":
-        emit(dashboard(n, runs))
+        emit(dashboard(small, large, runs))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
