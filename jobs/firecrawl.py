@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import email.utils
 import http.client
-import json
 import logging
 import math
 import random
@@ -21,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
+
+from jobs import jsontext
 
 __all__ = [
     "AuthError",
@@ -278,9 +279,11 @@ class ScrapedDocument:
     error: str | None = None
     warning: str | None = None
     screenshot: str | None = None
+    # The document's JSON text exactly as Firecrawl sent it, when the parser kept it.
+    text: str | None = None
 
     @classmethod
-    def from_raw(cls, raw: Any) -> ScrapedDocument:
+    def from_raw(cls, raw: Any, text: str | None = None) -> ScrapedDocument:
         if not isinstance(raw, dict):
             # Kept, not dropped: positions are upstream offsets, and skipping one would shift them.
             return cls(raw={"value": raw}, error="Firecrawl sent a document that is not an object")
@@ -306,6 +309,7 @@ class ScrapedDocument:
             error=_str_or_none(metadata.get("error")) or _str_or_none(raw.get("error")),
             warning=_str_or_none(raw.get("warning")),
             screenshot=_str_or_none(raw.get("screenshot")),
+            text=text,
         )
 
 
@@ -350,7 +354,10 @@ class StatusPage:
             data = []
         if not isinstance(data, list):
             raise InvalidResponse("Firecrawl's status response has no list of documents")
-        documents = [ScrapedDocument.from_raw(item) for item in data]
+        texts = data.texts if isinstance(data, jsontext.SourcedList) else [None] * len(data)
+        documents = [
+            ScrapedDocument.from_raw(item, text) for item, text in zip(data, texts, strict=True)
+        ]
         next_skip, next_limit = _parse_next(payload.get("next"), skip + len(documents))
         credits_used = _int_or_none(payload.get("creditsUsed"))
         return cls(
@@ -712,16 +719,21 @@ class FirecrawlClient:
                 # The API never redirects; a redirect means a wrong URL, and following it could
                 # carry the key to another host.
                 allow_redirects=False,
+                stream=True,
             )
+            # The body in one read: requests' .content reads it in 10 KB chunks, a Python loop
+            # that costs the sync more CPU than parsing the page.
+            with response:
+                content = response.raw.read(decode_content=True)
         except _BAD_URL_ERRORS:
             raise Unreachable(
                 f"The Firecrawl API URL {self._display_url} is not usable", retryable=False
             ) from None
-        except requests.Timeout:
+        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
             raise Unreachable(
                 f"Firecrawl at {self._display_url} did not answer in time (timed out)"
             ) from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError):
             raise Unreachable(
                 f"The connection to Firecrawl at {self._display_url} dropped mid-response"
             ) from None
@@ -729,11 +741,13 @@ class FirecrawlClient:
             raise Unreachable(
                 f"Could not reach Firecrawl at {self._display_url} ({_transport_reason(exc)})"
             ) from None
-        return self._interpret(response, failure)
+        return self._interpret(response, content, failure)
 
-    def _interpret(self, response: requests.Response, failure: str) -> dict[str, Any]:
+    def _interpret(
+        self, response: requests.Response, content: bytes, failure: str
+    ) -> dict[str, Any]:
         status = response.status_code
-        payload, problem = _decode(response)
+        payload, problem = _decode(content, response.headers.get("Content-Type", ""))
         api_message = self._scrub(_api_message(payload))
         if 200 <= status < 300:
             if problem is not None:
@@ -805,17 +819,16 @@ class _RateLimitHint(Exception):
         self.api_message = api_message
 
 
-def _decode(response: requests.Response) -> tuple[Any, str | None]:
+def _decode(content: bytes, content_type: str) -> tuple[Any, str | None]:
     """Parse the body as JSON; on failure return why, phrased for the user."""
-    content = response.content or b""
     if not content.strip():
         return None, "Firecrawl answered with an empty body"
     try:
-        return json.loads(content), None
+        # Status pages keep each document's JSON text beside the parsed object (see jsontext).
+        return jsontext.loads(content), None
     except (ValueError, UnicodeDecodeError):
         pass
-    content_type = response.headers.get("Content-Type", "").lower()
-    if "text/html" in content_type or content.lstrip()[:1] == b"<":
+    if "text/html" in content_type.lower() or content.lstrip()[:1] == b"<":
         return None, (
             "Firecrawl answered with an HTML page instead of JSON "
             "(check the API URL, or a proxy in between)"

@@ -1,0 +1,82 @@
+"""The status-page parser that keeps each document's JSON text: always json.loads' answer."""
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from jobs import jsontext
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+layouts = st.sampled_from(
+    [
+        {"separators": (",", ":")},
+        {},
+        {"indent": 2},
+        {"indent": "\t", "ensure_ascii": False},
+        {"separators": (" , ", " : "), "ensure_ascii": False},
+    ]
+)
+
+
+@given(
+    st.dictionaries(st.text(max_size=8), values, max_size=4),
+    st.lists(values, max_size=5),
+    layouts,
+)
+@example({"next": None, "status": "completed"}, [{"markdown": "\ud800 lone"}], {})
+def test_it_parses_like_json_loads_and_keeps_each_items_source_text(
+    fields: dict[str, Any], data: list[Any], layout: dict[str, Any]
+) -> None:
+    content = json.dumps({**fields, "data": data}, **layout).encode("utf-8", "surrogatepass")
+    payload = jsontext.loads(content)
+    assert payload == json.loads(content)
+    assert isinstance(payload["data"], jsontext.SourcedList)
+    assert [json.loads(text) for text in payload["data"].texts] == data
+    for text in payload["data"].texts:
+        assert text in content.decode("utf-8", "surrogatepass")  # a slice, not a rewrite
+
+
+def test_the_text_is_the_document_exactly_as_sent() -> None:
+    content = b'{"success":true, "data":[ {"b":1,"a":"\\u00e9\\n"} ,{"x" : [1, 2.50]}], "total":2}'
+    payload = jsontext.loads(content)
+    assert payload["data"].texts == ['{"b":1,"a":"\\u00e9\\n"}', '{"x" : [1, 2.50]}']
+    assert payload["total"] == 2
+
+
+def test_a_repeated_key_keeps_the_last_value_like_json_loads() -> None:
+    payload = jsontext.loads(b'{"data":[1],"data":[2,3]}')
+    assert payload == {"data": [2, 3]}
+    assert payload["data"].texts == ["2", "3"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[1, 2]", b'"text"', b'\xef\xbb\xbf{"data": [1]}', b'{"data": NaN}', b"{}", b'{"a":1}'],
+)
+def test_what_it_does_not_walk_is_left_to_json_loads(content: bytes) -> None:
+    assert jsontext.loads(content) == json.loads(content)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"data": [1,]}', b'{"data": [1] "x": 2}', b'{"data": [1]} extra', b"{", b"", b"\xff{}"],
+)
+def test_invalid_json_raises_json_loads_error(content: bytes) -> None:
+    with pytest.raises(ValueError):
+        json.loads(content)
+    with pytest.raises(ValueError):
+        jsontext.loads(content)
