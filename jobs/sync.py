@@ -7,9 +7,12 @@ database makes sure only one sync of a job runs at a time, whatever the number o
 
 import json
 import logging
+import re
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs import firecrawl
+from jobs.bulk import insert_new
 from jobs.models import ApiKey, Document, FailedUrl, Job, ProgressSample
 from jobs.ratelimit import BudgetExhausted, RequestBudget
 
@@ -46,6 +50,10 @@ STATUS_FIELDS = [
 
 class JobGone(Exception):
     """The job was deleted (Stop tracking) while it was being synced."""
+
+
+class LeaseLost(Exception):
+    """This sync's lease ran out and another sync took the job over."""
 
 
 @dataclass
@@ -90,11 +98,6 @@ def acquire_lease(job_pk: int) -> uuid.UUID | None:
     return token if claimed else None
 
 
-def renew_lease(job_pk: int, token: uuid.UUID) -> bool:
-    expires = timezone.now() + lease_duration()
-    return bool(Job.objects.filter(pk=job_pk, lease_token=token).update(lease_expires_at=expires))
-
-
 def release_lease(job_pk: int, token: uuid.UUID) -> None:
     Job.objects.filter(pk=job_pk, lease_token=token).update(lease_token=None, lease_expires_at=None)
 
@@ -110,18 +113,20 @@ def sync_job(job_pk: int) -> SyncResult:
         job = Job.objects.select_related("api_key").get(pk=job_pk)
         if job.api_key is None:
             return result
+        budget = RequestBudget(job.api_key.pk)
         client = firecrawl.FirecrawlClient(
             job.api_url,
             job.api_key.key,
             job.api_version,
-            on_request=RequestBudget(job.api_key.pk).spend,
+            on_request=budget.spend,
             max_wait=settings.FIRECRAWL_MAX_RETRY_WAIT,
             backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
             read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
         )
-        with client:
+        reader = PageReader(job, budget)
+        with client, reader:
             try:
-                _fetch_pages(job, client, token, result)
+                _fetch_pages(job, client, reader, token, result)
                 if job.is_terminal and job.cache_done and job.errors_fetched_at is None:
                     _fetch_failed_urls(job, client)
                 _record_success(job)
@@ -134,12 +139,75 @@ def sync_job(job_pk: int) -> SyncResult:
     return result
 
 
+class PageReader:
+    """Reads the next status page in a thread while the sync stores the current one.
+
+    Reading a page (network and JSON) and storing it (the database) cost about the same, and
+    both spend most of their time outside the GIL, so overlapping them shortens a long sync by
+    up to half. The thread never touches the database: its request is paid from the key's
+    budget here, before it starts, and it makes a single attempt. Whatever goes wrong with it,
+    the sync just asks for that page again the usual way, with retries and their messages.
+    """
+
+    def __init__(self, job: Job, budget: RequestBudget) -> None:
+        assert job.api_key is not None
+        self._job = job
+        self._budget = budget
+        self._client = firecrawl.FirecrawlClient(
+            job.api_url,
+            job.api_key.key,
+            job.api_version,
+            max_retries=0,
+            read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
+        )
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-reader")
+        self._pending: tuple[int, Future[firecrawl.StatusPage]] | None = None
+
+    def start(self, skip: int) -> None:
+        """Begin reading the page at `skip`, if the budget allows one more request now."""
+        try:
+            self._budget.spend()
+        except BudgetExhausted:
+            return  # the sync's own request will meet the limit and say so
+        future = self._pool.submit(
+            self._client.batch_status, str(self._job.remote_id), skip=skip, kind=self._job.kind
+        )
+        self._pending = (skip, future)
+
+    def take(self, skip: int) -> firecrawl.StatusPage | None:
+        """The page read ahead, if it is the one at `skip` and arrived whole."""
+        if self._pending is None:
+            return None
+        started_at, future = self._pending
+        self._pending = None
+        try:
+            page = future.result()
+        except firecrawl.FirecrawlError as exc:
+            logger.info("Reading ahead in job %s failed (%s); asking again", self._job.pk, exc)
+            return None
+        return page if started_at == skip else None
+
+    def __enter__(self) -> "PageReader":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Waits for a read in flight (bounded by the read timeout) before closing its session.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._client.close()
+
+
 def _fetch_pages(
-    job: Job, client: firecrawl.FirecrawlClient, token: uuid.UUID, result: SyncResult
+    job: Job,
+    client: firecrawl.FirecrawlClient,
+    reader: PageReader,
+    token: uuid.UUID,
+    result: SyncResult,
 ) -> None:
     while True:
         try:
-            page = client.batch_status(str(job.remote_id), skip=job.next_skip, kind=job.kind)
+            page = reader.take(job.next_skip) or client.batch_status(
+                str(job.remote_id), skip=job.next_skip, kind=job.kind
+            )
         except firecrawl.InvalidResponse as exc:
             if exc.job_status != Job.Status.FAILED:
                 raise
@@ -151,11 +219,17 @@ def _fetch_pages(
             _save(job, STATUS_FIELDS)
             return
         result.pages += 1
-        added, repeated = _store_page(job, page)
-        result.documents_added += added
-        if not renew_lease(job.pk, token):
+        following = job.next_skip + len(page.documents)
+        if page.documents and page.next_skip is not None and following < page.completed:
+            # More documents are done upstream than this page brings: the walk will surely
+            # ask for the next page, so it is read while this one is stored.
+            reader.start(following)
+        try:
+            added, repeated = _store_page(job, page, token)
+        except LeaseLost:
             logger.warning("Lost the lease on job %s; another sync took over", job.pk)
             return
+        result.documents_added += added
         if repeated:
             # The self-hosted skip bug: the page repeats documents we have. Following `next`
             # would loop forever or store duplicates, so stop here and say so.
@@ -174,8 +248,9 @@ def _fetch_pages(
             return
 
 
-def _store_page(job: Job, page: firecrawl.StatusPage) -> tuple[int, bool]:
-    """Store the page's new documents and the job's counters in one transaction.
+def _store_page(job: Job, page: firecrawl.StatusPage, token: uuid.UUID) -> tuple[int, bool]:
+    """Store the page's new documents and the job's counters, and renew the lease, in one
+    transaction: a sync that lost its lease stores nothing.
 
     Returns (documents added, whether the page repeated documents already cached).
     """
@@ -196,17 +271,13 @@ def _store_page(job: Job, page: firecrawl.StatusPage) -> tuple[int, bool]:
             # Positions are upstream offsets. When upstream repeats itself, new documents go
             # after what we have rather than at a position they do not hold.
             start = job.next_skip
-            Document.objects.bulk_create(
-                [_document(job, start + index, doc) for index, doc in enumerate(fresh)],
-                ignore_conflicts=True,
-                batch_size=200,
-            )
+            insert_new([_document(job, start + index, doc) for index, doc in enumerate(fresh)])
             job.next_skip = start + len(fresh)
             # Positions 0..next_skip-1 are all stored (each page commits whole), so no COUNT.
             job.documents_cached = job.next_skip
             _apply_status(job, page)
             job.last_polled_at = timezone.now()
-            _save(job, STATUS_FIELDS)
+            _save(job, STATUS_FIELDS, lease=token)
             _sample(job)
     except IntegrityError:
         # The job row vanished under us (foreign key); anything else is a real bug.
@@ -216,16 +287,23 @@ def _store_page(job: Job, page: firecrawl.StatusPage) -> tuple[int, bool]:
     return len(fresh), len(fresh) < len(page.documents)
 
 
-def storable(text: str) -> str:
-    """Text a database column can hold: PostgreSQL refuses NUL characters in text.
+# PostgreSQL refuses NUL in text, and no database driver encodes a lone surrogate (which JSON's
+# "\ud800" escape decodes to).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-    Only the display columns go through this; `raw` keeps every character (JSON escapes NUL).
+
+def storable(text: str) -> str:
+    """Text a database column can hold, with U+FFFD for the characters none can.
+
+    Only the display columns go through this; `raw` keeps every character (as JSON escapes).
     """
-    return text.replace("\x00", "\ufffd")
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def _document(job: Job, position: int, doc: firecrawl.ScrapedDocument) -> Document:
-    raw = json.dumps(doc.raw, ensure_ascii=False, separators=(",", ":"))
+    # The text as received, when the parser kept it: exact, and free, where json.dumps cost more
+    # than the parse. ASCII escapes keep the fallback storable whatever the strings hold.
+    raw = doc.text if doc.text is not None else json.dumps(doc.raw, separators=(",", ":"))
     status_code = doc.status_code if doc.status_code and 0 < doc.status_code < 1000 else None
     return Document(
         job=job,
@@ -353,7 +431,15 @@ def _record_failure(job: Job, exc: firecrawl.FirecrawlError) -> str:
     return message
 
 
-def _save(job: Job, fields: list[str]) -> None:
-    values = {name: getattr(job, name) for name in fields}
-    if not Job.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **values):
+def _save(job: Job, fields: list[str], lease: uuid.UUID | None = None) -> None:
+    """Write these fields of the job; with `lease`, only while holding it, and renew it."""
+    now = timezone.now()
+    values: dict[str, Any] = {name: getattr(job, name) for name in fields}
+    rows = Job.objects.filter(pk=job.pk)
+    if lease is not None:
+        rows = rows.filter(lease_token=lease)
+        values["lease_expires_at"] = now + lease_duration()
+    if not rows.update(updated_at=now, **values):
+        if lease is not None and Job.objects.filter(pk=job.pk).exists():
+            raise LeaseLost
         raise JobGone

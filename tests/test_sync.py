@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
-from jobs.models import ApiKey, Job
+from jobs.models import ApiKey, Document, Job
 from jobs.sync import sync_job
 from tests.conftest import make_job
 
@@ -276,6 +276,25 @@ def test_only_one_sync_of_a_job_runs_at_a_time(sim: FakeFirecrawl, key: ApiKey) 
     assert sync_job(job.pk).ran is True
 
 
+def test_a_sync_that_lost_its_lease_stores_nothing(sim: FakeFirecrawl, key: ApiKey) -> None:
+    from jobs import firecrawl
+    from jobs.sync import LeaseLost, _store_page, acquire_lease
+
+    remote_id = sim.create_batch(KEY, n=5, state="completed")
+    job = make_job(key, remote_id)
+    stale = acquire_lease(job.pk)
+    assert stale is not None
+    # The lease ran out (the worker stalled) and another sync took the job over.
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
+    assert acquire_lease(job.pk) is not None
+    with firecrawl.FirecrawlClient(sim.url, KEY) as client:
+        page = client.batch_status(remote_id)
+    with pytest.raises(LeaseLost):
+        _store_page(job, page, stale)
+    job.refresh_from_db()
+    assert job.documents.count() == job.documents_cached == 0
+
+
 def test_a_job_whose_key_was_deleted_stays_browsable(
     sim: FakeFirecrawl, clock: ManualClock, key: ApiKey, alice_client: Client
 ) -> None:
@@ -305,7 +324,7 @@ def test_a_sync_of_a_running_job_stops_once_caught_up(
 
 def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey) -> None:
     from jobs import firecrawl
-    from jobs.sync import _store_page
+    from jobs.sync import _store_page, acquire_lease
 
     document = {
         "markdown": "before\x00after",
@@ -319,7 +338,41 @@ def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey
         "data": [document],
     }
     job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e99")
-    _store_page(job, firecrawl.StatusPage.from_payload(payload, skip=0))
+    token = acquire_lease(job.pk)
+    assert token is not None
+    _store_page(job, firecrawl.StatusPage.from_payload(payload, skip=0), token)
     stored = job.documents.get()
     assert stored.title == "T\ufffditle"  # PostgreSQL text cannot hold NUL
     assert json.loads(stored.raw) == document  # the document itself keeps every character
+
+
+def test_documents_are_stored_as_sent_even_with_lone_surrogate_escapes(key: ApiKey) -> None:
+    from jobs import firecrawl, jsontext
+    from jobs.sync import _store_page, acquire_lease
+
+    sent = '{"markdown":"half \\ud83d emoji","metadata":{"title":"A \\udc00","scrapeId":"s1"}}'
+    content = f'{{"success":true,"status":"completed","completed":1,"total":1,"data":[{sent}]}}'
+    job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e98")
+    token = acquire_lease(job.pk)
+    assert token is not None
+    page = firecrawl.StatusPage.from_payload(jsontext.loads(content.encode()), skip=0)
+    _store_page(job, page, token)
+    stored = job.documents.get()
+    assert stored.raw == sent  # the wire text itself: no driver can encode a lone surrogate
+    assert stored.title == "A \ufffd"
+    assert json.loads(stored.raw)["markdown"] == "half \ud83d emoji"
+
+
+def test_a_page_stored_over_positions_already_taken_keeps_the_stored_rows(key: ApiKey) -> None:
+    from jobs.bulk import insert_new
+
+    job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e97")
+    Document.objects.create(job=job, position=0, title="first", raw="{}")
+    insert_new(
+        [
+            Document(job=job, position=0, title="clash", raw="{}"),
+            Document(job=job, position=1, title="second", raw='{"a":1}'),
+        ]
+    )
+    stored = list(job.documents.order_by("position").values_list("position", "title", "raw"))
+    assert stored == [(0, "first", "{}"), (1, "second", '{"a":1}')]
