@@ -2,6 +2,7 @@
 forms (and the views behind them), `next` values and API URLs that try to reach other hosts.
 """
 
+import io
 import re
 import uuid
 from typing import Any
@@ -9,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
+import urllib3
 from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -201,7 +203,9 @@ class RecordingSession(requests.Session):
         response.status_code = 200
         body = {"success": True, "status": "scraping", "completed": 1, "total": 9,
                 "data": [{"metadata": {"scrapeId": "a"}}], "next": self.next_value}  # fmt: skip
-        response._content = json.dumps(body).encode()
+        # The client reads the body from the raw stream, as from a real connection.
+        content = json.dumps(body).encode()
+        response.raw = urllib3.HTTPResponse(io.BytesIO(content), preload_content=False)
         return response
 
 
