@@ -10,7 +10,7 @@ import re
 from importlib import import_module
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from jobs.models import Document
@@ -99,12 +99,12 @@ def apply_search(documents: QuerySet[Document], text: str) -> QuerySet[Document]
     if not tokens:
         return documents.none()
     if connection.vendor == "postgresql":
-        return documents.filter(
-            pk__in=RawSQL(
-                "SELECT id FROM jobs_document WHERE search @@ to_tsquery('simple', %s)",
-                [tsquery(tokens)],
-            )
-        )
+        # A condition on the row itself, not `pk IN (every match in the table, of any job)`: the
+        # planner can then stop at a LIMIT (the page, the capped COUNT) instead of a self-join.
+        # `search` stays unqualified: the list's deferred join makes this queryset a subquery,
+        # where Django renames the table U0 (and `jobs_document.search` is the outer row).
+        matches = RawSQL("search @@ to_tsquery('simple', %s)", [tsquery(tokens)], BooleanField())
+        return documents.filter(matches)
     if connection.vendor == "sqlite":
         return documents.filter(
             pk__in=RawSQL(
