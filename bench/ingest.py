@@ -4,6 +4,7 @@ python -m bench.ingest floor URL JOB_ID   requests + json.loads of every page, d
 python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status (auto-paging)
 python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
 python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
+python -m bench.ingest sequential JOB_PK  the same with reading ahead off (one page at a time)
 python -m bench.ingest index JOB_PK       then jobs.search.index_documents (the task after a sync)
 """
 
@@ -71,12 +72,17 @@ def track(url: str, job_id: str) -> dict[str, Any]:
     return {"job_pk": job.pk, "user_pk": user.pk}
 
 
-def sync(job_pk: int, profile: str = "") -> dict[str, Any]:
+def sync(job_pk: int, profile: str = "", *, sequential: bool = False) -> dict[str, Any]:
     setup_django()
     from django.db import connection
 
+    from jobs import sync as sync_module
     from jobs.models import Job
     from jobs.sync import sync_job
+
+    if sequential:
+        # The design's alternative, for comparison: read page k+1 only after storing page k.
+        sync_module.PageReader.start = lambda self, skip: None  # type: ignore[method-assign]
 
     connection.ensure_connection()
     base_rss = _rss_mb()
@@ -131,6 +137,8 @@ def main(argv: list[str]) -> None:
         emit(track(argv[1], argv[2]))
     elif mode == "sync":
         emit(sync(int(argv[1]), argv[2] if len(argv) > 2 else ""))
+    elif mode == "sequential":
+        emit(sync(int(argv[1]), sequential=True))
     elif mode == "index":
         emit(index(int(argv[1])))
     else:
