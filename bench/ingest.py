@@ -1,6 +1,8 @@
 """Benchmark 1, one contender per process: caching a big batch from "tracked" to "all cached".
 
 python -m bench.ingest floor URL JOB_ID   requests + json.loads of every page, discarded
+python -m bench.ingest write URL JOB_ID   the write floor: the pages' documents (read first, not
+                                          timed) stored by the bare driver, one commit per page
 python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status (auto-paging)
 python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
 python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
@@ -46,6 +48,75 @@ def floor(url: str, job_id: str) -> dict[str, Any]:
         del payload, data, response
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "pages": pages, "documents": documents, "wire_bytes": wire}
+
+
+def write(url: str, job_id: str, database_url: str) -> dict[str, Any]:
+    """The least a durable cache can do: each page's documents into a two-column table, through
+    the bare driver (sqlite3 executemany / psycopg binary COPY), committing page by page, with
+    the app's own durability settings (SQLite: WAL, synchronous=NORMAL; PostgreSQL: default)."""
+    import requests
+
+    from jobs import jsontext
+
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {SIM_KEY}"}
+    pages: list[list[str]] = []
+    skip = 0
+    while True:
+        response = session.get(
+            f"{url}/v1/batch/scrape/{job_id}", params={"skip": skip}, headers=headers, timeout=60
+        )
+        payload = jsontext.loads(response.content)
+        pages.append(payload["data"].texts)
+        skip += len(payload["data"])
+        if not payload["data"] or not payload.get("next"):
+            break
+    if database_url.startswith("sqlite"):
+        seconds = _write_sqlite(database_url.removeprefix("sqlite:///"), pages)
+    else:
+        seconds = _write_postgres(database_url, pages)
+    return {"seconds": seconds, "pages": len(pages), "documents": sum(map(len, pages))}
+
+
+def _write_sqlite(path: str, pages: list[list[str]]) -> float:
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE cached (position INTEGER PRIMARY KEY, raw TEXT NOT NULL)")
+    started = time.perf_counter()
+    position = 0
+    for texts in pages:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO cached VALUES (?, ?)", enumerate(texts, start=position))
+        conn.execute("COMMIT")
+        position += len(texts)
+    seconds = time.perf_counter() - started
+    conn.close()
+    return seconds
+
+
+def _write_postgres(url: str, pages: list[list[str]]) -> float:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE cached (position integer PRIMARY KEY, raw text COMPRESSION lz4 NOT NULL)"
+        )
+        started = time.perf_counter()
+        position = 0
+        for texts in pages:
+            with (
+                conn.transaction(),
+                conn.cursor() as cursor,
+                cursor.copy("COPY cached FROM STDIN (FORMAT BINARY)") as copy,
+            ):
+                copy.set_types(["integer", "text"])
+                for row in enumerate(texts, start=position):
+                    copy.write_row(row)
+            position += len(texts)
+        return time.perf_counter() - started
 
 
 def sdk(url: str, job_id: str) -> dict[str, Any]:
@@ -131,6 +202,8 @@ def main(argv: list[str]) -> None:
     mode = argv[0]
     if mode == "floor":
         emit(floor(argv[1], argv[2]))
+    elif mode == "write":
+        emit(write(argv[1], argv[2], argv[3]))
     elif mode == "sdk":
         emit(sdk(argv[1], argv[2]))
     elif mode == "track":

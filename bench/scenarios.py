@@ -153,6 +153,9 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
                 runs[f"index {vendor} {size}"] = run_child("ingest", ["index", job_pk], env)
                 section.data[f"db {vendor} {size}"] = (db, int(job_pk))
                 if size == "large":
+                    db = ws.database(vendor, "ingest_write_floor")
+                    args = ["write", sim.url, job_id, db.url]
+                    runs[f"write {vendor}"] = run_child("ingest", args, plain)
                     # The same sync storing one page at a time: what reading ahead is worth.
                     db = ws.database(vendor, "ingest_sequential")
                     env = common.child_env(db.url)
@@ -198,6 +201,24 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
                 f"{r:.2f}x",
                 "≤ 1.5x floor",
                 r <= 1.5,
+            )
+        )
+        written = runs[f"write {vendor}"]
+        section.rows.append(
+            Row(
+                f"write floor, {vendor}: the same documents, bare driver, commit per page",
+                fmt_s(written.result["seconds"]),
+                f"floor {fmt_s(floor.result['seconds'])}",
+                f"{ratio(written.result['seconds'], floor.result['seconds']):.2f}x",
+            )
+        )
+        both = floor.result["seconds"] + written.result["seconds"]
+        section.rows.append(
+            Row(
+                f"sync_job, {vendor}: against reading and writing floors together",
+                fmt_s(sync.result["seconds"]),
+                f"floor + write floor {fmt_s(both)}",
+                f"{ratio(sync.result['seconds'], both):.2f}x",
             )
         )
         sequential = runs[f"sequential {vendor}"]
