@@ -145,6 +145,7 @@ def test_it_cancels_a_running_job_after_confirmation(
 
     expect(page.locator(".message-success")).to_contain_text("Cancel requested.")
     expect(page.get_by_test_id("job-status")).to_have_text("Cancelled", timeout=15_000)
+    expect(page.get_by_text("Cancel job", exact=True)).to_have_count(0)  # gone without a reload
     page.reload()
     expect(page.get_by_test_id("job-status")).to_have_text("Cancelled")
     expect(page.get_by_text("Cancel job", exact=True)).to_have_count(0)
