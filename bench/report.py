@@ -124,65 +124,70 @@ def document(
 # Written from the profiles and the numbers above (see bench/report.py); update when they change.
 FINDINGS = """
 **Ingest (profile above).** The sync streams: it holds one status page (at most 100 documents
-or 10 MB of JSON, parsed) at a time, so its peak RSS is set by the page size and is the same
-for 1,000 and 10,000 documents, while firecrawl-py keeps every document as pydantic objects
-until the end and grows with the batch. Its time is three sequential parts: the HTTP read and
-`json.loads` (all the floor does), re-serialising each document for `Document.raw`
-(`json.dumps`, about 13 % of the profile), and the database write, the largest part
-(`SQLiteCursorWrapper.execute` of `bulk_create` about 36 %, commit about 12 %, measured when it
-still included the full-text index: tokenising up to 100,000 characters of markdown per row, in
-an FTS5 trigger or a generated `tsvector` column, which made PostgreSQL ingest several times
-slower than SQLite). Indexing is now a follow-up task, timed on its own in the "then indexed
-for search" rows. A write after the read cannot
-come within 1.5x of a floor that only reads. What would get closer: (1) overlap the fetch of
-page k+1 with the write of page k (one page prefetched in a thread; sqlite3 and psycopg release
-the GIL while the database works, HTTP stays outside the transaction): time becomes
-max(read, write) instead of the sum; (2) store the document's own wire text instead of
-`json.dumps(doc.raw)`.
+or 10 MB of JSON) at a time, so its peak RSS is set by the page size and is the same for 1,000
+and 10,000 documents, while firecrawl-py keeps every document as pydantic objects and grows with
+the batch. Three changes came from profiling it. (1) Each document's JSON is stored as received:
+`jobs/jsontext.py` walks the page with the standard decoder's `raw_decode` and keeps each
+item's source text, where `json.dumps(doc.raw)` had been 22 % of the profile (and could not
+store a lone `\\ud800` escape). The body is read in one read instead of requests' 10 KB loop (2
+instead of 9 ms of CPU per 5 MB page). (2) Storing: `jobs/bulk.py` sends a page to PostgreSQL as
+a binary COPY instead of a multi-row INSERT whose array literals the server had to unescape, and
+the `raw` column is compressed with lz4 rather than pglz (migration 0006); a page went from 330
+to about 45 ms, and the sync from 14.6x to 2.0x the floor. On SQLite, one prepared INSERT per
+row replaces the compiled statement, and the lease is renewed by the page's own UPDATE instead
+of a second commit. (3) The next page is read in a thread while the current one is stored
+(`PageReader`): 6.84 s -> 5.59 s on SQLite; on PostgreSQL, whose server does the storing in
+another process, the two overlap already and reading ahead changes nothing measurable. The
+target of 1.5x a floor that only reads is still missed (2.5x, 2.0x), and the "write floor" rows
+show why: the bare driver writing the same documents with the same durability, one commit per
+page and no Django, alone takes 0.77x (SQLite) and 0.58x (PostgreSQL) of the floor, and the
+sync takes 1.43x and 1.26x of reading and writing one after the other. What is left is CPU on
+a two-core machine that also runs the simulator: parsing (`raw_decode`) and the Python around
+the write (model instances, field conversion, the page's other queries) share one GIL, and
+SQLite's commit (WAL append and checkpoint, 21 % of the profile) runs in this process too.
+Getting nearer 1.5x would mean bypassing the models for the page's rows, or a checkpoint
+thread for SQLite: less clear code for the last third of the time, not done.
 
 **Zip (profile above).** `zip_stream` reads documents in keyset batches bounded by bytes and
 writes through an unseekable sink, so peak RSS stays near 100 MB whatever the job's size and the
 first bytes leave after the first batch. About 40 % of its time is zlib (`compress` and
-`flush`, deflate level 1); the rest is reading rows (`fetchmany`), parsing each raw JSON a
-second time for the markdown/ and html/ entries, model instances and zipfile's Python-level
-bookkeeping, all on one core, while Info-ZIP does the same deflate work in C with no database.
-The input is about twice the job (documents.jsonl repeats the markdown and html), for both
-contenders alike. What would close the gap: deflate entries in a second thread (zlib releases
-the GIL; the machine has two cores) while the next batch is read, and parse each raw document
-once (write the markdown/html entries from the same batch that fed documents.jsonl, spooling
-one of the two to a temporary file).
+`flush`, deflate level 1, the same work as Info-ZIP's); the rest is reading rows (`fetchmany`),
+parsing each raw JSON a second time for the markdown/ and html/ entries, model instances and
+zipfile's Python-level bookkeeping. It runs at 1.0x Info-ZIP's throughput, which reads the same
+files from a warm page cache. What would make it faster still: deflate entries in a second
+thread (zlib releases the GIL) while the next batch is read, and parse each raw document once.
 
 **Polling.** The job page polls every 3 s and asks for a sync only when the job is due; the
-conditional UPDATE on `sync_queued_for` keeps that to one task per poll interval whatever the
-number of pollers. Before the fix now in `jobs/sync.py` (`_fetch_pages` returns once
-`next_skip` reaches the `completed` count of a running job), each sync of a fast running job
-chased its tail one small page at a time: 25 upstream requests in 60 s at 10 documents/s, 167 at
-20 documents/s where 13 were needed, and the partial's p95 reached seconds because the worker
-held SQLite's write lock continuously. With it: 12 requests in 60 s (the table above), and the
-partial stays within 2x of the login page.
+conditional UPDATE on `sync_queued_for` keeps that to one queued task per job whatever the
+number of pollers, and `_fetch_pages` returns once `next_skip` reaches a running job's
+`completed` count, so a sync does not chase the tail of a fast job (before that: 25 upstream
+requests in 60 s at 10 documents/s). An earlier run counted 14 requests against a limit of 13;
+the simulator's log showed 11 rounds about 5.1 s apart plus 2-3 second syncs 0.1-0.5 s after a
+first one. The cause: a sync task frees its queue slot when it starts, so a poll that had read
+the job as due just before the sync took its lease could queue a second sync. `sync_job_task`
+now syncs only a job that is still due and otherwise re-queues itself for `next_poll_at`
+(`tests/test_tasks.py` reproduces the race). The table counts only requests inside the pollers'
+60 s, classified from the simulator's log; the partial stays within 2x of the login page.
 
-**Browsing.** A list page in position order is 4 queries at any size (session, user, job, the
-page as an index range: positions are dense, 0 to `documents_cached - 1`, so neither COUNT nor
-OFFSET is needed); a filtered or otherwise sorted page is 5 (with COUNT, and the page through a
-deferred join on a covering index), a search 6 (it also counts documents not yet indexed, for
-the "search covers N of M" note). Pages of a few tens of milliseconds vary by about ±30 % from
-one run to the next on this shared machine (the same page at 1,000 documents measured 16-28 ms
-across runs), so a ratio just past 1.5x between two such pages is within that noise; the query
-counts, which do not vary, are the stronger evidence that page cost does not grow with the job.
-The clear misses are the COUNT of a *selection*: a search or a filter over 100,000 documents
-matches about 100 times as many rows as over 1,000 (the status mix and the vocabulary are the
-same), and counting them is proportional to the matches, not to the page. Showing "more than
-1,000 matches" (a capped count, `[:1001]`) would make these pages independent of the job's size;
-the page itself is already read through an index. On PostgreSQL a sort on title or URL still
-walks OFFSET entries on its expression index (last page of 100,000 by title: 216-273 ms); keyset
-pagination for those sorts (a "next" cursor on (title prefix, position)) would remove that, at
-the cost of page numbers. PostgreSQL's plans also depend on statistics: before `VACUUM ANALYZE`
-the last page took 264 ms against 75 ms for page 1; the benchmark analyses after loading, as
-autovacuum does to a table at rest.
+**Browsing.** The two jobs share one database and one process, and their pages are requested
+alternately, 40 times each, so a busy moment of the machine slows both sizes alike; the search
+word and the 4xx filter each select 10 % of a job, so every compared page renders 50 rows
+(earlier runs compared 10 or 30 rows with 50, and rendering rows is most of a page). A page in
+position order is 4 queries at any size (an index range, with neither COUNT nor OFFSET);
+another sort is 4 as well (the count is the job's cached count, the page a deferred join on a
+covering index); a filtered page is 5 queries and a search 6. Timed query by query, what grew
+with the job was the COUNT of a selection (10,000 matches: 10 ms on SQLite, 51 ms on
+PostgreSQL). The count is now capped: exact up to 1,000, past that "more than 1,000 matching",
+with Next decided by reading one row beyond the page, the exact count on the last page, and a
+404 that says how many pages there are for a page past the end. On PostgreSQL, search is now a
+condition on the document row (`search @@ to_tsquery(...)`) instead of `pk IN (SELECT id ...)`,
+which gathered every match in the table and probed the primary key for each: the page query
+for 10,000 matches went from 9.4 to 0.9 ms. A title or URL sort still reads and sorts all of
+the job's rows on PostgreSQL (last page of 100,000: about 190 ms, not a target); keyset
+pagination would remove that, at the cost of page numbers.
 
-**Dashboard.** The jobs list is 6 queries at any size. A third of the jobs are running, so the
-filtered list of the 50-job user shows 17 rows against a full page of 50 for the 1,000-job
-user: the "filtered" ratio compares rendering 17 rows with rendering 50 (the query itself walks
-the (owner, created) index either way). Page 1 and the last page, which render 50 rows in both,
-stay within 1.3x.
+**Dashboard.** The jobs list is 6 queries at any size. The small user has 150 jobs, a third
+of them running, so page 1, the last page and the filtered list (status Scraping) are full pages
+of 50 for both users; interleaved, every ratio is within 1.1x. The earlier "filtered" misses
+(1.97x, 3.73x) compared 17 rendered rows with 50.
 """
