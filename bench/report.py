@@ -149,7 +149,9 @@ Two experiments bound what code could still gain (10,000 documents, same machine
 each): building the page's rows without model instances or Django's field conversion saved
 5-10 %, and never checkpointing SQLite's WAL during the sync (the checkpoint moved to a later
 moment) 15-20 %; neither reaches 1.5x, and each makes the code less plain, so neither is done.
-The remaining cost is the durable write itself, on two cores shared with the simulator.
+The remaining cost is the durable write itself, on two cores shared with the simulator. What
+would close the gap is more cores rather than code, so that reading, writing and the server do
+not take turns (an inference: this machine has two, so it is not measured here).
 
 **Zip (profile above).** `zip_stream` reads documents in keyset batches bounded by bytes and
 writes through an unseekable sink, so peak RSS stays near 100 MB whatever the job's size and the
