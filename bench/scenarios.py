@@ -189,6 +189,16 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
             f"{ratio(sdk.result['seconds'], floor.result['seconds']):.2f}x floor",
         )
     )
+
+    def versus_floor(measure: str, seconds: float) -> Row:
+        floor_seconds = floor.result["seconds"]
+        return Row(
+            measure,
+            fmt_s(seconds),
+            f"floor {fmt_s(floor_seconds)}",
+            f"{ratio(seconds, floor_seconds):.2f}x",
+        )
+
     for vendor in vendors:
         sync = runs[f"sync {vendor} large"]
         small = runs[f"sync {vendor} small"]
@@ -205,11 +215,9 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
         )
         written = runs[f"write {vendor}"]
         section.rows.append(
-            Row(
+            versus_floor(
                 f"write floor, {vendor}: the same documents, bare driver, commit per page",
-                fmt_s(written.result["seconds"]),
-                f"floor {fmt_s(floor.result['seconds'])}",
-                f"{ratio(written.result['seconds'], floor.result['seconds']):.2f}x",
+                written.result["seconds"],
             )
         )
         both = floor.result["seconds"] + written.result["seconds"]
@@ -223,11 +231,8 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
         )
         sequential = runs[f"sequential {vendor}"]
         section.rows.append(
-            Row(
-                f"sync_job, {vendor}: the same, reading ahead off",
-                fmt_s(sequential.result["seconds"]),
-                f"floor {fmt_s(floor.result['seconds'])}",
-                f"{ratio(sequential.result['seconds'], floor.result['seconds']):.2f}x",
+            versus_floor(
+                f"sync_job, {vendor}: the same, reading ahead off", sequential.result["seconds"]
             )
         )
         indexed = runs[f"index {vendor} large"]
