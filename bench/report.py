@@ -81,7 +81,7 @@ def document(
         "# Performance",
         "",
         "Measured side by side with the alternatives in the same run: absolute times on a shared",
-        "machine are noise, ratios are not. Regenerate with `make bench` (about 10 minutes;",
+        "machine are noise, ratios are not. Regenerate with `make bench` (about 6 minutes;",
         "`make bench ARGS=--quick` runs tiny sizes and writes nothing). The scripts are in",
         "`bench/`; `tests/test_bench_smoke.py` runs them at tiny sizes so they never rot.",
         "",
