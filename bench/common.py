@@ -127,8 +127,12 @@ def postgres_available() -> str | None:
 
         admin = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG)
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-        return str(row[0]) if row else None
+            row = conn.execute(
+                "SELECT current_setting('server_version'), current_setting('fsync'), "
+                "current_setting('synchronous_commit')"
+            ).fetchone()
+        # Durability settings change write times the most, so the report names them.
+        return f"{row[0]}; fsync={row[1]}, synchronous_commit={row[2]}" if row else None
     except Exception:
         return None
 
