@@ -107,9 +107,10 @@ def parse_raw(raw: str) -> dict[str, Any]:
 
 
 def jsonl_line(raw: str) -> str:
-    # raw is compact JSON as received; JSON never needs a newline, so only reformatted text has one.
+    # raw is JSON as received, compact in practice; JSON never needs a newline, so only text an
+    # upstream pretty-printed has one. ASCII escapes keep a lone "\ud800" escape encodable.
     if "\n" in raw or "\r" in raw:
-        raw = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
+        raw = json.dumps(json.loads(raw), separators=(",", ":"))
     return raw + "\n"
 
 

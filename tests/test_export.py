@@ -210,3 +210,12 @@ def test_batches_are_bounded_by_bytes_as_well_as_rows(job: Job, monkeypatch: Any
         d.position for d in export.iter_documents(Document.objects.filter(job=job), ["position"])
     ]
     assert positions == [0, 1, 2]
+
+
+def test_a_pretty_printed_document_is_one_jsonl_line_with_the_same_data() -> None:
+    document = {"markdown": "line one\nline two", "metadata": {"title": "é \ud800 half"}}
+    raw = json.dumps(document, indent=2)  # as an upstream that pretty-prints would send it
+    line = export.jsonl_line(raw)
+    assert line.count("\n") == 1 and line.endswith("\n")
+    assert json.loads(line) == document
+    line.encode()  # a lone surrogate stays an escape, so the line is valid UTF-8
