@@ -142,8 +142,8 @@ def test_a_5000_document_sync_survives_20_worker_kills(
         f"final cache exact ({job.documents_cached:,} documents, 0 duplicates).",
     )
     assert mid_sync >= CRASH_KILLS // 2, "the kills should interrupt the sync"
-    # A kill loses at most the page in flight: nothing else is fetched again.
-    # A kill loses at most the page being stored and the one being read ahead: 2 x 100 documents.
+    # A kill loses at most the page being stored and the one read ahead: nothing else is
+    # fetched again.
     assert refetched <= mid_sync * 200
     assert "Traceback" not in log.read_text(errors="replace")
 
