@@ -147,13 +147,13 @@ def sync(job_pk: int, profile: str = "", *, sequential: bool = False) -> dict[st
     setup_django()
     from django.db import connection
 
-    from jobs import sync as sync_module
     from jobs.models import Job
+    from jobs.pagereader import PageReader
     from jobs.sync import sync_job
 
     if sequential:
         # The design's alternative, for comparison: read page k+1 only after storing page k.
-        sync_module.PageReader.start = lambda self, skip: None  # type: ignore[method-assign]
+        PageReader.start = lambda self, skip: None  # type: ignore[method-assign]
 
     connection.ensure_connection()
     base_rss = _rss_mb()

@@ -9,7 +9,6 @@ import json
 import logging
 import re
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from django.utils import timezone
 from jobs import firecrawl
 from jobs.bulk import insert_new
 from jobs.models import ApiKey, Document, FailedUrl, Job, ProgressSample
+from jobs.pagereader import PageReader
 from jobs.ratelimit import BudgetExhausted, RequestBudget
 
 logger = logging.getLogger(__name__)
@@ -137,63 +137,6 @@ def sync_job(job_pk: int) -> SyncResult:
     finally:
         release_lease(job_pk, token)
     return result
-
-
-class PageReader:
-    """Reads the next status page in a thread while the sync stores the current one.
-
-    Reading a page (network and JSON) and storing it (the database) cost about the same, and
-    both spend most of their time outside the GIL, so overlapping them shortens a long sync by
-    up to half. The thread never touches the database: its request is paid from the key's
-    budget here, before it starts, and it makes a single attempt. Whatever goes wrong with it,
-    the sync just asks for that page again the usual way, with retries and their messages.
-    """
-
-    def __init__(self, job: Job, budget: RequestBudget) -> None:
-        assert job.api_key is not None
-        self._job = job
-        self._budget = budget
-        self._client = firecrawl.FirecrawlClient(
-            job.api_url,
-            job.api_key.key,
-            job.api_version,
-            max_retries=0,
-            read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
-        )
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-reader")
-        self._pending: tuple[int, Future[firecrawl.StatusPage]] | None = None
-
-    def start(self, skip: int) -> None:
-        """Begin reading the page at `skip`, if the budget allows one more request now."""
-        try:
-            self._budget.spend()
-        except BudgetExhausted:
-            return  # the sync's own request will meet the limit and say so
-        future = self._pool.submit(
-            self._client.batch_status, str(self._job.remote_id), skip=skip, kind=self._job.kind
-        )
-        self._pending = (skip, future)
-
-    def take(self, skip: int) -> firecrawl.StatusPage | None:
-        """The page read ahead, if it is the one at `skip` and arrived whole."""
-        if self._pending is None:
-            return None
-        started_at, future = self._pending
-        self._pending = None
-        try:
-            page = future.result()
-        except firecrawl.FirecrawlError as exc:
-            logger.info("Reading ahead in job %s failed (%s); asking again", self._job.pk, exc)
-            return None
-        return page if started_at == skip else None
-
-    def __enter__(self) -> "PageReader":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        # Waits for a read in flight (bounded by the read timeout) before closing its session.
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._client.close()
 
 
 def _fetch_pages(
