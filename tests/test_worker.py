@@ -193,3 +193,34 @@ def test_two_workers_and_a_poller_fetch_each_page_once(
     pages_with_documents = {skip: count for skip, count in fetched.items() if skip < 2000}
     assert len(pages_with_documents) == 20
     assert max(pages_with_documents.values()) <= 2, pages_with_documents
+
+
+def test_a_stop_signal_ends_the_worker_loop_between_steps_never_inside_one() -> None:
+    from jobs.management.commands.run_worker import GracefulWorker
+
+    worker = GracefulWorker(
+        queue_names=["default"],
+        excluded_queue_names=[],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="w1",
+    )
+    # No task running: the stock worker would sys.exit() here, maybe inside a claim's COMMIT.
+    worker.shutdown(signal.SIGTERM, None)
+    assert worker.running is False
+    with pytest.raises(SystemExit):  # a second signal still forces the exit
+        worker.shutdown(signal.SIGTERM, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    worker = start_worker(log)
+    time.sleep(2)  # started, polling the queue and scheduling
+    worker.terminate()
+    assert worker.wait(10) == 0
+    text = log.read_text(errors="replace")
+    assert "stopping after the current step" in text and "Traceback" not in text

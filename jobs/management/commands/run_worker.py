@@ -1,20 +1,42 @@
-"""The background worker: django-tasks-db's db_worker plus a scheduler loop.
+"""The background worker: django-tasks-db's worker loop plus a scheduler loop.
 
 The scheduler queues syncs for due jobs at start-up and every few seconds, so jobs keep syncing
 when nobody has a page open and after a worker was killed mid-sync.
 """
 
 import logging
+import signal
 import threading
+from types import FrameType
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands import db_worker
 
 from jobs.tasks import enqueue_due_jobs
 
 logger = logging.getLogger(__name__)
+
+
+class GracefulWorker(db_worker.Worker):
+    """db_worker's loop, stopped by a signal only between two steps.
+
+    The stock worker calls sys.exit() from its signal handler whenever no task is running,
+    which can land in the middle of claiming one (inside the COMMIT): the claim may then be
+    committed for a worker that is gone. Here the first SIGTERM or SIGINT only ends the loop,
+    after the claim or task in hand (or the current wait of at most --interval); a second one
+    still exits at once.
+    """
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        if not self.running:
+            super().shutdown(signum, frame)
+            return
+        logger.warning("Received %s - stopping after the current step", signal.strsignal(signum))
+        self.running = False
 
 
 class Command(BaseCommand):
@@ -29,15 +51,22 @@ class Command(BaseCommand):
         scheduler = threading.Thread(
             target=self.schedule, args=(stop, options["schedule_every"]), daemon=True
         )
+        worker = GracefulWorker(
+            queue_names=[DEFAULT_TASK_QUEUE_NAME],
+            excluded_queue_names=[],
+            interval=options["interval"],
+            batch=False,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+        )
+        # db_worker's own log set-up: its "task started/finished" lines go to stdout.
+        db_worker.Command().configure_logging(options["verbosity"])
         scheduler.start()
         try:
-            call_command(
-                "db_worker",
-                "--no-reload",
-                "--no-startup-delay",
-                "--interval",
-                str(options["interval"]),
-            )
+            worker.configure_signals()
+            worker.run()
         finally:
             stop.set()
 
