@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Model
 
 
-def insert_new(objs: Sequence[Model], *, batch_size: int = 200) -> None:
+def insert_new(objs: Sequence[Model]) -> None:
     """Insert `objs`, all of one model; rows that clash with stored ones are left out.
 
     The objects get no primary key back. Clashes are rare (a sync that lost its lease to
@@ -34,7 +34,7 @@ def insert_new(objs: Sequence[Model], *, batch_size: int = 200) -> None:
     if connection.vendor == "sqlite":
         _insert_or_ignore(objs)
         return
-    type(objs[0])._default_manager.bulk_create(objs, ignore_conflicts=True, batch_size=batch_size)
+    type(objs[0])._default_manager.bulk_create(objs, ignore_conflicts=True, batch_size=200)
 
 
 def _columns(objs: Sequence[Model]) -> tuple[str, list[Field[Any, Any]], str]:

@@ -142,13 +142,11 @@ class NotFound(FirecrawlError):
 
 
 class BadRequest(FirecrawlError):
-    default_message = "Firecrawl rejected the request as malformed (400)"
+    """400, or a job id that is not a UUID (refused before any request)."""
 
 
 class Conflict(FirecrawlError):
     """409, e.g. cancelling a job that already completed."""
-
-    default_message = "Firecrawl refused: the job is not in a state that allows this (409)"
 
 
 class RateLimited(FirecrawlError):
@@ -772,6 +770,7 @@ class FirecrawlClient:
         self, response: requests.Response, status: int, api_message: str | None
     ) -> NoReturn:
         common: dict[str, Any] = {"status_code": status, "api_message": api_message}
+        detail = f": {api_message}" if api_message else ""
         if 300 <= status < 400:
             raise InvalidResponse(
                 f"Firecrawl answered with a redirect ({status}); check the API URL "
@@ -790,17 +789,14 @@ class FirecrawlClient:
                 "Job expired upstream" if expired else "Job not found upstream", **common
             )
         if status == 400:
-            detail = f": {api_message}" if api_message else ""
             raise BadRequest(f"Firecrawl rejected the request (400){detail}", **common)
         if status == 409:
-            detail = f": {api_message}" if api_message else ""
             raise Conflict(f"Firecrawl refused the request (409){detail}", **common)
         if status == 429:
             raise _RateLimitHint(_retry_after(response, api_message), api_message)
         if status >= 500:
             match = _EXCEPTION_ID.search(api_message or "")
             raise UpstreamError(**common, exception_id=match.group(1) if match else None)
-        detail = f": {api_message}" if api_message else ""
         raise FirecrawlError(f"Firecrawl refused the request ({status}){detail}", **common)
 
     def _scrub(self, text: str | None) -> str | None:

@@ -24,19 +24,19 @@ class SourcedList(list[Any]):
         self.texts = texts
 
 
-def loads(content: bytes, array_key: str = "data") -> Any:
-    """json.loads, except that the top-level object's `array_key` array is a SourcedList.
+def loads(content: bytes) -> Any:
+    """json.loads, except that the top-level object's "data" array is a SourcedList.
 
     Anything this walk does not expect (not UTF-8, not an object, invalid JSON) is left to
     json.loads, which parses it or raises the usual error, without source texts.
     """
     try:
-        return _walk(content.decode("utf-8"), array_key)
+        return _walk(content.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, IndexError):
         return json.loads(content)
 
 
-def _walk(text: str, array_key: str) -> dict[str, Any]:
+def _walk(text: str) -> dict[str, Any]:
     index = _skip_whitespace(text, 0).end()
     if text[index] != "{":
         raise ValueError("not an object")
@@ -53,7 +53,7 @@ def _walk(text: str, array_key: str) -> dict[str, Any]:
             if text[index] != ":":
                 raise ValueError("expected ':'")
             index = _skip_whitespace(text, index + 1).end()
-            if key == array_key and text[index] == "[":
+            if key == "data" and text[index] == "[":
                 payload[key], index = _array(text, index)
             else:
                 payload[key], index = _decoder.raw_decode(text, index)

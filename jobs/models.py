@@ -57,9 +57,10 @@ class ApiKey(models.Model):
         """Delete the key; if it was the default, the owner's next key becomes the default."""
         with transaction.atomic():
             deleted = super().delete(*args, **kwargs)
-            successor = ApiKey.objects.filter(owner=self.owner_id).first()
-            if self.is_default and successor is not None:
-                successor.make_default()
+            if self.is_default:
+                successor = ApiKey.objects.filter(owner=self.owner_id).first()
+                if successor is not None:
+                    successor.make_default()
         return deleted
 
     def make_default(self) -> None:

@@ -15,13 +15,12 @@ class ProgressSummary:
     per_minute: float | None = None
     eta: timedelta | None = None
     chart_points: str = ""
-    samples: int = 0
 
 
 def progress_summary(job: Job) -> ProgressSummary:
     samples = list(job.samples.order_by("-at").values_list("at", "completed", "total")[:500])
     samples.reverse()
-    summary = ProgressSummary(samples=len(samples))
+    summary = ProgressSummary()
     if len(samples) >= 2:
         summary.chart_points = _chart_points(samples)
     if job.is_terminal or len(samples) < 2:

@@ -112,7 +112,8 @@ def apply_search(documents: QuerySet[Document], text: str) -> QuerySet[Document]
                 [fts5_query(tokens)],
             )
         )
-    # Other databases have no index here: a scan still answers correctly, only slower.
+    # Other databases have no index here: a scan of titles and URLs (not markdown, which is
+    # only inside `raw`) answers, more slowly.
     for token in tokens:
         documents = documents.filter(Q(title__icontains=token) | Q(url__icontains=token))
     return documents

@@ -134,6 +134,10 @@ def sync_job(job_pk: int) -> SyncResult:
                 result.error = _record_failure(job, exc)
     except (Job.DoesNotExist, JobGone):
         logger.info("Job %s was deleted during its sync", job_pk)
+    except LeaseLost:
+        # The job is another sync's now: this one writes nothing more (no failed URLs, no
+        # next poll), which the other sync does under its own lease.
+        logger.warning("Lost the lease on job %s; another sync took over", job_pk)
     finally:
         release_lease(job_pk, token)
     return result
@@ -167,11 +171,7 @@ def _fetch_pages(
             # More documents are done upstream than this page brings: the walk will surely
             # ask for the next page, so it is read while this one is stored.
             reader.start(following)
-        try:
-            added, repeated = _store_page(job, page, token)
-        except LeaseLost:
-            logger.warning("Lost the lease on job %s; another sync took over", job.pk)
-            return
+        added, repeated = _store_page(job, page, token)
         result.documents_added += added
         if repeated:
             # The self-hosted skip bug: the page repeats documents we have. Following `next`

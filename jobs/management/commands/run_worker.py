@@ -1,7 +1,8 @@
 """The background worker: django-tasks-db's worker loop plus a scheduler loop.
 
-The scheduler queues syncs for due jobs at start-up and every few seconds, so jobs keep syncing
-when nobody has a page open and after a worker was killed mid-sync.
+The scheduler queues syncs for due jobs (and indexing for documents not yet searchable) at
+start-up and every few seconds, so jobs keep syncing when nobody has a page open and after a
+worker was killed mid-sync.
 """
 
 import logging
