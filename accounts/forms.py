@@ -1,8 +1,8 @@
-"""Account forms: Django's own, with labels exactly as written ("Username", not "Username:")."""
+"""The log-in form; sign-up and password change use Django's forms as they are."""
 
 from typing import Any
 
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from accounts import throttle
@@ -10,10 +10,6 @@ from accounts import throttle
 
 class LoginForm(AuthenticationForm):
     """Django's log-in form, throttled against password guessing (see accounts.throttle)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
@@ -31,17 +27,3 @@ class LoginForm(AuthenticationForm):
             raise
         throttle.clear_failures(username)
         return cleaned
-
-
-class SignUpForm(UserCreationForm):
-    """Username and password only: the dashboard needs nothing else about a person."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class ChangePasswordForm(PasswordChangeForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
-from accounts.forms import ChangePasswordForm, LoginForm
+from accounts.forms import LoginForm
 
 urlpatterns = [
     path(
@@ -14,11 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(form_class=ChangePasswordForm),
-        name="password_change",
-    ),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),

@@ -54,9 +54,9 @@ def slugify_name(text: str, fallback: str = "document", max_length: int = SLUG_M
 def document_stem(position: int, title: str, url: str) -> str:
     """`<position>-<slug>`: the position makes it unique, the slug makes it recognisable."""
     source = title.strip()
-    if not source:
-        path = urlsplit(url).path if url else ""
-        source = path.strip("/").replace("/", " ") or urlsplit(url).netloc if url else ""
+    if not source and url:
+        parts = urlsplit(url)
+        source = parts.path.strip("/").replace("/", " ") or parts.netloc
     return f"{int(position)}-{slugify_name(source)}"
 
 

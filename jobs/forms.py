@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from jobs import firecrawl
@@ -36,7 +37,6 @@ class ApiKeyForm(forms.ModelForm):
         labels = {"api_url": "API URL", "api_version": "API version"}
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.instance.owner = owner
@@ -78,10 +78,8 @@ class ApiKeyForm(forms.ModelForm):
             read_timeout=15,
         )
         try:
-            self.credits = client.credit_usage()
-            if not self.credits.known:
-                # credit_usage() turns a 5xx (a self-hosted server has no billing) into unknown.
-                self.credits_note = "Firecrawl did not report credits for this key; saved anyway."
+            with client:
+                self.credits = client.credit_usage()
         except firecrawl.AuthError:
             raise forms.ValidationError("Firecrawl rejected this key (401).") from None
         except firecrawl.Unreachable as exc:
@@ -89,15 +87,16 @@ class ApiKeyForm(forms.ModelForm):
                 f"Could not reach Firecrawl at {cleaned['api_url']}: {exc.message}"
             ) from None
         except firecrawl.FirecrawlError:
-            # Self-hosted servers have no billing service: the key may well be good.
+            pass
+        # Self-hosted servers have no billing service (credit_usage() reports their 5xx as
+        # unknown credits; other Firecrawl errors are caught above): the key may well be good.
+        if self.credits is None or not self.credits.known:
             self.credits_note = "Firecrawl did not report credits for this key; saved anyway."
         return cleaned
 
     def save(self, commit: bool = True) -> ApiKey:
         key: ApiKey = super().save(commit=False)
         if self.credits is not None:
-            from django.utils import timezone
-
             key.remaining_credits = self.credits.remaining_credits
             key.credits_checked_at = timezone.now()
         key.is_default = not ApiKey.objects.filter(owner=self.owner).exists()
@@ -110,10 +109,6 @@ class RenameKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ["name"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -192,4 +187,3 @@ class JobFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "All"), *Job.Status.choices], required=False, label="Status"
     )
-    page = forms.IntegerField(min_value=1, required=False)

@@ -99,8 +99,17 @@ class DocumentQueryForm(forms.Form):
         return self.cleaned_data.get("page") or 1
 
     @property
+    def active_filters(self) -> dict[str, str]:
+        """The filters in use (search, status, errors), as the zip's manifest records them."""
+        return {
+            name: self.cleaned_data[name]
+            for name in ("q", "status", "error")
+            if self.cleaned_data.get(name)
+        }
+
+    @property
     def is_filtered(self) -> bool:
-        return any(self.cleaned_data.get(name) for name in ("q", "status", "error"))
+        return bool(self.active_filters)
 
     def filter(self, documents: QuerySet[Document]) -> QuerySet[Document]:
         """The documents the filters select (unordered); the zip uses this too."""

@@ -107,6 +107,10 @@ def test_it_lists_only_the_users_jobs_and_filters_by_status(
     assert "Bob&#x27;s secret job" not in page and "Bob's secret job" not in page
     completed = alice_client.get("/?status=completed").content.decode()
     assert "Done one" in completed and "Running one" not in completed
+    # A page number out of range is the paginator's to correct; it never drops the filter.
+    for bad_page in ("0", "-3", "x", "999"):
+        paged = alice_client.get(f"/?status=completed&page={bad_page}").content.decode()
+        assert "Done one" in paged and "Running one" not in paged
 
 
 def test_the_jobs_list_costs_the_same_queries_for_many_jobs(

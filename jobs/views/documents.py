@@ -9,7 +9,6 @@ import json
 import math
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
@@ -142,11 +141,8 @@ def page_links(number: int, num_pages: int, more: bool = False) -> list[int | No
     return links
 
 
-def _get_document(job: Job, position: int, fields: tuple[str, ...] = ()) -> Document:
-    documents: QuerySet[Document] = Document.objects.filter(job=job)
-    if fields:
-        documents = documents.only(*fields)
-    return get_object_or_404(documents, position=position)
+def _get_document(job: Job, position: int) -> Document:
+    return get_object_or_404(Document, job=job, position=position)
 
 
 def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> HttpResponse:

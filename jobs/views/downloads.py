@@ -6,14 +6,13 @@ would buffer them whole, so downloads must be routed to a WSGI server there.
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from jobs import export
 from jobs.forms_documents import DocumentQueryForm
-from jobs.models import Document, Job
+from jobs.models import Document
 from jobs.views.common import AuthenticatedRequest, get_job_for_user
 from jobs.views.documents import bad_request
 
@@ -28,42 +27,33 @@ def _stream(
     return response
 
 
-def _selection(
-    request: AuthenticatedRequest, job: Job
-) -> tuple[DocumentQueryForm, QuerySet[Document]]:
-    """The browser's filters, when the link came from there: a download holds what it shows."""
-    form = DocumentQueryForm(request.GET)
-    documents = Document.objects.filter(job=job)
-    return form, form.filter(documents) if form.is_valid() else documents.none()
-
-
 def download_zip(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     job = get_job_for_user(request, pk)
-    form, documents = _selection(request, job)
-    if form.errors:
+    # The browser's filters, when the link came from there: a download holds what it shows.
+    form = DocumentQueryForm(request.GET)
+    if not form.is_valid():
         return bad_request(request, job, form.error_text())
-    filters = {
-        name: form.cleaned_data[name]
-        for name in ("q", "status", "error")
-        if form.cleaned_data.get(name)
-    }
-    chunks = export.zip_stream(job, documents, filters)
+    documents = form.filter(Document.objects.filter(job=job))
+    chunks = export.zip_stream(job, documents, form.active_filters)
     return _stream(chunks, "application/zip", export.job_filename(job, "zip"))
 
 
 def download_jsonl(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     job = get_job_for_user(request, pk)
-    form, documents = _selection(request, job)
-    if form.errors:
+    form = DocumentQueryForm(request.GET)
+    if not form.is_valid():
         return bad_request(request, job, form.error_text())
+    documents = form.filter(Document.objects.filter(job=job))
     chunks = export.jsonl_stream(documents)
     return _stream(chunks, "application/jsonl", export.job_filename(job, "jsonl"))
 
 
 def download_csv(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     job = get_job_for_user(request, pk)
-    form, documents = _selection(request, job)
-    if form.errors:
+    form = DocumentQueryForm(request.GET)
+    if not form.is_valid():
         return bad_request(request, job, form.error_text())
-    chunks = (chunk.encode() for chunk in export.csv_stream(documents))
+    documents = form.filter(Document.objects.filter(job=job))
+    # str chunks: StreamingHttpResponse encodes them in the content type's charset.
+    chunks = export.csv_stream(documents)
     return _stream(chunks, "text/csv; charset=utf-8", export.job_filename(job, "csv"))
