@@ -10,6 +10,7 @@ from django.test import Client
 
 LOGIN = "/accounts/login/"
 SIGNUP = "/accounts/signup/"
+PASSPHRASE = "a long new passphrase"
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,12 @@ def page(response: Any) -> str:
 def main_content(response: Any) -> str:
     """The page without its header, so the nav's own links do not count."""
     return page(response).split('<main id="main"', 1)[1]
+
+
+def sign_up(client: Client, username: str, confirmation: str = PASSPHRASE, **kwargs: Any) -> Any:
+    """Post the sign-up form, typing PASSPHRASE and then `confirmation`."""
+    data = {"username": username, "password1": PASSPHRASE, "password2": confirmation}
+    return client.post(SIGNUP, data, **kwargs)
 
 
 def test_it_shows_the_login_form(client: Client, db: Any) -> None:
@@ -105,26 +112,15 @@ def test_it_shows_the_sign_up_form(client: Client, db: Any) -> None:
 
 
 def test_it_signs_carol_up_and_logs_her_in(client: Client, db: Any) -> None:
-    response = client.post(
-        SIGNUP,
-        {
-            "username": "carol",
-            "password1": "a long new passphrase",
-            "password2": "a long new passphrase",
-        },
-        follow=True,
-    )
+    response = sign_up(client, "carol", follow=True)
 
     assert response.redirect_chain == [("/keys/", 302)]
     assert "Welcome, carol. Add a Firecrawl API key to begin." in page(response)
-    assert User.objects.get(username="carol").check_password("a long new passphrase")
+    assert User.objects.get(username="carol").check_password(PASSPHRASE)
 
 
 def test_it_refuses_mismatched_passwords(client: Client, db: Any) -> None:
-    response = client.post(
-        SIGNUP,
-        {"username": "carol", "password1": "a long new passphrase", "password2": "another one"},
-    )
+    response = sign_up(client, "carol", confirmation="another one")
 
     assert response.status_code == 200
     assert "The two password fields didn\u2019t match." in page(response)
@@ -132,14 +128,7 @@ def test_it_refuses_mismatched_passwords(client: Client, db: Any) -> None:
 
 
 def test_it_refuses_a_taken_username(client: Client, alice: User) -> None:
-    response = client.post(
-        SIGNUP,
-        {
-            "username": "alice",
-            "password1": "a long new passphrase",
-            "password2": "a long new passphrase",
-        },
-    )
+    response = sign_up(client, "alice")
 
     assert "A user with that username already exists." in page(response)
     assert User.objects.count() == 1
@@ -155,14 +144,7 @@ def test_it_closes_sign_up_when_registration_is_closed(
     settings.REGISTRATION_OPEN = False
 
     get = client.get(SIGNUP)
-    post = client.post(
-        SIGNUP,
-        {
-            "username": "carol",
-            "password1": "a long new passphrase",
-            "password2": "a long new passphrase",
-        },
-    )
+    post = sign_up(client, "carol")
     login_page = page(client.get(LOGIN))
 
     assert get.status_code == 404

@@ -137,7 +137,7 @@ def test_four_workers_twenty_pollers_and_a_download(
         assert archive.testzip() is None
         lines = archive.read("documents.jsonl").decode().splitlines()
         # (That the manifest agrees with documents.jsonl mid-sync is checked, deterministically,
-        # in tests/test_reliability.py::test_a_zip_taken_while_the_sync_adds_documents.)
+        # in test_reliability.py::test_a_zip_taken_while_the_sync_adds_documents_is_consistent.)
         ids = [json.loads(line)["metadata"]["scrapeId"] for line in lines]
         assert len(ids) == len(set(ids))
     report(

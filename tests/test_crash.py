@@ -81,8 +81,7 @@ def served(sim: FakeFirecrawl) -> Iterator[ServedLog]:
 
 
 @pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl, settings: Any) -> ApiKey:
-    settings.FIRECRAWL_API_URLS = ["*"]
+def key(alice: Any, sim: FakeFirecrawl) -> ApiKey:
     return ApiKey.objects.create(owner=alice, name="Crash", key=KEY, api_url=sim.url)
 
 

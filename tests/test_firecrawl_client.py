@@ -494,37 +494,40 @@ def test_it_stops_retrying_server_errors_at_max_retries(
     assert len(sleeps) == 3
 
 
-def test_it_reports_invalid_json(
-    sim: FakeFirecrawl, key: str, client: FirecrawlClient, sleeps: list[float]
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault.invalid_json(), "not valid JSON"),
+        (Fault.html_error_page(), "HTML page instead of JSON"),
+    ],
+    ids=["invalid JSON", "HTML page"],
+)
+def test_it_reports_a_body_that_is_not_json(
+    sim: FakeFirecrawl, key: str, client: FirecrawlClient, fault: Fault, message: str
 ) -> None:
     job_id = sim.create_batch(key, n=3)
-    sim.inject(Fault.invalid_json(), job_id=job_id, count=5)
+    sim.inject(fault, job_id=job_id, count=5)
 
     with pytest.raises(InvalidResponse) as caught:
         client.batch_status(job_id)
 
-    assert "not valid JSON" in caught.value.message
+    assert message in caught.value.message
     # One retry only: a proxy's hiccup is the only transient reason for a non-JSON 200.
     assert len(requests_for(sim, job_id)) == 2
 
 
-def test_it_recovers_from_a_single_invalid_body(
-    sim: FakeFirecrawl, key: str, client: FirecrawlClient
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.invalid_json(), Fault.html_error_page(), Fault.drop()],
+    ids=["invalid JSON", "HTML page", "dropped connection"],
+)
+def test_it_recovers_from_one_bad_response(
+    sim: FakeFirecrawl, key: str, client: FirecrawlClient, fault: Fault
 ) -> None:
     job_id = sim.create_batch(key, n=3)
-    sim.inject(Fault.invalid_json(), job_id=job_id, count=1)
+    sim.inject(fault, job_id=job_id, count=1)
 
     assert len(client.batch_status(job_id).documents) == 3
-
-
-def test_it_reports_an_html_page(sim: FakeFirecrawl, key: str, client: FirecrawlClient) -> None:
-    job_id = sim.create_batch(key, n=3)
-    sim.inject(Fault.html_error_page(), job_id=job_id, count=5)
-
-    with pytest.raises(InvalidResponse) as caught:
-        client.batch_status(job_id)
-
-    assert "HTML page instead of JSON" in caught.value.message
     assert len(requests_for(sim, job_id)) == 2
 
 
@@ -566,15 +569,6 @@ def test_it_retries_a_dropped_connection_then_gives_up(
 
     assert len(requests_for(sim, job_id)) == 3
     assert len(sleeps) == 2
-
-
-def test_it_recovers_from_one_dropped_connection(
-    sim: FakeFirecrawl, key: str, client: FirecrawlClient
-) -> None:
-    job_id = sim.create_batch(key, n=3)
-    sim.inject(Fault.drop(), job_id=job_id, count=1)
-
-    assert len(client.batch_status(job_id).documents) == 3
 
 
 def test_it_times_out_on_a_slow_server(sim: FakeFirecrawl, key: str, make_client: Any) -> None:

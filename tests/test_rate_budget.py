@@ -39,8 +39,7 @@ def sim() -> Iterator[FakeFirecrawl]:
 
 
 @pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl, settings: Any) -> ApiKey:
-    settings.FIRECRAWL_API_URLS = ["*"]
+def key(alice: Any, sim: FakeFirecrawl) -> ApiKey:
     return ApiKey.objects.create(owner=alice, name="Shared", key=KEY, api_url=sim.url)
 
 

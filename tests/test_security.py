@@ -100,6 +100,15 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
     return reverse(name, kwargs=kwargs)
 
 
+def urls_answering(method: str, job: Job, key: ApiKey) -> list[tuple[str, str]]:
+    """(name, URL) of every route that answers `method`, its parameters filled in."""
+    return [
+        (name, fill(name, route, job, key))
+        for name, route in app_routes()
+        if method in ROUTES[name][1]
+    ]
+
+
 @pytest.fixture
 def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
     """Alice's job with documents (markdown and HTML), a failed URL and progress: every object."""
@@ -242,11 +251,7 @@ def test_every_state_changing_request_needs_a_csrf_token(
     anonymous, _ = csrf_client(None)
     before = state_of_everyone()
     checked = 0
-    for name, route in app_routes():
-        _, methods = ROUTES[name]
-        if "POST" not in methods:
-            continue
-        url = fill(name, route, job, key)
+    for name, url in urls_answering("POST", job, key):
         who = anonymous if name in ANONYMOUS else client
         data = {"name": "x", "username": "alice", "password": "correct horse battery"}
         for headers in ({}, {"HX-Request": "true"}, {"X-CSRFToken": "x" * 64}):
@@ -552,11 +557,7 @@ def test_every_page_sends_a_csp_without_unsafe_inline_scripts(
     client = Client()
     client.force_login(alice)
     checked = 0
-    for name, route in app_routes():
-        _, methods = ROUTES[name]
-        if "GET" not in methods:
-            continue
-        url = fill(name, route, job, key)
+    for name, url in urls_answering("GET", job, key):
         who = Client() if name in ANONYMOUS else client
         for headers in ({}, {"HX-Request": "true"}):
             response = who.get(url, headers=headers)

@@ -55,6 +55,15 @@ def sync_until_settled(job: Job, clock: ManualClock, step: float = 1.0, rounds: 
     raise AssertionError(f"job did not settle: {job.status} {job.last_error}")
 
 
+def sync_for(job: Job, clock: ManualClock, seconds: int) -> Job:
+    """One sync a second for a while, the job still running upstream."""
+    for _ in range(seconds):
+        sync_job(job.pk)
+        clock.advance(1)
+    job.refresh_from_db()
+    return job
+
+
 def assert_cache_matches(job: Job, sim: FakeFirecrawl) -> None:
     expected = sim.job(str(job.remote_id)).documents
     cached = list(job.documents.order_by("position").values_list("position", "raw"))
@@ -136,10 +145,7 @@ def test_it_keeps_everything_from_a_job_cancelled_midway(
     sim: FakeFirecrawl, clock: ManualClock, key: ApiKey
 ) -> None:
     remote_id = sim.create_batch(KEY, n=400, rate=25)
-    job = make_job(key, remote_id)
-    for _ in range(4):
-        sync_job(job.pk)
-        clock.advance(1)
+    job = sync_for(make_job(key, remote_id), clock, seconds=4)
     sim.cancel(remote_id)
     job = sync_until_settled(job, clock)
     assert job.status == Job.Status.CANCELLED
@@ -212,11 +218,7 @@ def test_it_keeps_the_cache_when_results_expire_after_partial_caching(
     sim: FakeFirecrawl, clock: ManualClock, key: ApiKey, alice_client: Client
 ) -> None:
     remote_id = sim.create_batch(KEY, n=500, rate=20)
-    job = make_job(key, remote_id)
-    for _ in range(5):
-        sync_job(job.pk)
-        clock.advance(1)
-    job.refresh_from_db()
+    job = sync_for(make_job(key, remote_id), clock, seconds=5)
     cached = job.documents_cached
     sim.expire(remote_id)
     job = sync_until_settled(job, clock)
