@@ -77,22 +77,6 @@ class ScratchDb:
         else:
             _pg_execute(self.admin_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
-    def size_mb(self) -> float:
-        if self.vendor == "sqlite":
-            return (
-                sum(
-                    Path(self.name + s).stat().st_size
-                    for s in ("", "-wal")
-                    if Path(self.name + s).exists()
-                )
-                / 2**20
-            )
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            row = conn.execute("SELECT pg_database_size(%s)", [self.name]).fetchone()
-        return (row[0] if row else 0) / 2**20
-
 
 def _pg_execute(admin_url: str, sql: str) -> None:
     import psycopg

@@ -111,7 +111,7 @@ def document(
         what = (
             "Ingest (sync of the small batch, SQLite)"
             if section.key == "ingest"
-            else ("Zip (download of the small job)")
+            else "Zip (download of the small job)"
         )
         out += [f"{what}, cProfile, own time of the costliest functions:", ""]
         out += ["| Function | Own time | Share |", "| --- | --- | --- |"]

@@ -6,6 +6,7 @@ Each scenario returns a list of `Row`s (and notes); bench.report turns them into
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import pstats
@@ -38,7 +39,9 @@ class Sizes:
     jobs_large: int
 
 
-FULL = Sizes(10_000, 1_000, 25_000, 1_000, 100_000, 20, 50, 60.0, 50, 1_000)
+# The dashboard's small user gets three full pages (150 jobs, a third of them running), so page 1,
+# the last page and the filtered list all show 50 rows, as they do for the large user.
+FULL = Sizes(10_000, 1_000, 25_000, 1_000, 100_000, 20, 50, 60.0, 150, 1_000)
 QUICK = Sizes(100, 30, 1_000, 100, 500, 3, 3, 3.0, 5, 60)
 
 
@@ -420,10 +423,8 @@ def browse(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
         "one warm-up request whose SQL queries are counted."
     )
     for vendor in vendors:
-        db = ws.database(vendor, "browse")
-        run = run_child("browse", ["documents", str(small), str(large), str(runs)], conn_env(db))
-        db.drop()
-        few, many = run.result["small"]["cases"], run.result["large"]["cases"]
+        result = browse_child(ws, vendor, "documents", small, large, runs)
+        few, many = result["small"]["cases"], result["large"]["cases"]
         first = many["page 1"]["ms"]
         for name, case in many.items():
             same = few[name]
@@ -460,9 +461,19 @@ def browse(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
                 met=all(few[name]["queries"] == many[name]["queries"] for name in many),
             )
         )
-        section.data[vendor] = run.result
+        section.data[vendor] = result
     section.notes.append(_like_for_like([section.data[vendor] for vendor in vendors]))
     return section
+
+
+def browse_child(
+    ws: Workspace, vendor: str, mode: str, small: int, large: int, runs: int
+) -> dict[str, Any]:
+    """`bench.browse MODE` in a scratch database of its own, dropped once measured."""
+    db = ws.database(vendor, mode)
+    run = run_child("browse", [mode, str(small), str(large), str(runs)], conn_env(db))
+    db.drop()
+    return run.result
 
 
 def _like_for_like(results: list[dict[str, Any]]) -> str:
@@ -487,10 +498,7 @@ def _page_cost(case: dict[str, Any]) -> str:
 
 def dashboard(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
     section = Section("dashboard", "5. Dashboard with many jobs")
-    # The small user gets three full pages (150 jobs, a third of them running), so page 1, the
-    # last page and the filtered list all show 50 rows, as they do for the large user.
-    small = 150 if sizes.jobs_large > 150 else sizes.jobs_small
-    large, runs = sizes.jobs_large, 2 * sizes.runs
+    small, large, runs = sizes.jobs_small, sizes.jobs_large, 2 * sizes.runs
     section.notes.append(
         f"One user with {large:,} vs one with {small:,} tracked jobs, both in one database, 50 "
         "per page; a third of each user's jobs are running (the filtered list: status "
@@ -498,10 +506,8 @@ def dashboard(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
         "pages interleaved; queries of one request."
     )
     for vendor in vendors:
-        db = ws.database(vendor, "dashboard")
-        run = run_child("browse", ["dashboard", str(small), str(large), str(runs)], conn_env(db))
-        db.drop()
-        few, many = run.result["small"]["cases"], run.result["large"]["cases"]
+        result = browse_child(ws, vendor, "dashboard", small, large, runs)
+        few, many = result["small"]["cases"], result["large"]["cases"]
         for name, case in many.items():
             same = few[name]
             growth = ratio(case["ms"], same["ms"])
@@ -515,7 +521,7 @@ def dashboard(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
                     case["queries"] == same["queries"] and growth <= 1.5,
                 )
             )
-        section.data[vendor] = run.result
+        section.data[vendor] = result
     section.notes.append(_like_for_like([section.data[vendor] for vendor in vendors]))
     return section
 
@@ -559,7 +565,7 @@ def poll(ws: Workspace, sizes: Sizes) -> Section:
                     str(job_pk),
                     str(sizes.poll_seconds),
                     str(interval_page),
-                    json_list(setup.result["sessions"]),
+                    json.dumps(setup.result["sessions"]),
                 ],
                 env,
                 timeout=sizes.poll_seconds + 300,
@@ -696,12 +702,6 @@ def wait_for(url: str, seconds: float) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-
-
-def json_list(items: list[str]) -> str:
-    import json
-
-    return json.dumps(items)
 
 
 # Profiles ---------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 `python -m bench.simserver --jobs '[{"name": "big", "n": 10000, "doc_size": 25000,
 "state": "completed"}]' --warm` prints one JSON line (url, job ids, bytes), then answers
-commands on stdin, one JSON line each: `count <job id>` (GET status requests for that job so
-far), `clear` (forget the requests seen). It exits when stdin closes.
+commands on stdin, one JSON line each: `log <job id>` (that job's GET requests so far, as
+[time, skip, status]), `clear` (forget the requests seen). It exits when stdin closes.
 """
 
 from __future__ import annotations
@@ -49,15 +49,7 @@ def main() -> None:
     print(json.dumps(info), flush=True)
     for line in sys.stdin:
         command, _, argument = line.strip().partition(" ")
-        if command == "count":
-            path_end = f"/{argument}"
-            count = sum(
-                1
-                for r in sim.requests
-                if r.method == "GET" and r.path.rstrip("/").endswith(path_end)
-            )
-            print(json.dumps({"count": count}), flush=True)
-        elif command == "log":
+        if command == "log":
             path_end = f"/{argument}"
             log = [
                 [round(r.time, 2), r.query.get("skip"), r.status]
