@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own form and widget templates, for the project's form renderer.
+    "django.forms",
     "django_htmx",
     "django_tasks_db",
     "accounts",
@@ -141,6 +143,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORM_RENDERER = "firecrawl_dash.renderers.FormRenderer"
 
 TASKS = {"default": {"BACKEND": os.getenv("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
@@ -231,3 +234,14 @@ FIRECRAWL_MAX_RETRY_WAIT = envint("FIRECRAWL_MAX_RETRY_WAIT", "30")
 FIRECRAWL_RETRY_BACKOFF = float(os.getenv("FIRECRAWL_RETRY_BACKOFF", "1"))
 # Seconds the sync waits for Firecrawl to send the next bytes of a response before retrying.
 FIRECRAWL_READ_TIMEOUT = float(os.getenv("FIRECRAWL_READ_TIMEOUT", "60"))
+# The longest a call to Firecrawl may take while a person waits on a page (adding a key,
+# cancelling, starting or importing jobs), retries included.
+FIRECRAWL_WEB_DEADLINE = float(os.getenv("FIRECRAWL_WEB_DEADLINE", "10"))
+# A job is settled once two reads this many seconds apart agree after it ended upstream: a cancel
+# finishes in the background, and a completion is confirmed up to ~15 s late.
+FIRECRAWL_SETTLE_SECONDS = float(os.getenv("FIRECRAWL_SETTLE_SECONDS", "20"))
+# One sync of one job stops following pages after this long and queues itself again behind
+# other jobs, so a huge or slow job never holds a worker from the rest.
+FIRECRAWL_SYNC_SLICE_SECONDS = envint("FIRECRAWL_SYNC_SLICE_SECONDS", "30")
+# No job caches more documents than this (an upstream whose `next` never ends stops here).
+FIRECRAWL_MAX_DOCUMENTS_PER_JOB = envint("FIRECRAWL_MAX_DOCUMENTS_PER_JOB", "500000")

@@ -53,11 +53,11 @@ class JobAdmin(admin.ModelAdmin):
         "completed",
         "total",
         "documents_cached",
-        "fully_cached",
-        "expired_upstream",
+        "failed_count",
+        "sync_state",
         "updated_at",
     ]
-    list_filter = ["status", "fully_cached", "expired_upstream", "needs_attention"]
+    list_filter = ["status", "kind", "sync_state"]
     search_fields = ["label", "remote_id", "owner__username"]
     raw_id_fields = ["owner", "api_key"]
     readonly_fields = ["lease_token", "lease_expires_at", "sync_queued_for", "index_queued_at"]

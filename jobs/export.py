@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from jobs.models import Document, FailedUrl, Job
+from jobs.failures import iter_failed_urls
+from jobs.models import SUMMARY_FIELDS, Document, FailedUrl, Job
+from jobs.text import clean_text
 
 ROWS_PER_BATCH = 200
 # Raw text loaded at once: a batch stops early when its documents add up to more than this.
@@ -33,7 +35,6 @@ CSV_COLUMNS = [
     "position", "url", "source_url", "title", "status_code", "error", "warning", "size",
     "language", "content_type", "scrape_id",
 ]  # fmt: skip
-SMALL_FIELDS = ("position", "url", "source_url", "title", "status_code", "error", "warning", "size")
 
 
 # File names ---------------------------------------------------------------------------------
@@ -98,14 +99,6 @@ def iter_documents(documents: QuerySet[Document], fields: Iterable[str]) -> Iter
         last = upto
 
 
-def parse_raw(raw: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def jsonl_line(raw: str) -> str:
     # raw is JSON as received, compact in practice; JSON never needs a newline, so only text an
     # upstream pretty-printed has one. ASCII escapes keep a lone "\ud800" escape encodable.
@@ -138,18 +131,17 @@ def csv_cell(value: Any) -> Any:
 
 def _text(value: Any) -> str:
     if isinstance(value, list):
-        return " / ".join(str(item) for item in value)
-    return "" if value is None else str(value)
+        value = " / ".join(str(item) for item in value)
+    return "" if value is None else clean_text(str(value))
 
 
 def csv_stream(documents: QuerySet[Document]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel reads UTF-8 titles correctly
     yield writer.writerow(CSV_COLUMNS)
-    fields = [*SMALL_FIELDS, "scrape_id", "raw"]
+    fields = [*SUMMARY_FIELDS, "scrape_id", "raw"]
     for document in iter_documents(documents, fields):
-        metadata = parse_raw(document.raw).get("metadata")
-        metadata = metadata if isinstance(metadata, dict) else {}
+        metadata = document.content.metadata
         row = [
             document.position,
             document.url,
@@ -214,12 +206,17 @@ def job_summary(job: Job) -> dict[str, Any]:
 
 def completeness_note(job: Job) -> tuple[bool, str]:
     """Whether the cache holds everything the job will ever have, and if not, why."""
-    if job.is_terminal and job.fully_cached:
+    if job.is_complete:
         return True, ""
-    if job.expired_upstream:
+    if job.sync_state == Job.SyncState.EXPIRED:
         return False, (
             f"Results expired upstream: {job.documents_cached} of {job.total} documents "
             "were cached."
+        )
+    if job.is_terminal and job.cache_done and not job.pagination_stuck:
+        return False, (
+            f"Firecrawl had not settled the job's final numbers when this was downloaded: it "
+            f"holds the {job.documents_cached} documents cached so far."
         )
     if not job.is_terminal:
         return False, (
@@ -257,14 +254,14 @@ def zip_stream(
 
     fields = ["position", "size", "title", "url", "raw"]
     for document in iter_documents(documents, fields):
-        data = parse_raw(document.raw)
+        content = document.content
         flags = 1
         stem = document_stem(document.position, document.title, document.url)
-        markdown, html = data.get("markdown"), data.get("html") or data.get("rawHtml")
-        if isinstance(markdown, str) and markdown:
+        markdown, html = content.markdown, content.html or content.raw_html
+        if markdown:
             archive.writestr(f"markdown/{stem}.md", markdown.encode())
             flags |= 2
-        if isinstance(html, str) and html:
+        if html:
             archive.writestr(f"html/{stem}.html", html.encode())
             flags |= 4
         if document.position >= len(seen):
@@ -274,22 +271,12 @@ def zip_stream(
 
     with archive.open("errors.json", "w") as entry:
         entry.write(b"[")
-        failed = FailedUrl.objects.filter(job=job).order_by("id")
-        last_id, first = 0, True
-        while batch := list(failed.filter(id__gt=last_id)[:ROWS_PER_BATCH]):
-            for item in batch:
-                record = {
-                    "url": item.url,
-                    "robotsBlocked": item.robots_blocked,
-                    "code": item.code,
-                    "error": item.error,
-                    "id": item.remote_id,
-                    "timestamp": _timestamp(item.failed_at),
-                }
-                entry.write((("\n" if first else ",\n") + json.dumps(record)).encode())
-                first = False
-            last_id = batch[-1].id
-            yield sink.take()
+        for index, item in enumerate(iter_failed_urls(job)):
+            entry.write(
+                (("\n" if index == 0 else ",\n") + json.dumps(failed_record(item))).encode()
+            )
+            if index % ROWS_PER_BATCH == 0:
+                yield sink.take()
         entry.write(b"\n]\n")
     yield sink.take()
 
@@ -306,8 +293,8 @@ def zip_stream(
                 "cached": job.documents_cached,
                 "upstreamCompleted": job.completed,
                 "upstreamTotal": job.total,
-                "failed": FailedUrl.objects.filter(job=job, robots_blocked=False).count(),
-                "robotsBlocked": FailedUrl.objects.filter(job=job, robots_blocked=True).count(),
+                "failed": job.failed_count,
+                "robotsBlocked": job.robots_blocked_count,
             },
         }
         if filters:
@@ -316,7 +303,7 @@ def zip_stream(
         first = True
         last_position = len(seen) - 1
         small = documents.filter(position__lte=last_position)
-        for document in iter_documents(small, SMALL_FIELDS):
+        for document in iter_documents(small, SUMMARY_FIELDS):
             flags = seen[document.position]
             if not flags:
                 continue
@@ -337,3 +324,44 @@ def zip_stream(
         entry.write(b"\n ]\n}\n")
     archive.close()
     yield sink.take()
+
+
+# Failed URLs ---------------------------------------------------------------------------------
+
+FAILED_CSV_COLUMNS = ["url", "kind", "code", "error", "failed_at", "id"]
+
+
+def failed_record(item: FailedUrl) -> dict[str, Any]:
+    return {
+        "url": item.url,
+        "robotsBlocked": item.robots_blocked,
+        "code": item.code,
+        "error": item.error,
+        "id": item.remote_id,
+        "timestamp": _timestamp(item.failed_at),
+    }
+
+
+def failed_csv_stream(job: Job) -> Iterator[str]:
+    """The job's failed URLs (and robots-blocked ones), one row each, ready for a new batch."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow(FAILED_CSV_COLUMNS)
+    for item in iter_failed_urls(job):
+        kind = "robots.txt blocked" if item.robots_blocked else "failed"
+        row = [
+            item.url,
+            kind,
+            item.code,
+            item.error,
+            _timestamp(item.failed_at) or "",
+            item.remote_id,
+        ]
+        yield writer.writerow([csv_cell(cell) for cell in row])
+
+
+def failed_json_stream(job: Job) -> Iterator[bytes]:
+    yield b"["
+    for index, item in enumerate(iter_failed_urls(job)):
+        yield (("\n" if index == 0 else ",\n") + json.dumps(failed_record(item))).encode()
+    yield b"\n]\n"

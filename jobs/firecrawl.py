@@ -537,7 +537,7 @@ class FirecrawlClient:
 
     # -- endpoints ---------------------------------------------------------------------------
 
-    def batch_status(
+    def job_status(
         self, job_id: str, skip: int = 0, limit: int | None = None, *, kind: str = "batch"
     ) -> StatusPage:
         """One page of a job's status and results, starting at document offset `skip`."""

@@ -3,14 +3,24 @@
 from typing import Any
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F
 
-from jobs.models import Document, SortPrefix
-from jobs.search import apply_search
+from jobs.forms import QueryForm
+from jobs.models import DocumentQuerySet, Job, SortPrefix
+from jobs.paging import DocumentPaginator
 
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
 DEFAULT_PER_PAGE = 50
-STATUS_CLASSES = {"2xx": 200, "3xx": 300, "4xx": 400, "5xx": 500}
+# Status filters: a range of status codes each. "Error pages" are pages that answered 4xx or 5xx
+# (documents, unlike failed URLs, which Firecrawl could not scrape at all); the job page uses the
+# same words.
+STATUS_FILTERS = {
+    "2xx": ("2xx: OK", 200, 300),
+    "3xx": ("3xx: redirect", 300, 400),
+    "errors": ("Error pages (4xx or 5xx)", 400, 600),
+    "4xx": ("4xx: error page, client error", 400, 500),
+    "5xx": ("5xx: error page, server error", 500, 600),
+}
 
 # Every sort ends on position, so rows never swap between pages; each has an index (see Document).
 SORTS = {
@@ -25,20 +35,24 @@ SORTS = {
 }
 
 
-class DocumentQueryForm(forms.Form):
+class DocumentQueryForm(QueryForm):
     q = forms.CharField(
         label="Search", max_length=200, required=False, strip=True, widget=forms.SearchInput()
     )
     status = forms.ChoiceField(
         label="Status",
         required=False,
-        choices=[("", "Any status")] + [(name, name) for name in STATUS_CLASSES],
+        choices=[("", "Any status")] + [(name, f[0]) for name, f in STATUS_FILTERS.items()],
     )
     # "error", not "has_error": a field by that name would shadow Form.has_error().
     error = forms.ChoiceField(
-        label="Errors",
+        label="Error message",
         required=False,
-        choices=[("", "With or without"), ("yes", "Has an error"), ("no", "No error")],
+        choices=[
+            ("", "With or without"),
+            ("yes", "Has an error message"),
+            ("no", "No error message"),
+        ],
     )
     sort = forms.ChoiceField(
         label="Sort by",
@@ -60,31 +74,12 @@ class DocumentQueryForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=10_000_000, required=False)
 
     def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
         super().__init__(data, *args, **kwargs)
         if "per_page" not in self.data:
             # Bound forms show the submitted value, so fill in the default for the select to show.
             filled = data.copy()
             filled["per_page"] = str(DEFAULT_PER_PAGE)
             self.data = filled
-        unknown = set(data) - set(self.fields)
-        if unknown:
-            # A typo such as ?stauts=4xx would otherwise silently show everything.
-            self.unknown = sorted(unknown)
-        else:
-            self.unknown = []
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.unknown:
-            raise forms.ValidationError(
-                "Unknown parameter(s): %(names)s.", params={"names": ", ".join(self.unknown)}
-            )
-        for name in ("q", "status", "error", "sort", "per_page", "page"):
-            # Repeated parameters (?page=1&page=9) are ambiguous: say so instead of picking one.
-            if hasattr(self.data, "getlist") and len(self.data.getlist(name)) > 1:
-                self.add_error(name, "Give this parameter once.")
-        return cleaned
 
     @property
     def sort_key(self) -> str:
@@ -111,30 +106,31 @@ class DocumentQueryForm(forms.Form):
     def is_filtered(self) -> bool:
         return bool(self.active_filters)
 
-    def filter(self, documents: QuerySet[Document]) -> QuerySet[Document]:
-        """The documents the filters select (unordered); the zip uses this too."""
-        status = self.cleaned_data.get("status")
-        if status:
-            low = STATUS_CLASSES[status]
-            documents = documents.filter(status_code__gte=low, status_code__lt=low + 100)
-        has_error = self.cleaned_data.get("error")
-        if has_error == "yes":
-            documents = documents.filter(~Q(error=""))
-        elif has_error == "no":
-            documents = documents.filter(error="")
+    def filter(self, documents: DocumentQuerySet) -> DocumentQuerySet:
+        """The documents the filters select (unordered); the downloads use this too."""
+        if status := self.cleaned_data.get("status"):
+            _label, low, high = STATUS_FILTERS[status]
+            documents = documents.with_status_codes(low, high)
+        if has_error := self.cleaned_data.get("error"):
+            documents = documents.with_error(has_error == "yes")
         if text := self.cleaned_data.get("q"):
-            documents = apply_search(documents, text)
+            documents = documents.search(text)
         return documents
+
+    def paginator(self, job: Job) -> DocumentPaginator:
+        documents = self.filter(job.documents.all())
+        if self.is_filtered:
+            return DocumentPaginator(documents, self.page_size, self.ordering())
+        # Unfiltered, positions run 0..documents_cached-1 without gaps (the sync commits whole
+        # pages in order): the count is known, and a page in position order is an index range.
+        by_position = self.sort_key in ("position", "-position")
+        return DocumentPaginator(
+            documents,
+            self.page_size,
+            self.ordering(),
+            count=job.documents_cached,
+            descending_positions=self.sort_key == "-position" if by_position else None,
+        )
 
     def ordering(self) -> list[Any]:
         return SORTS[self.sort_key]
-
-    def error_text(self) -> str:
-        """One readable sentence per problem, for the 400 page."""
-        lines = [str(message) for message in self.non_field_errors()]
-        for name, errors in self.errors.items():
-            if name == "__all__":
-                continue
-            label = self.fields[name].label or name
-            lines += [f"{label} ({name}): {message}" for message in errors]
-        return " ".join(lines)

@@ -1,20 +1,17 @@
 """Reading a job's next status page while the sync stores the current one.
 
 Reading a page (network, JSON) and storing it (the database) both spend much of their time
-outside the GIL, so they can overlap: for 10,000 documents on SQLite the sync went from 6.8 to
-5.6 s (docs/PERFORMANCE.md). On PostgreSQL, whose server stores in a process of its own, it made
-no measurable difference. The thread never touches the database: its request is paid from the
-key's budget before it starts, and it makes a single attempt. Whatever goes wrong with it, the
-sync asks for that page again the usual way, with retries and their messages.
+outside the GIL, so they can overlap (docs/PERFORMANCE.md measures it). The thread never touches
+the database: its request is paid from the key's budget before it starts, and it makes a single
+attempt. Whatever goes wrong with it, the sync asks for that page again the usual way, with
+retries and their messages.
 """
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Self
 
-from django.conf import settings
-
-from jobs import firecrawl
+from jobs import clients, firecrawl
 from jobs.models import Job
 from jobs.ratelimit import BudgetExhausted, RequestBudget
 
@@ -28,13 +25,7 @@ class PageReader:
         assert job.api_key is not None
         self._job = job
         self._budget = budget
-        self._client = firecrawl.FirecrawlClient(
-            job.api_url,
-            job.api_key.key,
-            job.api_version,
-            max_retries=0,
-            read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
-        )
+        self._client = clients.for_worker(job.api_key, None, max_retries=0)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-reader")
         self._pending: tuple[int, Future[firecrawl.StatusPage]] | None = None
 
@@ -45,7 +36,7 @@ class PageReader:
         except BudgetExhausted:
             return  # the sync's own request will meet the limit and say so
         future = self._pool.submit(
-            self._client.batch_status, str(self._job.remote_id), skip=skip, kind=self._job.kind
+            self._client.job_status, str(self._job.remote_id), skip=skip, kind=self._job.kind
         )
         self._pending = (skip, future)
 
@@ -66,6 +57,6 @@ class PageReader:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # Waits for a read in flight (bounded by the read timeout) before closing its session.
+        # Waits for a read in flight (bounded by the client's deadline) before closing it.
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._client.close()

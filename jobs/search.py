@@ -90,7 +90,7 @@ def unindexed_count(job_pk: int) -> int:
     return Document.objects.filter(job=job_pk, search_indexed=False).count()
 
 
-def apply_search(documents: QuerySet[Document], text: str) -> QuerySet[Document]:
+def apply_search[Documents: QuerySet[Document]](documents: Documents, text: str) -> Documents:
     """Documents whose title, URL or markdown contain every word of `text`.
 
     Text with no word in it (only punctuation) matches nothing rather than failing.

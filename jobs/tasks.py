@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from jobs import search, sync
 from jobs.models import Document, Job
+from jobs.models.jobs import lease_duration
 
 
 @task()
@@ -29,7 +30,7 @@ def sync_job_task(job_pk: int) -> None:
     if result.documents_added:
         request_index(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
-    if job is None or job.is_settled:
+    if job is None or not job.is_active:
         return
     when = job.next_poll_at
     if due and not result.ran:
@@ -50,7 +51,7 @@ def index_job_task(job_pk: int) -> None:
 def _free(field: str, now: datetime) -> Q:
     """No task is queued in `field`, or the queued one is presumed lost: not started a lease's
     length after it was due, its worker died."""
-    return Q(**{field: None}) | Q(**{f"{field}__lt": now - sync.lease_duration()})
+    return Q(**{field: None}) | Q(**{f"{field}__lt": now - lease_duration()})
 
 
 def _claim(job_pk: int, field: str, when: datetime) -> bool:
@@ -69,6 +70,11 @@ def request_sync(job: Job, when: datetime | None = None) -> bool:
     task = sync_job_task if when <= now else sync_job_task.using(run_after=when)
     task.enqueue(job.pk)
     return True
+
+
+def request_sync_if_due(job: Job) -> bool:
+    """What a page showing the job does: ask for a sync when one is due and nobody runs it."""
+    return job.needs_sync() and request_sync(job)
 
 
 def request_index(job_pk: int) -> bool:

@@ -62,20 +62,18 @@ def simulator() -> Iterator[FakeFirecrawl]:
 
 
 @pytest.fixture
-def alice_key(alice: "User", simulator: FakeFirecrawl, settings: Any) -> "ApiKey":
+def alice_key(alice: "User", simulator: FakeFirecrawl) -> "ApiKey":
     from jobs.models import ApiKey
 
-    settings.FIRECRAWL_API_URLS = ["*"]
     return ApiKey.objects.create(
         owner=alice, name="Main", key=ALICE_KEY, api_url=simulator.url, is_default=True
     )
 
 
 @pytest.fixture
-def bob_key(bob: "User", simulator: FakeFirecrawl, settings: Any) -> "ApiKey":
+def bob_key(bob: "User", simulator: FakeFirecrawl) -> "ApiKey":
     from jobs.models import ApiKey
 
-    settings.FIRECRAWL_API_URLS = ["*"]
     return ApiKey.objects.create(
         owner=bob, name="Bob's", key=BOB_KEY, api_url=simulator.url, is_default=True
     )
@@ -92,6 +90,20 @@ def make_job(key: "ApiKey", remote_id: str, **fields: Any) -> "Job":
         remote_id=remote_id,
         **fields,
     )
+
+
+def make_failed_urls(
+    job: "Job", *urls: str, robots_blocked: tuple[str, ...] = (), **fields: Any
+) -> None:
+    """Failed and robots-blocked URLs, counted on the job as a sync's read of /errors does."""
+    from jobs.models import FailedUrl
+
+    FailedUrl.objects.bulk_create(
+        [FailedUrl.from_listing(job, url, **fields) for url in urls]
+        + [FailedUrl.from_listing(job, url, robots=True) for url in robots_blocked]
+    )
+    job.count_failures()
+    job.save(update_fields=["failed_count", "robots_blocked_count"])
 
 
 def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> "list[Document]":
@@ -140,3 +152,17 @@ def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> 
 def fast_password_hashing(settings: Any) -> None:
     # The real hasher is slow by design; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def settle_at_once(settings: Any) -> None:
+    # The simulator's clock is manual, the app's is real: a job settles on its first terminal
+    # read unless a test of settling sets an interval (tests/test_settling.py).
+    settings.FIRECRAWL_SETTLE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def any_api_url(settings: Any) -> None:
+    # Simulators listen on loopback ports: allow them, as a self-hosted deployment would ("*").
+    # Tests of the allow-list set their own.
+    settings.FIRECRAWL_API_URLS = ["*"]

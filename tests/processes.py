@@ -28,6 +28,7 @@ def child_env(**extra: str) -> dict[str, str]:
         "FIRECRAWL_API_URLS": "*",
         "FIRECRAWL_RETRY_BACKOFF": "0.01",
         "FIRECRAWL_POLL_INTERVAL": "1",
+        "FIRECRAWL_SETTLE_SECONDS": "0",
         "DEBUG": "true",
         **extra,
     }

@@ -101,7 +101,7 @@ def test_four_workers_twenty_pollers_and_a_download(
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             job.refresh_from_db()
-            if job.is_settled:
+            if not job.is_active:
                 break
             time.sleep(0.2)
     finally:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from jobs import paging
 from jobs.models import ApiKey, Document, Job
+from jobs.paging import DocumentPaginator
 from jobs.search import index_documents
-from jobs.views import documents as documents_view
-from jobs.views.documents import page_links
 from tests.conftest import make_documents, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
@@ -228,7 +228,7 @@ def test_the_query_count_does_not_depend_on_the_page(
 
 @pytest.fixture
 def sixty(job: Job, monkeypatch: Any) -> Job:
-    monkeypatch.setattr(documents_view, "COUNT_CAP", 20)
+    monkeypatch.setattr(paging, "COUNT_CAP", 20)
     make_documents(job, 60)  # "page" is in every one of them
     return job
 
@@ -310,10 +310,19 @@ def test_a_big_selection_is_counted_only_up_to_the_cap(alice_client: Client, six
     assert searches[0] == filters[0] + 1
 
 
-def test_page_links_show_a_gap_after_the_last_known_page() -> None:
-    assert page_links(1, 21, more=True) == [1, 2, 3, None, 21, None]
-    assert page_links(30, 31, more=True) == [1, None, 28, 29, 30, 31, None]
-    assert page_links(3, 3) == [1, 2, 3]
+def test_page_links_show_a_gap_after_the_last_known_page(job: Job) -> None:
+    everything = DocumentPaginator(job.documents.all(), 1, ["position"], count=21)
+    gap = everything.ELLIPSIS
+    assert everything.page_links(1) == [1, 2, 3, gap, 21]
+    assert DocumentPaginator(job.documents.all(), 1, ["position"], count=3).page_links(3) == [
+        1,
+        2,
+        3,
+    ]
+    capped = DocumentPaginator(job.documents.all(), 1, ["position"])
+    capped.capped = True
+    capped.count = 31
+    assert capped.page_links(30) == [1, gap, 28, 29, 30, 31, gap]
 
 
 def test_list_rows_never_load_the_raw_document(alice_client: Client, job: Job) -> None:

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jobs import export
-from jobs.models import ApiKey, Document, FailedUrl, Job
-from tests.conftest import make_documents, make_job
+from jobs.models import ApiKey, Document, Job
+from tests.conftest import make_documents, make_failed_urls, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e22"
 SAFE_NAME = re.compile(r"^\d+-[a-z0-9]+(-[a-z0-9]+)*\.(md|html)$")
@@ -94,10 +94,16 @@ def job(alice_key: ApiKey) -> Job:
         completed=4,
         credits_used=4,
         fully_cached=True,
+        sync_state=Job.SyncState.SETTLED,
     )
     make_documents(job, 3)
-    FailedUrl.objects.create(job=job, url="https://a.test/fail", code="SCRAPE_FAILED", error="boom")
-    FailedUrl.objects.create(job=job, url="https://a.test/private", robots_blocked=True)
+    make_failed_urls(
+        job,
+        "https://a.test/fail",
+        code="SCRAPE_FAILED",
+        error="boom",
+        robots_blocked=("https://a.test/private",),
+    )
     return job
 
 
@@ -124,9 +130,9 @@ def test_the_zip_holds_every_entry_checked_against_the_cache(job: Job) -> None:
     lines = archive.read("documents.jsonl").decode().splitlines()
     stored = Document.objects.filter(job=job).order_by("position")
     assert lines == [document.raw for document in stored]
-    assert [json.loads(line) for line in lines] == [document.data for document in stored]
+    assert [json.loads(line) for line in lines] == [json.loads(document.raw) for document in stored]
 
-    page0 = stored[0].data
+    page0 = json.loads(stored[0].raw)
     assert archive.read("markdown/0-page-0.md").decode() == page0["markdown"]
     assert archive.read("html/0-page-0.html").decode() == page0["html"]
 
@@ -187,7 +193,7 @@ def test_the_jsonl_round_trips_every_document(job: Job) -> None:
     data = b"".join(export.jsonl_stream(Document.objects.filter(job=job)))
     lines = data.decode().splitlines()
     assert [json.loads(line) for line in lines] == [
-        d.data for d in Document.objects.filter(job=job).order_by("position")
+        json.loads(d.raw) for d in Document.objects.filter(job=job).order_by("position")
     ]
 
 

@@ -145,11 +145,11 @@ def requests_for(sim: FakeFirecrawl, job_id: str) -> list[Any]:
 def test_it_reads_every_document_page_by_page(sim: FakeFirecrawl, key: str, client: Any) -> None:
     job_id = sim.create_batch(key, n=250)
 
-    page = client.batch_status(job_id)
+    page = client.job_status(job_id)
     pages = [page]
     while page.has_next:
         assert page.next_skip is not None
-        page = client.batch_status(job_id, skip=page.next_skip)
+        page = client.job_status(job_id, skip=page.next_skip)
         pages.append(page)
 
     assert [len(p.documents) for p in pages] == [100, 100, 50]
@@ -169,11 +169,11 @@ def test_it_ends_the_walk_of_a_cancelled_job_whose_next_never_goes_away(
     job_id = sim.create_batch(key, n=120, rate=1000.0, start_offset=0.05)
     sim.cancel(job_id)
 
-    page = client.batch_status(job_id)
+    page = client.job_status(job_id)
     calls = 1
     while page.has_next and calls < 10:
         assert page.next_skip is not None
-        page = client.batch_status(job_id, skip=page.next_skip)
+        page = client.job_status(job_id, skip=page.next_skip)
         calls += 1
 
     assert page.status == "cancelled"
@@ -187,7 +187,7 @@ def test_it_passes_limit_and_parses_it_back_from_next(
 ) -> None:
     job_id = sim.create_batch(key, n=30)
 
-    page = client.batch_status(job_id, skip=5, limit=10)
+    page = client.job_status(job_id, skip=5, limit=10)
 
     assert len(page.documents) == 10
     assert (page.skip, page.next_skip, page.next_limit) == (5, 15, 10)
@@ -198,7 +198,7 @@ def test_it_normalizes_documents_into_typed_fields(
 ) -> None:
     job_id = sim.create_batch(key, n=3)
 
-    page = client.batch_status(job_id)
+    page = client.job_status(job_id)
 
     assert isinstance(page, StatusPage)
     assert page.success is True
@@ -243,7 +243,7 @@ def test_it_reads_hostile_documents_without_raising(
 ) -> None:
     job_id = sim.create_batch(key, n=20, hostile=True)
 
-    page = client.batch_status(job_id)
+    page = client.job_status(job_id)
 
     assert len(page.documents) == 20
 
@@ -261,7 +261,7 @@ def test_it_reports_creditsused_minus_one_as_unknown() -> None:
 def test_it_reads_v2_and_its_timing_fields(make_client: Any, sim: FakeFirecrawl, key: str) -> None:
     job_id = sim.create_batch(key, n=5)
 
-    page = make_client(api_version="v2").batch_status(job_id)
+    page = make_client(api_version="v2").job_status(job_id)
 
     assert len(page.documents) == 5
     assert page.created_at is not None
@@ -274,7 +274,7 @@ def test_it_reads_crawl_jobs_on_the_crawl_path(
 ) -> None:
     job_id = sim.create_batch(key, n=5)
 
-    client.batch_status(job_id, kind="crawl")
+    client.job_status(job_id, kind="crawl")
 
     assert requests_for(sim, job_id)[-1].path == f"/v1/crawl/{job_id}"
 
@@ -283,7 +283,7 @@ def test_it_accepts_uuid_v4_ids(sim: FakeFirecrawl, key: str, client: FirecrawlC
     job_id = sim.create_batch(key, n=2, uuid_version=4)
     assert uuid.UUID(job_id).version == 4
 
-    assert len(client.batch_status(job_id.upper()).documents) == 2
+    assert len(client.job_status(job_id.upper()).documents) == 2
     assert requests_for(sim, job_id)[-1].path == f"/v1/batch/scrape/{job_id}"
 
 
@@ -291,14 +291,14 @@ def test_it_accepts_uuid_v7_ids(sim: FakeFirecrawl, key: str, client: FirecrawlC
     job_id = sim.create_batch(key, n=2)
     assert uuid.UUID(job_id).version == 7
 
-    assert len(client.batch_status(job_id).documents) == 2
+    assert len(client.job_status(job_id).documents) == 2
 
 
 def test_it_sends_the_key_as_bearer_with_its_own_user_agent(recorder: Recorder) -> None:
     client = FirecrawlClient(recorder.url, "fc-headers-check-0000", sleep=lambda s: None)
     recorder.hits.clear()
 
-    client.batch_status(UUID7)
+    client.job_status(UUID7)
 
     [(method, path, headers)] = recorder.hits
     assert (method, path) == ("GET", f"/v1/batch/scrape/{UUID7}?skip=0")
@@ -319,9 +319,9 @@ def test_it_never_contacts_the_host_named_in_next(
     sim.inject(Fault.foreign_next(host=recorder.url), job_id=job_id, count=1)
     recorder.hits.clear()
 
-    first = client.batch_status(job_id)
+    first = client.job_status(job_id)
     assert first.next_skip == 100
-    second = client.batch_status(job_id, skip=first.next_skip)
+    second = client.job_status(job_id, skip=first.next_skip)
 
     assert len(second.documents) == 50
     assert recorder.hits == []
@@ -335,7 +335,7 @@ def test_it_never_builds_a_url_from_a_malformed_id(sim: FakeFirecrawl, make_clie
 
     for bad in ["not-a-uuid", f"{UUID7}/../../team", f"{UUID7}?skip=5", "", f"x{UUID7}"]:
         with pytest.raises(BadRequest):
-            client.batch_status(bad)
+            client.job_status(bad)
     with pytest.raises(BadRequest):
         client.cancel("../credit-usage")
     with pytest.raises(BadRequest):
@@ -351,7 +351,7 @@ def test_it_never_builds_a_url_from_a_malformed_id(sim: FakeFirecrawl, make_clie
 
 def test_it_rejects_a_missing_key(make_client: Any) -> None:
     with pytest.raises(AuthError) as caught:
-        make_client(api_key="").batch_status(UUID7)
+        make_client(api_key="").job_status(UUID7)
 
     assert caught.value.message == "Firecrawl rejected the API key (401)"
     assert caught.value.status_code == 401
@@ -361,7 +361,7 @@ def test_it_rejects_an_invalid_key(make_client: Any) -> None:
     bad_key = "fc-0123456789abcdef0123456789abcdef"
 
     with pytest.raises(AuthError) as caught:
-        make_client(api_key=bad_key).batch_status(UUID7)
+        make_client(api_key=bad_key).job_status(UUID7)
 
     assert caught.value.api_message is not None
     assert bad_key not in str(caught.value) and bad_key not in repr(caught.value)
@@ -394,7 +394,7 @@ def test_it_forbids_another_teams_errors(sim: FakeFirecrawl, key: str, make_clie
 
 def test_it_reports_an_unknown_job_as_not_found(client: FirecrawlClient) -> None:
     with pytest.raises(NotFound) as caught:
-        client.batch_status(str(uuid.uuid4()))
+        client.job_status(str(uuid.uuid4()))
 
     assert caught.value.message == "Job not found upstream"
     assert caught.value.status_code == 404
@@ -407,7 +407,7 @@ def test_it_reports_an_expired_job_as_not_found(
     sim.expire(job_id)
 
     with pytest.raises(NotFound):
-        client.batch_status(job_id)
+        client.job_status(job_id)
     assert sleeps == []
 
 
@@ -417,7 +417,7 @@ def test_it_retries_a_rate_limit_after_the_retry_after_header(
     job_id = sim.create_batch(key, n=3)
     sim.inject(Fault.rate_limit(retry_after=1), job_id=job_id, count=1)
 
-    page = client.batch_status(job_id)
+    page = client.job_status(job_id)
 
     assert len(page.documents) == 3
     assert sleeps == [1.0]
@@ -430,7 +430,7 @@ def test_it_reads_the_wait_from_the_rate_limit_text_without_a_header(
     job_id = sim.create_batch(key, n=3)
     sim.inject(Fault.rate_limit(retry_after=None, wait_text=2), job_id=job_id, count=1)
 
-    client.batch_status(job_id)
+    client.job_status(job_id)
 
     assert sleeps == [2.0]
 
@@ -442,7 +442,7 @@ def test_it_gives_up_on_rate_limits_after_max_retries(
     sim.inject(Fault.rate_limit(retry_after=None, wait_text=12), job_id=job_id, count=10)
 
     with pytest.raises(RateLimited) as caught:
-        make_client(max_retries=2).batch_status(job_id)
+        make_client(max_retries=2).job_status(job_id)
 
     assert caught.value.retry_after == 12.0
     assert caught.value.message == "Rate limited by Firecrawl, retry in 12 s"
@@ -457,7 +457,7 @@ def test_it_hands_a_long_rate_limit_back_to_the_caller_at_once(
     sim.inject(Fault.rate_limit(retry_after=90), job_id=job_id, count=1)
 
     with pytest.raises(RateLimited) as caught:
-        make_client(max_wait=30).batch_status(job_id)
+        make_client(max_wait=30).job_status(job_id)
 
     assert caught.value.retry_after == 90.0
     assert sleeps == []
@@ -470,7 +470,7 @@ def test_it_backs_off_with_jitter_when_no_wait_is_given(
     job_id = sim.create_batch(key, n=3)
     sim.inject(Fault.server_error(503), job_id=job_id, count=3)
 
-    page = make_client(backoff_base=0.5, max_retries=4).batch_status(job_id)
+    page = make_client(backoff_base=0.5, max_retries=4).job_status(job_id)
 
     assert len(page.documents) == 3
     assert len(sleeps) == 3
@@ -485,7 +485,7 @@ def test_it_stops_retrying_server_errors_at_max_retries(
     sim.inject(Fault.server_error(500), job_id=job_id, count=10)
 
     with pytest.raises(UpstreamError) as caught:
-        make_client(max_retries=3).batch_status(job_id)
+        make_client(max_retries=3).job_status(job_id)
 
     assert caught.value.status_code == 500
     assert caught.value.exception_id
@@ -509,7 +509,7 @@ def test_it_reports_a_body_that_is_not_json(
     sim.inject(fault, job_id=job_id, count=5)
 
     with pytest.raises(InvalidResponse) as caught:
-        client.batch_status(job_id)
+        client.job_status(job_id)
 
     assert message in caught.value.message
     # One retry only: a proxy's hiccup is the only transient reason for a non-JSON 200.
@@ -527,7 +527,7 @@ def test_it_recovers_from_one_bad_response(
     job_id = sim.create_batch(key, n=3)
     sim.inject(fault, job_id=job_id, count=1)
 
-    assert len(client.batch_status(job_id).documents) == 3
+    assert len(client.job_status(job_id).documents) == 3
     assert len(requests_for(sim, job_id)) == 2
 
 
@@ -538,7 +538,7 @@ def test_it_retries_a_proxys_bad_gateway_page(
     sim.inject(Fault.server_error(502), job_id=job_id, count=5)
 
     with pytest.raises(UpstreamError) as caught:
-        make_client(max_retries=1).batch_status(job_id)
+        make_client(max_retries=1).job_status(job_id)
 
     assert caught.value.status_code == 502
     assert caught.value.exception_id is None
@@ -552,7 +552,7 @@ def test_it_reports_success_false_as_a_failed_job(
     sim.inject(Fault.success_false(), job_id=job_id, count=1)
 
     with pytest.raises(InvalidResponse) as caught:
-        client.batch_status(job_id)
+        client.job_status(job_id)
 
     assert caught.value.message.startswith("Firecrawl reported the job as failed")
     assert len(requests_for(sim, job_id)) == 1
@@ -565,7 +565,7 @@ def test_it_retries_a_dropped_connection_then_gives_up(
     sim.inject(Fault.drop(), job_id=job_id, count=10)
 
     with pytest.raises(Unreachable):
-        make_client(max_retries=2).batch_status(job_id)
+        make_client(max_retries=2).job_status(job_id)
 
     assert len(requests_for(sim, job_id)) == 3
     assert len(sleeps) == 2
@@ -576,7 +576,7 @@ def test_it_times_out_on_a_slow_server(sim: FakeFirecrawl, key: str, make_client
     sim.inject(Fault.slow(1.5), job_id=job_id, count=2)
 
     with pytest.raises(Unreachable) as caught:
-        make_client(read_timeout=0.2, max_retries=1).batch_status(job_id)
+        make_client(read_timeout=0.2, max_retries=1).job_status(job_id)
 
     assert "timed out" in caught.value.message
 
@@ -585,7 +585,7 @@ def test_it_reports_a_refused_connection(key: str, sleeps: list[float]) -> None:
     client = FirecrawlClient("http://127.0.0.1:9", key, max_retries=1, sleep=sleeps.append)
 
     with pytest.raises(Unreachable) as caught:
-        client.batch_status(UUID7)
+        client.job_status(UUID7)
 
     assert "127.0.0.1:9" in caught.value.message
     assert len(sleeps) == 1
@@ -612,7 +612,7 @@ def test_it_cancels_a_running_job(sim: FakeFirecrawl, key: str, client: Firecraw
     job_id = sim.create_batch(key, n=50, rate=1.0)
 
     assert client.cancel(job_id) == "cancelled"
-    assert client.batch_status(job_id).status == "cancelled"
+    assert client.job_status(job_id).status == "cancelled"
 
 
 def test_it_never_retries_starting_a_batch(
@@ -648,7 +648,7 @@ def test_it_starts_a_batch(sim: FakeFirecrawl, client: FirecrawlClient) -> None:
     assert parse_job_id(started.id) == started.id
     assert started.id in started.url
     assert started.invalid_urls == ["not a url"]
-    assert client.batch_status(started.id).total == 1
+    assert client.job_status(started.id).total == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -734,7 +734,7 @@ def test_it_announces_every_attempt(sim: FakeFirecrawl, key: str, make_client: A
     sim.inject(Fault.server_error(500), job_id=job_id, count=1)
     calls: list[tuple[str, str]] = []
 
-    make_client(on_request=lambda m, u: calls.append((m, u))).batch_status(job_id, skip=2)
+    make_client(on_request=lambda m, u: calls.append((m, u))).job_status(job_id, skip=2)
 
     assert len(calls) == 2
     assert calls[0][0] == "GET"
@@ -751,12 +751,12 @@ def test_it_never_reveals_the_key(
     raised: list[FirecrawlError] = []
 
     for call in (
-        lambda: client.batch_status(job_id),
-        lambda: client.batch_status(key),
-        lambda: make_client(api_key=key + "x").batch_status(job_id),
+        lambda: client.job_status(job_id),
+        lambda: client.job_status(key),
+        lambda: make_client(api_key=key + "x").job_status(job_id),
         lambda: FirecrawlClient(
             "http://127.0.0.1:9", key, max_retries=1, sleep=lambda s: None
-        ).batch_status(job_id),
+        ).job_status(job_id),
     ):
         with pytest.raises(FirecrawlError) as caught:
             call()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl
 from jobs.models import ApiKey, Job
-from tests.conftest import ALICE_KEY, make_documents, make_job
+from tests.conftest import ALICE_KEY, make_documents, make_failed_urls, make_job
 
 HTMX = {"HX-Request": "true"}
 
@@ -23,6 +23,7 @@ def settled_job(key: ApiKey) -> Job:
         total=3,
         fully_cached=True,
         errors_fetched_at=timezone.now(),
+        sync_state=Job.SyncState.SETTLED,
     )
 
 
@@ -101,12 +102,15 @@ def test_it_shows_progress_rate_and_cache_state(alice_client: Client, alice_key:
 
 def test_it_lists_failed_urls(alice_client: Client, alice_key: ApiKey) -> None:
     job = settled_job(alice_key)
-    job.failed_urls.create(
-        url="https://example.test/broken", code="SCRAPE_TIMEOUT", error="Timed out"
+    make_failed_urls(
+        job,
+        "https://example.test/broken",
+        code="SCRAPE_TIMEOUT",
+        error="Timed out",
+        robots_blocked=("https://example.test/private",),
     )
-    job.failed_urls.create(url="https://example.test/private", robots_blocked=True)
     html = alice_client.get(f"/jobs/{job.pk}/").content.decode()
-    assert "Failed URLs (2)" in html
+    assert "<h2>Failed URLs</h2>" in html and "1 failed" in html
     assert "https://example.test/broken" in html and "Timed out" in html
     assert "Blocked by robots.txt" in html
 
@@ -151,10 +155,12 @@ def test_state_changes_need_post(alice_client: Client, alice_key: ApiKey) -> Non
 def test_refresh_resumes_a_job_paused_for_a_key_problem(
     alice_client: Client, alice_key: ApiKey
 ) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), needs_attention=True, last_error="Rejected")
+    job = make_job(
+        alice_key, str(uuid.uuid4()), sync_state=Job.SyncState.PAUSED, last_error="Rejected"
+    )
     alice_client.post(f"/jobs/{job.pk}/refresh/")
     job.refresh_from_db()
-    assert not job.needs_attention and job.sync_queued_for is not None
+    assert job.sync_state != Job.SyncState.PAUSED and job.sync_queued_for is not None
 
 
 def test_cancel_asks_firecrawl_to_stop_the_job(
@@ -210,9 +216,9 @@ def test_the_poll_costs_a_fixed_handful_of_queries(
     )
     for completed in range(0, 500, 50):
         job.samples.create(completed=completed, total=500)
-    job.failed_urls.create(url="https://example.test/broken")
+    make_failed_urls(job, "https://example.test/broken")
     # Session, user, the job with its key, its progress samples: failed URLs and the key form
     # belong to the full page only.
     with django_assert_num_queries(4):
-        response = alice_client.get(f"/jobs/{job.pk}/", headers=HTMX)
+        response = alice_client.get(f"/jobs/{job.pk}/?failures_shown=1", headers=HTMX)
     assert 'aria-valuemax="500"' in response.content.decode()

@@ -223,7 +223,7 @@ def drive(
         ):
             if shown and shown not in messages:
                 messages.append(shown)
-        if job.is_settled:
+        if not job.is_active:
             return job, messages, statuses
         if after_round is not None:
             after_round(number, job)
@@ -253,11 +253,11 @@ def measure(
     assert [json.loads(raw) for _, raw, _ in cached] == expected_docs
     assert job.documents_cached == len(cached)
     state = job.status
-    if job.expired_upstream:
+    if job.sync_state == Job.SyncState.EXPIRED:
         state += ", expired upstream"
     if job.pagination_stuck:
         state += ", pagination stuck"
-    if job.needs_attention:
+    if job.sync_state == Job.SyncState.PAUSED:
         state += ", needs attention"
     requests = sum(1 for r in sim.requests if remote_id in r.path)
     return Row(
@@ -395,7 +395,7 @@ def test_results_expiring_between_two_pages(
     job, messages, _ = drive(make_job(proxied_key, remote_id), clock)
     served = sim.job(remote_id).documents[:200]
     row = record(table, measure("expiry during the sync", job, sim, messages, served))
-    assert job.expired_upstream and row.cached == 200
+    assert job.sync_state == Job.SyncState.EXPIRED and row.cached == 200
     assert job.last_error == f"Results expired upstream: 200 of {N} documents were cached"
 
 
@@ -412,7 +412,7 @@ def test_a_job_expiring_while_it_runs(
     cached = job.documents_cached
     served = sim.job(remote_id).documents[:cached]
     record(table, measure("expiry while running", job, sim, messages, served))
-    assert job.expired_upstream and 0 < cached < N
+    assert job.sync_state == Job.SyncState.EXPIRED and 0 < cached < N
     assert (
         job.last_error == f"Results expired upstream: {cached} of {job.total} documents were cached"
     )

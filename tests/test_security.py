@@ -36,7 +36,7 @@ from fakecrawl.content import HOSTILE_HTML, HOSTILE_MARKDOWN
 from jobs import firecrawl
 from jobs.models import ApiKey, Document, FailedUrl, Job
 from jobs.sync import sync_job
-from tests.conftest import make_documents, make_job
+from tests.conftest import make_documents, make_failed_urls, make_job
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,9 +53,8 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:document": ("job", {"GET"}),
     "jobs:document_preview": ("job", {"GET"}),
     "jobs:document_markdown": ("job", {"GET"}),
-    "jobs:download_zip": ("job", {"GET"}),
-    "jobs:download_jsonl": ("job", {"GET"}),
-    "jobs:download_csv": ("job", {"GET"}),
+    "jobs:download": ("job", {"GET"}),
+    "jobs:download_failed": ("job", {"GET"}),
     "jobs:keys": (None, {"GET", "POST"}),
     "jobs:rename_key": ("key", {"GET", "POST"}),
     "jobs:make_default_key": ("key", {"POST"}),
@@ -90,12 +89,15 @@ def app_routes() -> list[tuple[str, str]]:
 def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
     kind, _ = ROUTES[name]
     params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
-    kwargs: dict[str, int] = {}
+    kwargs: dict[str, int | str] = {}
     if "pk" in params:
         kwargs["pk"] = job.pk if kind == "job" else key.pk
     if "position" in params:
         kwargs["position"] = 0
-    unknown = params - {"pk", "position"}
+    formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
+    if "format" in params:
+        kwargs["format"] = formats[name]
+    unknown = params - {"pk", "position", "format"}
     assert not unknown, f"{name}: don't know how to fill {unknown}"
     return reverse(name, kwargs=kwargs)
 
@@ -119,7 +121,7 @@ def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
         completed=3, total=5,
     )  # fmt: skip
     make_documents(job, 3)
-    job.failed_urls.create(url="https://alice.example/failed", error="Timed out")
+    make_failed_urls(job, "https://alice.example/failed", error="Timed out")
     job.samples.create(completed=3, total=5)
     return job, alice_key
 
@@ -213,7 +215,7 @@ def test_lists_and_forms_never_offer_another_users_objects(
             assert secret not in html, (path, secret)
     # Tracking a batch with Alice's key id: the key is not Bob's to choose.
     response = bob_client.post(
-        "/", {"csrfmiddlewaretoken": token, "batch_id": str(uuid.uuid4()), "api_key": key.pk}
+        "/", {"csrfmiddlewaretoken": token, "job_id": str(uuid.uuid4()), "api_key": key.pk}
     )
     assert response.status_code == 200
     assert not Job.objects.filter(owner=bob).exists()
@@ -274,7 +276,7 @@ def test_no_other_method_changes_anything(alice_world: tuple[Job, ApiKey], alice
     before = state_of_everyone()
     for name, route in app_routes():
         url = fill(name, route, job, key)
-        data = {"name": "changed", "batch_id": str(uuid.uuid4()), "key": "fc-x"}
+        data = {"name": "changed", "job_id": str(uuid.uuid4()), "key": "fc-x"}
         for method in ("get", "head"):
             assert getattr(client, method)(url, data).status_code < 500, (name, method)
         for method in ("options", "put", "patch", "delete"):
@@ -386,7 +388,7 @@ def test_the_plain_api_key_never_appears_anywhere(
     key = ApiKey.objects.get(owner=alice, name="Leaky")
     # Track a batch and sync it through a 429, a 500 burst, then to its end.
     remote_id = simulator.create_batch(LEAK_KEY, n=60, state="completed", fail_every=10)
-    keep(client.post("/", {"batch_id": f"https://api.firecrawl.dev/v1/batch/scrape/{remote_id}"}))
+    keep(client.post("/", {"job_id": f"https://api.firecrawl.dev/v1/batch/scrape/{remote_id}"}))
     job = Job.objects.get(owner=alice, remote_id=remote_id)
     simulator.inject(Fault.rate_limit(retry_after=90), job_id=remote_id, count=1)
     sync_job(job.pk)
@@ -409,7 +411,7 @@ def test_the_plain_api_key_never_appears_anywhere(
         sync_job(echo_job.pk)
         echo_job.refresh_from_db()
         echoed.append(echo_job.last_error)
-        Job.objects.filter(pk=echo_job.pk).update(needs_attention=False)
+        Job.objects.filter(pk=echo_job.pk).update(sync_state=Job.SyncState.ACTIVE)
     # Upstream's text is shown to the user, with our key masked in it.
     assert any("Bearer fc-…6d5c" in message for message in echoed), echoed
     # Cancel: a DELETE with the key (409 from Firecrawl: the job is complete).
@@ -659,7 +661,7 @@ def test_hostile_scraped_content_stays_inert_in_every_view(
     job.refresh_from_db()
     assert job.documents_cached == 12
     # Failed URLs and documents with hostile metadata as well.
-    job.failed_urls.create(url="javascript:alert(1)", error='<img src=x onerror="alert(9)">')
+    make_failed_urls(job, "javascript:alert(1)", error='<img src=x onerror="alert(9)">')
     paths = ["/", f"/jobs/{job.pk}/", f"/jobs/{job.pk}/delete/", f"/jobs/{job.pk}/documents/"]
     paths += [f"/jobs/{job.pk}/documents/?q=alert", f"/jobs/{job.pk}/documents/?sort=title"]
     for position in range(job.documents_cached):
@@ -712,7 +714,7 @@ def test_an_api_url_that_redirects_never_carries_the_key_elsewhere() -> None:
             f"http://127.0.0.1:{redirect.server_address[1]}", LEAK_KEY, backoff_base=0.001
         )
         with pytest.raises(firecrawl.InvalidResponse, match="redirect"):
-            client.batch_status(str(uuid.uuid4()))
+            client.job_status(str(uuid.uuid4()))
     finally:
         for server in (trap, redirect):
             server.shutdown()

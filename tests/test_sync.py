@@ -49,7 +49,7 @@ def sync_until_settled(job: Job, clock: ManualClock, step: float = 1.0, rounds: 
     for _ in range(rounds):
         sync_job(job.pk)
         job.refresh_from_db()
-        if job.is_settled:
+        if not job.is_active:
             return job
         clock.advance(step)
     raise AssertionError(f"job did not settle: {job.status} {job.last_error}")
@@ -95,8 +95,8 @@ def test_it_caches_a_batch_that_completes_over_time_showing_progress(
         html = page.content.decode()
         seen_progress.append(job.completed)
         assert f'aria-valuenow="{job.completed}"' in html
-        assert f"Cached {job.documents_cached:,} of" in html or job.is_settled
-        if job.is_settled:
+        assert f"Cached {job.documents_cached:,} of" in html or not job.is_active
+        if not job.is_active:
             break
         # Documents are stored while the job runs, not only at the end.
         assert job.documents_cached == job.completed
@@ -222,7 +222,7 @@ def test_it_keeps_the_cache_when_results_expire_after_partial_caching(
     cached = job.documents_cached
     sim.expire(remote_id)
     job = sync_until_settled(job, clock)
-    assert job.expired_upstream
+    assert job.sync_state == Job.SyncState.EXPIRED
     assert job.documents_cached == cached > 0
     assert f"Results expired upstream: {cached:,} of" in job.last_error
     page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
@@ -235,7 +235,7 @@ def test_it_treats_an_early_404_as_pending(sim: FakeFirecrawl, key: ApiKey) -> N
     job = make_job(key, remote_id)
     sync_job(job.pk)
     job.refresh_from_db()
-    assert not job.expired_upstream
+    assert job.sync_state != Job.SyncState.EXPIRED
     assert "does not know this job yet" in job.last_error
 
 
@@ -249,7 +249,7 @@ def test_it_stops_polling_when_firecrawl_rejects_the_key(
     job = make_job(key, remote_id)
     sync_job(job.pk)
     job.refresh_from_db()
-    assert job.needs_attention and job.is_settled
+    assert job.sync_state == Job.SyncState.PAUSED and not job.is_active
     assert job.last_error == "Firecrawl rejected the API key (401)"
     assert not Job.objects.needing_sync().filter(pk=job.pk).exists()
     response = alice_client.get(f"/jobs/{job.pk}/", headers={"HX-Request": "true"})
@@ -266,33 +266,32 @@ def test_a_failed_kickoff_ends_the_job_as_failed(sim: FakeFirecrawl, key: ApiKey
 
 
 def test_only_one_sync_of_a_job_runs_at_a_time(sim: FakeFirecrawl, key: ApiKey) -> None:
-    from jobs.sync import acquire_lease, release_lease
 
     remote_id = sim.create_batch(KEY, n=5, state="completed")
     job = make_job(key, remote_id)
-    token = acquire_lease(job.pk)
+    token = Job.objects.acquire_lease(job.pk)
     assert token is not None
-    assert acquire_lease(job.pk) is None
+    assert Job.objects.acquire_lease(job.pk) is None
     assert sync_job(job.pk).ran is False
-    release_lease(job.pk, token)
+    Job.objects.release_lease(job.pk, token)
     assert sync_job(job.pk).ran is True
 
 
 def test_a_sync_that_lost_its_lease_stores_nothing(sim: FakeFirecrawl, key: ApiKey) -> None:
     from jobs import firecrawl
-    from jobs.sync import LeaseLost, _store_page, acquire_lease
+    from jobs.models import LeaseLost
 
     remote_id = sim.create_batch(KEY, n=5, state="completed")
     job = make_job(key, remote_id)
-    stale = acquire_lease(job.pk)
+    stale = Job.objects.acquire_lease(job.pk)
     assert stale is not None
     # The lease ran out (the worker stalled) and another sync took the job over.
     Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
-    assert acquire_lease(job.pk) is not None
+    assert Job.objects.acquire_lease(job.pk) is not None
     with firecrawl.FirecrawlClient(sim.url, KEY) as client:
-        page = client.batch_status(remote_id)
+        page = client.job_status(remote_id)
     with pytest.raises(LeaseLost):
-        _store_page(job, page, stale)
+        job.apply_page(page, stale)
     job.refresh_from_db()
     assert job.documents.count() == job.documents_cached == 0
 
@@ -326,7 +325,6 @@ def test_a_sync_of_a_running_job_stops_once_caught_up(
 
 def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey) -> None:
     from jobs import firecrawl
-    from jobs.sync import _store_page, acquire_lease
 
     document = {
         "markdown": "before\x00after",
@@ -340,9 +338,9 @@ def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey
         "data": [document],
     }
     job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e99")
-    token = acquire_lease(job.pk)
+    token = Job.objects.acquire_lease(job.pk)
     assert token is not None
-    _store_page(job, firecrawl.StatusPage.from_payload(payload, skip=0), token)
+    job.apply_page(firecrawl.StatusPage.from_payload(payload, skip=0), token)
     stored = job.documents.get()
     assert stored.title == "T\ufffditle"  # PostgreSQL text cannot hold NUL
     assert json.loads(stored.raw) == document  # the document itself keeps every character
@@ -350,15 +348,14 @@ def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey
 
 def test_documents_are_stored_as_sent_even_with_lone_surrogate_escapes(key: ApiKey) -> None:
     from jobs import firecrawl, jsontext
-    from jobs.sync import _store_page, acquire_lease
 
     sent = '{"markdown":"half \\ud83d emoji","metadata":{"title":"A \\udc00","scrapeId":"s1"}}'
     content = f'{{"success":true,"status":"completed","completed":1,"total":1,"data":[{sent}]}}'
     job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e98")
-    token = acquire_lease(job.pk)
+    token = Job.objects.acquire_lease(job.pk)
     assert token is not None
     page = firecrawl.StatusPage.from_payload(jsontext.loads(content.encode()), skip=0)
-    _store_page(job, page, token)
+    job.apply_page(page, token)
     stored = job.documents.get()
     assert stored.raw == sent  # the wire text itself: no driver can encode a lone surrogate
     assert stored.title == "A \ufffd"

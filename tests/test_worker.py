@@ -41,7 +41,7 @@ def wait_until_settled(job: Job, timeout: float) -> Job:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job.refresh_from_db()
-        if job.is_settled:
+        if not job.is_active:
             return job
         time.sleep(0.2)
     raise AssertionError(f"not settled in {timeout} s: {job.documents_cached} cached")
@@ -90,9 +90,9 @@ def test_the_scheduler_recovers_a_lost_index_task(db: Any, key: ApiKey) -> None:
     from django.utils import timezone
 
     # Settled, so the scheduler would not sync it: only the index is left to do.
-    job = make_job(key, str(uuid.uuid4()), expired_upstream=True)
+    job = make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.EXPIRED)
     Document.objects.bulk_create(Document(job=job, position=n, raw="{}") for n in range(3))
-    make_job(key, str(uuid.uuid4()), expired_upstream=True)  # fully indexed: left alone
+    make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.EXPIRED)  # fully indexed: left alone
     # Queued an hour ago and never started: its worker died.
     Job.objects.filter(pk=job.pk).update(index_queued_at=timezone.now() - timedelta(hours=1))
     assert enqueue_due_jobs() == 1
@@ -115,8 +115,10 @@ def test_the_scheduler_queues_only_due_active_jobs(db: Any, key: ApiKey) -> None
 
     due = make_job(key, str(uuid.uuid4()))
     make_job(key, str(uuid.uuid4()), next_poll_at=timezone.now() + timedelta(hours=1))
-    make_job(key, str(uuid.uuid4()), expired_upstream=True)
-    make_job(key, str(uuid.uuid4()), needs_attention=True)
+    make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.EXPIRED)
+    make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.PAUSED)
+    make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.SETTLED)
+    make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.NOT_FOUND)
     assert enqueue_due_jobs() == 1
     due.refresh_from_db()
     assert due.sync_queued_for is not None

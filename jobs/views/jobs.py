@@ -1,24 +1,22 @@
-"""The dashboard (track a batch, list jobs) and the job page with its live-progress partial."""
+"""The dashboard (track a job, list jobs) and the job page with its live-progress partial."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from jobs import firecrawl
-from jobs.forms import JobFilterForm, JobKeyForm, TrackForm
+from jobs import clients, firecrawl
+from jobs.failures import failure_groups
+from jobs.forms import FailedPageForm, JobFilterForm, JobKeyForm, TrackForm
 from jobs.models import ApiKey, Job
 from jobs.progress import progress_summary
-from jobs.tasks import request_sync
-from jobs.views.common import AuthenticatedRequest, get_job_for_user
+from jobs.tasks import request_sync, request_sync_if_due
+from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
 
 JOBS_PER_PAGE = 50
-FAILED_URLS_SHOWN = 500  # the rest are in the zip's errors.json
 
 
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
@@ -26,15 +24,21 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         return _track(request, form)
     filters = JobFilterForm(request.GET)
+    if not filters.is_valid():
+        return invalid_query(request, filters.error_text())
     jobs = Job.objects.for_user(request.user)
-    status = filters.cleaned_data.get("status") if filters.is_valid() else ""
-    if status:
+    if status := filters.cleaned_data["status"]:
         jobs = jobs.filter(status=status)
-    page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(jobs, JOBS_PER_PAGE, allow_empty_first_page=True)
+    number = filters.cleaned_data["page"] or 1
+    if number > paginator.num_pages:
+        pages = f"{paginator.num_pages:,} page" + ("" if paginator.num_pages == 1 else "s")
+        message = f"There is no page {number:,}: this list has {pages}."
+        return invalid_query(request, message, status=404)
     context = {
         "form": form,
         "has_keys": form.default_key is not None,  # the form has loaded the user's keys
-        "page": page,
+        "page": paginator.page(number),
         "status": status,
         "filters": filters,
         "nav": "jobs",
@@ -43,26 +47,16 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:
-    key: ApiKey = form.cleaned_data["api_key"]
-    remote_id = form.cleaned_data["batch_id"]
-    existing = Job.objects.filter(owner=request.user, kind=Job.Kind.BATCH, remote_id=remote_id)
-    if job := existing.first():
-        messages.info(request, "You already track this batch; here it is.")
-        return redirect("jobs:job", pk=job.pk)
-    try:
-        with transaction.atomic():
-            job = Job.objects.create(
-                owner=request.user,
-                api_key=key,
-                api_url=key.api_url,
-                api_version=key.api_version,
-                kind=Job.Kind.BATCH,
-                remote_id=remote_id,
-                label=form.cleaned_data["label"],
-            )
-    except IntegrityError:
-        # A double submit raced us to it: open the one that won.
-        job = existing.get()
+    reference = form.cleaned_data["job_id"]
+    job, created = Job.objects.track(
+        owner=request.user,
+        api_key=form.cleaned_data["api_key"],
+        remote_id=reference.id,
+        kind=reference.kind,
+        label=form.cleaned_data["label"],
+    )
+    if not created:
+        messages.info(request, "You already track this job; here it is.")
     else:
         request_sync(job)
         messages.success(request, "Tracking started. Results are cached as Firecrawl reports them.")
@@ -71,49 +65,51 @@ def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:
 
 def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
-    if not job.is_settled and job.next_poll_at <= timezone.now() and not _lease_held(job):
-        # The poll never waits for Firecrawl: it shows what is stored and asks the worker.
-        request_sync(job)
-    context = {"job": job, "progress": progress_summary(job), "nav": "jobs"}
-    if request.htmx and not request.htmx.history_restore_request:
-        # The poll renders only the status fragment: nothing else is queried.
+    query = FailedPageForm(request.GET)
+    if not query.is_valid():
+        return invalid_query(request, query.error_text(), job=job)
+    # The poll never waits for Firecrawl: it shows what is stored and asks the worker.
+    request_sync_if_due(job)
+    poll = request.htmx and not request.htmx.history_restore_request
+    shown = query.cleaned_data["failures_shown"]
+    failures_changed = shown != job.failed_count + job.robots_blocked_count
+    context = {
+        "job": job,
+        "progress": progress_summary(job),
+        # The poll sends the failed URLs (out of band) only when there are new ones.
+        "failures_changed": failures_changed,
+        "failures": failure_groups(job, query.cleaned_data["failed_page"] or 1)
+        if failures_changed or not poll
+        else None,
+        "nav": "jobs",
+    }
+    if poll:
         response = render(request, "jobs/job_detail.html#status", context)
-        if job.is_settled:
-            # 286 tells htmx to stop polling; the settled fragment is still swapped in.
+        if not job.is_active:
+            # 286 tells htmx to stop polling; the final fragment is still swapped in.
             response.status_code = HttpResponseStopPolling.status_code
     else:
         key_form = None
-        if job.api_key_id is None or job.needs_attention:
+        if job.api_key_id is None or job.sync_state == Job.SyncState.PAUSED:
             key_form = JobKeyForm(job=job)
             if not key_form.has_choices():
                 key_form = None
-        context |= {
-            "key_form": key_form,
-            "failed_urls": job.failed_urls.all()[:FAILED_URLS_SHOWN],
-            "failed_count": job.failed_urls.count(),
-        }
+        context["key_form"] = key_form
         response = render(request, "jobs/job_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
-def _lease_held(job: Job) -> bool:
-    return job.lease_expires_at is not None and job.lease_expires_at > timezone.now()
-
-
 @require_POST
 def refresh_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
-    # The user may have fixed the key or topped up credits: try again now.
-    Job.objects.filter(pk=job.pk).update(
-        next_poll_at=timezone.now(), needs_attention=False, consecutive_failures=0
-    )
-    job.refresh_from_db()
     if job.api_key_id is None:
         messages.error(request, "This job's API key was deleted; it can no longer be refreshed.")
-    elif job.expired_upstream:
+    elif job.sync_state == Job.SyncState.EXPIRED:
         messages.info(request, "Firecrawl has deleted this job; the cached results stay here.")
     else:
+        # The user may have fixed the key, topped up credits, or the job changed upstream.
+        job.resume()
         request_sync(job)
         messages.success(request, "Refresh requested.")
     return redirect("jobs:job", pk=job.pk)
@@ -127,14 +123,7 @@ def change_job_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose one of your keys for this job's Firecrawl server.")
         return redirect("jobs:job", pk=job.pk)
     key: ApiKey = form.cleaned_data["api_key"]
-    Job.objects.filter(pk=job.pk).update(
-        api_key=key,
-        api_version=key.api_version,
-        needs_attention=False,
-        consecutive_failures=0,
-        next_poll_at=timezone.now(),
-    )
-    job.refresh_from_db()
+    job.use_key(key)
     request_sync(job)
     messages.success(request, f"This job is now read with “{key.name}”.")
     return redirect("jobs:job", pk=job.pk)
@@ -146,14 +135,14 @@ def cancel_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if job.api_key is None or job.is_terminal:
         messages.error(request, "This job cannot be cancelled.")
         return redirect("jobs:job", pk=job.pk)
-    client = firecrawl.FirecrawlClient(job.api_url, job.api_key.key, job.api_version)
     try:
-        with client:
+        with clients.for_key_on_web(job.api_key) as client:
             client.cancel(str(job.remote_id), kind=job.kind)
     except firecrawl.FirecrawlError as exc:
         messages.error(request, f"Could not cancel the job: {exc.message}")
     else:
-        Job.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+        # Firecrawl finishes a cancel in the background: the job is read until it settles.
+        job.resume()
         request_sync(job)
         messages.success(request, "Cancel requested. Documents already scraped are still cached.")
     return redirect("jobs:job", pk=job.pk)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -16,8 +17,10 @@ def _get_key_for_user(request: AuthenticatedRequest, pk: int) -> ApiKey:
     return get_object_or_404(ApiKey, pk=pk, owner=request.user)
 
 
-# Error reports (the debug page, error e-mails, trackers) must never show the submitted key.
+# Error reports (the debug page, error e-mails, trackers) must never show the submitted key; a
+# form sent back for correction holds it, so no cache may keep the page.
 @sensitive_post_parameters("key")
+@never_cache
 def keys(request: AuthenticatedRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():

@@ -262,7 +262,7 @@ def sync_until_settled(job: "Job", timeout: float = 20) -> "Job":
     while True:
         sync_and_index(job.pk)
         job.refresh_from_db()
-        if job.is_settled:
+        if not job.is_active:
             return job
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job} did not settle in {timeout} s: {job.status}")

@@ -79,7 +79,7 @@ def test_it_opens_a_document_with_its_markdown_and_html_preview(
     expect(page.get_by_role("heading", level=1).first).to_have_text(document.title)
     page.get_by_role("tab", name="Markdown").click()
     expect(page.get_by_role("tab", name="Markdown")).to_have_attribute("aria-selected", "true")
-    first_words = document.data["markdown"].split("\n")[3][:40]
+    first_words = (document.content.markdown or "").split("\n")[3][:40]
     expect(page.get_by_role("tabpanel")).to_contain_text(first_words)
 
     page.get_by_role("tab", name="HTML").click()

@@ -25,7 +25,7 @@ def test_it_tracks_a_pasted_bare_id_and_lands_on_the_job_page(
     page = alice_page
     remote_id = new_batch(n=5, state="completed")
     page.goto("/")
-    page.get_by_label("Batch ID").fill(f"  {remote_id} ")
+    page.get_by_label("Job ID").fill(f"  {remote_id} ")
     page.get_by_role("button", name="Track").click()
 
     job = Job.objects.get(remote_id=remote_id)
@@ -42,28 +42,29 @@ def test_it_tracks_a_pasted_url_containing_the_id(
     page = alice_page
     remote_id = new_batch(n=5, state="completed")
     page.goto("/")
-    page.get_by_label("Batch ID").fill(f"{simulator.url}/v1/batch/scrape/{remote_id}?skip=0")
+    page.get_by_label("Job ID").fill(f"{simulator.url}/v1/batch/scrape/{remote_id}?skip=0")
     page.get_by_label("Label").fill("Pasted from the API")
     page.get_by_role("button", name="Track").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Pasted from the API")
-    expect(page.get_by_text(f"Batch {remote_id}")).to_be_visible()
+    expect(page.get_by_test_id("job-kind")).to_have_text("Batch scrape")
+    expect(page.locator("code", has_text=remote_id)).to_be_visible()
 
     # Pasting it again opens the same job instead of tracking it twice.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
     expect(page.get_by_role("link", name="Pasted from the API")).to_have_count(1)
-    page.get_by_label("Batch ID").fill(remote_id)
+    page.get_by_label("Job ID").fill(remote_id)
     page.get_by_role("button", name="Track").click()
-    expect(page.locator(".message-info")).to_have_text("You already track this batch; here it is.")
+    expect(page.locator(".message-info")).to_have_text("You already track this job; here it is.")
 
 
 def test_it_explains_an_input_without_a_batch_id(alice_page: Page, alice_key: Any) -> None:
     page = alice_page
     page.goto("/")
-    page.get_by_label("Batch ID").fill("https://www.firecrawl.dev/app/logs")
+    page.get_by_label("Job ID").fill("https://www.firecrawl.dev/app/logs")
     page.get_by_role("button", name="Track").click()
-    expect(page.get_by_role("alert")).to_contain_text("does not contain a Firecrawl batch id")
-    expect(page.get_by_label("Batch ID")).to_have_value("https://www.firecrawl.dev/app/logs")
+    expect(page.get_by_role("alert")).to_contain_text("does not contain a Firecrawl job id")
+    expect(page.get_by_label("Job ID")).to_have_value("https://www.firecrawl.dev/app/logs")
 
 
 def test_it_shows_progress_live_then_stops_polling(
@@ -121,10 +122,11 @@ def test_it_lists_the_failed_urls_of_a_job(
     job = sync_until_settled(track(new_batch(n=30, state="completed", fail_every=5)))
     page.goto(f"/jobs/{job.pk}/")
 
-    expect(page.get_by_role("heading", name="Failed URLs (6)")).to_be_visible()
-    table = page.get_by_role("region", name="Failed URLs").get_by_role("table")
-    expect(table.locator("tbody tr")).to_have_count(6)
-    expect(table).to_contain_text("https://example.test/page/5")
+    expect(page.get_by_role("heading", name="Failed URLs")).to_be_visible()
+    expect(page.get_by_test_id("scrape-counts")).to_contain_text("6 failed")
+    failures = page.locator("section.failures")
+    expect(failures.locator(".failure-urls li")).to_have_count(6)
+    expect(failures).to_contain_text("https://example.test/page/5")
     expect(page.get_by_test_id("cache-state")).to_have_text("All 24 documents cached")
 
 

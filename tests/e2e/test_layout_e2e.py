@@ -20,7 +20,7 @@ def test_the_keyboard_reaches_the_content_first(alice_page: Page, alice_key: Any
 
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    expect(page.get_by_label("Batch ID")).to_be_focused()
+    expect(page.get_by_label("Job ID")).to_be_focused()
 
 
 def test_a_phone_scrolls_the_jobs_table_not_the_page(

@@ -117,14 +117,8 @@ class Command(BaseCommand):
         )
         for label, options in BATCHES.items():
             remote_id = sim.create_batch(DEMO_KEY, **options)
-            job = Job.objects.create(
-                owner=user,
-                api_key=key,
-                api_url=key.api_url,
-                api_version=key.api_version,
-                kind=Job.Kind.BATCH,
-                remote_id=remote_id,
-                label=label,
+            job, _ = Job.objects.track(
+                owner=user, api_key=key, remote_id=remote_id, kind=Job.Kind.BATCH, label=label
             )
             transaction.on_commit(partial(request_sync, job))
             self.stdout.write(f"  tracking {remote_id}  {label}")

@@ -1,0 +1,51 @@
+"""Job ids and API keys as people paste and see them: no HTTP, no database."""
+
+import re
+from dataclasses import dataclass
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# Lookarounds keep a UUID-shaped slice of a longer hex run (a hash, a key) from passing as an id.
+_UUID_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z-]){_UUID}(?![0-9A-Za-z-])")
+# What a pasted Firecrawl URL says about the job's kind: /v1/crawl/<id>, /v2/batch/scrape/<id>.
+_KIND_IN_URL = re.compile(rf"/(crawl|batch/scrape)/{_UUID}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class JobReference:
+    """A job id found in pasted text, and its kind when the text says it ("batch", "crawl")."""
+
+    id: str
+    kind: str | None = None
+
+
+def parse_job_reference(text: object) -> JobReference | None:
+    """The first UUID in `text` (a bare id or any pasted URL), lowercased, or None.
+
+    A URL containing `/crawl/<id>` or `/batch/scrape/<id>` also decides the kind.
+    """
+    if not isinstance(text, str):
+        return None
+    match = _UUID_IN_TEXT.search(text)
+    if match is None:
+        return None
+    kind_match = _KIND_IN_URL.search(text)
+    kind = None
+    if kind_match is not None and kind_match.group(0).lower().endswith(match.group(0).lower()):
+        kind = "crawl" if kind_match.group(1).lower() == "crawl" else "batch"
+    return JobReference(match.group(0).lower(), kind)
+
+
+def parse_job_id(text: object) -> str | None:
+    reference = parse_job_reference(text)
+    return reference.id if reference else None
+
+
+def mask_key(key: object) -> str:
+    """Show a key as `fc-…1a2b`; short keys would reveal too much of themselves, so only `…`."""
+    if not isinstance(key, str):
+        return "…"
+    prefix = "fc-" if key.startswith("fc-") else ""
+    body = key[len(prefix) :]
+    if len(body) < 12:
+        return "…"
+    return f"{prefix}…{body[-4:]}"

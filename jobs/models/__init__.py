@@ -1,0 +1,20 @@
+"""The jobs app's models: API keys, tracked jobs with their state machine, cached documents."""
+
+from jobs.models.documents import SUMMARY_FIELDS, Document, DocumentQuerySet, SortPrefix
+from jobs.models.jobs import FailedUrl, Job, JobGone, JobQuerySet, LeaseLost, ProgressSample
+from jobs.models.keys import ApiKey, allowed_api_url
+
+__all__ = [
+    "SUMMARY_FIELDS",
+    "ApiKey",
+    "Document",
+    "DocumentQuerySet",
+    "FailedUrl",
+    "Job",
+    "JobGone",
+    "JobQuerySet",
+    "LeaseLost",
+    "ProgressSample",
+    "SortPrefix",
+    "allowed_api_url",
+]

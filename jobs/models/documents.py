@@ -1,0 +1,164 @@
+"""Cached result documents: each stored once, at its upstream offset, exactly as received."""
+
+import json
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import F, Q
+
+from jobs.models.jobs import Job
+from jobs.text import clean_text
+
+if TYPE_CHECKING:
+    from jobs import firecrawl
+
+# Characters of a title or URL that the browser sorts on (and indexes).
+SORT_PREFIX = 200
+
+# The columns a list row (the browser, the manifest, CSV) reads: `raw`, up to megabytes per
+# row, never comes with them.
+SUMMARY_FIELDS = (
+    "position",
+    "title",
+    "url",
+    "source_url",
+    "status_code",
+    "error",
+    "warning",
+    "size",
+)
+
+
+class SortPrefix(models.Func):
+    """The first SORT_PREFIX characters of a text column, with the bounds written as literals.
+
+    Django's Substr() sends them as query parameters, and SQLite uses an expression index
+    only for the very expression it was built on: `substr(url, ?, ?)` would sort in a temp
+    b-tree. The index and the browser's ordering both use this class.
+    """
+
+    function = "SUBSTRING"
+    template = f"%(function)s(%(expressions)s, 1, {SORT_PREFIX})"
+    output_field = models.TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="SUBSTR", **extra)
+
+
+class DocumentQuerySet(models.QuerySet["Document"]):
+    def summaries(self) -> "DocumentQuerySet":
+        """Only what a list shows."""
+        return self.only(*SUMMARY_FIELDS)
+
+    def with_status_codes(self, low: int, high: int) -> "DocumentQuerySet":
+        """Pages that answered with a status code in [low, high)."""
+        return self.filter(status_code__gte=low, status_code__lt=high)
+
+    def with_error(self, has_error: bool = True) -> "DocumentQuerySet":
+        """Documents Firecrawl marked with an error (a page that was fetched but failed)."""
+        return self.exclude(error="") if has_error else self.filter(error="")
+
+    def search(self, text: str) -> "DocumentQuerySet":
+        """Documents whose title, URL or content contain every word of `text`."""
+        from jobs.search import apply_search
+
+        return apply_search(self, text)
+
+    def new_in(self, job: Job, scraped: "list[firecrawl.ScrapedDocument]") -> "list[Any]":
+        """The documents of a page that the job does not hold yet, deduplicated by scrapeId
+        (upstream can repeat a page, and a page can repeat a document)."""
+        scrape_ids = [doc.scrape_id for doc in scraped if doc.scrape_id]
+        known = set(
+            self.filter(job=job, scrape_id__in=scrape_ids).values_list("scrape_id", flat=True)
+        )
+        fresh, seen = [], set()
+        for doc in scraped:
+            if doc.scrape_id and (doc.scrape_id in known or doc.scrape_id in seen):
+                continue
+            seen.add(doc.scrape_id)
+            fresh.append(doc)
+        return fresh
+
+
+class Document(models.Model):
+    """One scraped page, stored at its upstream offset (stable: upstream appends completions)."""
+
+    job = models.ForeignKey(Job, models.DB_CASCADE, related_name="documents")
+    position = models.PositiveIntegerField()
+    scrape_id = models.CharField(max_length=100, blank=True)
+    source_url = models.TextField(blank=True)
+    url = models.TextField(blank=True)
+    title = models.TextField(blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    warning = models.TextField(blank=True)
+    size = models.PositiveIntegerField(default=0)
+    # The document exactly as Firecrawl sent it (JSON text): every field, known or not, is kept.
+    raw = models.TextField()
+    cached_at = models.DateTimeField(auto_now_add=True)
+    # Full-text indexing runs after the insert, in a task (jobs.search.index_documents), so
+    # caching a page never waits for tokenising it.
+    search_indexed = models.BooleanField(default=False)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="unique_document_position"),
+        ]
+        indexes = [
+            models.Index(fields=["job", "scrape_id"]),
+            # The browser's sorts and its status filter walk these in order (with position as the
+            # tie-break). Text keys are bounded prefixes: PostgreSQL refuses btree entries over
+            # ~2.7 KB, and a scraped title or URL can be longer than that.
+            models.Index(fields=["job", "status_code", "position"], name="document_status_sort"),
+            models.Index(F("job"), SortPrefix("url"), F("position"), name="document_url_sort"),
+            models.Index(F("job"), SortPrefix("title"), F("position"), name="document_title_sort"),
+            # Few documents carry an error: the "has error" filter walks only those.
+            models.Index(
+                fields=["job", "position"], condition=~Q(error=""), name="document_with_error"
+            ),
+            # What is left to index: empty once the indexer has caught up.
+            models.Index(
+                fields=["job", "position"],
+                condition=Q(search_indexed=False),
+                name="document_unindexed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+    @classmethod
+    def from_scraped(cls, job: Job, position: int, doc: "firecrawl.ScrapedDocument") -> "Document":
+        # The text as received, when the parser kept it: exact, and free, where json.dumps cost
+        # more than the parse. ASCII escapes keep the fallback storable whatever it holds.
+        raw = doc.text if doc.text is not None else json.dumps(doc.raw, separators=(",", ":"))
+        status_code = doc.status_code if doc.status_code and 0 < doc.status_code < 1000 else None
+        return cls(
+            job=job,
+            position=position,
+            scrape_id=clean_text(doc.scrape_id or "")[:100],
+            source_url=clean_text(doc.source_url),
+            url=clean_text(doc.url),
+            title=clean_text(doc.title),
+            status_code=status_code,
+            error=clean_text(doc.error or ""),
+            warning=clean_text(doc.warning or ""),
+            size=len(raw),
+            raw=raw,
+        )
+
+    @cached_property
+    def content(self) -> "firecrawl.ScrapedDocument":
+        """The stored document read back through the client's typed edge, as every view and
+        download sees it: markdown, HTML (or raw HTML), links, metadata, all safe to display."""
+        from jobs.firecrawl import ScrapedDocument
+
+        try:
+            value = json.loads(self.raw)
+        except ValueError:
+            value = {}
+        return ScrapedDocument.from_raw(value if isinstance(value, dict) else {})

@@ -1,0 +1,661 @@
+"""A tracked Firecrawl job and its state machine: what Firecrawl last said, where the cache
+stands, and when to read it again.
+
+Every rule about a job's life lives here: when a read settles it, what a failure means, when the
+next poll is due, who may write it (a lease). The sync (jobs.sync) only orchestrates: it reads
+Firecrawl and hands each answer to these methods. HTTP never happens in this module.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from jobs.bulk import insert_new
+from jobs.models.keys import ApiKey
+from jobs.text import clean_text
+
+if TYPE_CHECKING:
+    from jobs import firecrawl
+
+# A 404 this soon after tracking is Firecrawl's creation race, not an unknown job.
+NOT_FOUND_GRACE = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+class JobGone(Exception):
+    """The job was deleted (Stop tracking) while it was being synced."""
+
+
+class LeaseLost(Exception):
+    """This sync's lease ran out and another sync took the job over."""
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    added: int
+    # The page repeated documents already cached (a self-hosted server's skip bug).
+    repeated: bool
+    # The job reached FIRECRAWL_MAX_DOCUMENTS_PER_JOB with this page.
+    capped: bool
+
+
+def lease_duration() -> timedelta:
+    return timedelta(seconds=settings.FIRECRAWL_SYNC_LEASE_SECONDS)
+
+
+def settle_interval() -> timedelta:
+    return timedelta(seconds=settings.FIRECRAWL_SETTLE_SECONDS)
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def for_user(self, user: Any) -> "JobQuerySet":
+        return self.filter(owner=user)
+
+    def active(self) -> "JobQuerySet":
+        """Jobs a poll could still change: the query form of Job.is_active."""
+        return self.filter(sync_state=Job.SyncState.ACTIVE, api_key__isnull=False)
+
+    def needing_sync(self, now: datetime | None = None) -> "JobQuerySet":
+        """Active jobs whose next poll is due and that nobody is syncing (Job.needs_sync)."""
+        now = now or timezone.now()
+        free = Q(lease_expires_at=None) | Q(lease_expires_at__lte=now)
+        return self.active().filter(free, next_poll_at__lte=now)
+
+    def acquire_lease(self, pk: int) -> uuid.UUID | None:
+        """Claim the job with a conditional UPDATE: whatever the number of workers, one wins."""
+        now = timezone.now()
+        token = uuid.uuid4()
+        free = Q(lease_expires_at=None) | Q(lease_expires_at__lte=now)
+        claimed = self.filter(free, pk=pk).update(
+            lease_token=token, lease_expires_at=now + lease_duration()
+        )
+        return token if claimed else None
+
+    def release_lease(self, pk: int, token: uuid.UUID) -> None:
+        self.filter(pk=pk, lease_token=token).update(lease_token=None, lease_expires_at=None)
+
+    def track(
+        self,
+        *,
+        owner: Any,
+        api_key: ApiKey,
+        remote_id: str,
+        kind: str | None = None,
+        label: str = "",
+        target_url: str = "",
+        retry_of: "Job | None" = None,
+    ) -> tuple["Job", bool]:
+        """The owner's job with this id, tracked with `api_key` unless it already was.
+
+        `kind` is None when nobody knows it (a bare id): the sync then asks Firecrawl for a
+        batch first, then a crawl, and the kind shows as unconfirmed. Returns (job, created).
+        """
+        existing = self.filter(owner=owner, remote_id=remote_id).first()
+        if existing is not None:
+            if kind is not None and not existing.kind_confirmed:
+                # What was a guess is known now (a pasted crawl URL, the activity listing).
+                self.filter(pk=existing.pk).update(kind=kind, kind_confirmed=True)
+                existing.kind, existing.kind_confirmed = kind, True
+            return existing, False
+        try:
+            with transaction.atomic():
+                job = self.create(
+                    owner=owner,
+                    api_key=api_key,
+                    api_url=api_key.api_url,
+                    api_version=api_key.api_version,
+                    kind=kind or Job.Kind.BATCH,
+                    kind_confirmed=kind is not None,
+                    remote_id=remote_id,
+                    label=label,
+                    target_url=target_url,
+                    retry_of=retry_of,
+                )
+        except IntegrityError:
+            # A double submit raced us to it: the one that won is the job.
+            return self.get(owner=owner, remote_id=remote_id), False
+        return job, True
+
+
+class Job(models.Model):
+    class Kind(models.TextChoices):
+        BATCH = "batch", "Batch scrape"
+        CRAWL = "crawl", "Crawl"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SCRAPING = "scraping", "Scraping"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    class SyncState(models.TextChoices):
+        # Polled until Firecrawl's answer has stopped changing.
+        ACTIVE = "active", "Active"
+        # Over upstream, everything cached, and two reads a settle interval apart agreed.
+        SETTLED = "settled", "Settled"
+        # Only the user can fix what stopped it (a rejected key, no credits, a URL not allowed).
+        PAUSED = "paused", "Paused"
+        # Firecrawl deleted the results after we had read the job: the cache is what is left.
+        EXPIRED = "expired", "Expired upstream"
+        # Firecrawl never knew this id (with this key, server and API version).
+        NOT_FOUND = "not_found", "Not found on Firecrawl"
+
+    TERMINAL = (Status.COMPLETED, Status.CANCELLED, Status.FAILED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.DB_CASCADE, related_name="jobs")
+    # Kept when the key is deleted, so the cache stays browsable; syncing then stops.
+    # Deletes cascade in the database (DB_*), so a 100,000-document job goes in one statement.
+    api_key = models.ForeignKey(
+        ApiKey, models.DB_SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    api_url = models.URLField("API URL")
+    api_version = models.CharField("API version", max_length=2, choices=ApiKey.Version.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BATCH)
+    # False while the kind is a guess: a bare id answered as a batch, which the 2026 server
+    # does for crawls too (its status route does not check the kind).
+    kind_confirmed = models.BooleanField(default=True)
+    remote_id = models.UUIDField("Job ID")
+    label = models.CharField(max_length=200, blank=True)
+    # A crawl's start URL (or a batch's first URL), where Firecrawl or the start form said it.
+    target_url = models.TextField(blank=True)
+    # A batch started here to retry another job's failed URLs.
+    retry_of = models.ForeignKey(
+        "self", models.DB_SET_NULL, null=True, blank=True, related_name="retries"
+    )
+
+    # What Firecrawl last said about the job.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    completed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    credits_used = models.IntegerField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    remote_created_at = models.DateTimeField(null=True, blank=True)
+    remote_completed_at = models.DateTimeField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    upstream_warning = models.TextField(blank=True)
+    # From /errors: URLs Firecrawl could not scrape, and URLs robots.txt kept it from.
+    failed_count = models.PositiveIntegerField(default=0)
+    robots_blocked_count = models.PositiveIntegerField(default=0)
+
+    # Where the local cache stands.
+    next_skip = models.PositiveIntegerField(default=0)
+    documents_cached = models.PositiveIntegerField(default=0)
+    fully_cached = models.BooleanField(default=False)
+    # Upstream repeated a page instead of moving on (a self-hosted server's skip bug).
+    pagination_stuck = models.BooleanField(default=False)
+
+    # The sync's own state.
+    sync_state = models.CharField(
+        max_length=20, choices=SyncState.choices, default=SyncState.ACTIVE
+    )
+    # The counts (status|completed|total|failed|blocked) of the last terminal read, and when they
+    # were first seen: the job settles on a read a settle interval later that agrees.
+    settle_signature = models.CharField(max_length=200, blank=True)
+    settle_seen_at = models.DateTimeField(null=True, blank=True)
+    # The status counts when /errors was last read: read again whenever they change.
+    errors_signature = models.CharField(max_length=200, blank=True)
+    errors_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    # At most one sync per job: whoever holds an unexpired lease is syncing it.
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a queued sync task is due; lets many pollers ask for a sync while only one is queued.
+    sync_queued_for = models.DateTimeField(null=True, blank=True)
+    # The same for the task that indexes new documents for search (see jobs.search).
+    index_queued_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A job id names one job whatever its kind.
+            models.UniqueConstraint(fields=["owner", "remote_id"], name="unique_job_per_owner"),
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.label or str(self.remote_id)
+
+    # -- Reading the state -----------------------------------------------------------------------
+
+    @property
+    def is_active(self) -> bool:
+        """A poll could still change this job (JobQuerySet.active() is the query form)."""
+        return self.sync_state == self.SyncState.ACTIVE and self.api_key_id is not None
+
+    @property
+    def is_settled(self) -> bool:
+        return self.sync_state == self.SyncState.SETTLED
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def cache_done(self) -> bool:
+        """Every document upstream can give us is cached."""
+        return self.fully_cached or (self.pagination_stuck and self.is_terminal)
+
+    @property
+    def is_complete(self) -> bool:
+        """The cache holds all the job will ever have: Firecrawl has settled, nothing is missing."""
+        return self.is_settled and self.fully_cached and not self.pagination_stuck
+
+    @property
+    def lease_held(self) -> bool:
+        return self.lease_expires_at is not None and self.lease_expires_at > timezone.now()
+
+    def needs_sync(self, now: datetime | None = None) -> bool:
+        """Active, due, and nobody is syncing it (JobQuerySet.needing_sync() is the query form)."""
+        now = now or timezone.now()
+        free = self.lease_expires_at is None or self.lease_expires_at <= now
+        return self.is_active and free and self.next_poll_at <= now
+
+    @property
+    def scraped(self) -> int:
+        """Pages Firecrawl has scraped. Its `completed` can lag the documents it already lists,
+        so this is never less than what is cached."""
+        return max(self.completed, self.documents_cached)
+
+    @property
+    def expected(self) -> int:
+        """Documents the job will have, as far as is known now."""
+        return max(self.total, self.documents_cached)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.expected:
+            return 100 if self.is_terminal else 0
+        return min(100, round(100 * self.scraped / self.expected))
+
+    @property
+    def expires_in(self) -> timedelta | None:
+        if self.expires_at is None or self.sync_state == self.SyncState.EXPIRED:
+            return None
+        return self.expires_at - timezone.now()
+
+    def upstream_signature(self) -> str:
+        return "|".join(
+            str(value)
+            for value in (
+                self.status,
+                self.completed,
+                self.total,
+                self.failed_count,
+                self.robots_blocked_count,
+            )
+        )
+
+    def errors_due(self) -> bool:
+        """/errors is read again whenever the counts changed since it was last read, and on
+        every read while the job settles (the failed count is part of what must agree)."""
+        counts = f"{self.status}|{self.completed}|{self.total}"
+        return self.errors_signature != counts or (self.is_terminal and not self.is_settled)
+
+    # -- The sync's writes (each under the sync's lease) -----------------------------------------
+
+    def save_fields(self, fields: list[str], lease: uuid.UUID | None = None) -> None:
+        """Write these fields of the job; with `lease`, only while holding it, and renew it.
+
+        Only the named fields: what the web changes meanwhile (a label, a key) is left alone.
+        """
+        now = timezone.now()
+        values: dict[str, Any] = {name: getattr(self, name) for name in fields}
+        rows = Job.objects.filter(pk=self.pk)
+        if lease is not None:
+            rows = rows.filter(lease_token=lease)
+            values["lease_expires_at"] = now + lease_duration()
+        if not rows.update(updated_at=now, **values):
+            if lease is not None and Job.objects.filter(pk=self.pk).exists():
+                raise LeaseLost
+            raise JobGone
+
+    def apply_page(
+        self, page: "firecrawl.StatusPage", lease: uuid.UUID, now: datetime | None = None
+    ) -> PageOutcome:
+        """Store a status page: its new documents at their positions, and the job's counters,
+        in one transaction that also renews the lease (a sync that lost it stores nothing)."""
+        from jobs.models.documents import Document
+
+        now = now or timezone.now()
+        try:
+            with transaction.atomic():
+                fresh = Document.objects.new_in(self, page.documents)
+                room = max(settings.FIRECRAWL_MAX_DOCUMENTS_PER_JOB - self.next_skip, 0)
+                capped = len(fresh) > room
+                fresh = fresh[:room]
+                # Positions are upstream offsets. When upstream repeats itself, new documents go
+                # after what we have rather than at a position they do not hold.
+                start = self.next_skip
+                insert_new(
+                    [Document.from_scraped(self, start + i, doc) for i, doc in enumerate(fresh)]
+                )
+                self.next_skip = start + len(fresh)
+                # Positions 0..next_skip-1 are all stored (each page commits whole): no COUNT.
+                self.documents_cached = self.next_skip
+                self._apply_status(page)
+                self.last_polled_at = now
+                fields = [*STATUS_FIELDS, "next_skip", "documents_cached", "last_polled_at"]
+                self.save_fields(fields, lease=lease)
+                self._record_progress(now)
+        except IntegrityError:
+            # The job row vanished under us (foreign key); anything else is a real bug.
+            if not Job.objects.filter(pk=self.pk).exists():
+                raise JobGone from None
+            raise
+        repeated = not capped and len(fresh) < len(page.documents)
+        return PageOutcome(added=len(fresh), repeated=repeated, capped=capped)
+
+    def _apply_status(self, page: "firecrawl.StatusPage") -> None:
+        status = page.status if page.status in self.Status.values else self.Status.SCRAPING
+        if status == self.Status.COMPLETED and page.completed < page.total:
+            # A replica that lags (or lies) about completion while documents are still coming:
+            # believing it would end the walk early and lose the rest. Completed means all done.
+            status = self.Status.SCRAPING
+        if self.is_terminal and status == self.Status.SCRAPING:
+            # Never step back from a terminal state because one read lagged behind.
+            status = self.status
+        self.status = status
+        self.completed = max(page.completed, 0)
+        self.total = max(page.total, 0)
+        self.credits_used = page.credits_used
+        self.expires_at = page.expires_at or self.expires_at
+        self.remote_created_at = page.created_at or self.remote_created_at
+        self.remote_completed_at = page.completed_at or self.remote_completed_at
+        self.duration = page.duration if page.duration is not None else self.duration
+        self.upstream_warning = clean_text(page.warning or "")
+
+    def _record_progress(self, now: datetime) -> None:
+        last = self.samples.order_by("-at").first()
+        if last is None or (last.completed, last.total) != (self.completed, self.total):
+            ProgressSample.objects.create(
+                job=self, at=now, completed=self.completed, total=self.total
+            )
+
+    def mark_walk_done(self, lease: uuid.UUID) -> None:
+        """An empty page of a job that is over: every document upstream has is cached."""
+        if self.is_terminal and not self.fully_cached:
+            self.fully_cached = True
+            self.save_fields(["fully_cached"], lease=lease)
+
+    def mark_pagination_stuck(self, lease: uuid.UUID) -> None:
+        self.pagination_stuck = True
+        self.save_fields(["pagination_stuck"], lease=lease)
+
+    def mark_failed_kickoff(self, message: str, lease: uuid.UUID) -> None:
+        """HTTP 200 with success:false: the job failed to start, there is nothing to fetch."""
+        self.status = self.Status.FAILED
+        self.fully_cached = True
+        self.upstream_warning = clean_text(message)
+        self.last_polled_at = timezone.now()
+        self.save_fields(["status", "fully_cached", "upstream_warning", "last_polled_at"], lease)
+
+    def try_other_kind(self, lease: uuid.UUID) -> bool:
+        """A bare id that Firecrawl does not know as a batch may be a crawl: ask that, once."""
+        if self.kind_confirmed or self.kind != self.Kind.BATCH or self.last_polled_at:
+            return False
+        self.kind, self.kind_confirmed = self.Kind.CRAWL, True
+        self.save_fields(["kind", "kind_confirmed"], lease=lease)
+        return True
+
+    def apply_errors(self, listing: "firecrawl.ErrorsListing", lease: uuid.UUID) -> None:
+        """Store the failed and robots-blocked URLs Firecrawl reports.
+
+        Only ever adds: a URL already stored is recognised by its fingerprint, and one that
+        Firecrawl stops listing (its /errors answers empty lists once a job expired) is kept.
+        """
+        rows = [
+            FailedUrl.from_listing(self, item.url, item.id, item.code, item.error, item.timestamp)
+            for item in listing.errors
+        ]
+        rows += [FailedUrl.from_listing(self, url, robots=True) for url in listing.robots_blocked]
+        with transaction.atomic():
+            FailedUrl.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+            self.count_failures()
+            self.errors_signature = f"{self.status}|{self.completed}|{self.total}"
+            self.errors_fetched_at = timezone.now()
+            fields = ["failed_count", "robots_blocked_count", "errors_signature"]
+            self.save_fields([*fields, "errors_fetched_at"], lease=lease)
+
+    def count_failures(self) -> None:
+        """Set the failed and robots-blocked counts from the stored URLs (the caller saves)."""
+        self.failed_count = self.failed_urls.filter(robots_blocked=False).count()
+        self.robots_blocked_count = self.failed_urls.filter(robots_blocked=True).count()
+
+    def conclude(
+        self, lease: uuid.UUID, *, resume_now: bool = False, now: datetime | None = None
+    ) -> None:
+        """After a round that read Firecrawl without error: settle the job, or say when to read
+        it again. A job settles only when Firecrawl's answer has stopped changing: it is over,
+        every document is cached, and a read a settle interval after the first agrees with it
+        (a cancel finishes in the background, a completion is confirmed late)."""
+        now = now or timezone.now()
+        self.consecutive_failures = 0
+        self.last_error = ""
+        if self.pagination_stuck:
+            self.last_error = (
+                f"Firecrawl returned the same page twice; {self.documents_cached:,} of "
+                f"{self.expected:,} documents could be fetched"
+            )
+        if self.is_terminal and self.cache_done:
+            signature = self.upstream_signature()
+            if signature != self.settle_signature or self.settle_seen_at is None:
+                self.settle_signature, self.settle_seen_at = signature, now
+            if now - self.settle_seen_at >= settle_interval():
+                self.sync_state = self.SyncState.SETTLED
+            self.next_poll_at = self.settle_seen_at + settle_interval()
+        else:
+            self.settle_signature, self.settle_seen_at = "", None
+            self.next_poll_at = now if resume_now else now + self.poll_interval(now)
+        fields = ["consecutive_failures", "last_error", "sync_state", "next_poll_at"]
+        self.save_fields([*fields, "settle_signature", "settle_seen_at"], lease=lease)
+        if self.api_key_id is not None:
+            ApiKey.objects.filter(pk=self.api_key_id).update(last_used_at=now)
+
+    def poll_interval(self, now: datetime) -> timedelta:
+        """Poll running jobs often at first, then less as they age: most batches finish quickly."""
+        base = settings.FIRECRAWL_POLL_INTERVAL
+        age = now - self.created_at
+        if age < timedelta(minutes=10):
+            seconds = base
+        elif age < timedelta(hours=1):
+            seconds = base * 3
+        else:
+            seconds = base * 12
+        return timedelta(seconds=seconds)
+
+    def failure_backoff(self) -> timedelta:
+        seconds = settings.FIRECRAWL_POLL_INTERVAL * 2 ** min(self.consecutive_failures, 10)
+        return min(timedelta(seconds=seconds), MAX_BACKOFF)
+
+    def record_failure(self, exc: "firecrawl.FirecrawlError", now: datetime | None = None) -> str:
+        """Turn a failed read into state the job page can show, and decide what happens next.
+
+        Returns the message shown to the user. Written without the lease: whatever happened to
+        it, a failure must be recorded so the job backs off instead of being retried at once.
+        """
+        from jobs import firecrawl
+        from jobs.ratelimit import BudgetExhausted
+
+        now = now or timezone.now()
+        self.consecutive_failures += 1
+        message = exc.message
+        if isinstance(exc, BudgetExhausted):
+            # Our own pacing (jobs.ratelimit), not an upstream failure.
+            self.consecutive_failures -= 1
+            self.next_poll_at = now + timedelta(seconds=exc.retry_after)
+        elif isinstance(exc, firecrawl.RateLimited):
+            wait = min(max(round(exc.retry_after), 1), int(MAX_BACKOFF.total_seconds()))
+            message = f"Rate limited by Firecrawl, retrying in {wait} s"
+            self.next_poll_at = now + timedelta(seconds=wait)
+        elif isinstance(exc, firecrawl.NotFound):
+            message = self._not_found(now)
+        elif isinstance(
+            exc,
+            (
+                firecrawl.AuthError,
+                firecrawl.PaymentRequired,
+                firecrawl.Forbidden,
+                firecrawl.BadRequest,
+            ),
+        ):
+            # Retrying cannot help until the user fixes the key: stop polling and say why.
+            self.sync_state = self.SyncState.PAUSED
+        else:
+            self.next_poll_at = now + self.failure_backoff()
+            wait = round((self.next_poll_at - now).total_seconds())
+            message = f"{message.rstrip('.')}; retrying in {wait} s"
+        self.last_error = clean_text(message)[:500]
+        fields = ["consecutive_failures", "next_poll_at", "sync_state", "last_error"]
+        self.save_fields(fields)
+        if isinstance(exc, firecrawl.AuthError) and self.api_key_id is not None:
+            ApiKey.objects.filter(pk=self.api_key_id).update(last_error=message[:500])
+        return message
+
+    def _not_found(self, now: datetime) -> str:
+        if self.last_polled_at is None:
+            if now - self.created_at < NOT_FOUND_GRACE:
+                self.next_poll_at = now + timedelta(seconds=settings.FIRECRAWL_POLL_INTERVAL)
+                return "Firecrawl does not know this job yet; trying again shortly"
+            self.sync_state = self.SyncState.NOT_FOUND
+            return (
+                "Not found on Firecrawl: no job with this id answers to this key. Check the key, "
+                f"the API URL ({self.api_url}) and the API version ({self.api_version}), "
+                "then re-check."
+            )
+        self.sync_state = self.SyncState.EXPIRED
+        if self.documents_cached:
+            return (
+                f"Results expired upstream: {self.documents_cached:,} of {self.expected:,} "
+                "documents were cached"
+            )
+        return "Results expired upstream before any document was cached"
+
+    def pause(self, message: str) -> None:
+        """Stop polling until the user acts (Refresh now, another key), and say why."""
+        self.sync_state = self.SyncState.PAUSED
+        self.last_error = clean_text(message)[:500]
+        self.save_fields(["sync_state", "last_error"])
+
+    # -- The user's actions ----------------------------------------------------------------------
+
+    def resume(self) -> None:
+        """Read the job again now (Refresh now, another key): whatever paused or settled it may
+        have changed upstream, so it is polled until it settles again."""
+        if self.sync_state != self.SyncState.EXPIRED:
+            self.sync_state = self.SyncState.ACTIVE
+        self.next_poll_at = timezone.now()
+        self.consecutive_failures = 0
+        self.settle_signature, self.settle_seen_at = "", None
+        # Refresh re-reads the failed URLs too, whatever the counts say.
+        self.errors_signature = ""
+        fields = ["sync_state", "next_poll_at", "consecutive_failures", "errors_signature"]
+        self.save_fields([*fields, "settle_signature", "settle_seen_at"])
+
+    def use_key(self, key: ApiKey) -> None:
+        """Read this job with another of the owner's keys on the same server, from now on."""
+        self.api_key, self.api_version = key, key.api_version
+        self.save_fields(["api_key", "api_version"])
+        self.resume()
+
+
+# What Job.apply_page copies from a status page.
+STATUS_FIELDS = [
+    "status",
+    "completed",
+    "total",
+    "credits_used",
+    "expires_at",
+    "remote_created_at",
+    "remote_completed_at",
+    "duration",
+    "upstream_warning",
+]
+
+
+class FailedUrl(models.Model):
+    """A URL Firecrawl could not scrape (from /errors), or one robots.txt blocked."""
+
+    job = models.ForeignKey(Job, models.DB_CASCADE, related_name="failed_urls")
+    url = models.TextField()
+    remote_id = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    robots_blocked = models.BooleanField(default=False)
+    # Identifies the entry across reads of /errors (which repeat every entry every time).
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["job", "robots_blocked", "code", "url", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "fingerprint"], name="unique_failed_url"),
+        ]
+        indexes = [models.Index(fields=["job", "robots_blocked", "code"], name="failed_url_group")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fingerprint = self.fingerprint or self.identity()
+        super().save(*args, **kwargs)
+
+    def identity(self) -> str:
+        identity = json.dumps([self.robots_blocked, self.remote_id, self.url])
+        return hashlib.sha256(identity.encode()).hexdigest()
+
+    @classmethod
+    def from_listing(
+        cls,
+        job: Job,
+        url: str,
+        remote_id: str | None = None,
+        code: str | None = None,
+        error: str = "",
+        failed_at: datetime | None = None,
+        *,
+        robots: bool = False,
+    ) -> "FailedUrl":
+        failed = cls(
+            job=job,
+            url=clean_text(url),
+            remote_id=clean_text(remote_id or "")[:100],
+            code=clean_text(code or "")[:100],
+            error=clean_text(error),
+            failed_at=failed_at,
+            robots_blocked=robots,
+        )
+        failed.fingerprint = failed.identity()
+        return failed
+
+
+class ProgressSample(models.Model):
+    """Completed/total at one poll: the rate, the ETA and the chart are drawn from these."""
+
+    job = models.ForeignKey(Job, models.DB_CASCADE, related_name="samples")
+    at = models.DateTimeField(default=timezone.now)
+    completed = models.PositiveIntegerField()
+    total = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["job", "at"]
+        indexes = [models.Index(fields=["job", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.completed}/{self.total} at {self.at:%H:%M:%S}"

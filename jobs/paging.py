@@ -1,0 +1,105 @@
+"""Paging through a job's documents at the same cost on page 1 and page 2,000.
+
+Django's Paginator, with two changes measured in docs/PERFORMANCE.md: a selection (search,
+filters) is counted only up to COUNT_CAP (counting costs as much as the matches, on every page
+view), past which pages are known to exist one at a time; and rows are read the way an index
+serves them at any depth — an index range in position order, else the page's ids walked on a
+covering index and only then its rows.
+"""
+
+import math
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from django.core.paginator import EmptyPage, Page, Paginator
+
+from jobs.models import SUMMARY_FIELDS, Document, DocumentQuerySet
+
+COUNT_CAP = 1_000
+
+
+class DocumentPaginator(Paginator):
+    """Pages of `documents` in `ordering`.
+
+    `count` is given when it is known without a query (a job's unfiltered documents occupy
+    positions 0..documents_cached-1), which also allows position order to be an index range.
+    """
+
+    def __init__(
+        self,
+        documents: DocumentQuerySet,
+        per_page: int,
+        ordering: Sequence[Any],
+        *,
+        count: int | None = None,
+        descending_positions: bool | None = None,
+    ) -> None:
+        super().__init__(documents, per_page, allow_empty_first_page=True)
+        self.documents = documents
+        self.ordering = list(ordering)
+        self.known_count = count
+        # In position order over every document, a page is a range of positions.
+        self.descending_positions = descending_positions
+        self.capped = False
+        self.at_least = 0
+
+    @cached_property
+    def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
+        counted = self.documents.order_by()[: COUNT_CAP + 1].count()
+        self.capped = counted > COUNT_CAP  # then `count` is only a lower bound
+        return counted
+
+    def validate_number(self, number: Any) -> int:
+        if self.count and self.capped:
+            # The last page is not known yet: any page may exist.
+            number = int(number)
+            if number < 1:
+                raise EmptyPage("That page number is less than 1")
+            return number
+        return super().validate_number(number)
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        offset = (number - 1) * self.per_page
+        rows = self._rows(offset)
+        more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        if self.capped:
+            if not rows:
+                raise EmptyPage("That page contains no results")
+            if more:
+                # Pages known to exist: this one and the next; the list says "more than" this.
+                self.at_least = max(COUNT_CAP, offset + self.per_page)
+                self.count = self.at_least + 1
+            else:
+                # The last page: here the count is known exactly.
+                self.capped, self.count = False, offset + len(rows)
+            self.__dict__.pop("num_pages", None)
+        return Page(rows, number, self)
+
+    def exact_num_pages(self) -> int:
+        """For the message of a page past the end of a capped selection: count it, this once."""
+        return max(1, math.ceil(self.documents.count() / self.per_page))
+
+    def page_links(self, number: int) -> list[Any]:
+        """First, last and the pages around the current one, `ELLIPSIS` in the gaps; past the
+        cap a gap follows the last page known to exist."""
+        links: list[Any] = list(self.get_elided_page_range(number, on_each_side=2, on_ends=1))
+        if self.capped:
+            links.append(self.ELLIPSIS)
+        return links
+
+    def _rows(self, offset: int) -> list[Document]:
+        summaries = Document.objects.summaries()
+        if self.descending_positions is not None and self.known_count is not None:
+            low = self.known_count - offset - self.per_page if self.descending_positions else offset
+            page = self.documents.filter(position__gte=low, position__lt=low + self.per_page)
+            return list(page.order_by(*self.ordering).only(*SUMMARY_FIELDS))
+        # Deferred join: the offset is walked on a covering index (ids only), then the rows
+        # of one page are read, and one more, which says whether a next page exists.
+        ids = self.documents.order_by(*self.ordering).values("pk")
+        page = summaries.filter(pk__in=ids[offset : offset + self.per_page + 1])
+        return list(page.order_by(*self.ordering))
