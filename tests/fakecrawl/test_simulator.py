@@ -1,14 +1,12 @@
 """Tests of the Firecrawl simulator: real HTTP against it, shapes compared with recorded responses.
 
-The captures of real self-hosted servers live in shared/firecrawl-api (beside the repo, or where
-FIRECRAWL_CAPTURES_DIR points); the tests that compare with them skip when it is absent.
+The recordings of real self-hosted servers are in tests/fakecrawl/captures (see its README).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,12 +21,8 @@ import requests
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
 from fakecrawl.content import utf16_len
 
-API_DIR = Path(
-    os.environ.get("FIRECRAWL_CAPTURES_DIR")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "firecrawl-api"
-)
+API_DIR = Path(__file__).resolve().parent / "captures"
 CAPTURES_2026 = API_DIR / "captures-selfhosted-2026-08"
-needs_captures = pytest.mark.skipif(not CAPTURES_2026.is_dir(), reason="no Firecrawl captures")
 
 ALICE = "fc-alice"
 BOB = "fc-bob"
@@ -107,7 +101,6 @@ def api(sim: FakeFirecrawl) -> Api:
 # Shapes and exact bodies, compared with the 2026 captures.
 
 
-@needs_captures
 @pytest.mark.parametrize(
     ("version", "name"),
     [(1, "013_v1_batch_small_after_done"), (2, "114_v2_batch_small_after_done")],
@@ -130,7 +123,6 @@ def test_completed_status_has_the_captured_shape(api: Api, version: int, name: s
     ]
 
 
-@needs_captures
 def test_running_and_cancelled_status_have_the_captured_shape(api: Api, clock: ManualClock) -> None:
     job_id = api.sim.create_batch(ALICE, n=40, rate=2)
     clock.advance(10)
@@ -143,7 +135,6 @@ def test_running_and_cancelled_status_have_the_captured_shape(api: Api, clock: M
     assert ours["next"].endswith(f"/v2/batch/scrape/{job_id}?skip=1&limit=1")
 
 
-@needs_captures
 def test_documents_match_the_captured_and_documented_keys(api: Api) -> None:
     _, real = capture("114_v2_batch_small_after_done")
     spec = json.loads((API_DIR / "firecrawl-docs/api-reference/v2-openapi.json").read_text())
@@ -160,7 +151,6 @@ def test_documents_match_the_captured_and_documented_keys(api: Api) -> None:
         assert {"sourceURL", "url", "statusCode", "scrapeId"} <= set(doc["metadata"])
 
 
-@needs_captures
 @pytest.mark.parametrize(
     ("method", "path", "name"),
     [
@@ -181,7 +171,6 @@ def test_error_bodies_are_the_captured_ones(api: Api, method: str, path: str, na
     assert (response.status_code, response.json()) == (status, body)
 
 
-@needs_captures
 def test_post_answers_are_the_captured_ones(api: Api) -> None:
     cases: list[tuple[str, int, dict[str, Any]]] = [
         ("034_v1_batch_post_empty_urls", 1, {"urls": []}),
@@ -201,7 +190,6 @@ def test_post_answers_are_the_captured_ones(api: Api) -> None:
         )
 
 
-@needs_captures
 def test_errors_endpoint_has_the_captured_shape(api: Api) -> None:
     _, real = capture("120_v2_batch_small_errors")
     job_id = api.sim.create_batch(ALICE, n=10, fail_every=5)
@@ -216,7 +204,6 @@ def test_errors_endpoint_has_the_captured_shape(api: Api) -> None:
         }
 
 
-@needs_captures
 def test_cancelling_a_completed_job_is_a_409_then_an_expired_job_is_gone(api: Api) -> None:
     job_id = api.sim.create_batch(ALICE, n=3)
     response = api.delete(f"/v1/batch/scrape/{job_id}")
@@ -231,7 +218,6 @@ def test_cancelling_a_completed_job_is_a_409_then_an_expired_job_is_gone(api: Ap
         assert (response.status_code, response.json()) == capture(name)
 
 
-@needs_captures
 def test_negative_skip_is_a_500_and_limit_zero_points_next_at_itself(api: Api) -> None:
     job_id = api.sim.create_batch(ALICE, n=5)
     status, real = capture("065_v1_bigbatch_skip_neg")
@@ -245,7 +231,6 @@ def test_negative_skip_is_a_500_and_limit_zero_points_next_at_itself(api: Api) -
     assert page["next"] == f"{api.sim.url}/v1/batch/scrape/{job_id}?skip=0&limit=0"
 
 
-@needs_captures
 def test_credit_usage_without_billing_is_the_captured_500(sim: FakeFirecrawl) -> None:
     sim.add_key("fc-selfhosted", team="selfhosted", credits=None)
     status, real = capture("147_v2_team_credit_usage")
