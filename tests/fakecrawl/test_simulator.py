@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,83 +19,7 @@ import requests
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
 from fakecrawl.content import utf16_len
-
-API_DIR = Path(__file__).resolve().parent / "captures"
-CAPTURES_2026 = API_DIR / "captures-selfhosted-2026-08"
-
-ALICE = "fc-alice"
-BOB = "fc-bob"
-
-
-def capture(name: str) -> tuple[int, Any]:
-    """(status, parsed body) of a 2026 capture, by file-name prefix."""
-    (path,) = CAPTURES_2026.glob(f"{name}*.json")
-    record = json.loads(path.read_text())
-    return record["status"], json.loads(record["body_raw"])
-
-
-def shape(value: Any) -> Any:
-    """Key order and JSON types, without the values."""
-    if isinstance(value, dict):
-        return [(key, shape(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
-
-
-class Api:
-    """Alice's view of the simulator over HTTP."""
-
-    def __init__(self, sim: FakeFirecrawl, key: str = ALICE) -> None:
-        self.sim = sim
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {key}"
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.sim.url + path, timeout=10, **kwargs)
-
-    def delete(self, path: str) -> requests.Response:
-        return self.session.delete(self.sim.url + path, timeout=10)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.post(self.sim.url + path, timeout=10, **kwargs)
-
-    def status(self, job_id: str, query: str = "", version: int = 2) -> dict[str, Any]:
-        response = self.get(f"/v{version}/batch/scrape/{job_id}{query}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    def follow(self, job_id: str, max_pages: int = 50) -> list[dict[str, Any]]:
-        """Every page, following `next` until it is absent or a page brings nothing."""
-        pages = [self.status(job_id)]
-        while "next" in pages[-1] and pages[-1]["data"] and len(pages) < max_pages:
-            query = pages[-1]["next"].split("?", 1)[1]
-            pages.append(self.status(job_id, "?" + query))
-        return pages
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=0, clock=clock) as simulator:
-        simulator.add_key(ALICE, team="alice")
-        simulator.add_key(BOB, team="bob")
-        yield simulator
-
-
-@pytest.fixture
-def api(sim: FakeFirecrawl) -> Api:
-    return Api(sim)
-
+from tests.fakecrawl.support import ALICE, BOB, SPEC_V2, Api, capture, shape
 
 # Shapes and exact bodies, compared with the 2026 captures.
 
@@ -137,7 +60,7 @@ def test_running_and_cancelled_status_have_the_captured_shape(api: Api, clock: M
 
 def test_documents_match_the_captured_and_documented_keys(api: Api) -> None:
     _, real = capture("114_v2_batch_small_after_done")
-    spec = json.loads((API_DIR / "firecrawl-docs/api-reference/v2-openapi.json").read_text())
+    spec = json.loads(SPEC_V2.read_text())
     item = spec["components"]["schemas"]["BatchScrapeStatusResponseObj"]["properties"]["data"]
     documented = set(item["items"]["properties"])
     documented_meta = set(item["items"]["properties"]["metadata"]["properties"])
@@ -327,7 +250,7 @@ def test_a_running_job_repeats_the_same_cursor_until_documents_arrive(
     assert (done["status"], len(done["data"])) == ("completed", 7)
     assert "next" not in done
     assert done["completedAt"] == "2026-11-28T13:00:05.000Z"
-    assert done["expiresAt"] == "2026-11-29T13:00:05.000Z"
+    assert done["expiresAt"] == "2026-11-29T13:00:11.000Z"  # read at 13:00:11.5, +24 h
 
 
 def test_a_cancelled_job_points_next_at_itself_forever(api: Api, clock: ManualClock) -> None:
