@@ -522,17 +522,46 @@ def test_next_uses_the_host_header(api: Api) -> None:
     assert proxied["next"] == f"http://localhost:3002/v2/batch/scrape/{job_id}?skip=100"
 
 
-def test_the_command_line_serves_demo_jobs() -> None:
-    command = [sys.executable, "-m", "fakecrawl", "--port", "0", "--key", "fc-demo", "--demo"]
+def serve_from_the_command_line(*flags: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """`python -m fakecrawl --port 0 --key fc-demo ...`: the process, its URL, the demo job ids."""
+    command = [sys.executable, "-m", "fakecrawl", "--port", "0", "--key", "fc-demo", *flags]
     root = Path(__file__).resolve().parents[2]
-    with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True) as process:
-        try:
-            assert process.stdout is not None
-            lines = [process.stdout.readline() for _ in range(6)]
-            url = lines[-1].split("serving on ", 1)[1].split(",")[0]
-            job_id = lines[0].split()[0]
-            headers = {"Authorization": "Bearer fc-demo"}
-            page = requests.get(f"{url}/v1/batch/scrape/{job_id}", headers=headers, timeout=10)
-            assert (page.status_code, page.json()["completed"]) == (200, 50)
-        finally:
-            process.terminate()
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    job_ids = []
+    while "serving on " not in (line := process.stdout.readline()):
+        assert line, "the simulator exited"
+        job_ids.append(line.split()[0])
+    return process, line.split("serving on ", 1)[1].split(",")[0], job_ids
+
+
+def test_the_command_line_serves_demo_jobs() -> None:
+    process, url, job_ids = serve_from_the_command_line("--demo")
+    headers = {"Authorization": "Bearer fc-demo"}
+    try:
+        page = requests.get(f"{url}/v1/batch/scrape/{job_ids[0]}", headers=headers, timeout=10)
+        crawl = requests.get(f"{url}/v2/crawl/{job_ids[-1]}", headers=headers, timeout=10)
+        active = requests.get(f"{url}/v1/crawl/active", headers=headers, timeout=10)
+        listed = requests.get(f"{url}/v2/team/activity", headers=headers, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert (page.status_code, page.json()["completed"]) == (200, 50)
+    assert crawl.json()["status"] == "scraping"
+    assert [c["id"] for c in active.json()["crawls"]] == [job_ids[-1]]
+    assert sorted(item["id"] for item in listed.json()["data"]) == sorted(job_ids)
+
+
+def test_the_command_line_switches_the_listings_off() -> None:
+    flags = ("--activity", "no-clickhouse", "--no-active-crawls")
+    process, url, _ = serve_from_the_command_line(*flags)
+    headers = {"Authorization": "Bearer fc-demo"}
+    try:
+        activity = requests.get(f"{url}/v2/team/activity", headers=headers, timeout=10)
+        active = requests.get(f"{url}/v2/crawl/active", headers=headers, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert (activity.status_code, active.status_code) == (501, 400)
