@@ -10,6 +10,7 @@ import html
 import json
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,6 +73,10 @@ SCRAPE_FAILED_MESSAGE = (
     "(4) The page requires authentication. Double check the URL is correct and accessible in a "
     "browser. Check your server logs for more detailed error information from each engine."
 )
+SCRAPE_FAILED_MESSAGE_2025 = (
+    "All scraping engines failed! -- Double check the URL to make sure it's not broken. If the "
+    "issue persists, contact us at help@firecrawl.com."
+)
 
 # Snippets of hostile input: scraped pages can contain anything, the dashboard must show it inert.
 HOSTILE_HTML = (
@@ -94,6 +99,12 @@ HOSTILE_MARKDOWN = (
 )
 RTL_TEXT = "مرحبا بالعالم \u202eevil.exe\u202c שלום עולם"
 ASTRAL_TEXT = "\U0001d54f 🙂 𐍈"  # outside the BMP: two UTF-16 units each
+# Page chrome that onlyMainContent (the default) strips.
+NAV_MARKDOWN = "[Home](/) | [Docs](/docs) | [Blog](/blog) | [Pricing](/pricing)"
+NAV_HTML = '<nav><a href="/">Home</a> <a href="/docs">Docs</a> <a href="/blog">Blog</a></nav>'
+FOOTER_TEXT = "© Example Corp. All rights reserved. Privacy · Terms · Contact"
+# Screenshot URLs are signed storage links on the real service; they expire with the job.
+SCREENSHOT_BASE = "https://storage.googleapis.com/firecrawl-scrape-media"
 HOSTILE_TITLE = (
     "<script>alert('title')</script> \u202eRTL\u202c \U0001d54f <img src=x onerror=alert(3)>"
 )
@@ -122,16 +133,31 @@ def random_uuid4(rng: random.Random) -> str:
 
 
 class ContentGenerator:
-    """Builds the document dict of one input URL, the same for the same (seed, job, index)."""
+    """Builds the document dict of one input URL, the same for the same (seed, job, index).
+
+    formats name the fields a document carries (markdown, html, rawHtml, links, screenshot,
+    screenshot@fullPage, summary, images); only_main_content=False adds the page's navigation and
+    footer to markdown and html. page_links gives a crawled page's links (the site's pages).
+    """
 
     def __init__(
-        self, seed: int, job_id: str, doc_size: int, hostile: bool, formats: tuple[str, ...]
+        self,
+        seed: int,
+        job_id: str,
+        doc_size: int,
+        hostile: bool,
+        formats: tuple[str, ...],
+        *,
+        only_main_content: bool = True,
+        page_links: Callable[[int], list[str]] | None = None,
     ):
         self.seed = seed
         self.job_id = job_id
         self.doc_size = max(doc_size, 50)
         self.hostile = hostile
         self.formats = formats
+        self.only_main_content = only_main_content
+        self.page_links = page_links
         rng = random.Random(f"{seed}:{job_id}:pool")
         self.sentences = [self._sentence(rng) for _ in range(64)]
 
@@ -156,6 +182,8 @@ class ContentGenerator:
         if self.hostile and index % 3 == 0:
             title = f"{HOSTILE_TITLE} {index + 1}"
         links = [f"{url.rstrip('/')}/link-{n}" for n in range(rng.randint(1, 4))]
+        if self.page_links is not None:
+            links = self.page_links(index)
         links.append("https://example.com/external")
         paragraphs = self._paragraphs(rng, self.doc_size - len(title) - 60 * len(links))
         if self.hostile:
@@ -182,6 +210,11 @@ class ContentGenerator:
         raw_parts.append("</body></html>")
         if self.hostile:
             html_parts[0] = html_parts[0].replace("<h1>", f"<h1>{HOSTILE_HTML[0]}", 1)
+        if not self.only_main_content:
+            md_parts[:0] = [NAV_MARKDOWN, ""]
+            md_parts.append(FOOTER_TEXT)
+            html_parts.insert(0, NAV_HTML)
+            html_parts.append(f"<footer>{FOOTER_TEXT}</footer>")
 
         metadata = self._metadata(rng, index, url, title, wall_seconds)
         doc: dict[str, Any] = {"metadata": metadata}
@@ -193,6 +226,12 @@ class ContentGenerator:
             doc["rawHtml"] = "".join(raw_parts)
         if "links" in self.formats:
             doc["links"] = links
+        if "summary" in self.formats:
+            doc["summary"] = " ".join(paragraphs[0].split(". ")[:2])[:300]
+        if "images" in self.formats:
+            doc["images"] = [f"{url.rstrip('/')}/image-{n}.png" for n in range(rng.randint(0, 3))]
+        if "screenshot" in self.formats or "screenshot@fullPage" in self.formats:
+            doc["screenshot"] = f"{SCREENSHOT_BASE}/screenshot-{metadata['scrapeId']}.png"
         return ordered(doc)
 
     def _metadata(
@@ -247,11 +286,17 @@ def utf16_len(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
-def error_entry(rng: random.Random, url: str, wall_seconds: float, iso: str) -> dict[str, Any]:
+def error_entry(
+    rng: random.Random,
+    url: str,
+    wall_seconds: float,
+    iso: str,
+    message: str = SCRAPE_FAILED_MESSAGE,
+) -> dict[str, Any]:
     return {
         "id": random_uuid7(rng, wall_seconds),
         "timestamp": iso,
         "url": url,
         "code": SCRAPE_FAILED_CODE,
-        "error": SCRAPE_FAILED_MESSAGE,
+        "error": message,
     }

@@ -69,8 +69,11 @@ class QueuedFault:
     remaining: int
     job_id: str | None
     path_contains: str | None
+    method: str | None = None
 
-    def matches(self, target: str) -> bool:
+    def matches(self, target: str, method: str = "GET") -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
         if self.job_id is not None and self.job_id not in target:
             return False
         return self.path_contains is None or self.path_contains in target

@@ -1,8 +1,11 @@
 """Job model of the Firecrawl simulator: progress over the sim clock, status and paginated pages.
 
-A job processes its input URLs in a seeded completion order at `rate` URLs per second of the sim
-clock. Documents are generated the first time a page needs them and cached as wire bytes, so a
-page is assembled by joining bytes, never by re-serializing.
+A job processes its URLs in a fixed order at `rate` URLs per second of the sim clock. A batch
+knows all its URLs from the start; a crawl discovers a page's links only when that page has been
+scraped, so its `total` grows as it goes. A cancel does not stop the URLs at once: as on the 2026
+server, they are failed one by one over `cancel_settle_seconds`, each becoming an `/errors` entry.
+Documents are generated the first time a page needs them and cached as wire bytes, so a page is
+assembled by joining bytes, never by re-serializing.
 """
 
 from __future__ import annotations
@@ -16,11 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fakecrawl.content import ContentGenerator, encode_document, error_entry
+from fakecrawl.content import (
+    SCRAPE_FAILED_MESSAGE,
+    SCRAPE_FAILED_MESSAGE_2025,
+    ContentGenerator,
+    encode_document,
+    error_entry,
+    random_uuid7,
+)
 
 EXPIRY_SECONDS = 24 * 3600.0
 DEFAULT_PAGE_LIMIT_CHARS = 10_485_760
 DEFAULT_PAGE_DOCS = 100
+# What a queued URL fails with once its job is cancelled (the worker's check, both generations).
+CANCELLED_ERROR = "Parent crawl/batch scrape was cancelled"
 
 
 class ManualClock:
@@ -55,6 +67,24 @@ class Settings:
     settle_seconds: float
     credits_used_unknown: bool
     page_limit_chars: int
+    cancel_settle_seconds: float = 0.0
+    cancel_in_flight: int = 0
+    completed_lag: int = 0
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How a job shows in `GET /v2/team/activity` and `GET /v{1,2}/crawl/active`.
+
+    crawler_options are a crawl's options in the server's stored (legacy) spelling, which each
+    API version renders its own way; None for a batch scrape.
+    """
+
+    endpoint: str  # "batch_scrape" or "crawl", the activity listing's `endpoint`
+    api_version: str  # "v1" or "v2"
+    target: str | None  # the crawl's URL, or a batch's first URL
+    crawler_options: dict[str, Any] | None = None
+    scrape_options: dict[str, Any] | None = None
 
 
 class Job:
@@ -77,6 +107,10 @@ class Job:
         lock: threading.RLock,
         clock: Callable[[], float],
         settings: Callable[[], Settings],
+        parents: list[int | None] | None = None,
+        order: list[int] | None = None,
+        listing: Listing | None = None,
+        completed_lag: int | None = None,
     ) -> None:
         self.id = job_id
         self.team = team
@@ -86,21 +120,40 @@ class Job:
         self.rate = rate
         self.created_at = now - max(start_offset, 0.0)
         self.origin = now - start_offset  # sim time at which processing started
-        self.order = list(range(len(urls)))
-        random.Random(f"{seed}:{job_id}:order").shuffle(self.order)
+        # A URL with a parent is found only once its parent page was scraped (crawls).
+        self.parents: list[int | None] = parents or [None] * len(urls)
+        self.children = [0] * len(urls)
+        for parent in self.parents:
+            if parent is not None:
+                self.children[parent] += 1
+        self.roots = sum(parent is None for parent in self.parents)
+        # A batch's URLs are all known when it is created, a crawl's start page when it kicks off.
+        self.roots_known_at = self.origin if kind == "crawl" else self.created_at
+        if order is None:
+            order = list(range(len(urls)))
+            random.Random(f"{seed}:{job_id}:order").shuffle(order)
+        self.order = order
+        self.listing = listing or Listing(
+            "crawl" if kind == "crawl" else "batch_scrape", "v2", urls[0] if urls else None
+        )
+        self.completed_lag = completed_lag
         self._rng = random.Random(f"{seed}:{job_id}:errors")
         self._generator = generator
         self._wall = wall
         self._lock = lock
         self._clock = clock
         self._settings = settings
-        self.processed = 0
+        self.processed = 0  # how many of `order` were scraped before any cancel
+        self.found_children = 0
         self.done_at: float | None = None
         self.cancelled_at: float | None = None
         self.failed_at: float | None = None
+        self.last_success_at: float | None = None
         self.expired = False
         self.success: list[int] = []  # input indices of completed documents, completion order
         self.errors: list[dict[str, Any]] = []
+        # After a cancel: (sim time, input index, still scraped normally) for each pending URL.
+        self._cancel_queue: list[tuple[float, int, bool]] = []
         self._encoded: dict[int, tuple[bytes, int]] = {}
 
     # Public read-only view, always at the current sim time.
@@ -114,6 +167,7 @@ class Job:
 
     @property
     def completed(self) -> int:
+        """Documents scraped so far (what `data` lists; the reported count may lag it)."""
         with self._lock:
             self.advance(self._clock())
             return len(self.success)
@@ -123,7 +177,7 @@ class Job:
         with self._lock:
             now = self._clock()
             self.advance(now)
-            return self.total_at(now, self._settings())
+            return self.total_at(now)
 
     @property
     def documents(self) -> list[dict[str, Any]]:
@@ -141,45 +195,93 @@ class Job:
     # State transitions (call with the simulator lock held).
 
     def advance(self, now: float) -> None:
-        if self.cancelled_at is not None or self.failed_at is not None:
+        if self.failed_at is not None:
+            return
+        if self.cancelled_at is not None:
+            while self._cancel_queue and self._cancel_queue[0][0] <= now:
+                at, index, scraped = self._cancel_queue.pop(0)
+                if scraped:
+                    self._scrape(index, at, follow_links=False)
+                else:
+                    self._fail_cancelled(index, at)
             return
         n = len(self.order)
         if self.rate is None:
-            target = n
+            target = n if now >= self.origin else 0
         else:
             target = min(n, max(0, math.floor((now - self.origin) * self.rate + 1e-9)))
         while self.processed < target:
-            self._process(self._item_time(self.processed))
+            at = self._item_time(self.processed)
+            self._scrape(self.order[self.processed], at, follow_links=True)
+            self.processed += 1
         if self.processed == n and self.done_at is None:
-            self.done_at = self._item_time(n - 1) if n else self.created_at
+            self.done_at = self._item_time(n - 1) if n else max(self.created_at, self.origin)
 
     def _item_time(self, k: int) -> float:
         if self.rate is None:
-            return self.created_at
+            return max(self.created_at, self.origin)
         return self.origin + (k + 1) / self.rate
 
-    def _process(self, at: float) -> None:
-        index = self.order[self.processed]
-        self.processed += 1
+    def _scrape(self, index: int, at: float, *, follow_links: bool) -> None:
         if index in self.failing:
             wall = self._wall(at)
-            self.errors.append(error_entry(self._rng, self.urls[index], wall, iso(wall)))
-        else:
-            self.success.append(index)
+            message = (
+                SCRAPE_FAILED_MESSAGE_2025
+                if self._settings().mode == "2025"
+                else SCRAPE_FAILED_MESSAGE
+            )
+            self.errors.append(error_entry(self._rng, self.urls[index], wall, iso(wall), message))
+            return
+        self.success.append(index)
+        self.last_success_at = at
+        if follow_links:
+            self.found_children += self.children[index]
+
+    def _fail_cancelled(self, index: int, at: float) -> None:
+        wall = self._wall(at)
+        entry = {
+            "id": random_uuid7(self._rng, wall),
+            "timestamp": iso(wall),
+            "url": self.urls[index],
+            "error": CANCELLED_ERROR,
+        }
+        self.errors.append(entry)
 
     def complete_now(self, now: float) -> None:
         self.advance(now)
         if self.cancelled_at is not None or self.failed_at is not None:
             return
         while self.processed < len(self.order):
-            self._process(now)
+            self._scrape(self.order[self.processed], now, follow_links=True)
+            self.processed += 1
         if self.done_at is None:
             self.done_at = now
 
     def cancel(self, now: float) -> None:
+        """Stop taking URLs. Those already known but not yet scraped are settled over the
+        next `cancel_settle_seconds`: the first `cancel_in_flight` still finish as usual (they
+        were being scraped), the rest fail one by one with the server's cancel error."""
         self.advance(now)
-        if self.cancelled_at is None:
-            self.cancelled_at = now
+        if self.cancelled_at is not None:
+            return
+        self.cancelled_at = now
+        if self.failed_at is not None:
+            return
+        settings = self._settings()
+        scraped = set(self.success)
+        roots_known = now >= self.roots_known_at
+        pending = [
+            index
+            for index in self.order[self.processed :]
+            if (self.parents[index] is None and roots_known) or self.parents[index] in scraped
+        ]
+        spread = max(settings.cancel_settle_seconds, 0.0)
+        in_flight = max(settings.cancel_in_flight, 0)
+        self._cancel_queue = [
+            (now + spread * (j + 1) / len(pending), index, j < in_flight)
+            for j, index in enumerate(pending)
+        ]
+        self.advance(now)
 
     def fail(self, now: float) -> None:
         self.advance(now)
@@ -212,10 +314,22 @@ class Job:
         terminal = self.terminal_at(settings)
         return self.expired or (terminal is not None and now >= terminal + EXPIRY_SECONDS)
 
-    def total_at(self, now: float, settings: Settings) -> int:
-        if self.cancelled_at is not None and now >= self.cancelled_at + settings.settle_seconds:
-            return len(self.success)
-        return len(self.order) - len(self.errors)
+    def total_at(self, now: float) -> int:
+        """URLs known so far minus those that failed: it shrinks as URLs fail."""
+        roots = self.roots if now >= self.roots_known_at else 0
+        return roots + self.found_children - len(self.errors)
+
+    def reported_completed(self, settings: Settings) -> int:
+        """`completed` as the server reports it: counted after the listing, so while documents
+        are still arriving it can lag the documents in `data` by `completed_lag`."""
+        lag = settings.completed_lag if self.completed_lag is None else self.completed_lag
+        running = self.done_at is None and self.cancelled_at is None and self.failed_at is None
+        if lag > 0 and running:
+            return max(len(self.success) - lag, 0)
+        return len(self.success)
+
+    def is_ongoing(self, now: float, settings: Settings) -> bool:
+        return self.status_at(now, settings) == "scraping" and not self.is_expired(now, settings)
 
     def encoded(self, pos: int) -> tuple[bytes, int]:
         """Wire bytes and UTF-16 length of the pos-th completed document, generated once."""
@@ -256,23 +370,20 @@ class Job:
         if settings.mode == "2025":
             # That server ignores skip (and limit): every page is the first page.
             docs = self.page(0, DEFAULT_PAGE_DOCS, settings.page_limit_chars)
-            has_next = skip + len(docs) < self.total_at(now, settings)
+            has_next = skip + len(docs) < self.total_at(now)
         else:
             page_docs = DEFAULT_PAGE_DOCS if limit is None else limit
             docs = self.page(skip, page_docs, settings.page_limit_chars)
             has_next = skip + len(docs) < len(self.success) or status != "completed"
-        terminal = self.terminal_at(settings)
-        if settings.mode == "2026" and terminal is not None:
-            expires = terminal + EXPIRY_SECONDS
-        else:
-            expires = now + EXPIRY_SECONDS
         head: dict[str, Any] = {
             "success": True,
             "status": status,
-            "completed": len(self.success),
-            "total": self.total_at(now, settings),
+            "completed": self.reported_completed(settings),
+            "total": self.total_at(now),
             "creditsUsed": -1 if settings.credits_used_unknown else len(self.success),
-            "expiresAt": iso(self._wall(expires), whole_seconds=True),
+            # Both generations slide this to now + 24 h on every read (every capture shows it),
+            # even after completion; the 2026 server still drops the job 24 h after it ended.
+            "expiresAt": iso(self._wall(now + EXPIRY_SECONDS), whole_seconds=True),
         }
         if has_next:
             next_url = f"{base}/v{version}/{path_kind}/{self.id}?skip={skip + len(docs)}"
@@ -283,9 +394,11 @@ class Job:
         if version == 2 and settings.mode == "2026":
             tail["createdAt"] = iso(self._wall(self.created_at))
             end = now
-            if status != "scraping" and terminal is not None:
-                tail["completedAt"] = iso(self._wall(terminal))
-                end = terminal
+            if status != "scraping":
+                # The last document's time, not when the status flipped: a job whose every URL
+                # failed shows its creation time and a duration of 0 (captures 145, 204).
+                end = self.last_success_at if self.last_success_at is not None else self.created_at
+                tail["completedAt"] = iso(self._wall(end))
             duration = round(max(end - self.created_at, 0.0), 3)
             tail["duration"] = int(duration) if duration.is_integer() else duration  # as JS prints
         return join_body(head, docs, tail)

@@ -1,19 +1,16 @@
 """Tests of the Firecrawl simulator: real HTTP against it, shapes compared with recorded responses.
 
-The captures of real self-hosted servers live in shared/firecrawl-api (beside the repo, or where
-FIRECRAWL_CAPTURES_DIR points); the tests that compare with them skip when it is absent.
+The recordings of real self-hosted servers are in tests/fakecrawl/captures (see its README).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,92 +19,11 @@ import requests
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
 from fakecrawl.content import utf16_len
-
-API_DIR = Path(
-    os.environ.get("FIRECRAWL_CAPTURES_DIR")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "firecrawl-api"
-)
-CAPTURES_2026 = API_DIR / "captures-selfhosted-2026-08"
-needs_captures = pytest.mark.skipif(not CAPTURES_2026.is_dir(), reason="no Firecrawl captures")
-
-ALICE = "fc-alice"
-BOB = "fc-bob"
-
-
-def capture(name: str) -> tuple[int, Any]:
-    """(status, parsed body) of a 2026 capture, by file-name prefix."""
-    (path,) = CAPTURES_2026.glob(f"{name}*.json")
-    record = json.loads(path.read_text())
-    return record["status"], json.loads(record["body_raw"])
-
-
-def shape(value: Any) -> Any:
-    """Key order and JSON types, without the values."""
-    if isinstance(value, dict):
-        return [(key, shape(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
-
-
-class Api:
-    """Alice's view of the simulator over HTTP."""
-
-    def __init__(self, sim: FakeFirecrawl, key: str = ALICE) -> None:
-        self.sim = sim
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {key}"
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.sim.url + path, timeout=10, **kwargs)
-
-    def delete(self, path: str) -> requests.Response:
-        return self.session.delete(self.sim.url + path, timeout=10)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.post(self.sim.url + path, timeout=10, **kwargs)
-
-    def status(self, job_id: str, query: str = "", version: int = 2) -> dict[str, Any]:
-        response = self.get(f"/v{version}/batch/scrape/{job_id}{query}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    def follow(self, job_id: str, max_pages: int = 50) -> list[dict[str, Any]]:
-        """Every page, following `next` until it is absent or a page brings nothing."""
-        pages = [self.status(job_id)]
-        while "next" in pages[-1] and pages[-1]["data"] and len(pages) < max_pages:
-            query = pages[-1]["next"].split("?", 1)[1]
-            pages.append(self.status(job_id, "?" + query))
-        return pages
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=0, clock=clock) as simulator:
-        simulator.add_key(ALICE, team="alice")
-        simulator.add_key(BOB, team="bob")
-        yield simulator
-
-
-@pytest.fixture
-def api(sim: FakeFirecrawl) -> Api:
-    return Api(sim)
-
+from tests.fakecrawl.support import ALICE, BOB, SPEC_V2, Api, capture, shape
 
 # Shapes and exact bodies, compared with the 2026 captures.
 
 
-@needs_captures
 @pytest.mark.parametrize(
     ("version", "name"),
     [(1, "013_v1_batch_small_after_done"), (2, "114_v2_batch_small_after_done")],
@@ -130,7 +46,6 @@ def test_completed_status_has_the_captured_shape(api: Api, version: int, name: s
     ]
 
 
-@needs_captures
 def test_running_and_cancelled_status_have_the_captured_shape(api: Api, clock: ManualClock) -> None:
     job_id = api.sim.create_batch(ALICE, n=40, rate=2)
     clock.advance(10)
@@ -143,10 +58,9 @@ def test_running_and_cancelled_status_have_the_captured_shape(api: Api, clock: M
     assert ours["next"].endswith(f"/v2/batch/scrape/{job_id}?skip=1&limit=1")
 
 
-@needs_captures
 def test_documents_match_the_captured_and_documented_keys(api: Api) -> None:
     _, real = capture("114_v2_batch_small_after_done")
-    spec = json.loads((API_DIR / "firecrawl-docs/api-reference/v2-openapi.json").read_text())
+    spec = json.loads(SPEC_V2.read_text())
     item = spec["components"]["schemas"]["BatchScrapeStatusResponseObj"]["properties"]["data"]
     documented = set(item["items"]["properties"])
     documented_meta = set(item["items"]["properties"]["metadata"]["properties"])
@@ -160,7 +74,6 @@ def test_documents_match_the_captured_and_documented_keys(api: Api) -> None:
         assert {"sourceURL", "url", "statusCode", "scrapeId"} <= set(doc["metadata"])
 
 
-@needs_captures
 @pytest.mark.parametrize(
     ("method", "path", "name"),
     [
@@ -181,7 +94,6 @@ def test_error_bodies_are_the_captured_ones(api: Api, method: str, path: str, na
     assert (response.status_code, response.json()) == (status, body)
 
 
-@needs_captures
 def test_post_answers_are_the_captured_ones(api: Api) -> None:
     cases: list[tuple[str, int, dict[str, Any]]] = [
         ("034_v1_batch_post_empty_urls", 1, {"urls": []}),
@@ -201,7 +113,6 @@ def test_post_answers_are_the_captured_ones(api: Api) -> None:
         )
 
 
-@needs_captures
 def test_errors_endpoint_has_the_captured_shape(api: Api) -> None:
     _, real = capture("120_v2_batch_small_errors")
     job_id = api.sim.create_batch(ALICE, n=10, fail_every=5)
@@ -216,7 +127,6 @@ def test_errors_endpoint_has_the_captured_shape(api: Api) -> None:
         }
 
 
-@needs_captures
 def test_cancelling_a_completed_job_is_a_409_then_an_expired_job_is_gone(api: Api) -> None:
     job_id = api.sim.create_batch(ALICE, n=3)
     response = api.delete(f"/v1/batch/scrape/{job_id}")
@@ -231,7 +141,6 @@ def test_cancelling_a_completed_job_is_a_409_then_an_expired_job_is_gone(api: Ap
         assert (response.status_code, response.json()) == capture(name)
 
 
-@needs_captures
 def test_negative_skip_is_a_500_and_limit_zero_points_next_at_itself(api: Api) -> None:
     job_id = api.sim.create_batch(ALICE, n=5)
     status, real = capture("065_v1_bigbatch_skip_neg")
@@ -245,7 +154,6 @@ def test_negative_skip_is_a_500_and_limit_zero_points_next_at_itself(api: Api) -
     assert page["next"] == f"{api.sim.url}/v1/batch/scrape/{job_id}?skip=0&limit=0"
 
 
-@needs_captures
 def test_credit_usage_without_billing_is_the_captured_500(sim: FakeFirecrawl) -> None:
     sim.add_key("fc-selfhosted", team="selfhosted", credits=None)
     status, real = capture("147_v2_team_credit_usage")
@@ -342,7 +250,7 @@ def test_a_running_job_repeats_the_same_cursor_until_documents_arrive(
     assert (done["status"], len(done["data"])) == ("completed", 7)
     assert "next" not in done
     assert done["completedAt"] == "2026-11-28T13:00:05.000Z"
-    assert done["expiresAt"] == "2026-11-29T13:00:05.000Z"
+    assert done["expiresAt"] == "2026-11-29T13:00:11.000Z"  # read at 13:00:11.5, +24 h
 
 
 def test_a_cancelled_job_points_next_at_itself_forever(api: Api, clock: ManualClock) -> None:
@@ -614,17 +522,46 @@ def test_next_uses_the_host_header(api: Api) -> None:
     assert proxied["next"] == f"http://localhost:3002/v2/batch/scrape/{job_id}?skip=100"
 
 
-def test_the_command_line_serves_demo_jobs() -> None:
-    command = [sys.executable, "-m", "fakecrawl", "--port", "0", "--key", "fc-demo", "--demo"]
+def serve_from_the_command_line(*flags: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """`python -m fakecrawl --port 0 --key fc-demo ...`: the process, its URL, the demo job ids."""
+    command = [sys.executable, "-m", "fakecrawl", "--port", "0", "--key", "fc-demo", *flags]
     root = Path(__file__).resolve().parents[2]
-    with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True) as process:
-        try:
-            assert process.stdout is not None
-            lines = [process.stdout.readline() for _ in range(6)]
-            url = lines[-1].split("serving on ", 1)[1].split(",")[0]
-            job_id = lines[0].split()[0]
-            headers = {"Authorization": "Bearer fc-demo"}
-            page = requests.get(f"{url}/v1/batch/scrape/{job_id}", headers=headers, timeout=10)
-            assert (page.status_code, page.json()["completed"]) == (200, 50)
-        finally:
-            process.terminate()
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    job_ids = []
+    while "serving on " not in (line := process.stdout.readline()):
+        assert line, "the simulator exited"
+        job_ids.append(line.split()[0])
+    return process, line.split("serving on ", 1)[1].split(",")[0], job_ids
+
+
+def test_the_command_line_serves_demo_jobs() -> None:
+    process, url, job_ids = serve_from_the_command_line("--demo")
+    headers = {"Authorization": "Bearer fc-demo"}
+    try:
+        page = requests.get(f"{url}/v1/batch/scrape/{job_ids[0]}", headers=headers, timeout=10)
+        crawl = requests.get(f"{url}/v2/crawl/{job_ids[-1]}", headers=headers, timeout=10)
+        active = requests.get(f"{url}/v1/crawl/active", headers=headers, timeout=10)
+        listed = requests.get(f"{url}/v2/team/activity", headers=headers, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert (page.status_code, page.json()["completed"]) == (200, 50)
+    assert crawl.json()["status"] == "scraping"
+    assert [c["id"] for c in active.json()["crawls"]] == [job_ids[-1]]
+    assert sorted(item["id"] for item in listed.json()["data"]) == sorted(job_ids)
+
+
+def test_the_command_line_switches_the_listings_off() -> None:
+    flags = ("--activity", "no-clickhouse", "--no-active-crawls")
+    process, url, _ = serve_from_the_command_line(*flags)
+    headers = {"Authorization": "Bearer fc-demo"}
+    try:
+        activity = requests.get(f"{url}/v2/team/activity", headers=headers, timeout=10)
+        active = requests.get(f"{url}/v2/crawl/active", headers=headers, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert (activity.status_code, active.status_code) == (501, 400)
