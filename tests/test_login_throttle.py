@@ -163,3 +163,50 @@ def test_usernames_are_counted_case_insensitively(alice: Any, client: Client) ->
     for name in ["alice", "ALICE", "Alice", "aLiCe", "alicE"]:
         attempt(client, "wrong", username=name)
     assert LOCKED in attempt(client, "correct horse battery")
+
+
+def admin_attempt(client: Client, password: str, ip: str = "10.0.0.1") -> str:
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "root", "password": password, "next": "/admin/"},
+        REMOTE_ADDR=ip,
+    )
+    return response.content.decode() if response.status_code == 200 else "logged in"
+
+
+def test_the_admin_log_in_is_throttled_and_records_its_failures(db: Any, client: Client) -> None:
+    User.objects.create_superuser("root", password="root password 123")
+    for _ in range(30):
+        last = admin_attempt(client, "wrong")
+
+    assert LOCKED in last
+    assert LOCKED in admin_attempt(client, "root password 123")
+    assert "_auth_user_id" not in client.session
+    # The five that counted; refused attempts are not recorded (they would extend the lock).
+    assert LoginFailure.objects.filter(username="root").count() == 5
+
+
+def test_failures_on_either_log_in_page_count_together(alice: Any, client: Client) -> None:
+    for _ in range(3):
+        admin_attempt(client, "wrong")
+    # alice is not staff: the admin refuses her, but her right password is not a failure.
+    alice_on_admin = client.post(
+        "/admin/login/", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert "_auth_user_id" not in client.session
+    assert alice_on_admin.status_code == 200
+    assert not LoginFailure.objects.filter(username="alice").exists()
+    User.objects.create_superuser("root", password="root password 123")
+    for _ in range(2):
+        attempt(client, "wrong", username="root")
+
+    assert LOCKED in admin_attempt(client, "root password 123")
+
+
+def test_staff_see_recent_failures_in_the_admin(admin_client: Client, client: Client) -> None:
+    attempt(client, "wrong", username="mallory", ip="203.0.113.7")
+
+    html = admin_client.get("/admin/accounts/loginfailure/").content.decode()
+
+    assert "mallory" in html and "203.0.113.7" in html
+    assert admin_client.get("/admin/accounts/loginfailure/add/").status_code == 403
