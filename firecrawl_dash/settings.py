@@ -220,6 +220,9 @@ FIRECRAWL_RATE_LIMIT_PER_MINUTE = envint("FIRECRAWL_RATE_LIMIT_PER_MINUTE", "200
 # Seconds between polls of a running job (it backs off as the job ages and on errors).
 FIRECRAWL_POLL_INTERVAL = envint("FIRECRAWL_POLL_INTERVAL", "5")
 
+# Error reports never show a posted API key or password, even on DEBUG's error page.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "firecrawl_dash.reporting.ReportFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
