@@ -159,6 +159,20 @@ def test_failures_age_out_and_a_good_log_in_clears_them(
     assert attempt(client, "correct horse battery") == "logged in"
 
 
+def test_clearing_an_accounts_failures_lifts_its_lock(alice: Any, client: Client) -> None:
+    # Locked both ways: five failures, and from an address with twenty more.
+    for _ in range(20):
+        attempt(client, "wrong", username=random_username())
+    for _ in range(5):
+        attempt(client, "wrong")
+    assert LOCKED in attempt(client, "correct horse battery")
+
+    throttle.clear_failures("Alice")  # what `manage.py demo` calls for its user
+
+    assert attempt(client, "correct horse battery") == "logged in"
+    assert LoginFailure.objects.count() == 20  # the other accounts' failures stay
+
+
 def test_usernames_are_counted_case_insensitively(alice: Any, client: Client) -> None:
     for name in ["alice", "ALICE", "Alice", "aLiCe", "alicE"]:
         attempt(client, "wrong", username=name)
