@@ -1,7 +1,9 @@
-"""The log-in form; sign-up and password change use Django's forms as they are."""
+"""The log-in forms (the site's and the admin's); sign-up and password change use Django's forms
+as they are."""
 
 from typing import Any
 
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
@@ -23,7 +25,13 @@ class LoginForm(AuthenticationForm):
         try:
             cleaned = super().clean()
         except ValidationError:
-            throttle.record_failure(username, ip)
+            # Only a wrong password counts: the admin also refuses right ones of non-staff.
+            if self.get_user() is None:
+                throttle.record_failure(username, ip)
             raise
         throttle.clear_failures(username)
         return cleaned
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's log-in form (staff only), with the same throttle and the same counts."""

@@ -1,8 +1,11 @@
-"""Sign-up; log in, log out and password change are Django's own views."""
+"""Sign-up and log-out; log in and password change are Django's own views."""
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
@@ -24,3 +27,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Welcome, {user.username}. Add a Firecrawl API key to begin.")
         return redirect("jobs:keys")
     return render(request, "registration/signup.html", {"form": form})
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's log-out, saying so on the page it lands on (the log-in page)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # After the session is flushed: the message travels in the messages cookie.
+        messages.info(request, "Logged out.")
+        return response

@@ -157,8 +157,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "jobs:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 REGISTRATION_OPEN = envbool("REGISTRATION_OPEN", "true")
-# After this many failed log-ins for one account within the window (four times as many from one
-# address), further attempts are refused until old failures age out.
+# After this many failed log-ins for one account within the window, further attempts are refused
+# until old failures age out; from an address with four times as many, so are attempts at any
+# account that has failures (see accounts/throttle.py).
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900")
 
@@ -207,6 +208,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if envbool("BEHIND_PROXY", "false"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front of the app append the client's address to X-Forwarded-For:
+# the log-in throttle reads the address that many entries from the right (0: REMOTE_ADDR).
+TRUSTED_PROXY_HOPS = envint("TRUSTED_PROXY_HOPS", "0")
+if TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more")
 
 # Which Firecrawl servers users may point their keys at. "*" allows any http(s) URL, for
 # self-hosted Firecrawl; a shared deployment should list only what it trusts, so one user
@@ -216,6 +222,9 @@ FIRECRAWL_API_URLS = envlist("FIRECRAWL_API_URLS", "https://api.firecrawl.dev")
 FIRECRAWL_RATE_LIMIT_PER_MINUTE = envint("FIRECRAWL_RATE_LIMIT_PER_MINUTE", "200")
 # Seconds between polls of a running job (it backs off as the job ages and on errors).
 FIRECRAWL_POLL_INTERVAL = envint("FIRECRAWL_POLL_INTERVAL", "5")
+
+# Error reports never show a posted API key or password, even on DEBUG's error page.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "firecrawl_dash.reporting.ReportFilter"
 
 LOGGING = {
     "version": 1,

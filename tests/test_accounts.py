@@ -93,6 +93,16 @@ def test_it_logs_alice_out(alice_client: Client) -> None:
     assert alice_client.get("/keys/")["Location"] == f"{LOGIN}?next=/keys/"
 
 
+def test_it_says_logged_out_on_the_log_in_page(alice_client: Client) -> None:
+    response = alice_client.post("/accounts/logout/", follow=True)
+
+    assert response.redirect_chain == [(LOGIN, 302)]
+    assert texts(main_content(response), "li") == ["Logged out."]
+    assert texts(main_content(response), "h1") == ["Log in"]
+    # Said once: the next page does not repeat it.
+    assert "Logged out." not in page(alice_client.get(LOGIN))
+
+
 @pytest.mark.parametrize(
     "url",
     ["/", "/keys/", "/jobs/1/", "/keys/1/rename/", "/keys/1/delete/", "/accounts/password/"],
