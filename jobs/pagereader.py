@@ -45,7 +45,7 @@ class PageReader:
         except BudgetExhausted:
             return  # the sync's own request will meet the limit and say so
         future = self._pool.submit(
-            self._client.batch_status, str(self._job.remote_id), skip=skip, kind=self._job.kind
+            self._client.job_status, str(self._job.remote_id), skip=skip, kind=self._job.kind
         )
         self._pending = (skip, future)
 

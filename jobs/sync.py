@@ -152,7 +152,7 @@ def _fetch_pages(
 ) -> None:
     while True:
         try:
-            page = reader.take(job.next_skip) or client.batch_status(
+            page = reader.take(job.next_skip) or client.job_status(
                 str(job.remote_id), skip=job.next_skip, kind=job.kind
             )
         except firecrawl.InvalidResponse as exc:
