@@ -94,6 +94,8 @@ def json_reply(
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(content)))
+        # Every connection serves one request: said, so the client never reuses a closing one.
+        handler.send_header("Connection", "close")
         for name, value in (headers or {}).items():
             handler.send_header(name, value)
         handler.end_headers()
