@@ -35,8 +35,9 @@ JOB_STATUS_LENGTH = 50
 _UUID_EXACT = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-# A numeric string this long is already out of every range; int() refuses over 4,300 digits.
-_MAX_DIGITS = 20
+# A number sent as text. Longer is out of every range (int() refuses over 4,300 digits), and
+# str.isdigit() would let through "²", which int() refuses too.
+_INT_TEXT = re.compile(r"-?[0-9]{1,20}")
 _MAX_NEXT_LENGTH = 10_000
 
 # The activity listing's `endpoint` for the two kinds of job this dashboard tracks.
@@ -54,10 +55,8 @@ def as_int(value: Any) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None  # inf and nan are not integers
-    if isinstance(value, str):
-        text = value.strip()
-        if 0 < len(text) <= _MAX_DIGITS and text.lstrip("-").isdigit():
-            return int(text)
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        return int(value)
     return None
 
 
