@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from jobs.firecrawl import InvalidResponse, ScrapedDocument, StatusPage
+from jobs.firecrawl import (
+    ActiveCrawl,
+    CreditUsage,
+    ErrorsListing,
+    InvalidResponse,
+    ScrapedDocument,
+    StartedJob,
+    StatusPage,
+)
 from jobs.firecrawl.wire import ActivityPage, bad_request_details
+
+UUID = uuid.uuid4()
 
 UNSAFE = "\ud83d\x00"
 
@@ -269,3 +284,78 @@ def test_it_reads_firecrawls_400_details_as_readable_lines() -> None:
     ]
     assert bad_request_details({"error": "Bad request, malformed JSON"}) == []
     assert bad_request_details(["not", "an", "object"]) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Whatever comes, a typed value or an InvalidResponse: never another exception
+
+odd_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats()
+    | st.sampled_from([math.inf, -math.inf, 2**31, -1, "9" * 5000, "--404", "²⁰⁰", "http://["])
+    | st.text(max_size=30)
+    | st.from_regex(r"-?[0-9]{1,25}", fullmatch=True)
+    | st.from_regex(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}([+-][0-9]{2}:[0-9]{2}|Z)?", fullmatch=True
+    )
+)
+odd_values = st.recursive(
+    odd_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+status_keys = st.sampled_from(
+    ["status", "completed", "total", "creditsUsed", "expiresAt", "createdAt", "completedAt",
+     "duration", "warning", "next", "data"]
+)  # fmt: skip
+document_keys = st.sampled_from(
+    ["markdown", "html", "rawHtml", "links", "warning", "error", "screenshot", "metadata"]
+)
+metadata_keys = st.sampled_from(
+    ["title", "sourceURL", "url", "statusCode", "scrapeId", "error", "keywords"]
+)
+documents = st.dictionaries(
+    document_keys, odd_values | st.dictionaries(metadata_keys, odd_values), max_size=6
+)
+
+
+@given(
+    st.dictionaries(status_keys, odd_values, max_size=8),
+    st.lists(documents | odd_values, max_size=4),
+    st.booleans(),
+)
+def test_a_status_page_is_read_or_refused_never_crashed(
+    fields: dict[str, Any], data: list[Any], with_data: bool
+) -> None:
+    payload = {**page(), **fields, **({"data": data} if with_data else {})}
+    try:
+        result = StatusPage.from_payload(payload, skip=0)
+    except InvalidResponse as exc:
+        assert exc.message.startswith("Firecrawl") and is_safe(exc.message)
+        return
+    assert 0 <= result.completed <= 2**31 - 1 and 0 <= result.total <= 2**31 - 1
+    assert result.next_skip is None or 0 <= result.next_skip <= 2**31 - 1
+    for doc in result.documents:
+        texts = [doc.title, doc.url, doc.source_url, *doc.links, *doc.metadata.values()]
+        texts += [t for t in (doc.markdown, doc.content_html, doc.error, doc.warning) if t]
+        assert all(is_safe(text) for text in texts)
+        assert doc.status_code is None or 100 <= doc.status_code <= 999
+
+
+@given(odd_values)
+def test_every_other_answer_is_read_or_refused_never_crashed(value: Any) -> None:
+    for read in (
+        lambda: ErrorsListing.from_payload({"errors": value, "robotsBlocked": value}),
+        lambda: ErrorsListing.from_payload({"errors": [value, {"url": value, "timestamp": value}]}),
+        lambda: CreditUsage.from_payload({"data": {"remainingCredits": value}}),
+        lambda: StartedJob.from_payload({"id": value, "url": value, "invalidURLs": value}, "batch"),
+        lambda: ActivityPage.from_payload({"data": [value], "cursor": value, "has_more": True}),
+        lambda: ActiveCrawl.list_from_payload({"crawls": [value, {"id": str(UUID), "url": value}]}),
+        lambda: bad_request_details({"details": [value, {"path": value, "message": "m"}]}),
+    ):
+        with contextlib.suppress(InvalidResponse):
+            read()
