@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobs.firecrawl import (
@@ -308,23 +308,23 @@ odd_values = st.recursive(
     ),
     max_leaves=10,
 )
-status_keys = st.sampled_from(
-    ["status", "completed", "total", "creditsUsed", "expiresAt", "createdAt", "completedAt",
-     "duration", "warning", "next", "data"]
-)  # fmt: skip
-document_keys = st.sampled_from(
-    ["markdown", "html", "rawHtml", "links", "warning", "error", "screenshot", "metadata"]
-)
-metadata_keys = st.sampled_from(
-    ["title", "sourceURL", "url", "statusCode", "scrapeId", "error", "keywords"]
-)
-documents = st.dictionaries(
-    document_keys, odd_values | st.dictionaries(metadata_keys, odd_values), max_size=6
+odd = odd_scalars | odd_values
+STATUS_KEYS = ["status", "completed", "total", "creditsUsed", "expiresAt", "createdAt",
+               "completedAt", "duration", "warning", "next", "data"]  # fmt: skip
+DOCUMENT_KEYS = ["markdown", "html", "rawHtml", "links", "warning", "error", "screenshot"]
+METADATA_KEYS = ["title", "sourceURL", "url", "statusCode", "scrapeId", "error", "keywords"]
+documents = st.fixed_dictionaries(
+    {},
+    optional={
+        **{key: odd for key in DOCUMENT_KEYS},
+        "metadata": st.fixed_dictionaries({}, optional={key: odd for key in METADATA_KEYS}) | odd,
+    },
 )
 
 
+@settings(max_examples=300)
 @given(
-    st.dictionaries(status_keys, odd_values, max_size=8),
+    st.fixed_dictionaries({}, optional={key: odd for key in STATUS_KEYS}),
     st.lists(documents | odd_values, max_size=4),
     st.booleans(),
 )
