@@ -243,14 +243,17 @@ FIRECRAWL_MAX_RETRY_WAIT = envint("FIRECRAWL_MAX_RETRY_WAIT", "30")
 FIRECRAWL_RETRY_BACKOFF = float(os.getenv("FIRECRAWL_RETRY_BACKOFF", "1"))
 # Seconds the sync waits for Firecrawl to send the next bytes of a response before retrying.
 FIRECRAWL_READ_TIMEOUT = float(os.getenv("FIRECRAWL_READ_TIMEOUT", "60"))
-# The longest a call to Firecrawl may take while a person waits on a page (adding a key,
-# cancelling, starting or importing jobs), retries included.
+# The longest one call to Firecrawl may take, retries and waits included: while a person waits
+# on a page (adding a key, cancelling, starting or importing jobs), and in the worker. A worker
+# also stops following one job's pages after about its deadline and queues the job again
+# behind the others, so a slow or huge upstream never holds a worker from other users' jobs.
 FIRECRAWL_WEB_DEADLINE = float(os.getenv("FIRECRAWL_WEB_DEADLINE", "10"))
+FIRECRAWL_WORKER_DEADLINE = float(os.getenv("FIRECRAWL_WORKER_DEADLINE", "60"))
+# The most one response from Firecrawl may hold, decompressed (a page is at most ~10 M
+# characters): anything larger is refused as it streams in, so memory stays bounded.
+FIRECRAWL_MAX_RESPONSE_BYTES = envint("FIRECRAWL_MAX_RESPONSE_BYTES", str(64 * 2**20))
 # A job is settled once two reads this many seconds apart agree after it ended upstream: a cancel
 # finishes in the background, and a completion is confirmed up to ~15 s late.
 FIRECRAWL_SETTLE_SECONDS = float(os.getenv("FIRECRAWL_SETTLE_SECONDS", "20"))
-# One sync of one job stops following pages after this long and queues itself again behind
-# other jobs, so a huge or slow job never holds a worker from the rest.
-FIRECRAWL_SYNC_SLICE_SECONDS = envint("FIRECRAWL_SYNC_SLICE_SECONDS", "30")
 # No job caches more documents than this (an upstream whose `next` never ends stops here).
 FIRECRAWL_MAX_DOCUMENTS_PER_JOB = envint("FIRECRAWL_MAX_DOCUMENTS_PER_JOB", "500000")

@@ -34,6 +34,8 @@ def for_web(
         backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
         max_wait=0,
         read_timeout=settings.FIRECRAWL_WEB_DEADLINE,
+        deadline=settings.FIRECRAWL_WEB_DEADLINE,
+        max_response_bytes=settings.FIRECRAWL_MAX_RESPONSE_BYTES,
         on_request=budget.spend if budget else None,
     )
 
@@ -58,5 +60,7 @@ def for_worker(
         max_wait=settings.FIRECRAWL_MAX_RETRY_WAIT,
         backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
         read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
+        deadline=settings.FIRECRAWL_WORKER_DEADLINE,
+        max_response_bytes=settings.FIRECRAWL_MAX_RESPONSE_BYTES,
         on_request=budget.spend if budget else None,
     )

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from jobs.failures import iter_failed_urls
 from jobs.models import SUMMARY_FIELDS, Document, FailedUrl, Job
-from jobs.text import clean_text
 
 ROWS_PER_BATCH = 200
 # Raw text loaded at once: a batch stops early when its documents add up to more than this.
@@ -129,12 +128,6 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        value = " / ".join(str(item) for item in value)
-    return "" if value is None else clean_text(str(value))
-
-
 def csv_stream(documents: QuerySet[Document]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel reads UTF-8 titles correctly
@@ -151,8 +144,8 @@ def csv_stream(documents: QuerySet[Document]) -> Iterator[str]:
             document.error,
             document.warning,
             document.size,
-            _text(metadata.get("language")),
-            _text(metadata.get("contentType")),
+            metadata.get("language", ""),
+            metadata.get("contentType", ""),
             document.scrape_id,
         ]
         yield writer.writerow([csv_cell(cell) for cell in row])
@@ -257,7 +250,7 @@ def zip_stream(
         content = document.content
         flags = 1
         stem = document_stem(document.position, document.title, document.url)
-        markdown, html = content.markdown, content.html or content.raw_html
+        markdown, html = content.markdown, content.content_html
         if markdown:
             archive.writestr(f"markdown/{stem}.md", markdown.encode())
             flags |= 2

@@ -124,7 +124,7 @@ class ApiKeyForm(forms.ModelForm):
         except firecrawl.Unreachable as exc:
             # Only here does the key come back, to the person who just pasted it (the page is
             # never cached): "Save without checking" is the way on, without retyping it.
-            self.fields["key"].widget.render_value = True  # type: ignore[attr-defined]
+            self.fields["key"].widget.render_value = True
             raise forms.ValidationError(
                 f"{exc.message}. Check the API URL, or save the key without checking it.",
                 code="unreachable",

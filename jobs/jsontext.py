@@ -5,14 +5,34 @@ re-serialising the parsed objects would cost more than parsing them (and could n
 what was received: json.dumps of a lone "\\ud800" escape is text no database accepts). The
 standard library's decoder already reports where each value ends, so walking the top-level
 object here gives every item's text for the price of one parse.
+
+Upstream JSON is hostile input: nesting deep enough to exhaust the decoder's recursion becomes a
+`TooDeep` error (a ValueError), and an integer too long for Python's int() (over 4,300 digits)
+becomes an infinity that every range check refuses, where json.loads would raise.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-_decoder = json.JSONDecoder()
+
+class TooDeep(ValueError):
+    """The JSON nests arrays or objects deeper than the decoder can follow."""
+
+    def __init__(self) -> None:
+        super().__init__("JSON nested too deeply to read")
+
+
+def _parse_int(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return -math.inf if text.startswith("-") else math.inf
+
+
+_decoder = json.JSONDecoder(parse_int=_parse_int)
 _skip_whitespace = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
 
 
@@ -31,9 +51,20 @@ def loads(content: bytes) -> Any:
     json.loads, which parses it or raises the usual error, without source texts.
     """
     try:
-        return _walk(content.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, IndexError):
-        return json.loads(content)
+        try:
+            return _walk(content.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, IndexError):
+            return json.loads(content, parse_int=_parse_int)
+    except RecursionError:
+        raise TooDeep from None
+
+
+def parse(text: str) -> Any:
+    """json.loads of one value (a stored document, say), with the same guards as `loads`."""
+    try:
+        return _decoder.decode(text)
+    except RecursionError:
+        raise TooDeep from None
 
 
 def _walk(text: str) -> dict[str, Any]:

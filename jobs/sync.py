@@ -88,9 +88,12 @@ def _walk(
     result: SyncResult,
 ) -> bool:
     """Follow the job's pages from its stored skip. False when it stopped for time, leaving
-    pages for the next run: one job's sync never holds the worker longer than a time slice."""
-    deadline = time.monotonic() + settings.FIRECRAWL_SYNC_SLICE_SECONDS
+    pages for the next run: one sync holds the worker about one call's deadline at most, so
+    other users' jobs wait behind a slow or huge one no longer than that."""
+    started = time.monotonic()
+    slowest = 0.0
     while True:
+        asked_at = time.monotonic()
         try:
             page = reader.take(job.next_skip) or client.job_status(
                 str(job.remote_id), skip=job.next_skip, kind=job.kind
@@ -105,6 +108,7 @@ def _walk(
             job.mark_failed_kickoff(exc.api_message or "", token)
             return True
         result.pages += 1
+        slowest = max(slowest, time.monotonic() - asked_at)
         following = job.next_skip + len(page.documents)
         if page.has_next and following < page.completed:
             # More documents are done upstream than this page brings: the walk will surely
@@ -132,7 +136,7 @@ def _walk(
             # An empty page always ends the walk: a cancelled job's `next` points to itself.
             job.mark_walk_done(token)
             return True
-        if time.monotonic() > deadline:
+        if time.monotonic() - started + slowest > settings.FIRECRAWL_WORKER_DEADLINE:
             return False
 
 

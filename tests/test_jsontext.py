@@ -1,6 +1,7 @@
 """The status-page parser that keeps each document's JSON text: always json.loads' answer."""
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -83,3 +84,24 @@ def test_invalid_json_raises_json_loads_error(content: bytes) -> None:
     # A drop-in for json.loads: the same error, down to its message.
     assert type(raised.value) is type(expected.value)
     assert str(raised.value) == str(expected.value)
+
+
+def test_nesting_too_deep_for_the_decoder_is_a_value_error() -> None:
+    deep = b'{"data": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+
+    with pytest.raises(jsontext.TooDeep):
+        jsontext.loads(deep)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        jsontext.parse(deep.decode())
+
+
+def test_an_integer_too_long_for_python_is_an_infinity_not_an_error() -> None:
+    digits = "9" * 5000
+    content = f'{{"total": {digits}, "data": [-{digits}, 7]}}'.encode()
+
+    payload = jsontext.loads(content)
+
+    assert payload["total"] == math.inf
+    assert payload["data"] == [-math.inf, 7]
+    assert payload["data"].texts == [f"-{digits}", "7"]
+    assert jsontext.parse(digits) == math.inf

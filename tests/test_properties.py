@@ -5,12 +5,11 @@ forms (and the views behind them), `next` values and API URLs that try to reach 
 import io
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-import requests
-import urllib3
 from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -18,9 +17,11 @@ from hypothesis import strategies as st
 from jobs import export, firecrawl
 from jobs.forms import JobFilterForm
 from jobs.forms_documents import DocumentQueryForm
+from jobs.identifiers import parse_job_id
 from jobs.models import ApiKey, Document, Job, allowed_api_url
 from jobs.text import clean_text
 from tests.conftest import make_documents, make_job
+from tests.hostile import HostileFirecrawl, json_reply, status_body
 
 WITH_DB = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -41,11 +42,11 @@ hostile_text = st.text(
 @example("0198F4B2-6C1E-7C3A-9F1E-2B8D4A6C0E11")
 @example("deadbeef0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11")
 def test_parse_job_id_returns_a_canonical_uuid_found_in_the_text_or_none(text: str) -> None:
-    found = firecrawl.parse_job_id(text)
+    found = parse_job_id(text)
     if found is not None:
         assert UUID_RE.match(found)
         assert found in text.lower()
-        assert firecrawl.parse_job_id(found) == found
+        assert parse_job_id(found) == found
 
 
 @given(
@@ -58,7 +59,7 @@ def test_parse_job_id_finds_any_uuid_in_whatever_was_pasted_around_it(
     value: uuid.UUID, before: str, after: str, upper: bool
 ) -> None:
     text = str(value).upper() if upper else str(value)
-    assert firecrawl.parse_job_id(before + text + after) == str(value)
+    assert parse_job_id(before + text + after) == str(value)
 
 
 @given(st.uuids(), st.text(alphabet="0123456789abcdefABCDEFxyz-", min_size=1, max_size=3))
@@ -66,8 +67,8 @@ def test_parse_job_id_rejects_a_uuid_shaped_slice_of_a_longer_token(
     value: uuid.UUID, glue: str
 ) -> None:
     # A longer hex run (a hash, a key) is not an id, whichever side it continues on.
-    assert firecrawl.parse_job_id(glue + str(value)) is None
-    assert firecrawl.parse_job_id(str(value) + glue) is None
+    assert parse_job_id(glue + str(value)) is None
+    assert parse_job_id(str(value) + glue) is None
 
 
 # Zip file names ---------------------------------------------------------------------------------
@@ -100,7 +101,6 @@ def test_job_file_names_are_safe(label: str) -> None:
 def test_a_zip_of_hostile_titles_has_only_safe_distinct_entries(
     alice_key: ApiKey, titles: list[str]
 ) -> None:
-    import io
     import json
     import zipfile
 
@@ -189,46 +189,34 @@ hosts = st.sampled_from(
 )  # fmt: skip
 
 
-class RecordingSession(requests.Session):
-    def __init__(self, next_value: Any) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-        self.next_value = next_value
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        import json
-
-        self.urls.append(
-            requests.Request(method, url, params=kwargs.get("params")).prepare().url or ""
-        )
-        response = requests.Response()
-        response.status_code = 200
-        body = {"success": True, "status": "scraping", "completed": 1, "total": 9,
-                "data": [{"metadata": {"scrapeId": "a"}}], "next": self.next_value}  # fmt: skip
-        # The client reads the body from the raw stream, as from a real connection.
-        content = json.dumps(body).encode()
-        response.raw = urllib3.HTTPResponse(io.BytesIO(content), preload_content=False)
-        return response
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileFirecrawl]:
+    with HostileFirecrawl() as server:
+        yield server
 
 
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(
     hosts,
     st.one_of(st.integers(min_value=-5, max_value=10**6).map(str), hostile_text),
     st.one_of(st.none(), st.integers(), hostile_text, st.lists(st.integers(), max_size=2)),
 )
 def test_next_never_chooses_the_host_of_the_following_request(
-    host: str, skip: str, junk: Any
+    hostile: HostileFirecrawl, host: str, skip: str, junk: Any
 ) -> None:
     next_value = f"{host}/v1/batch/scrape/{uuid.uuid4()}?skip={skip}" if junk is None else junk
-    session = RecordingSession(next_value)
-    client = firecrawl.FirecrawlClient("https://api.firecrawl.dev", "fc-k", session=session)
-    page = client.job_status(str(uuid.uuid4()), skip=0)
-    assert page.next_skip is None or (isinstance(page.next_skip, int) and page.next_skip >= 0)
-    if page.next_skip is not None:
-        client.job_status(str(uuid.uuid4()), skip=page.next_skip)
-    for url in session.urls:
-        parts = urlsplit(url)
-        assert (parts.scheme, parts.netloc) == ("https", "api.firecrawl.dev"), url
+    job_id = hostile.job(json_reply(status_body(status="scraping", total=9, next=next_value)))
+    hostile.hits.clear()
+    with firecrawl.FirecrawlClient(hostile.url, "fc-k", max_retries=0) as client:
+        page = client.job_status(job_id, skip=0, kind="batch")
+        assert page.next_skip is None or page.next_skip >= 0
+        if page.next_skip is not None:
+            # Were the host of `next` used, this would fail to connect or leave our server.
+            client.job_status(job_id, skip=page.next_skip, kind="batch")
+    expected = 1 if page.next_skip is None else 2
+    assert [path.partition("?")[0] for _, path, _ in hostile.hits] == [
+        f"/v1/batch/scrape/{job_id}"
+    ] * expected
 
 
 @given(

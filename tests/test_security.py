@@ -714,7 +714,7 @@ def test_an_api_url_that_redirects_never_carries_the_key_elsewhere() -> None:
             f"http://127.0.0.1:{redirect.server_address[1]}", LEAK_KEY, backoff_base=0.001
         )
         with pytest.raises(firecrawl.InvalidResponse, match="redirect"):
-            client.job_status(str(uuid.uuid4()))
+            client.job_status(str(uuid.uuid4()), kind="batch")
     finally:
         for server in (trap, redirect):
             server.shutdown()

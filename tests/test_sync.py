@@ -289,7 +289,7 @@ def test_a_sync_that_lost_its_lease_stores_nothing(sim: FakeFirecrawl, key: ApiK
     Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
     assert Job.objects.acquire_lease(job.pk) is not None
     with firecrawl.FirecrawlClient(sim.url, KEY) as client:
-        page = client.job_status(remote_id)
+        page = client.job_status(remote_id, kind="batch")
     with pytest.raises(LeaseLost):
         job.apply_page(page, stale)
     job.refresh_from_db()

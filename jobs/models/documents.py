@@ -155,10 +155,7 @@ class Document(models.Model):
     def content(self) -> "firecrawl.ScrapedDocument":
         """The stored document read back through the client's typed edge, as every view and
         download sees it: markdown, HTML (or raw HTML), links, metadata, all safe to display."""
+        # Imported here: loading the models does not load the HTTP client.
         from jobs.firecrawl import ScrapedDocument
 
-        try:
-            value = json.loads(self.raw)
-        except ValueError:
-            value = {}
-        return ScrapedDocument.from_raw(value if isinstance(value, dict) else {})
+        return ScrapedDocument.from_text(self.raw)

@@ -506,6 +506,13 @@ class Job(models.Model):
             self.next_poll_at = now + timedelta(seconds=wait)
         elif isinstance(exc, firecrawl.NotFound):
             message = self._not_found(now)
+        elif isinstance(exc, firecrawl.NotSupported):
+            # No status route at all: the API URL or version names something else.
+            self.sync_state = self.SyncState.PAUSED
+            message = (
+                f"{self.api_url} does not answer Firecrawl's {self.api_version} job routes; "
+                "check the key's API URL and API version"
+            )
         elif isinstance(
             exc,
             (
@@ -513,9 +520,11 @@ class Job(models.Model):
                 firecrawl.PaymentRequired,
                 firecrawl.Forbidden,
                 firecrawl.BadRequest,
+                firecrawl.ResponseTooLarge,
             ),
         ):
-            # Retrying cannot help until the user fixes the key: stop polling and say why.
+            # Retrying cannot help until the user fixes the key (or the server sends less):
+            # stop polling and say why.
             self.sync_state = self.SyncState.PAUSED
         else:
             self.next_poll_at = now + self.failure_backoff()

@@ -5,7 +5,6 @@ inside an `hx-disable` container; its HTML runs only in the preview, a sandboxed
 response carries its own CSP with no script, no same-origin and no network.
 """
 
-import json
 from typing import Any
 
 from django.core.paginator import EmptyPage
@@ -21,7 +20,6 @@ from jobs.forms_documents import DocumentQueryForm
 from jobs.models import Document, Job
 from jobs.render import render_markdown
 from jobs.search import unindexed_count
-from jobs.text import clean_text
 from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
 
 TABS = {"markdown": "Markdown", "source": "Source", "html": "HTML"}
@@ -95,14 +93,12 @@ def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> Ht
         "document": document,
         "tab": tab,
         "tabs": TABS,
-        "metadata": [
-            (clean_text(str(key)), _display(value)) for key, value in content.metadata.items()
-        ],
+        "metadata": list(content.metadata.items()),
         "links": content.links,
         "screenshot": _http_url(content.screenshot),
         "markdown": markdown,
         "rendered": render_markdown(markdown) if tab == "markdown" else "",
-        "html": content.html or content.raw_html or "",
+        "html": content.content_html or "",
         "filtered": form.is_filtered,
         "query": selection.urlencode(),
         "previous": neighbours.filter(position__lt=position).order_by("-position").first(),
@@ -110,14 +106,6 @@ def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> Ht
         "nav": "jobs",
     }
     return render(request, "jobs/document_detail.html", context)
-
-
-def _display(value: Any) -> str:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        value = ", ".join(value)
-    elif not isinstance(value, str):
-        value = json.dumps(value, ensure_ascii=False)
-    return clean_text(value)
 
 
 def _http_url(value: Any) -> str:
@@ -132,7 +120,7 @@ def document_preview(request: AuthenticatedRequest, pk: int, position: int) -> H
     """The scraped HTML as a page, only ever shown in a sandboxed iframe of our own page."""
     job = get_job_for_user(request, pk)
     content = _get_document(job, position).content
-    html = content.html or content.raw_html
+    html = content.content_html
     if not html:
         raise Http404("This document has no HTML.")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
