@@ -9,7 +9,6 @@ import contextlib
 import io
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -45,16 +44,26 @@ class ServedLog:
     def __init__(self, sim: FakeFirecrawl) -> None:
         self.sim = sim
         self.served: list[tuple[int, int]] = []  # (skip, documents in the page)
+        self.requested: list[int] = []  # the skip of each status request, as it arrives
         self._handle = sim.handle
         self._lock = threading.Lock()
 
     def __call__(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Any:
+        status_read = method == "GET" and "/errors" not in target
+        skip = int(target.partition("skip=")[2].partition("&")[0] or 0)
+        if status_read:
+            with self._lock:
+                self.requested.append(skip)
         response = self._handle(method, target, headers, body)
-        if method == "GET" and "/errors" not in target and response.status == 200:
-            skip = int(target.partition("skip=")[2].partition("&")[0] or 0)
+        if status_read and response.status == 200:
             with self._lock:
                 self.served.append((skip, len(json.loads(response.body)["data"])))
         return response
+
+    def asked_from(self, skip: int) -> int:
+        """How many status requests so far asked for the page at `skip` or beyond."""
+        with self._lock:
+            return sum(1 for asked in self.requested if asked >= skip)
 
     def positions(self) -> Counter[int]:
         """How many times each document position went over the wire in a 200."""
@@ -102,32 +111,37 @@ def test_a_5000_document_sync_survives_20_worker_kills(
     request: pytest.FixtureRequest,
 ) -> None:  # fmt: skip
     remote_id = sim.create_batch(KEY, n=CRASH_DOCS, state="completed", doc_size=1500)
-    # Slow pages, so that kills land mid-walk (and some mid-transaction).
-    sim.inject(Fault.slow(0.08), job_id=remote_id, count=1_000_000)
+    # Slow pages, so that the walk is long and a kill always finds pages in flight.
+    sim.inject(Fault.slow(0.15), job_id=remote_id, count=1_000_000)
     job = make_job(key, remote_id)
-    rng = random.Random(20261128)
     log = tmp_path / "worker.log"
     started = time.monotonic()
-    progress: list[int] = []
-    mid_sync = 0
+    cached_at_kills: list[int] = []
+    in_flight_at_kills: list[int] = []
     for _ in range(CRASH_KILLS):
-        worker = start_worker(log)
-        time.sleep(rng.uniform(0.8, 2.2))
+        before = job.documents_cached
+        worker = start_worker(log, lease_seconds=1)
+        # Killed only once this worker has stored something: it is syncing, not waiting for
+        # the lease of the worker killed before it.
+        grew = wait_for(lambda before=before: cached(job) > before, timeout=30)
         worker.send_signal(signal.SIGKILL)
         worker.wait()
+        assert grew, f"the worker stored nothing in 30 s (cached {before})"
         job.refresh_from_db()
-        mid_sync += not job.is_settled
-        progress.append(job.documents_cached)
-    worker = start_worker(log)
+        cached_at_kills.append(job.documents_cached)
+        # Requests for pages the cache did not hold when the worker died: the kill landed
+        # mid-write (a page being read or stored), which the next worker must fetch again.
+        in_flight_at_kills.append(served.asked_from(job.documents_cached))
+        if job.documents_cached == CRASH_DOCS:
+            break
+    worker = start_worker(log, lease_seconds=1)
     try:
-        deadline = time.monotonic() + 120
-        while not job.is_settled and time.monotonic() < deadline:
-            time.sleep(0.2)
-            job.refresh_from_db()
+        wait_for(lambda: not Job.objects.get(pk=job.pk).is_active, timeout=120)
     finally:
         worker.terminate()
         worker.wait(10)
     elapsed = time.monotonic() - started
+    job.refresh_from_db()
     assert job.is_settled, f"not settled: {job.documents_cached} cached"
     assert_cache_exact(job, sim)
     assert job.fully_cached and job.last_error == ""
@@ -135,16 +149,32 @@ def test_a_5000_document_sync_survives_20_worker_kills(
     refetched = sum(1 for count in positions.values() if count > 1)
     report(
         request,
-        f"Crash test: {CRASH_DOCS:,} documents, {CRASH_KILLS} SIGKILLs ({mid_sync} mid-sync), "
-        f"{elapsed:.0f} s; cached after each kill: {progress}; "
-        f"{len(served.served)} status pages served, {refetched} documents served more than once; "
-        f"final cache exact ({job.documents_cached:,} documents, 0 duplicates).",
+        f"Crash test: {CRASH_DOCS:,} documents, {len(cached_at_kills)} SIGKILLs, {elapsed:.0f} s; "
+        f"cached after each kill: {cached_at_kills}; pages in flight at each kill: "
+        f"{in_flight_at_kills}; {len(served.served)} status pages served, {refetched} documents "
+        f"served more than once; final cache exact ({job.documents_cached:,} documents, "
+        "0 duplicates).",
     )
-    assert mid_sync >= CRASH_KILLS // 2, "the kills should interrupt the sync"
+    assert len(cached_at_kills) == CRASH_KILLS, "the job finished before every kill landed"
+    assert cached_at_kills == sorted(set(cached_at_kills)), "the cache grew between kills"
+    assert all(count > 0 for count in in_flight_at_kills), "every kill landed mid-write"
     # A kill loses at most the page being stored and the one read ahead: nothing else is
     # fetched again.
-    assert refetched <= mid_sync * 200
+    assert refetched <= len(cached_at_kills) * 200
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+def cached(job: Job) -> int:
+    return Job.objects.values_list("documents_cached", flat=True).get(pk=job.pk)
+
+
+def wait_for(condition: Any, timeout: float, every: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
-"""The background worker: tasks, the scheduler, crashes and concurrency, in real processes."""
+"""The background worker: tasks, the scheduler and concurrency, in real processes (the worker
+killed again and again mid-sync is tests/test_crash.py)."""
 
-import os
-import random
 import signal
 import threading
 import time
@@ -15,14 +14,13 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from fakecrawl import FakeFirecrawl, Fault
+from fakecrawl import FakeFirecrawl
 from jobs.models import ApiKey, Document, Job
 from jobs.tasks import enqueue_due_jobs, index_job_task, request_sync, sync_job_task
 from tests.conftest import make_job
 from tests.processes import assert_cache_exact, start_worker
 
 KEY = "fc-worker0000000000000000000000f00d"
-KILL_ROUNDS = int(os.getenv("KILL_TEST_ROUNDS", "6"))
 
 
 @pytest.fixture(scope="module")
@@ -123,36 +121,6 @@ def test_the_scheduler_queues_only_due_active_jobs(db: Any, key: ApiKey) -> None
     due.refresh_from_db()
     assert due.sync_queued_for is not None
     assert enqueue_due_jobs() == 0
-
-
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-def test_a_sync_survives_its_worker_being_killed_again_and_again(
-    key: ApiKey, sim: FakeFirecrawl, tmp_path: Path
-) -> None:
-    remote_id = sim.create_batch(KEY, n=3000, state="completed", doc_size=1500)
-    # Slow pages so that kills land in the middle of the walk.
-    sim.inject(Fault.slow(0.05), job_id=remote_id, count=100_000)
-    job = make_job(key, remote_id)
-    rng = random.Random(42)
-    log = tmp_path / "worker.log"
-    kills_mid_sync = 0
-    for _ in range(KILL_ROUNDS):
-        worker = start_worker(log)
-        time.sleep(rng.uniform(1.0, 2.5))
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
-        job.refresh_from_db()
-        kills_mid_sync += not job.is_settled
-    worker = start_worker(log)
-    try:
-        job = wait_until_settled(job, timeout=90)
-    finally:
-        worker.terminate()
-        worker.wait(10)
-    assert kills_mid_sync >= 1, "the kills should interrupt the sync"
-    assert_cache_exact(job, sim)
-    sim.clear_faults()
 
 
 @pytest.mark.slow
