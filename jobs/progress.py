@@ -1,5 +1,6 @@
 """Rate, ETA and the progress chart of a job, drawn from its progress samples."""
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -40,7 +41,7 @@ def progress_summary(job: Job) -> ProgressSummary:
 
 def _chart_points(samples: list[tuple]) -> str:
     """An SVG polyline of completed pages over time (scaled to the chart box)."""
-    step = max(1, len(samples) // MAX_CHART_POINTS)
+    step = max(1, math.ceil(len(samples) / (MAX_CHART_POINTS - 1)))
     picked = samples[::step]
     if picked[-1] is not samples[-1]:
         picked.append(samples[-1])

@@ -39,7 +39,8 @@ def sync_job(job_pk: int) -> SyncResult:
     result.ran = True
     try:
         job = Job.objects.select_related("api_key").get(pk=job_pk)
-        if job.api_key is not None:
+        # Settled, paused or keyless jobs are never read: a task queued before that is a no-op.
+        if job.is_active:
             _sync(job, token, result)
     except (Job.DoesNotExist, JobGone):
         logger.info("Job %s was deleted during its sync", job_pk)
