@@ -121,9 +121,15 @@ class _Echo:
         return value
 
 
+# What a spreadsheet may read as the start of a formula, once it has skipped what it ignores.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Leading characters spreadsheets drop before looking: spaces, zero-width spaces, a BOM.
+IGNORED_LEADING = " \u00a0\u200b\u200c\u200d\u2060\ufeff"
+
+
 def csv_cell(value: Any) -> Any:
-    # Spreadsheets run cells that start like a formula: a scraped title must stay text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A cell that no spreadsheet runs: one that would start a formula becomes text."""
+    if isinstance(value, str) and value.lstrip(IGNORED_LEADING)[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 

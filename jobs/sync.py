@@ -129,9 +129,13 @@ def _walk(
             # would loop forever or store duplicates, so stop here and say so.
             job.mark_pagination_stuck(token)
             return True
-        if not job.is_terminal and job.next_skip >= page.completed:
-            # Caught up with a running job: what completes from now on waits for the next
-            # poll, instead of one sync chasing the tail of a fast job request after request.
+        if job.next_skip >= page.completed:
+            # Caught up. With a running job, what completes from now on waits for the next
+            # poll, instead of one sync chasing its tail request after request; with one that
+            # is over, a `next` that goes on (a cancelled job's, or a hostile server's) leads
+            # nowhere: the settling reads pick up whatever still arrives.
+            if job.is_terminal:
+                job.mark_walk_done(token)
             return True
         if not page.has_next:
             # An empty page always ends the walk: a cancelled job's `next` points to itself.
@@ -144,6 +148,7 @@ def _walk(
 def _read_errors(job: Job, client: firecrawl.FirecrawlClient) -> firecrawl.ErrorsListing:
     try:
         return client.errors(str(job.remote_id), kind=job.kind)
-    except firecrawl.NotFound:
-        # Expired: nothing more to learn, and what was stored is kept.
+    except (firecrawl.NotFound, firecrawl.NotSupported):
+        # Expired, or a server without the route: nothing more to learn, and what was stored
+        # is kept.
         return firecrawl.ErrorsListing(errors=[], robots_blocked=[])

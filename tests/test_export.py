@@ -72,6 +72,11 @@ def test_csv_cells_that_look_like_formulas_stay_text() -> None:
     assert export.csv_cell("@SUM") == "'@SUM"
     assert export.csv_cell("-2") == "'-2"
     assert export.csv_cell("plain") == "plain"
+    # What spreadsheets skip before they look: spaces, zero-width spaces, a BOM; and the
+    # fullwidth signs some read as their ASCII twins.
+    for sneaky in (" =1+1", "\u200b=cmd", "\ufeff@SUM(A1)", "\uff1d1+1", "\u00a0 -2"):
+        assert export.csv_cell(sneaky) == "'" + sneaky
+    assert export.csv_cell(" plain") == " plain" and export.csv_cell("") == ""
     assert export.csv_cell(404) == 404
 
 

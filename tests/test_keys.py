@@ -426,3 +426,74 @@ def test_it_refuses_a_get_to_make_default_whoever_owns_the_key(
     # POST only: a 405 for everyone, so it tells Bob nothing about Alice's key ids.
     assert alice_client.get(f"/keys/{alice_key.pk}/default/").status_code == 405
     assert bob_client.get(f"/keys/{alice_key.pk}/default/").status_code == 405
+
+
+def test_a_key_with_characters_no_header_can_carry_is_refused_without_an_error_page(
+    alice_client: Client, simulator: FakeFirecrawl
+) -> None:
+    response = alice_client.post("/keys/", add_form(simulator, "fc-ключ0000000000000000000000"))
+    assert response.status_code == 200
+    assert "letters, digits and punctuation only" in page(response)
+    assert not ApiKey.objects.exists()
+
+
+def test_an_unreachable_server_keeps_the_key_and_offers_to_save_it_unchecked(
+    alice_client: Client, simulator: FakeFirecrawl
+) -> None:
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{spare.getsockname()[1]}"
+    form = add_form(simulator, ALICE_KEY, api_url=dead)
+    response = alice_client.post("/keys/", form)
+    html = page(response)
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    # One sentence, not the same one twice.
+    assert html.count("Could not reach Firecrawl at") == 1
+    assert "save the key without checking it" in html
+    assert f'value="{ALICE_KEY}"' in html  # kept for the person who just pasted it
+    assert "Save without checking" in html
+    assert not ApiKey.objects.exists()
+
+    saved = alice_client.post("/keys/", {**form, "save_unchecked": "1"}, follow=True)
+    key = ApiKey.objects.get()
+    assert key.api_url == dead and key.remaining_credits is None
+    assert "Saved without checking" in page(saved)
+
+
+def test_a_refused_key_is_not_echoed_back_into_the_form(
+    alice_client: Client, simulator: FakeFirecrawl
+) -> None:
+    response = alice_client.post(
+        "/keys/", add_form(simulator, "fc-0f9e8d7c6b5a49382716a5b4c3d2e1f0")
+    )
+    assert "Firecrawl rejected this key (401)." in page(response)
+    assert "0f9e8d7c6b5a49382716a5b4c3d2e1f0" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_submitted_eight_times_at_once_is_added_once_and_never_errors(
+    alice: User, simulator: FakeFirecrawl
+) -> None:
+    import threading
+
+    key = new_key(simulator)
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def submit() -> None:
+        client = Client()
+        client.force_login(alice)
+        start.wait()
+        response = client.post("/keys/", add_form(simulator, key))
+        with lock:
+            statuses.append(response.status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 8 and 500 not in statuses, statuses
+    assert ApiKey.objects.count() == 1 and ApiKey.objects.get().is_default

@@ -3,6 +3,7 @@
 import json
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -375,3 +376,20 @@ def test_a_page_stored_over_positions_already_taken_keeps_the_stored_rows(key: A
     )
     stored = list(job.documents.order_by("position").values_list("position", "title", "raw"))
     assert stored == [(0, "first", "{}"), (1, "second", '{"a":1}')]
+
+
+def test_an_unexpected_error_backs_off_and_says_so_on_the_job(
+    sim: FakeFirecrawl, key: ApiKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = make_job(key, sim.create_batch(KEY, n=5, state="completed"))
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Job, "apply_page", broken)
+    before = timezone.now()
+    result = sync_job(job.pk)
+    job.refresh_from_db()
+    assert "The sync failed unexpectedly (RuntimeError)" in result.error == job.last_error
+    assert job.is_active and job.next_poll_at > before + timedelta(seconds=5)
+    assert job.lease_token is None  # released for the next try

@@ -128,7 +128,8 @@ class FirecrawlClient:
         path = re.sub(r"/v[12]$", "", path)
         self._api_url = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
         # Userinfo in a URL is a secret too: never show it in messages.
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        host += f":{parts.port}" if parts.port else ""
         self._display_url = urlunsplit((parts.scheme, host, path, "", ""))
         self._api_version = api_version
         self._api_key = api_key
