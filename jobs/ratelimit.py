@@ -29,7 +29,7 @@ class RequestBudget:
         self.api_key_pk = api_key_pk
         self.limit = limit or settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE
 
-    def spend(self, method: str = "GET", url: str = "") -> None:
+    def spend(self) -> None:
         """Count one request against this minute's budget, or raise BudgetExhausted."""
         now = timezone.now()
         window = now.replace(second=0, microsecond=0)
