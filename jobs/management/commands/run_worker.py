@@ -2,7 +2,8 @@
 
 The scheduler queues syncs for due jobs (and indexing for documents not yet searchable) at
 start-up and every few seconds, so jobs keep syncing when nobody has a page open and after a
-worker was killed mid-sync.
+worker was killed mid-sync; and the automatic imports of keys that opted in, so a job started
+elsewhere with such a key is tracked (and cached) without anyone pasting its id.
 """
 
 import logging
@@ -17,7 +18,7 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
-from jobs.tasks import enqueue_due_jobs
+from jobs.tasks import enqueue_due_imports, enqueue_due_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Command(BaseCommand):
         while not stop.is_set():
             try:
                 close_old_connections()
-                if queued := enqueue_due_jobs():
+                if queued := enqueue_due_jobs() + enqueue_due_imports():
                     logger.info("Queued %d task(s)", queued)
             except Exception:
                 logger.exception("The scheduler loop failed; trying again")
