@@ -150,7 +150,7 @@ class BatchStartForm(StartForm):
         help_text="One per line.",
     )
     upload = forms.FileField(
-        label="Or a file of URLs",
+        label="Or upload a file",
         required=False,
         help_text="A .txt file (one URL per line) or a .csv file (its url column, else its "
         "first column).",
