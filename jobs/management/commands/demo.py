@@ -50,7 +50,10 @@ CRAWLS: dict[str, tuple[str, dict[str, Any]]] = {
     "Changelog crawl (running)": ("https://changelog.example.test", {"limit": 120, "rate": 1.5}),
 }
 # Started with the demo key but not tracked: what Import recent jobs (API keys) finds.
-UNTRACKED_CRAWL = ("https://status.example.test", {"limit": 25, "rate": 1.0})
+UNTRACKED_CRAWL: tuple[str, dict[str, Any]] = (
+    "https://status.example.test",
+    {"limit": 25, "rate": 1.0},
+)
 # Jobs started from the Start page scrape this many documents per second, so progress shows.
 POST_RATE = 3.0
 
