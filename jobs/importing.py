@@ -168,12 +168,15 @@ def describe_job(job: Job) -> bool:
     """Learn a tracked job's kind and target URL from the listings, when it lacks either (a
     bare id or a pasted URL). Asked once, after the job's first read; True if anything was
     learned."""
-    if job.api_key is None or (job.kind_confirmed and job.target_url):
+    if job.api_key is None:
         return False
-    # A crawl's start URL is the one worth asking for; a confirmed batch is left alone.
-    kinds = () if not job.kind_confirmed else (job.kind,)
-    if job.kind_confirmed and job.kind != Job.Kind.CRAWL:
-        return False
+    kinds: tuple[str, ...] = ()
+    if job.kind_confirmed:
+        # Only a crawl's start URL is worth the requests; a batch shows its first URL when it
+        # was started here or imported, and nothing is lost without it.
+        if job.target_url or job.kind != Job.Kind.CRAWL:
+            return False
+        kinds = (Job.Kind.CRAWL,)
     try:
         with clients.for_worker(job.api_key, RequestBudget(job.api_key.pk), max_retries=1) as c:
             listing = list_recent(c, kinds=kinds)
