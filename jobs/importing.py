@@ -137,8 +137,9 @@ def track_found(owner: object, key: ApiKey, jobs: Iterable[FoundJob]) -> list[Jo
 
 
 def import_new_jobs(key: ApiKey) -> int:
-    """The worker's automatic import for a key that opted in: track every listed job the owner
-    does not track yet. Paid from the key's request budget; returns how many were tracked."""
+    """The worker's automatic import for a key that opted in: track every listed job that the
+    last round did not see (all of them on the first round) and the owner does not track yet.
+    Paid from the key's request budget; returns how many were tracked."""
     try:
         with clients.for_worker(key, RequestBudget(key.pk), max_retries=1) as client:
             listing = list_recent(client)
@@ -150,9 +151,15 @@ def import_new_jobs(key: ApiKey) -> int:
         ApiKey.objects.filter(pk=key.pk).update(import_error=clean_text(exc.message)[:500])
         logger.info("Automatic import for key %s: %s", key.pk, exc.message)
         return 0
-    problem = "" if listing.supported else NO_LISTING
-    ApiKey.objects.filter(pk=key.pk).update(import_error=problem)
-    tracked = track_found(key.owner, key, untracked(key.owner_id, listing.jobs))
+    seen = set(key.auto_import_seen)
+    new = [job for job in listing.jobs if job.id.lower() not in seen]
+    tracked = track_found(key.owner, key, untracked(key.owner_id, new))
+    # What is listed now is all a later round could see again (the listings only shrink at
+    # their old end), so it replaces what was seen before: the list stays the listing's size.
+    ApiKey.objects.filter(pk=key.pk).update(
+        import_error="" if listing.supported else NO_LISTING,
+        auto_import_seen=sorted(job.id.lower() for job in listing.jobs),
+    )
     if tracked:
         logger.info("Automatic import for key %s tracked %d job(s)", key.pk, len(tracked))
     return len(tracked)

@@ -364,3 +364,24 @@ def test_a_crawl_tracked_by_bare_id_learns_its_kind_and_start_url_on_its_first_r
         sim.count_requests("GET", "/team/activity") + sim.count_requests("GET", "/active")
         == listings
     )
+
+
+def test_a_job_its_owner_stopped_tracking_is_not_imported_again(
+    alice: User, alice_client: Client, sim: FakeFirecrawl
+) -> None:
+    key = ApiKey.objects.create(
+        owner=alice, name="Auto", key=KEY, api_url=sim.url, auto_import=True
+    )
+    first = sim.create_batch(KEY, n=2)
+    import_key_task.call(key.pk)
+    job = Job.objects.get(remote_id=first)
+
+    alice_client.post(f"/jobs/{job.pk}/delete/")
+    later = sim.create_batch(KEY, n=2)
+    import_key_task.call(key.pk)
+
+    assert [str(remote_id) for remote_id in Job.objects.values_list("remote_id", flat=True)] == [
+        later
+    ]
+    # Import recent jobs still offers it, for a person who wants it back.
+    assert first in alice_client.get(f"/keys/{key.pk}/import/").content.decode()

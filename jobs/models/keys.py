@@ -52,6 +52,9 @@ class ApiKey(models.Model):
     # When the last automatic import was queued, and why the last one failed ("" if it did not).
     auto_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
     import_error = models.CharField(max_length=500, blank=True, editable=False)
+    # The job ids the last automatic import saw listed: only jobs new since then are tracked,
+    # so a job its owner stopped tracking is not brought back.
+    auto_import_seen = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-is_default", "name"]
