@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jobs import starting
 from jobs.forms import QueryForm
@@ -26,7 +26,7 @@ class NoParameters(QueryForm):
     """These pages take no query string: anything in it is a mistake worth saying."""
 
 
-@require_GET
+@require_safe
 def start(request: AuthenticatedRequest) -> HttpResponse:
     query = NoParameters(request.GET)
     if not query.is_valid():
@@ -87,7 +87,7 @@ def confirm_start(request: AuthenticatedRequest) -> HttpResponse:
     return _confirmation(request, form, outcome=outcome, idempotency_key=key)
 
 
-@require_GET
+@require_safe
 def retry_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A new batch of the job's failed URLs: straight to the confirmation with the job's own
     options when it was started here, else the batch form filled in to choose them."""
@@ -135,7 +135,6 @@ def _start_page(
         "crawl_form": crawl or CrawlStartForm(owner=request.user),
         "has_keys": batch.default_key is not None,
         "retry_of": retry_of,
-        "focus": "crawl" if crawl is not None else "batch",
         "nav": "start",
     }
     return render(request, "jobs/start.html", context)
