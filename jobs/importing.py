@@ -175,8 +175,6 @@ def describe_job(job: Job) -> bool:
     """Learn a tracked job's kind and target URL from the listings, when it lacks either (a
     bare id or a pasted URL). Asked once, after the job's first read; True if anything was
     learned."""
-    if job.api_key is None:
-        return False
     kinds: tuple[str, ...] = ()
     if job.kind_confirmed:
         # Only a crawl's start URL is worth the requests; a batch shows its first URL when it
@@ -184,9 +182,12 @@ def describe_job(job: Job) -> bool:
         if job.target_url or job.kind != Job.Kind.CRAWL:
             return False
         kinds = (Job.Kind.CRAWL,)
+    key = job.api_key  # read only now: most jobs stop above
+    if key is None:
+        return False
     try:
-        with clients.for_worker(job.api_key, RequestBudget(job.api_key.pk), max_retries=1) as c:
-            listing = list_recent(c, kinds=kinds)
+        with clients.for_worker(key, RequestBudget(key.pk), max_retries=1) as client:
+            listing = list_recent(client, kinds=kinds)
     except firecrawl.FirecrawlError as exc:
         logger.info("Could not describe job %s from the listings: %s", job.pk, exc.message)
         return False
@@ -195,7 +196,7 @@ def describe_job(job: Job) -> bool:
         if found.id.lower() == remote_id:
             _, created = Job.objects.track(
                 owner=job.owner_id,
-                api_key=job.api_key,
+                api_key=key,
                 remote_id=remote_id,
                 kind=found.kind,
                 target_url=clean_text(found.url),

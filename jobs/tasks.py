@@ -35,7 +35,7 @@ def sync_job_task(job_pk: int) -> None:
     result = sync.sync_job(job_pk) if due else sync.SyncResult()
     if result.documents_added:
         request_index(job_pk)
-    job = Job.objects.select_related("api_key").filter(pk=job_pk).first()
+    job = Job.objects.filter(pk=job_pk).first()
     if job is not None and due and due[0] is None and job.last_polled_at is not None:
         # Its first read: what the listings know of a job tracked by id (its kind, a crawl's
         # start URL) is asked once, now.
