@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -18,7 +18,7 @@ from jobs.forms_start import (
     StartForm,
     sign_confirmation,
 )
-from jobs.models import Job
+from jobs.models import ApiKey, Job
 from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
 
 
@@ -34,8 +34,22 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
     return _start_page(request)
 
 
+def _refuse_others_objects(request: AuthenticatedRequest) -> None:
+    """Another user's key (or job to retry) named in the form is a 404, as in a URL: it looks
+    exactly like one that does not exist. The forms' choices hold only the user's own."""
+    owned = {
+        "api_key": ApiKey.objects.filter(owner=request.user),
+        "retry_of": Job.objects.for_user(request.user),
+    }
+    for name, objects in owned.items():
+        value = request.POST.get(name, "")
+        if value.isdigit() and not objects.filter(pk=int(value)).exists():
+            raise Http404
+
+
 @require_POST
 def start_batch(request: AuthenticatedRequest) -> HttpResponse:
+    _refuse_others_objects(request)
     form = BatchStartForm(request.POST, request.FILES, owner=request.user)
     if not form.is_valid():
         return _start_page(request, batch=form)
@@ -44,6 +58,7 @@ def start_batch(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_POST
 def start_crawl(request: AuthenticatedRequest) -> HttpResponse:
+    _refuse_others_objects(request)
     form = CrawlStartForm(request.POST, owner=request.user)
     if not form.is_valid():
         return _start_page(request, crawl=form)
