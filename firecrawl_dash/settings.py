@@ -257,3 +257,18 @@ FIRECRAWL_MAX_RESPONSE_BYTES = envint("FIRECRAWL_MAX_RESPONSE_BYTES", str(64 * 2
 FIRECRAWL_SETTLE_SECONDS = float(os.getenv("FIRECRAWL_SETTLE_SECONDS", "20"))
 # No job caches more documents than this (an upstream whose `next` never ends stops here).
 FIRECRAWL_MAX_DOCUMENTS_PER_JOB = envint("FIRECRAWL_MAX_DOCUMENTS_PER_JOB", "500000")
+
+# Starting jobs from the dashboard (jobs.starting): the most URLs one batch may have (and the
+# highest page limit of a crawl), the largest .txt/.csv list of URLs accepted, and how long a
+# confirmation page stays valid (seconds).
+FIRECRAWL_START_MAX_URLS = envint("FIRECRAWL_START_MAX_URLS", "10000")
+FIRECRAWL_START_MAX_UPLOAD_BYTES = envint("FIRECRAWL_START_MAX_UPLOAD_BYTES", str(2 * 2**20))
+FIRECRAWL_START_CONFIRM_MAX_AGE = envint("FIRECRAWL_START_CONFIRM_MAX_AGE", "3600")
+# Firecrawl servers that get an x-idempotency-key with each start, so retrying a start whose
+# answer was lost cannot start the job twice. Only servers with their database: a self-hosted
+# server without one fails every start that carries the header (500). "*" means every server.
+FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.firecrawl.dev")
+# Finding jobs (jobs.importing): pages of the activity listing followed per kind (100 jobs a
+# page), and seconds between two automatic imports for a key that opted in.
+FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5")
+FIRECRAWL_IMPORT_INTERVAL = envint("FIRECRAWL_IMPORT_INTERVAL", "300")

@@ -1,10 +1,12 @@
-"""Background work, run by django-tasks-db's worker: syncing tracked jobs, indexing their documents.
+"""Background work, run by django-tasks-db's worker: syncing tracked jobs, indexing their documents,
+and importing the new jobs of keys that track them automatically.
 
 django-tasks-db has no periodic scheduler and no recovery for a task whose worker died, so the
 job rows are the source of truth: a due job with no live lease gets a sync task from whoever
 notices first (the worker's scheduler loop, a job page's poll, a button), and a conditional
 UPDATE on `sync_queued_for` keeps that to one queued task per job. Indexing for search works the
-same way, on `index_queued_at`, for jobs that have documents not yet indexed.
+same way, on `index_queued_at`, for jobs that have documents not yet indexed, and automatic
+imports on the key's `auto_imported_at`.
 """
 
 from datetime import datetime, timedelta
@@ -14,8 +16,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.tasks import task
 from django.utils import timezone
 
-from jobs import search, sync
-from jobs.models import Document, Job
+from jobs import importing, search, sync
+from jobs.models import ApiKey, Document, Job, StartRequest
 from jobs.models.jobs import lease_duration
 
 
@@ -25,11 +27,19 @@ def sync_job_task(job_pk: int) -> None:
     # Whoever queued this saw the job due, but on a read that may predate a sync which has run
     # since: the slot is free while a sync runs, so a poll that read the job just before can
     # queue a second one. Only a job still due is synced: at most one poll per interval.
-    due = Job.objects.filter(pk=job_pk, next_poll_at__lte=timezone.now()).exists()
+    due = list(
+        Job.objects.filter(pk=job_pk, next_poll_at__lte=timezone.now()).values_list(
+            "last_polled_at", flat=True
+        )
+    )
     result = sync.sync_job(job_pk) if due else sync.SyncResult()
     if result.documents_added:
         request_index(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
+    if job is not None and due and due[0] is None and job.last_polled_at is not None:
+        # Its first read: what the listings know of a job tracked by id (its kind, a crawl's
+        # start URL) is asked once, now.
+        importing.describe_job(job)
     if job is None or not job.is_active:
         return
     when = job.next_poll_at
@@ -94,3 +104,27 @@ def enqueue_due_jobs() -> int:
     to_index = Job.objects.filter(_free("index_queued_at", now)).filter(Exists(unindexed))
     queued = sum(request_sync(job) for job in due.only("pk"))
     return queued + sum(request_index(pk) for pk in to_index.values_list("pk", flat=True))
+
+
+@task()
+def import_key_task(key_pk: int) -> None:
+    key = ApiKey.objects.select_related("owner").filter(pk=key_pk, auto_import=True).first()
+    if key is not None:
+        importing.import_new_jobs(key)
+
+
+def enqueue_due_imports() -> int:
+    """Queue an automatic import for every key that opted in and was not imported for
+    FIRECRAWL_IMPORT_INTERVAL seconds (a conditional UPDATE per key, so one worker queues it
+    however many run), and forget form tokens no confirmation page can use any more."""
+    now = timezone.now()
+    due = Q(auto_imported_at=None) | Q(
+        auto_imported_at__lte=now - timedelta(seconds=settings.FIRECRAWL_IMPORT_INTERVAL)
+    )
+    queued = 0
+    for pk in ApiKey.objects.filter(due, auto_import=True).values_list("pk", flat=True):
+        if ApiKey.objects.filter(due, pk=pk, auto_import=True).update(auto_imported_at=now):
+            import_key_task.enqueue(pk)
+            queued += 1
+    StartRequest.objects.expired().delete()
+    return queued

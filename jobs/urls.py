@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jobs.views import documents, downloads, jobs, keys
+from jobs.views import documents, downloads, imports, jobs, keys, start
 
 app_name = "jobs"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", jobs.cancel_job, name="cancel_job"),
     path("jobs/<int:pk>/delete/", jobs.delete_job, name="delete_job"),
     path("jobs/<int:pk>/key/", jobs.change_job_key, name="change_job_key"),
+    path("jobs/<int:pk>/retry/", start.retry_job, name="retry_job"),
     path("jobs/<int:pk>/documents/", documents.document_list, name="documents"),
     path("jobs/<int:pk>/documents/<int:position>/", documents.document_detail, name="document"),
     path(
@@ -29,4 +30,10 @@ urlpatterns = [
     path("keys/<int:pk>/rename/", keys.rename_key, name="rename_key"),
     path("keys/<int:pk>/default/", keys.make_default_key, name="make_default_key"),
     path("keys/<int:pk>/delete/", keys.delete_key, name="delete_key"),
+    path("keys/<int:pk>/import/", imports.import_jobs, name="import_jobs"),
+    path("keys/<int:pk>/auto-import/", imports.auto_import, name="auto_import"),
+    path("start/", start.start, name="start"),
+    path("start/batch/", start.start_batch, name="start_batch"),
+    path("start/crawl/", start.start_crawl, name="start_crawl"),
+    path("start/confirm/", start.confirm_start, name="confirm_start"),
 ]

@@ -49,6 +49,7 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:cancel_job": ("job", {"POST"}),
     "jobs:delete_job": ("job", {"GET", "POST"}),
     "jobs:change_job_key": ("job", {"POST"}),
+    "jobs:retry_job": ("job", {"GET"}),
     "jobs:documents": ("job", {"GET"}),
     "jobs:document": ("job", {"GET"}),
     "jobs:document_preview": ("job", {"GET"}),
@@ -59,6 +60,12 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:rename_key": ("key", {"GET", "POST"}),
     "jobs:make_default_key": ("key", {"POST"}),
     "jobs:delete_key": ("key", {"GET", "POST"}),
+    "jobs:import_jobs": ("key", {"GET", "POST"}),
+    "jobs:auto_import": ("key", {"POST"}),
+    "jobs:start": (None, {"GET"}),
+    "jobs:start_batch": (None, {"POST"}),
+    "jobs:start_crawl": (None, {"POST"}),
+    "jobs:confirm_start": (None, {"POST"}),
     "login": (None, {"GET", "POST"}),
     "logout": (None, {"POST"}),
     "signup": (None, {"GET", "POST"}),
@@ -209,7 +216,7 @@ def test_lists_and_forms_never_offer_another_users_objects(
 ) -> None:
     job, key = alice_world
     bob_client, token = csrf_client(bob)
-    for path in ("/", "/?status=scraping", "/keys/", f"/jobs/{job.pk}/documents/"):
+    for path in ("/", "/?status=scraping", "/keys/", f"/jobs/{job.pk}/documents/", "/start/"):
         html = bob_client.get(path).content.decode()
         for secret in (job.label, str(job.remote_id), key.name, key.key_hint, "alice"):
             assert secret not in html, (path, secret)

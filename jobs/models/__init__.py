@@ -1,8 +1,10 @@
-"""The jobs app's models: API keys, tracked jobs with their state machine, cached documents."""
+"""The jobs app's models: API keys, tracked jobs with their state machine, cached documents,
+and the claims that keep one press of Confirm to one started job."""
 
 from jobs.models.documents import SUMMARY_FIELDS, Document, DocumentQuerySet, SortPrefix
 from jobs.models.jobs import FailedUrl, Job, JobGone, JobQuerySet, LeaseLost, ProgressSample
 from jobs.models.keys import ApiKey, allowed_api_url
+from jobs.models.starts import StartRequest
 
 __all__ = [
     "SUMMARY_FIELDS",
@@ -16,5 +18,6 @@ __all__ = [
     "LeaseLost",
     "ProgressSample",
     "SortPrefix",
+    "StartRequest",
     "allowed_api_url",
 ]

@@ -9,6 +9,7 @@ Firecrawl and hands each answer to these methods. HTTP never happens in this mod
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -92,18 +93,34 @@ class JobQuerySet(models.QuerySet["Job"]):
         label: str = "",
         target_url: str = "",
         retry_of: "Job | None" = None,
+        start_options: dict[str, Any] | None = None,
+        invalid_urls: list[str] | None = None,
     ) -> tuple["Job", bool]:
         """The owner's job with this id, tracked with `api_key` unless it already was.
 
         `kind` is None when nobody knows it (a bare id): the sync then asks Firecrawl for a
         batch first, then a crawl, and the kind shows as unconfirmed. Returns (job, created).
+        An existing job keeps what it has and learns what it lacked: the kind when it was a
+        guess, the target URL, and the start options of a job started here (the worker's import
+        may have tracked it from the activity listing a moment before the start finished).
         """
         existing = self.filter(owner=owner, remote_id=remote_id).first()
         if existing is not None:
+            learned: dict[str, Any] = {}
             if kind is not None and not existing.kind_confirmed:
                 # What was a guess is known now (a pasted crawl URL, the activity listing).
-                self.filter(pk=existing.pk).update(kind=kind, kind_confirmed=True)
-                existing.kind, existing.kind_confirmed = kind, True
+                learned.update(kind=kind, kind_confirmed=True)
+            if target_url and not existing.target_url:
+                learned["target_url"] = target_url
+            if start_options is not None and existing.start_options is None:
+                learned["start_options"] = start_options
+                learned["invalid_urls"] = invalid_urls or []
+            if retry_of is not None and existing.retry_of_id is None:
+                learned["retry_of"] = retry_of
+            if learned:
+                self.filter(pk=existing.pk).update(**learned)
+                for name, value in learned.items():
+                    setattr(existing, name, value)
             return existing, False
         try:
             with transaction.atomic():
@@ -118,11 +135,19 @@ class JobQuerySet(models.QuerySet["Job"]):
                     label=label,
                     target_url=target_url,
                     retry_of=retry_of,
+                    start_options=start_options,
+                    invalid_urls=invalid_urls or [],
                 )
         except IntegrityError:
             # A double submit raced us to it: the one that won is the job.
             return self.get(owner=owner, remote_id=remote_id), False
         return job, True
+
+    def tracked_ids(self, owner: Any, remote_ids: "Iterable[str]") -> set[str]:
+        """Which of these job ids the owner tracks already (with any key), as lowercase text."""
+        ids = {uuid.UUID(remote_id) for remote_id in remote_ids}
+        tracked = self.filter(owner=owner, remote_id__in=ids).values_list("remote_id", flat=True)
+        return {str(remote_id) for remote_id in tracked}
 
 
 class Job(models.Model):
@@ -171,6 +196,11 @@ class Job(models.Model):
     retry_of = models.ForeignKey(
         "self", models.DB_SET_NULL, null=True, blank=True, related_name="retries"
     )
+    # The body options sent to Firecrawl (formats, limit…; not the URLs) when the job was
+    # started from this dashboard, so a retry of its failed URLs can reuse them; None otherwise.
+    start_options = models.JSONField(null=True, blank=True)
+    # URLs Firecrawl refused as invalid when the job was started here (its `invalidURLs`).
+    invalid_urls = models.JSONField(default=list, blank=True)
 
     # What Firecrawl last said about the job.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -582,6 +612,26 @@ class Job(models.Model):
         self.api_key, self.api_version = key, key.api_version
         self.save_fields(["api_key", "api_version"])
         self.resume()
+
+    # -- Starting again --------------------------------------------------------------------------
+
+    @property
+    def started_here(self) -> bool:
+        return self.start_options is not None
+
+    def retry_urls(self) -> list[str]:
+        """The URLs Firecrawl could not scrape, each once, in the order they were reported.
+        Robots-blocked URLs are left out: a retry would be blocked again."""
+        rows = self.failed_urls.filter(robots_blocked=False).order_by("id")
+        return list(dict.fromkeys(rows.values_list("url", flat=True)))
+
+    def scrape_options(self) -> dict[str, Any]:
+        """How pages were scraped, when the job was started here: a batch's own options, a
+        crawl's `scrapeOptions` (what a batch of its failed URLs should use); {} otherwise."""
+        options = self.start_options or {}
+        if self.kind == self.Kind.CRAWL:
+            options = options.get("scrapeOptions") or {}
+        return {k: v for k, v in options.items() if k in ("formats", "onlyMainContent")}
 
 
 # What Job.apply_page copies from a status page.

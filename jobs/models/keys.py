@@ -46,6 +46,15 @@ class ApiKey(models.Model):
     # This minute's count of requests to Firecrawl with this key (see jobs.ratelimit).
     budget_window = models.DateTimeField(null=True, blank=True, editable=False)
     budget_used = models.PositiveIntegerField(default=0, editable=False)
+    # Track new jobs started with this key automatically: the worker's scheduler lists the
+    # key's recent jobs every FIRECRAWL_IMPORT_INTERVAL seconds (see jobs.importing).
+    auto_import = models.BooleanField("Track new jobs automatically", default=False)
+    # When the last automatic import was queued, and why the last one failed ("" if it did not).
+    auto_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+    import_error = models.CharField(max_length=500, blank=True, editable=False)
+    # The job ids the last automatic import saw listed: only jobs new since then are tracked,
+    # so a job its owner stopped tracking is not brought back.
+    auto_import_seen = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-is_default", "name"]

@@ -1,7 +1,8 @@
 """Browser tests: Debian's Chromium driven by Playwright's sync API against `live_server`.
 
 One browser per session, a fresh context per test. Jobs sync in a background thread of the test
-(`syncing`), not in a worker process, so the page sees real asynchronous progress. Without a
+(`syncing`), not in a worker process, so the page sees real asynchronous progress; `worker` runs
+the real worker's scheduler and task loop in a thread instead, for what views queue themselves. Without a
 Chromium the whole directory is skipped, loudly. A failing test leaves a screenshot and the
 page's HTML in test-artifacts/.
 """
@@ -294,3 +295,58 @@ def server_requests() -> Iterator[RequestLog]:
     request_started.connect(log, dispatch_uid="e2e-request-log")
     yield log
     request_started.disconnect(dispatch_uid="e2e-request-log")
+
+
+class TaskWorker:
+    """`manage.py run_worker` in a thread: its scheduler rounds (due syncs, indexing, automatic
+    imports) and django-tasks-db's loop over the queued tasks, so what a view queues runs as in
+    production. Signals stay the test runner's (the worker's handlers need the main thread)."""
+
+    def __init__(self, every: float = 0.3) -> None:
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="e2e-worker", daemon=True)
+        self.errors: list[BaseException] = []
+
+    def start(self) -> "TaskWorker":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from django.db import connection
+        from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        from jobs.tasks import enqueue_due_imports, enqueue_due_jobs
+
+        try:
+            while not self._stop.is_set():
+                enqueue_due_jobs()
+                enqueue_due_imports()
+                Worker(
+                    queue_names=[DEFAULT_TASK_QUEUE_NAME],
+                    excluded_queue_names=[],
+                    interval=0,
+                    batch=True,
+                    backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+                    startup_delay=False,
+                    max_tasks=None,
+                    worker_id="e2e-worker",
+                ).run()
+                self._stop.wait(self.every)
+        except BaseException as exc:  # surfaced by the fixture's teardown
+            self.errors.append(exc)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=20)
+
+
+@pytest.fixture
+def worker(transactional_db: Any) -> Iterator[TaskWorker]:
+    task_worker = TaskWorker().start()
+    yield task_worker
+    task_worker.stop()
+    assert not task_worker.errors, f"the worker thread failed: {task_worker.errors!r}"

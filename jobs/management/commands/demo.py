@@ -1,8 +1,10 @@
 """`manage.py demo`: the whole product on this machine, against a simulated Firecrawl.
 
 Starts the fakecrawl simulator in this process (real clock), resets a demo user with a key on
-it, tracks five batches (completed, running, with failures, large, hostile), then runs the
-worker (`manage.py run_worker`, a child process) and the development server. Ctrl-C stops all.
+it, tracks five batches (completed, running, with failures, large, hostile) and two crawls, leaves
+one crawl untracked for Import recent jobs to find, then runs the worker (`manage.py
+run_worker`, a child process) and the development server. Batches and crawls started from the
+Start page run on the simulator too. Ctrl-C stops all.
 The worker must accept the simulator's URL: run it with FIRECRAWL_API_URLS='*' (`make demo`).
 """
 
@@ -39,6 +41,21 @@ BATCHES: dict[str, dict[str, Any]] = {
     "Knowledge base (large, 2,000 pages)": {"n": 2000, "state": "completed", "doc_size": 3000},
     "Hostile content (scripts, RTL, huge lines)": {"n": 30, "state": "completed", "hostile": True},
 }
+# label: (start URL, create_crawl() options), tracked like the batches.
+CRAWLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "Handbook crawl (completed)": (
+        "https://handbook.example.test",
+        {"limit": 40, "state": "completed"},
+    ),
+    "Changelog crawl (running)": ("https://changelog.example.test", {"limit": 120, "rate": 1.5}),
+}
+# Started with the demo key but not tracked: what Import recent jobs (API keys) finds.
+UNTRACKED_CRAWL: tuple[str, dict[str, Any]] = (
+    "https://status.example.test",
+    {"limit": 25, "rate": 1.0},
+)
+# Jobs started from the Start page scrape this many documents per second, so progress shows.
+POST_RATE = 3.0
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -46,7 +63,9 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run a demo: a simulated Firecrawl with five batches, the worker and the web server."
+    help = (
+        "Run a demo: a simulated Firecrawl with batches and crawls, the worker and the web server."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=int(os.getenv("PORT", "8000")))
@@ -63,7 +82,7 @@ class Command(BaseCommand):
         # background jobs, and `kill` should clean up the same way.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
-        sim = FakeFirecrawl(seed=options["seed"], settle_seconds=2.0)
+        sim = FakeFirecrawl(seed=options["seed"], settle_seconds=2.0, post_rate=POST_RATE)
         sim.add_key(DEMO_KEY, team="demo", credits=DEMO_CREDITS)
         sim_url = sim.start("127.0.0.1", options["sim_port"])
         self.stdout.write(f"Simulated Firecrawl at {sim_url}")
@@ -122,3 +141,18 @@ class Command(BaseCommand):
             )
             transaction.on_commit(partial(request_sync, job))
             self.stdout.write(f"  tracking {remote_id}  {label}")
+        for label, (url, options) in CRAWLS.items():
+            remote_id = sim.create_crawl(DEMO_KEY, url, **options)
+            job, _ = Job.objects.track(
+                owner=user,
+                api_key=key,
+                remote_id=remote_id,
+                kind=Job.Kind.CRAWL,
+                label=label,
+                target_url=url,
+            )
+            transaction.on_commit(partial(request_sync, job))
+            self.stdout.write(f"  tracking {remote_id}  {label}")
+        url, options = UNTRACKED_CRAWL
+        remote_id = sim.create_crawl(DEMO_KEY, url, **options)
+        self.stdout.write(f"  not tracked {remote_id}  (API keys > Import recent jobs finds it)")

@@ -2,12 +2,14 @@
 
 The scheduler queues syncs for due jobs (and indexing for documents not yet searchable) at
 start-up and every few seconds, so jobs keep syncing when nobody has a page open and after a
-worker was killed mid-sync.
+worker was killed mid-sync; and the automatic imports of keys that opted in, so a job started
+elsewhere with such a key is tracked (and cached) without anyone pasting its id.
 """
 
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -17,9 +19,12 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
-from jobs.tasks import enqueue_due_jobs
+from jobs.tasks import enqueue_due_imports, enqueue_due_jobs
 
 logger = logging.getLogger(__name__)
+
+# Seconds between two looks for keys due an automatic import (FIRECRAWL_IMPORT_INTERVAL apart).
+IMPORTS_CHECK_EVERY = 10.0
 
 
 class GracefulWorker(db_worker.Worker):
@@ -72,10 +77,17 @@ class Command(BaseCommand):
             stop.set()
 
     def schedule(self, stop: threading.Event, every: float) -> None:
+        # The first look comes a few seconds after start-up, when the due syncs are queued.
+        imports_checked = time.monotonic()
         while not stop.is_set():
             try:
                 close_old_connections()
-                if queued := enqueue_due_jobs():
+                queued = enqueue_due_jobs()
+                # Imports are due every few minutes: no need to ask each round.
+                if time.monotonic() - imports_checked >= IMPORTS_CHECK_EVERY:
+                    imports_checked = time.monotonic()
+                    queued += enqueue_due_imports()
+                if queued:
                     logger.info("Queued %d task(s)", queued)
             except Exception:
                 logger.exception("The scheduler loop failed; trying again")

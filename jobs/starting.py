@@ -1,0 +1,279 @@
+"""Starting batch scrapes and crawls from the dashboard: the request body, the credit estimate,
+and one press of Confirm turned into at most one job on Firecrawl, tracked here at once.
+
+A double submit starts one job, by two means:
+- Our form token (jobs.models.starts): the confirmation page carries a UUID; the request that
+  creates its row (a unique constraint) is the only one to send the start, and any other press
+  of that form waits for its outcome and lands on the same job. A token is used once: after any
+  answer the page comes back with a new one.
+- Firecrawl's `x-idempotency-key`, for what our token cannot see: a start whose answer was lost
+  (a timeout, a dropped connection, a 5xx). Firecrawl's server checks it on v1 `POST
+  /batch/scrape` and `POST /crawl` (v1 and v2), never on v2 `POST /batch/scrape`, and needs its
+  database to do so: a self-hosted server without one fails every start that carries the header
+  (500). So it is sent only to servers listed in FIRECRAWL_IDEMPOTENCY_URLS (hosted Firecrawl by
+  default), on the routes that honour it. When it was sent, pressing Confirm again after a lost
+  answer reuses it, and Firecrawl refuses (409) instead of starting the job twice; when it was
+  not, the page says the job may have started and a new press uses a new key.
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jobs import clients, firecrawl
+from jobs.models import ApiKey, Job, StartRequest
+from jobs.text import clean_text
+
+logger = logging.getLogger(__name__)
+
+HOSTED_API_URL = "https://api.firecrawl.dev"
+# How often a second press of Confirm looks whether the first one has its answer.
+WAIT_STEP = 0.2
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    """What Confirm will ask Firecrawl to start, validated (jobs.forms_start builds it)."""
+
+    kind: str  # Job.Kind
+    api_key: ApiKey
+    # A batch's URLs, or a crawl's start URL alone.
+    urls: list[str]
+    # The rest of the request body, in Firecrawl's own names (formats, limit, scrapeOptions…).
+    options: dict[str, Any]
+    label: str = ""
+    retry_of: Job | None = None
+    # URLs given more than once, sent once.
+    duplicates: int = 0
+
+    @property
+    def target_url(self) -> str:
+        return self.urls[0] if self.urls else ""
+
+    @property
+    def estimated_credits(self) -> int:
+        """One credit per page: a batch's URLs, or a crawl's page limit (its most)."""
+        if self.kind == Job.Kind.CRAWL:
+            return int(self.options.get("limit") or 0)
+        return len(self.urls)
+
+
+def batch_options(formats: list[str], only_main_content: bool) -> dict[str, Any]:
+    # URLs Firecrawl finds invalid are skipped and listed in `invalidURLs` (shown on the job)
+    # rather than failing the whole batch; v2's default, said explicitly for v1.
+    return {"formats": formats, "onlyMainContent": only_main_content, "ignoreInvalidURLs": True}
+
+
+def crawl_options(
+    api_version: str,
+    *,
+    limit: int,
+    max_depth: int | None,
+    include_paths: list[str],
+    exclude_paths: list[str],
+    formats: list[str],
+    only_main_content: bool,
+) -> dict[str, Any]:
+    options: dict[str, Any] = {"limit": limit}
+    if max_depth is not None:
+        # v1 counts path segments below the start URL; v2 refuses that name and counts link
+        # hops from the start page, which is what people mean by depth on most sites.
+        options["maxDepth" if api_version == ApiKey.Version.V1 else "maxDiscoveryDepth"] = max_depth
+    if include_paths:
+        options["includePaths"] = include_paths
+    if exclude_paths:
+        options["excludePaths"] = exclude_paths
+    options["scrapeOptions"] = {"formats": formats, "onlyMainContent": only_main_content}
+    return options
+
+
+def sends_idempotency_key(key: ApiKey, kind: str) -> bool:
+    """Whether a start with this key carries Firecrawl's x-idempotency-key (see the module)."""
+    if kind == Job.Kind.BATCH and key.api_version == ApiKey.Version.V2:
+        # No idempotency check on v2 POST /batch/scrape: the header would be ignored, and a
+        # retry trusting it could start the batch twice.
+        return False
+    allowed = settings.FIRECRAWL_IDEMPOTENCY_URLS
+    return "*" in allowed or key.api_url.rstrip("/") in {url.rstrip("/") for url in allowed}
+
+
+@dataclass
+class StartOutcome:
+    job: Job | None = None
+    error: str = ""
+    # Firecrawl's own list of what was wrong with the request (a 400's `details`).
+    details: list[str] = field(default_factory=list)
+    # No usable answer: Firecrawl may have started the job.
+    uncertain: bool = False
+    # This press found the form already pressed, and its outcome is the first press's.
+    duplicate: bool = False
+
+
+def start(
+    owner: Any, plan: StartPlan, *, token: uuid.UUID, idempotency_key: uuid.UUID
+) -> StartOutcome:
+    """Press Confirm: claim the form token, then ask Firecrawl to start the job and track it.
+
+    Nothing is tracked unless Firecrawl started the job. Never called inside a transaction (the
+    request to Firecrawl must not hold one open).
+    """
+    try:
+        claim, mine = StartRequest.objects.claim(token=token, owner=owner, api_key=plan.api_key)
+    except StartRequest.DoesNotExist:
+        return StartOutcome(error="This confirmation cannot be used. Start again from the form.")
+    if not mine:
+        return _outcome_of_earlier_press(claim)
+    header = str(idempotency_key) if sends_idempotency_key(plan.api_key, plan.kind) else None
+    try:
+        with clients.for_key_on_web(plan.api_key) as client:
+            if plan.kind == Job.Kind.CRAWL:
+                started = client.start_crawl(
+                    plan.target_url, options=plan.options, idempotency_key=header
+                )
+            else:
+                started = client.start_batch(
+                    plan.urls, options=plan.options, idempotency_key=header
+                )
+    except firecrawl.FirecrawlError as exc:
+        outcome = _failure(exc, plan)
+        state = StartRequest.State.UNCERTAIN if outcome.uncertain else StartRequest.State.FAILED
+        claim.finish(state, message=outcome.error)
+        logger.info("Start of a %s with key %s failed: %s", plan.kind, plan.api_key.pk, exc)
+        return outcome
+    except BaseException:
+        # A bug, or the process being stopped, after the request may have gone out.
+        claim.finish(StartRequest.State.UNCERTAIN, message=UNCERTAIN)
+        raise
+    job = _track(owner, plan, started)
+    claim.finish(StartRequest.State.STARTED, job=job)
+    return StartOutcome(job=job)
+
+
+def _track(owner: Any, plan: StartPlan, started: firecrawl.StartedJob) -> Job:
+    from jobs.tasks import request_sync
+
+    with transaction.atomic():
+        job, _ = Job.objects.track(
+            owner=owner,
+            api_key=plan.api_key,
+            remote_id=started.id,
+            kind=plan.kind,
+            label=plan.label,
+            target_url=plan.target_url,
+            retry_of=plan.retry_of,
+            start_options=plan.options,
+            invalid_urls=[clean_text(url)[:2048] for url in started.invalid_urls[:10_000]],
+        )
+        ApiKey.objects.filter(pk=plan.api_key.pk).update(last_used_at=timezone.now())
+    request_sync(job)
+    return job
+
+
+UNCERTAIN = (
+    "Firecrawl did not answer, so it may or may not have started the job. Look for it under "
+    "Import recent jobs (API keys) before starting it again."
+)
+
+
+def _failure(exc: firecrawl.FirecrawlError, plan: StartPlan) -> StartOutcome:
+    """What the person is told, and whether Firecrawl may have started the job anyway."""
+    what = "crawl" if plan.kind == Job.Kind.CRAWL else "batch"
+    if isinstance(exc, firecrawl.BadRequest):
+        if exc.details:
+            return StartOutcome(
+                error=f"Firecrawl refused to start the {what} (400). What it found wrong:",
+                details=exc.details,
+            )
+        reason = f": {exc.api_message}" if exc.api_message else ""
+        return StartOutcome(error=f"Firecrawl refused to start the {what} (400){reason}.")
+    if isinstance(exc, firecrawl.PaymentRequired):
+        return StartOutcome(
+            error=f"Firecrawl refused to start the {what}: this key's team is out of credits "
+            "(402). Add credits on Firecrawl, or start fewer pages."
+        )
+    if isinstance(exc, firecrawl.RateLimited):
+        # Firecrawl's 429, or our own budget for the key (jobs.ratelimit): nothing was sent.
+        return StartOutcome(error=f"{exc.message}. Nothing was started: press Confirm then.")
+    if isinstance(exc, firecrawl.Conflict):
+        # A reused idempotency key: an earlier press of this form reached Firecrawl, which
+        # does not say what it started.
+        return StartOutcome(
+            error="Firecrawl has already received this start once (409: idempotency key "
+            "already used) and does not say which job it started. Look for it under Import "
+            "recent jobs (API keys) before starting it again.",
+            uncertain=True,
+        )
+    if isinstance(exc, firecrawl.InvalidResponse) and (exc.api_message or exc.job_status):
+        # A 200 with success:false: Firecrawl said it did not start the job.
+        return StartOutcome(error=f"{exc.message}.")
+    if isinstance(exc, firecrawl.Unreachable):
+        # Not retryable and not a deadline: the API URL itself is unusable, nothing went out.
+        lost = exc.retryable or isinstance(exc, firecrawl.DeadlineExceeded)
+    else:
+        lost = isinstance(
+            exc, firecrawl.UpstreamError | firecrawl.InvalidResponse | firecrawl.ResponseTooLarge
+        )
+    if not lost:
+        # 401, 403, no such route, a URL no longer allowed: refused before anything started.
+        return StartOutcome(error=f"{exc.message.rstrip('.')}.")
+    if not sends_idempotency_key(plan.api_key, plan.kind):
+        return StartOutcome(error=f"{exc.message.rstrip('.')}. {UNCERTAIN}", uncertain=True)
+    hint = ""
+    if isinstance(exc, firecrawl.UpstreamError) and exc.status_code == 500:
+        hint = (
+            " (A self-hosted Firecrawl without its database fails every start that carries an "
+            "idempotency key: if that is this server, its administrator should remove it from "
+            "FIRECRAWL_IDEMPOTENCY_URLS.)"
+        )
+    return StartOutcome(
+        error=f"{exc.message.rstrip('.')}. Firecrawl may have started the {what}; pressing "
+        f"Confirm again is safe, Firecrawl will not start it twice.{hint}",
+        uncertain=True,
+    )
+
+
+def _outcome_of_earlier_press(claim: StartRequest) -> StartOutcome:
+    """A second press of the same form: wait for the first press's answer, and give it."""
+    deadline = time.monotonic() + settings.FIRECRAWL_WEB_DEADLINE + 5
+    while claim.is_pending and time.monotonic() < deadline:
+        time.sleep(WAIT_STEP)
+        claim.refresh_from_db(fields=["state", "job", "message"])
+    if claim.state == StartRequest.State.STARTED and claim.job_id is not None:
+        return StartOutcome(job=Job.objects.get(pk=claim.job_id), duplicate=True)
+    if claim.state == StartRequest.State.STARTED:
+        return StartOutcome(
+            error="This form started a job that is no longer tracked here.", duplicate=True
+        )
+    if claim.is_pending:
+        return StartOutcome(
+            error="This form was already sent to Firecrawl, and no answer has come yet. "
+            "Open Jobs in a moment: the job will be there if Firecrawl started it.",
+            uncertain=True,
+            duplicate=True,
+        )
+    return StartOutcome(
+        error=claim.message or UNCERTAIN,
+        uncertain=claim.state == StartRequest.State.UNCERTAIN,
+        duplicate=True,
+    )
+
+
+def remaining_credits(key: ApiKey) -> tuple[int | None, str]:
+    """The key's remaining credits for the confirmation page, and why they are unknown."""
+    try:
+        with clients.for_key_on_web(key) as client:
+            usage = client.credit_usage()
+    except firecrawl.FirecrawlError as exc:
+        return None, f"could not be read ({exc.message})"
+    if not usage.known:
+        return None, "unknown: this Firecrawl server does not report credits (self-hosted)"
+    ApiKey.objects.filter(pk=key.pk).update(
+        remaining_credits=usage.remaining_credits, credits_checked_at=timezone.now()
+    )
+    return usage.remaining_credits, ""

@@ -1,0 +1,182 @@
+"""Starting jobs: the Start page (a batch or a crawl), the confirmation step, and retrying a
+job's failed URLs as a new batch."""
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from jobs import starting
+from jobs.forms import QueryForm
+from jobs.forms_start import (
+    BatchStartForm,
+    ConfirmStartForm,
+    CrawlStartForm,
+    StartForm,
+    sign_confirmation,
+)
+from jobs.models import ApiKey, Job
+from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
+
+
+class NoParameters(QueryForm):
+    """These pages take no query string: anything in it is a mistake worth saying."""
+
+
+@require_safe
+def start(request: AuthenticatedRequest) -> HttpResponse:
+    query = NoParameters(request.GET)
+    if not query.is_valid():
+        return invalid_query(request, query.error_text())
+    return _start_page(request)
+
+
+def _refuse_others_objects(request: AuthenticatedRequest) -> None:
+    """Another user's key (or job to retry) named in the form is a 404, as in a URL: it looks
+    exactly like one that does not exist. The forms' choices hold only the user's own."""
+    owned = {
+        "api_key": ApiKey.objects.filter(owner=request.user),
+        "retry_of": Job.objects.for_user(request.user),
+    }
+    for name, objects in owned.items():
+        value = request.POST.get(name, "")
+        if value.isdigit() and not objects.filter(pk=int(value)).exists():
+            raise Http404
+
+
+@require_POST
+def start_batch(request: AuthenticatedRequest) -> HttpResponse:
+    _refuse_others_objects(request)
+    form = BatchStartForm(request.POST, request.FILES, owner=request.user)
+    if not form.is_valid():
+        return _start_page(request, batch=form)
+    return _confirmation(request, form)
+
+
+@require_POST
+def start_crawl(request: AuthenticatedRequest) -> HttpResponse:
+    _refuse_others_objects(request)
+    form = CrawlStartForm(request.POST, owner=request.user)
+    if not form.is_valid():
+        return _start_page(request, crawl=form)
+    return _confirmation(request, form)
+
+
+@require_POST
+def confirm_start(request: AuthenticatedRequest) -> HttpResponse:
+    confirm = ConfirmStartForm(request.POST, owner=request.user)
+    if not confirm.is_valid() or confirm.start_form is None:
+        messages.error(request, " ".join(str(e) for e in confirm.errors.get("payload", [])))
+        return redirect("jobs:start")
+    form = confirm.start_form
+    if "edit" in request.POST:
+        # Change: back to the form, filled in as confirmed (the file's URLs in the box).
+        if isinstance(form, CrawlStartForm):
+            return _start_page(request, crawl=form)
+        assert isinstance(form, BatchStartForm)
+        return _start_page(request, batch=form, retry_of=form.cleaned_data.get("retry_of"))
+    plan = form.plan()
+    outcome = starting.start(
+        request.user, plan, token=confirm.token, idempotency_key=confirm.idempotency_key
+    )
+    if outcome.job is not None:
+        job = outcome.job
+        if outcome.duplicate:
+            messages.info(request, "This start was already confirmed; here is its job.")
+        else:
+            messages.success(request, "Started on Firecrawl. Results are cached here as they come.")
+        if job.invalid_urls and not outcome.duplicate:
+            messages.warning(
+                request,
+                f"Firecrawl skipped {len(job.invalid_urls):,} invalid URL"
+                f"{'' if len(job.invalid_urls) == 1 else 's'} (listed on this page).",
+            )
+        return redirect("jobs:job", pk=job.pk)
+    # Nothing was tracked. A new token for the next press; the same idempotency key only when
+    # Firecrawl may have started the job and checks the key (then a second press is safe).
+    keep = outcome.uncertain and starting.sends_idempotency_key(plan.api_key, plan.kind)
+    key = confirm.idempotency_key if keep else uuid.uuid4()
+    return _confirmation(request, form, outcome=outcome, idempotency_key=key)
+
+
+@require_safe
+def retry_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A new batch of the job's failed URLs: straight to the confirmation with the job's own
+    options when it was started here, else the batch form filled in to choose them."""
+    job = get_job_for_user(request, pk)
+    query = NoParameters(request.GET)
+    if not query.is_valid():
+        return invalid_query(request, query.error_text(), job=job)
+    urls = job.retry_urls()
+    if not urls:
+        messages.info(request, "This job has no failed URLs to retry.")
+        return redirect("jobs:job", pk=job.pk)
+    options = job.scrape_options()
+    only_main_content = options.get("onlyMainContent", True) is not False
+    data: dict[str, Any] = {
+        "urls": "\n".join(urls),
+        "label": f"Retry of {job}"[:200],
+        "retry_of": str(job.pk),
+        "formats": options.get("formats") or ["markdown"],
+    }
+    if job.api_key_id is not None:
+        data["api_key"] = str(job.api_key_id)
+    if job.started_here and job.api_key_id is not None:
+        form = BatchStartForm(
+            {**data, "only_main_content": "on" if only_main_content else ""}, owner=request.user
+        )
+        if form.is_valid():
+            return _confirmation(request, form)
+        return _start_page(request, batch=form, retry_of=job)
+    initial = {**data, "only_main_content": only_main_content}
+    return _start_page(
+        request, batch=BatchStartForm(initial=initial, owner=request.user), retry_of=job
+    )
+
+
+def _start_page(
+    request: AuthenticatedRequest,
+    *,
+    batch: BatchStartForm | None = None,
+    crawl: CrawlStartForm | None = None,
+    retry_of: Job | None = None,
+) -> HttpResponse:
+    batch = batch or BatchStartForm(owner=request.user)
+    context = {
+        "batch_form": batch,
+        "crawl_form": crawl or CrawlStartForm(owner=request.user),
+        "has_keys": batch.default_key is not None,
+        "retry_of": retry_of,
+        "nav": "start",
+    }
+    return render(request, "jobs/start.html", context)
+
+
+def _confirmation(
+    request: AuthenticatedRequest,
+    form: StartForm,
+    *,
+    outcome: starting.StartOutcome | None = None,
+    idempotency_key: uuid.UUID | None = None,
+) -> HttpResponse:
+    plan = form.plan()
+    credits, credits_note = starting.remaining_credits(plan.api_key)
+    payload = sign_confirmation(
+        request.user,
+        form,
+        token=uuid.uuid4(),
+        idempotency_key=idempotency_key or uuid.uuid4(),
+    )
+    context = {
+        "plan": plan,
+        "payload": payload,
+        "credits": credits,
+        "credits_note": credits_note,
+        "short_of_credits": credits is not None and credits < plan.estimated_credits,
+        "outcome": outcome,
+        "nav": "start",
+    }
+    return render(request, "jobs/start_confirm.html", context)
