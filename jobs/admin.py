@@ -59,7 +59,7 @@ class JobAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "kind", "sync_state"]
     search_fields = ["label", "remote_id", "owner__username"]
-    raw_id_fields = ["owner", "api_key"]
+    raw_id_fields = ["owner", "api_key", "retry_of"]
     readonly_fields = ["lease_token", "lease_expires_at", "sync_queued_for", "index_queued_at"]
 
 

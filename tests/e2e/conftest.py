@@ -2,9 +2,9 @@
 
 One browser per session, a fresh context per test. Jobs sync in a background thread of the test
 (`syncing`), not in a worker process, so the page sees real asynchronous progress; `worker` runs
-the real worker's scheduler and task loop in a thread instead, for what views queue themselves. Without a
-Chromium the whole directory is skipped, loudly. A failing test leaves a screenshot and the
-page's HTML in test-artifacts/.
+the real worker's scheduler and task loop in a thread instead, for what views queue themselves.
+Without a Chromium the whole directory is skipped, loudly. A failing test leaves a screenshot
+and the page's HTML in test-artifacts/.
 """
 
 import os
