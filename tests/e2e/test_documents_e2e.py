@@ -77,18 +77,20 @@ def test_it_opens_a_document_with_its_markdown_and_html_preview(
     page.get_by_role("link", name=document.title, exact=True).click()
 
     expect(page.get_by_role("heading", level=1).first).to_have_text(document.title)
-    page.get_by_role("tab", name="Markdown").click()
-    expect(page.get_by_role("tab", name="Markdown")).to_have_attribute("aria-selected", "true")
+    views = page.get_by_role("navigation", name="Document views")
+    views.get_by_role("link", name="Markdown").click()
+    expect(views.get_by_role("link", name="Markdown")).to_have_attribute("aria-current", "page")
     first_words = (document.content.markdown or "").split("\n")[3][:40]
-    expect(page.get_by_role("tabpanel")).to_contain_text(first_words)
+    expect(page.get_by_role("region", name="Markdown")).to_contain_text(first_words)
 
-    page.get_by_role("tab", name="HTML").click()
-    expect(page.get_by_role("tab", name="HTML")).to_have_attribute("aria-selected", "true")
+    views.get_by_role("link", name="HTML").click()
+    expect(views.get_by_role("link", name="HTML")).to_have_attribute("aria-current", "page")
+    expect(views.get_by_role("link", name="Markdown")).not_to_have_attribute("aria-current", "page")
     preview = page.frame_locator("iframe[title='Preview of the scraped HTML']")
     expect(preview.get_by_role("heading", level=1)).to_have_text(document.title)
 
     page.get_by_role("link", name="Next document →").click()
-    expect(page.get_by_text("Document 4 ·")).to_be_visible()
+    expect(page.get_by_text("Position 4 (counted from 0)")).to_be_visible()
 
 
 def test_it_downloads_every_document_as_a_zip(alice_page: Page, sixty: Any) -> None:
