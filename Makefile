@@ -1,46 +1,61 @@
 # make run: the app at http://127.0.0.1:$(PORT) with its worker.  make test: the whole suite.
+# make demo: the same against a simulated Firecrawl, in a database of its own.
 PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+# make demo: the simulator's port (0: any free one), and the folder (git-ignored) holding the
+# demo's own database and its worker's log.
+SIM_PORT ?= 0
+DEMO_DIR ?= .demo
 
 .PHONY: run test lint typecheck pytest demo bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# What the app needs to run (requirements.txt) ...
+$(VENV)/.installed-run: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12) and "Python >= 3.12 is needed (see .python-version)")'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# ... and, only for the targets that use them, the test, lint and benchmark tools.
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
-	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server and the worker)"
-	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(PY) manage.py run_worker & \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py devserver 127.0.0.1:$(PORT)
 
 test: lint typecheck pytest
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.installed
+typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)
 
 # make demo: the whole product against a simulated Firecrawl (user demo / demo-password-123).
-demo: $(VENV)/.installed
+# Its own database, so the worker of `make run` never retries the demo's jobs on a simulator
+# that is gone. The demo user and its jobs are made afresh on every run.
+# (Plain commands, no shell: make runs them itself, so Ctrl-C ends them quietly.)
+demo: export DATABASE_URL = sqlite:///$(abspath $(DEMO_DIR))/db.sqlite3
+demo: export FIRECRAWL_API_URLS = *
+demo: export FIRECRAWL_POLL_INTERVAL = 2
+demo: $(VENV)/.installed-run
+	@mkdir -p $(DEMO_DIR)
 	$(PY) manage.py migrate --noinput
-	FIRECRAWL_API_URLS='*' FIRECRAWL_POLL_INTERVAL=2 $(PY) manage.py demo --port $(PORT)
+	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
 # make bench: the five benchmarks, written to docs/PERFORMANCE.md (about 6 minutes).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-dev
 	$(PY) -m bench $(ARGS)

@@ -1,6 +1,7 @@
 """The document browser's query string (search, filters, sort, page), validated like any input."""
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from django import forms
 from django.db.models import F
@@ -34,6 +35,25 @@ SORTS = {
     "-status": [F("status_code").desc(), F("position").desc()],
 }
 
+# The columns whose header sorts the list, in the table's order.
+SORTABLE_COLUMNS = [
+    ("position", "Position"),
+    ("title", "Title"),
+    ("url", "URL"),
+    ("status", "Status"),
+]
+DEFAULT_SORT = "position"
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    key: str
+    label: str
+    # The value of the header's aria-sort, None when the list is not sorted by this column.
+    state: Literal["ascending", "descending"] | None
+    # The sort its link asks for (None: the default, left out of the address).
+    link: str | None
+
 
 class DocumentQueryForm(QueryForm):
     q = forms.CharField(
@@ -49,7 +69,7 @@ class DocumentQueryForm(QueryForm):
         label="Error message",
         required=False,
         choices=[
-            ("", "With or without"),
+            ("", "Any"),
             ("yes", "Has an error message"),
             ("no", "No error message"),
         ],
@@ -83,7 +103,22 @@ class DocumentQueryForm(QueryForm):
 
     @property
     def sort_key(self) -> str:
-        return self.cleaned_data.get("sort") or "position"
+        return self.cleaned_data.get("sort") or DEFAULT_SORT
+
+    def sort_columns(self) -> list[SortColumn]:
+        """The sortable headers: a click on the sorted column reverses it, on another sorts by
+        it ascending."""
+        columns = []
+        for key, label in SORTABLE_COLUMNS:
+            if self.sort_key == key:
+                state: Literal["ascending", "descending"] | None = "ascending"
+                link = f"-{key}"
+            elif self.sort_key == f"-{key}":
+                state, link = "descending", key
+            else:
+                state, link = None, key
+            columns.append(SortColumn(key, label, state, None if link == DEFAULT_SORT else link))
+        return columns
 
     @property
     def page_size(self) -> int:

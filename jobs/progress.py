@@ -2,7 +2,9 @@
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from jobs.models import Job
 
@@ -16,6 +18,18 @@ class ProgressSummary:
     per_minute: float | None = None
     eta: timedelta | None = None
     chart_points: str = ""
+    # The chart's axes: pages from 0 to chart_top, time from chart_start to chart_end, shown with
+    # chart_time_format (a Django date format: seconds for a short span, the day for a long one).
+    chart_top: int = 0
+    chart_start: datetime | None = None
+    chart_end: datetime | None = None
+    chart_time_format: str = "H:i"
+
+    @property
+    def chart_middle(self) -> str:
+        """The label of the middle gridline: a whole number, or a half when the top is odd."""
+        half = self.chart_top / 2
+        return f"{half:,.0f}" if half.is_integer() else f"{half:,.1f}"
 
 
 def progress_summary(job: Job) -> ProgressSummary:
@@ -23,7 +37,7 @@ def progress_summary(job: Job) -> ProgressSummary:
     samples.reverse()
     summary = ProgressSummary()
     if len(samples) >= 2:
-        summary.chart_points = _chart_points(samples)
+        _draw_chart(summary, samples)
     if job.is_terminal or len(samples) < 2:
         return summary
     latest_at, latest_completed, _ = samples[-1]
@@ -39,8 +53,8 @@ def progress_summary(job: Job) -> ProgressSummary:
     return summary
 
 
-def _chart_points(samples: list[tuple]) -> str:
-    """An SVG polyline of completed pages over time (scaled to the chart box)."""
+def _draw_chart(summary: ProgressSummary, samples: list[tuple]) -> None:
+    """An SVG polyline of completed pages over time (scaled to the chart box), and its axes."""
     step = max(1, math.ceil(len(samples) / (MAX_CHART_POINTS - 1)))
     picked = samples[::step]
     if picked[-1] is not samples[-1]:
@@ -53,4 +67,10 @@ def _chart_points(samples: list[tuple]) -> str:
         x = (at - start).total_seconds() / span * CHART_WIDTH
         y = CHART_HEIGHT - completed / top * CHART_HEIGHT
         points.append(f"{x:.1f},{y:.1f}")
-    return " ".join(points)
+    summary.chart_points = " ".join(points)
+    summary.chart_top = top
+    summary.chart_start, summary.chart_end = start, end
+    if span < 120:
+        summary.chart_time_format = "H:i:s"
+    elif timezone.localtime(start).date() != timezone.localtime(end).date():
+        summary.chart_time_format = "M j, H:i"

@@ -62,7 +62,7 @@ def test_it_sends_alice_to_her_jobs_without_next(client: Client, alice: User) ->
     response = client.post(LOGIN, {"username": "alice", "password": "correct horse battery"})
 
     assert response["Location"] == "/"
-    assert ">alice</a>" in page(client.get("/"))
+    assert "Logged in as <strong>alice</strong>" in page(client.get("/"))  # the account menu
 
 
 def test_it_never_follows_next_to_another_site(client: Client, alice: User) -> None:

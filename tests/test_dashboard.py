@@ -120,10 +120,129 @@ def test_it_lists_only_the_users_jobs_and_filters_by_status(
 
 
 def test_the_jobs_list_costs_the_same_queries_for_many_jobs(
-    alice_client: Client, alice_key: ApiKey, django_assert_max_num_queries: Any
+    alice_client: Client, alice_key: ApiKey, django_assert_num_queries: Any
 ) -> None:
-    for _ in range(60):
-        make_job(alice_key, str(uuid.uuid4()))
-    with django_assert_max_num_queries(8):
+    for n in range(60):
+        make_job(alice_key, str(uuid.uuid4()), status="scraping" if n % 2 else "completed")
+    # Session, user, count, the page's jobs, the user's keys (for the Track form).
+    with django_assert_num_queries(5):
         response = alice_client.get("/")
     assert response.content.decode().count('href="/jobs/') == 50
+    # The poll needs no Track form: one query fewer, whatever the number of rows.
+    with django_assert_num_queries(4):
+        poll = alice_client.get("/", headers=HTMX)
+    assert poll.content.decode().count('href="/jobs/') == 50
+
+
+# The list refreshes itself while a job on the shown page is active ---------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def running(key: ApiKey, **fields: Any) -> Job:
+    return make_job(key, str(uuid.uuid4()), status="scraping", completed=3, total=10, **fields)
+
+
+def settled(key: ApiKey, **fields: Any) -> Job:
+    return make_job(
+        key,
+        str(uuid.uuid4()),
+        status="completed",
+        completed=10,
+        total=10,
+        sync_state=Job.SyncState.SETTLED,
+        **fields,
+    )
+
+
+def test_the_list_polls_itself_while_a_job_on_the_page_is_active(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    running(alice_key, label="Running")
+    settled(alice_key, label="Done")
+    html = alice_client.get("/?status=").content.decode()
+    # One poll for the whole list, carrying its filters; not one per row.
+    assert html.count("hx-trigger") == 1
+    assert '<div id="jobs-list" hx-get="/?status=" hx-trigger="every 3s"' in html
+
+
+def test_a_poll_gets_only_the_list_and_keeps_polling_while_a_job_is_active(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    job = running(alice_key, label="Running")
+    response = alice_client.get("/", headers=HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="jobs-list"') and "<html" not in html
+    assert 'hx-trigger="every 3s"' in html
+    assert "aria-valuenow" not in html and "Running" in html
+    assert "HX-Request" in response["Vary"]
+    assert "Track a job" not in html
+    job.completed = 7
+    job.save()
+    assert "7 / 10" in alice_client.get("/", headers=HTMX).content.decode()
+
+
+def test_the_poll_answers_286_once_nothing_on_the_page_is_active(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    settled(alice_key, label="Done")
+    orphan = make_job(alice_key, str(uuid.uuid4()), label="Key gone", status="scraping")
+    Job.objects.filter(pk=orphan.pk).update(api_key=None)  # its key was deleted: no more syncs
+    response = alice_client.get("/", headers=HTMX)
+    # 286 stops htmx's polling; the final list is still swapped in, without a trigger.
+    assert response.status_code == 286
+    html = response.content.decode()
+    assert "Done" in html and "Key gone" in html and "hx-trigger" not in html
+    assert "hx-trigger" not in alice_client.get("/").content.decode()
+
+
+def test_only_the_shown_page_decides_whether_the_list_polls(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    running(alice_key, label="Old running job")  # the oldest: alone on page 2
+    for _ in range(50):
+        settled(alice_key)
+    assert alice_client.get("/", headers=HTMX).status_code == 286
+    second = alice_client.get("/?page=2", headers=HTMX)
+    assert second.status_code == 200 and 'hx-get="/?page=2"' in second.content.decode()
+    # A filter that hides the running job stops the polling too.
+    assert alice_client.get("/?status=completed", headers=HTMX).status_code == 286
+
+
+def test_a_history_restore_request_gets_the_whole_jobs_page(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    running(alice_key)
+    response = alice_client.get("/", headers={**HTMX, "HX-History-Restore-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html and "Track a job" in html and 'id="jobs-list"' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_bad_query_is_still_a_400_for_a_poll(alice_client: Client, alice_key: ApiKey) -> None:
+    assert alice_client.get("/?status=finished", headers=HTMX).status_code == 400
+
+
+def test_the_list_shows_when_each_job_was_created_and_how_long_it_ran(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    settled(
+        alice_key,
+        label="Finished",
+        remote_created_at=now - timedelta(hours=3),
+        remote_completed_at=now - timedelta(hours=2, minutes=55),
+        duration=300.0,
+    )
+    running(alice_key, label="Going", remote_created_at=now - timedelta(minutes=12, seconds=5))
+    html = alice_client.get("/").content.decode()
+    assert '<th scope="col">Created</th><th scope="col">Duration</th>' in html
+    assert '<td data-label="Duration">5 min</td>' in html
+    assert "3 h ago" in html and "12 min ago" in html
+    assert '12 min <span class="muted">so far</span>' in html

@@ -451,7 +451,11 @@ HOSTILE = [
     "مرحبا \u202eexe.txt\u202c שלום \U0001d54f 🙂",
     "x" * 200_000,
 ]
-OUR_HX = {"hx-get", "hx-target", "hx-swap", "hx-push-url", "hx-trigger", "hx-headers", "hx-disable"}
+OUR_HX = {
+    *("hx-get", "hx-target", "hx-swap", "hx-push-url", "hx-trigger", "hx-headers", "hx-disable"),
+    # The search box replaces the history entry and shares the form's request queue.
+    *("hx-replace-url", "hx-include", "hx-sync", "hx-swap-oob"),
+}
 
 
 class Audit(HTMLParser):

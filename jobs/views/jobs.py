@@ -20,9 +20,11 @@ JOBS_PER_PAGE = 50
 
 
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
-    form = TrackForm(request.POST or None, owner=request.user)
-    if request.method == "POST" and form.is_valid():
-        return _track(request, form)
+    form = None
+    if request.method == "POST":
+        form = TrackForm(request.POST, owner=request.user)
+        if form.is_valid():
+            return _track(request, form)
     filters = JobFilterForm(request.GET)
     if not filters.is_valid():
         return invalid_query(request, filters.error_text())
@@ -35,15 +37,27 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         pages = f"{paginator.num_pages:,} page" + ("" if paginator.num_pages == 1 else "s")
         message = f"There is no page {number:,}: this list has {pages}."
         return invalid_query(request, message, status=404)
+    page = paginator.page(number)
     context = {
-        "form": form,
-        "has_keys": form.default_key is not None,  # the form has loaded the user's keys
-        "page": paginator.page(number),
+        "page": page,
+        # The list refreshes itself while a job on this page can still change.
+        "polling": any(job.is_active for job in page.object_list),
         "status": status,
         "filters": filters,
         "nav": "jobs",
     }
-    return render(request, "jobs/dashboard.html", context)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "jobs/dashboard.html#jobs", context)
+        if not context["polling"]:
+            # 286 tells htmx to stop polling; the final list is still swapped in.
+            response.status_code = HttpResponseStopPolling.status_code
+    else:
+        form = form or TrackForm(owner=request.user)
+        context["form"] = form
+        context["has_keys"] = form.default_key is not None  # the form has loaded the user's keys
+        response = render(request, "jobs/dashboard.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:

@@ -21,6 +21,7 @@ def test_it_signs_up_logs_out_and_logs_in_again(anon_page: Page, live_server: An
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="API keys")).to_have_attribute("aria-current", "page")
 
+    nav.locator("summary", has_text="carol").click()  # the account menu
     nav.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     expect(nav.get_by_role("link", name="Jobs")).to_have_count(0)
@@ -29,7 +30,7 @@ def test_it_signs_up_logs_out_and_logs_in_again(anon_page: Page, live_server: An
     page.get_by_label("Password").fill("a long enough passphrase")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
-    expect(nav.get_by_role("link", name="carol")).to_be_visible()
+    expect(nav.locator("summary", has_text="carol")).to_be_visible()
 
 
 def test_it_shows_why_a_login_failed(anon_page: Page, alice: Any) -> None:
@@ -48,3 +49,34 @@ def test_it_sends_anonymous_visitors_to_the_login_form(anon_page: Page, live_ser
     page.goto("/keys/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/keys/")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+def test_the_account_menu_opens_changes_the_password_and_closes_on_escape(
+    alice_page: Page, alice_key: Any
+) -> None:
+    page = alice_page
+    page.goto("/")
+    nav = page.get_by_role("navigation", name="Main")
+    change = nav.get_by_role("link", name="Change password")
+    expect(change).to_be_hidden()
+
+    menu = nav.locator("summary", has_text="alice")
+    menu.click()
+    expect(change).to_be_visible()
+    expect(nav.get_by_text("Logged in as alice")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(change).to_be_hidden()
+    expect(menu).to_be_focused()
+
+    menu.click()
+    page.get_by_role("heading", name="Jobs", level=1).click()  # a click elsewhere closes it
+    expect(change).to_be_hidden()
+
+    menu.click()
+    change.click()
+    expect(page.get_by_role("heading", name="Change password")).to_be_visible()
+    page.get_by_label("Old password").fill("correct horse battery")
+    page.get_by_label("New password", exact=True).fill("an even longer passphrase")
+    page.get_by_label("New password confirmation").fill("an even longer passphrase")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()

@@ -77,18 +77,20 @@ def test_it_opens_a_document_with_its_markdown_and_html_preview(
     page.get_by_role("link", name=document.title, exact=True).click()
 
     expect(page.get_by_role("heading", level=1).first).to_have_text(document.title)
-    page.get_by_role("tab", name="Markdown").click()
-    expect(page.get_by_role("tab", name="Markdown")).to_have_attribute("aria-selected", "true")
+    views = page.get_by_role("navigation", name="Document views")
+    views.get_by_role("link", name="Markdown").click()
+    expect(views.get_by_role("link", name="Markdown")).to_have_attribute("aria-current", "page")
     first_words = (document.content.markdown or "").split("\n")[3][:40]
-    expect(page.get_by_role("tabpanel")).to_contain_text(first_words)
+    expect(page.get_by_role("region", name="Markdown")).to_contain_text(first_words)
 
-    page.get_by_role("tab", name="HTML").click()
-    expect(page.get_by_role("tab", name="HTML")).to_have_attribute("aria-selected", "true")
+    views.get_by_role("link", name="HTML").click()
+    expect(views.get_by_role("link", name="HTML")).to_have_attribute("aria-current", "page")
+    expect(views.get_by_role("link", name="Markdown")).not_to_have_attribute("aria-current", "page")
     preview = page.frame_locator("iframe[title='Preview of the scraped HTML']")
     expect(preview.get_by_role("heading", level=1)).to_have_text(document.title)
 
     page.get_by_role("link", name="Next document →").click()
-    expect(page.get_by_text("Document 4 ·")).to_be_visible()
+    expect(page.get_by_text("Position 4 (counted from 0)")).to_be_visible()
 
 
 def test_it_downloads_every_document_as_a_zip(alice_page: Page, sixty: Any) -> None:
@@ -164,3 +166,112 @@ def test_hostile_content_stays_inert(
     assert any("sandboxed" in text for text in blocked), blocked
     assert any("evil.invalid" in text for text in blocked), blocked
     assert unexpected == []
+
+
+def titles(page: Page) -> list[str]:
+    return page.locator(".documents-table td.title a").all_inner_texts()
+
+
+def test_column_headers_sort_with_htmx_and_without_javascript(
+    alice_page: Page, sixty: Any, browser_context: Any, chromium: Any, live_server: Any
+) -> None:
+    page = alice_page
+    page.goto(f"/jobs/{sixty.pk}/documents/")
+    title = page.get_by_role("columnheader", name="Title")
+    position = page.get_by_role("columnheader", name="Position")
+    expect(position).to_have_attribute("aria-sort", "ascending")
+    expect(title).not_to_have_attribute("aria-sort", re.compile(".*"))
+
+    title.get_by_role("link").click()
+    expect(title).to_have_attribute("aria-sort", "ascending")
+    expect(position).not_to_have_attribute("aria-sort", re.compile(".*"))
+    expect(page).to_have_url(re.compile(r"[?&]sort=title(&|$)"))
+    shown = titles(page)
+    assert shown == sorted(shown, key=str.casefold) and len(shown) == 50
+    # The form outside the results says the same.
+    expect(page.get_by_label("Sort by")).to_have_value("title")
+
+    title.get_by_role("link").click()
+    expect(title).to_have_attribute("aria-sort", "descending")
+    expect(page).to_have_url(re.compile(r"[?&]sort=-title(&|$)"))
+    shown = titles(page)
+    assert shown == sorted(shown, key=str.casefold, reverse=True)
+    page.go_back()
+    expect(title).to_have_attribute("aria-sort", "ascending")
+
+    # Without JavaScript the same headers are plain links to the sorted page.
+    from tests.e2e.conftest import log_in
+
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+    log_in(context, sixty.owner, live_server.url)
+    plain = context.new_page()
+    plain.goto(f"/jobs/{sixty.pk}/documents/")
+    plain.get_by_role("columnheader", name="URL").get_by_role("link").click()
+    expect(plain.get_by_role("columnheader", name="URL")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    urls = plain.locator(".documents-table td.url .visually-hidden").all_inner_texts()
+    assert urls == sorted(urls)
+    context.close()
+
+
+def test_per_page_the_count_and_the_form_always_agree(
+    alice_page: Page, sixty: Any, live_server: Any
+) -> None:
+    page = alice_page
+    page.goto(f"/jobs/{sixty.pk}/documents/")
+    count = page.get_by_test_id("result-count")
+    per_page = page.get_by_label("Per page")
+    expect(per_page).to_have_value("50")
+    rows = page.locator(".documents-table tbody tr")
+
+    per_page.select_option("25")
+    expect(count).to_have_text(f"Documents 1{DASH}25 of 60")
+    expect(rows).to_have_count(25)
+    expect(page).to_have_url(re.compile(r"per_page=25"))
+    page.get_by_role("link", name="Next", exact=True).click()
+    expect(count).to_have_text(f"Documents 26{DASH}50 of 60")
+    expect(per_page).to_have_value("25")
+
+    # Back to the first address: the list and the select both say 50 again.
+    page.go_back()
+    page.go_back()
+    expect(page).to_have_url(f"{live_server.url}/jobs/{sixty.pk}/documents/")
+    expect(count).to_have_text(f"Documents 1{DASH}50 of 60")
+    expect(per_page).to_have_value("50")
+    page.reload()
+    expect(count).to_have_text(f"Documents 1{DASH}50 of 60")
+    expect(per_page).to_have_value("50")
+
+
+def test_typing_a_search_replaces_the_history_entry_and_announces_only_the_count(
+    alice_page: Page, sixty: Any, live_server: Any
+) -> None:
+    page = alice_page
+    page.goto(f"/jobs/{sixty.pk}/")
+    page.get_by_role("link", name="Browse documents").click()
+    count = page.get_by_test_id("result-count")
+    expect(count).to_have_text(f"Documents 1{DASH}50 of 60")
+    # The count line is the page's live region, and it stays the same element across swaps.
+    live = page.locator("main [aria-live]")
+    expect(live).to_have_count(1)
+    expect(live).to_have_attribute("id", "result-count")
+    page.evaluate("window.countLine = document.getElementById('result-count')")
+    history = page.evaluate("history.length")
+
+    search = page.get_by_label("Search")
+    for text in ("page/1", "page/12"):
+        search.fill(text)
+        page.wait_for_timeout(700)  # longer than the typing pause that sends a search
+    expect(count).to_have_text(f"Documents 1{DASH}1 of 1 matching")
+    expect(page).to_have_url(re.compile(r"q=page%2F12"))
+    assert page.evaluate("history.length") == history
+    assert page.evaluate("document.getElementById('result-count') === window.countLine")
+    scope = page.get_by_test_id("download-scope")
+    expect(scope).to_have_text("Downloads follow the filters: only the 1 matching document.")
+    href = page.get_by_role("link", name="Download zip").get_attribute("href") or ""
+    assert "q=page%2F12" in href and "per_page" not in href
+
+    # Back leaves the list for the job page: no stop at every pause in the typing.
+    page.go_back()
+    expect(page).to_have_url(f"{live_server.url}/jobs/{sixty.pk}/")

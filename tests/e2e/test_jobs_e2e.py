@@ -190,3 +190,99 @@ def test_bob_cannot_see_alices_job(
     bob_page.goto("/")
     expect(bob_page.get_by_text("No jobs yet.")).to_be_visible()
     expect(bob_page.get_by_role("link", name="Alice's secret")).to_have_count(0)
+
+
+def test_the_jobs_list_refreshes_while_jobs_run_then_stops_polling(
+    alice_page: Page,
+    track: Track,
+    new_batch: NewBatch,
+    syncing: Syncer,
+    server_requests: RequestLog,
+) -> None:
+    page = alice_page
+    fast = track(new_batch(n=30, rate=6), label="Live A")
+    slow = track(new_batch(n=36, rate=4), label="Live B")
+    sync_until_settled(track(new_batch(n=3, state="completed"), label="Done already"))
+    syncing.add(fast, slow)
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    page.goto("/")
+    started = time.monotonic()
+    progress = page.get_by_role("row", name="Live A").locator("td[data-label='Progress']")
+    seen = {progress.inner_text()}
+    deadline = started + 25
+    while progress.inner_text() != "30 / 30":
+        seen.add(progress.inner_text())
+        assert time.monotonic() < deadline, f"the list stalled at {sorted(seen)}"
+        page.wait_for_timeout(250)
+    assert len(seen) >= 2, f"the row jumped straight to the end: {sorted(seen)}"
+    for label in ("Live A", "Live B"):
+        row = page.get_by_role("row", name=label)
+        expect(row.get_by_text("Completed")).to_be_visible(timeout=20_000)
+
+    # Once nothing on the page is active, a poll answers 286 and the list asks nothing more:
+    # the count of list requests stays put.
+    polls = server_requests.count("/")
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < 4:
+        page.wait_for_timeout(500)
+        if server_requests.count("/") != polls:
+            polls, quiet_since = server_requests.count("/"), time.monotonic()
+        assert time.monotonic() < started + 60, "the list kept polling"
+    stopped = time.monotonic()
+    page.wait_for_timeout(4000)
+    assert server_requests.count("/") == polls
+    assert page.locator("#jobs-list[hx-trigger]").count() == 0
+    # One request for the whole list every 3 s while it polled, not one per running row.
+    seconds = stopped - started
+    assert 3 <= polls <= seconds / 3 + 2, f"{polls} requests in {seconds:.0f} s"
+    assert navigations == [page.url], f"the page reloaded: {navigations}"
+
+
+def test_escape_closes_the_cancel_confirmation(
+    alice_page: Page, track: Track, new_batch: NewBatch
+) -> None:
+    page = alice_page
+    job = track(new_batch(n=500, rate=1), label="Long one")
+    page.goto(f"/jobs/{job.pk}/")
+    confirm = page.get_by_role("button", name="Yes, cancel the job")
+    opener = page.get_by_text("Cancel job", exact=True)
+    opener.click()
+    expect(confirm).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    expect(opener).to_be_focused()
+
+
+def test_the_job_page_says_an_error_once_not_on_every_poll(
+    alice_page: Page, track: Track, new_batch: NewBatch, server_requests: RequestLog
+) -> None:
+    """The status fragment is replaced every 3 s; its status and error reach the live region
+    only when they change."""
+    from jobs.models import Job
+
+    page = alice_page
+    job = track(new_batch(n=500, rate=1), label="Troubled", status="scraping")
+    page.goto(f"/jobs/{job.pk}/")
+    announcer = page.locator("#announcer")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#job-status [aria-live]")).to_have_count(0)
+    page.evaluate(
+        """() => {
+          const region = document.getElementById('announcer');
+          window.announcements = [];
+          new MutationObserver(() => window.announcements.push(region.textContent))
+            .observe(region, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    Job.objects.filter(pk=job.pk).update(last_error="Rate limited, retrying in 12 s")
+    expect(page.get_by_test_id("job-problem")).to_be_visible(timeout=8000)
+    polls = server_requests.count(f"/jobs/{job.pk}/")
+    page.wait_for_timeout(7000)  # two more polls with the same error
+    assert server_requests.count(f"/jobs/{job.pk}/") >= polls + 2
+    assert page.evaluate("window.announcements") == ["Scraping. Rate limited, retrying in 12 s"]
+
+    Job.objects.filter(pk=job.pk).update(status="failed", last_error="Firecrawl failed the job")
+    expect(page.get_by_test_id("job-status")).to_have_text("Failed", timeout=8000)
+    assert page.evaluate("window.announcements")[-1] == "Failed. Firecrawl failed the job"

@@ -31,8 +31,12 @@ def test_it_takes_the_readme_screenshots(
     track: Callable[..., Any],
     syncing: Syncer,
     simulator: FakeFirecrawl,
+    alice_key: Any,
 ) -> None:
     page = alice_page
+    # Firecrawl's v2 API reports when a job was created and how long it ran: the list shows both.
+    alice_key.api_version = "v2"
+    alice_key.save()
     done = track(new_batch(n=50, state="completed"), label="Docs site, 50 pages")
     failures = track(new_batch(n=120, state="completed", fail_every=9), label="Blog archive")
     cancelled_id = new_batch(n=400, rate=20, start_offset=8)
@@ -50,6 +54,7 @@ def test_it_takes_the_readme_screenshots(
     page.goto(f"/jobs/{running.pk}/")
     page.wait_for_timeout(7000)
     expect(page.get_by_role("progressbar")).not_to_have_attribute("aria-valuenow", "0")
+    expect(page.locator(".chart-figure")).to_be_visible()
     shoot(page, "job-progress")
 
     page.goto("/")
@@ -57,11 +62,21 @@ def test_it_takes_the_readme_screenshots(
     shoot(page, "dashboard")
 
     page.goto(f"/jobs/{failures.pk}/documents/")
-    expect(page.get_by_role("table")).to_be_visible()
+    page.get_by_role("columnheader", name="Title").get_by_role("link").click()
+    expect(page.get_by_role("columnheader", name="Title")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
     shoot(page, "documents")
 
-    page.emulate_media(color_scheme="dark")
     page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/jobs/{failures.pk}/documents/?status=2xx")
+    page.locator(".document-results").evaluate("el => el.scrollIntoView()")
+    shoot(page, "documents-phone")
+
+    page.emulate_media(color_scheme="dark")
+    page.goto("/")
+    page.locator("#jobs-list").evaluate("el => el.scrollIntoView()")
+    shoot(page, "jobs-phone-dark")
     page.goto(f"/jobs/{running.pk}/")
     page.wait_for_timeout(1500)
     shoot(page, "job-phone-dark")

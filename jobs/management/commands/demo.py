@@ -6,13 +6,16 @@ one crawl untracked for Import recent jobs to find, then runs the worker (`manag
 run_worker`, a child process) and the development server. Batches and crawls started from the
 Start page run on the simulator too. Ctrl-C stops all.
 The worker must accept the simulator's URL: run it with FIRECRAWL_API_URLS='*' (`make demo`).
+
+`make demo` gives it a database of its own (.demo/db.sqlite3): in the development database the
+demo's jobs would outlive the simulator, and the worker of `make run` would keep asking a port
+nobody answers on. It refuses to run on that database.
 """
 
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.throttle import clear_failures
 from fakecrawl import FakeFirecrawl
 from jobs.models import ApiKey, Job
 from jobs.tasks import request_sync
@@ -71,12 +75,23 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.getenv("PORT", "8000")))
         parser.add_argument("--sim-port", type=int, default=0, help="simulator port (0: any)")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--log",
+            default=str(Path(settings.BASE_DIR) / ".demo" / "worker.log"),
+            help="the worker's log (default: .demo/worker.log, git-ignored)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if "*" not in settings.FIRECRAWL_API_URLS:
             raise CommandError(
                 "The worker must accept the simulator's URL: run with FIRECRAWL_API_URLS='*' "
                 "(make demo does)."
+            )
+        if _is_development_database():
+            raise CommandError(
+                "The demo needs a database of its own, not the development one (db.sqlite3), "
+                "whose worker would keep retrying the demo's jobs once the simulator is gone. "
+                "Run `make demo`, which uses .demo/db.sqlite3, or set DATABASE_URL."
             )
         # Ctrl-C must stop everything even when started from a shell that ignores SIGINT in
         # background jobs, and `kill` should clean up the same way.
@@ -88,15 +103,19 @@ class Command(BaseCommand):
         self.stdout.write(f"Simulated Firecrawl at {sim_url}")
         worker: subprocess.Popen[bytes] | None = None
         # The worker logs every task twice a second: to a file, so the demo's banner stays read.
-        log_path = Path(tempfile.gettempdir()) / "firecrawl-demo-worker.log"
+        log_path = Path(options["log"]).resolve()
+        log_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.set_up(sim, sim_url)
             with log_path.open("wb") as log:
+                # A session of its own: the terminal's Ctrl-C reaches this process only, and the
+                # worker gets one SIGTERM below (a second signal would stop it mid-step).
                 worker = subprocess.Popen(
                     [sys.executable, "manage.py", "run_worker"],
                     cwd=settings.BASE_DIR,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             url = f"http://127.0.0.1:{options['port']}/"
             self.stdout.write(
@@ -125,6 +144,8 @@ class Command(BaseCommand):
         # A fresh demo user each run: the previous run's jobs lived on a simulator that is gone.
         User.objects.filter(username=USERNAME).delete()
         user = User.objects.create_user(USERNAME, password=PASSWORD)
+        # The printed password must work at once, even after a run of mistyped ones.
+        clear_failures(USERNAME)
         key = ApiKey.objects.create(
             owner=user,
             name="Demo (simulated)",
@@ -156,3 +177,10 @@ class Command(BaseCommand):
         url, options = UNTRACKED_CRAWL
         remote_id = sim.create_crawl(DEMO_KEY, url, **options)
         self.stdout.write(f"  not tracked {remote_id}  (API keys > Import recent jobs finds it)")
+
+
+def _is_development_database() -> bool:
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        return False
+    return Path(database["NAME"]).resolve() == (Path(settings.BASE_DIR) / "db.sqlite3").resolve()

@@ -1,0 +1,104 @@
+"""`make demo` in a browser: the product against its simulator, in a database of its own, and
+Ctrl-C ends it without a traceback or a make error."""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import TIMEOUT_MS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "make demo stopped before it served"
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"make demo did not answer at {url} in {seconds} s")
+
+
+def fingerprint(path: Path) -> tuple[int, int] | None:
+    return (path.stat().st_size, path.stat().st_mtime_ns) if path.exists() else None
+
+
+def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: Path) -> None:
+    development = [ROOT / name for name in ("db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm")]
+    before = [fingerprint(path) for path in development]
+    port = free_port()
+    output = tmp_path / "make.out"
+    demo_dir = tmp_path / "demo"
+    with output.open("wb") as out:
+        # -o: the virtualenv is there already (this test runs in it); never install from here.
+        make = subprocess.Popen(
+            ["make", "-o", ".venv/.installed-run", "demo", f"PORT={port}", f"DEMO_DIR={demo_dir}"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "DATABASE_URL": "sqlite:///" + str(ROOT / "db.sqlite3")},
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/accounts/login/", make)
+        context = chromium.new_context(base_url=base)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_label("Username").fill("demo")
+        page.get_by_label("Password").fill("demo-password-123")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
+        expect(page.locator(".jobs-table tbody tr")).to_have_count(5)
+        # The demo's worker syncs the running batch from the demo's simulator: the list moves.
+        running = page.get_by_role("row", name="Product catalogue").locator(
+            "td[data-label='Cached']"
+        )
+        first = running.inner_text()
+        expect(running).not_to_have_text(first, timeout=30_000)
+        context.close()
+    finally:
+        # Ctrl-C, as a terminal sends it: to the whole foreground process group.
+        os.killpg(make.pid, signal.SIGINT)
+        try:
+            make.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(make.pid, signal.SIGKILL)
+            raise
+    text = output.read_text()
+    assert make.returncode in (0, -signal.SIGINT), text
+    assert "Traceback" not in text and "make: ***" not in text, text
+    assert f"Worker log: {demo_dir / 'worker.log'}" in text
+    assert (demo_dir / "worker.log").stat().st_size > 0
+
+    # Everything went to the demo's database; the development one was not even opened.
+    with sqlite3.connect(demo_dir / "db.sqlite3") as db:
+        (users,) = db.execute("SELECT count(*) FROM auth_user WHERE username = 'demo'").fetchone()
+        (jobs,) = db.execute("SELECT count(*) FROM jobs_job").fetchone()
+    assert (users, jobs) == (1, 5)
+    assert [fingerprint(path) for path in development] == before
