@@ -29,7 +29,9 @@ def test_it_resets_the_demo_user_and_forgets_its_failed_log_ins(db: Any) -> None
         sim.stop()
     assert throttle.seconds_locked("demo", "203.0.113.9") == 0
     assert authenticate(username=demo.USERNAME, password=demo.PASSWORD) is not None
-    assert Job.objects.filter(owner__username="demo").count() == len(demo.BATCHES)
+    assert Job.objects.filter(owner__username="demo").count() == len(demo.BATCHES) + len(
+        demo.CRAWLS
+    )
     assert ApiKey.objects.get(owner__username="demo").api_url == url
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from jobs.management.commands import demo
 from tests.e2e.conftest import TIMEOUT_MS
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
         page.get_by_label("Password").fill("demo-password-123")
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
-        expect(page.locator(".jobs-table tbody tr")).to_have_count(5)
+        expect(page.locator(".jobs-table tbody tr")).to_have_count(
+            len(demo.BATCHES) + len(demo.CRAWLS)
+        )
         # The demo's worker syncs the running batch from the demo's simulator: the list moves.
         running = page.get_by_role("row", name="Product catalogue").locator(
             "td[data-label='Cached']"
@@ -100,5 +103,5 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
     with sqlite3.connect(demo_dir / "db.sqlite3") as db:
         (users,) = db.execute("SELECT count(*) FROM auth_user WHERE username = 'demo'").fetchone()
         (jobs,) = db.execute("SELECT count(*) FROM jobs_job").fetchone()
-    assert (users, jobs) == (1, 5)
+    assert (users, jobs) == (1, len(demo.BATCHES) + len(demo.CRAWLS))
     assert [fingerprint(path) for path in development] == before

@@ -151,6 +151,8 @@ class Command(BaseCommand):
             name="Demo (simulated)",
             key=DEMO_KEY,
             api_url=sim_url,
+            # v2 answers with each job's creation time and duration, which the jobs list shows.
+            api_version=ApiKey.Version.V2,
             is_default=True,
             remaining_credits=DEMO_CREDITS,
             credits_checked_at=timezone.now(),
