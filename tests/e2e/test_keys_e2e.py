@@ -68,3 +68,31 @@ def test_it_renames_then_deletes_a_key_after_confirmation(alice_page: Page, alic
     page.get_by_role("button", name="Delete key").click()
     expect(page.locator(".message-success")).to_contain_text("Key “Production” deleted.")
     expect(page.get_by_text("No keys yet.")).to_be_visible()
+
+
+def test_a_key_for_a_server_that_cannot_be_reached_is_saved_without_checking(
+    alice_page: Page, alice: Any
+) -> None:
+    import socket
+
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        offline = f"http://127.0.0.1:{spare.getsockname()[1]}"
+    page = alice_page
+    page.goto("/keys/")
+    page.get_by_label("Name").fill("Self-hosted")
+    page.get_by_label("API key").fill(ALICE_KEY)
+    page.get_by_label("API URL").fill(offline)
+    page.get_by_role("button", name="Add key").click()
+
+    problem = page.locator(".form-errors")
+    expect(problem).to_contain_text(f"Could not reach Firecrawl at {offline}")
+    expect(problem).to_contain_text("save the key without checking it")
+    # The key is still in the form: the way on needs no retyping.
+    expect(page.get_by_label("API key")).to_have_value(ALICE_KEY)
+    page.get_by_role("button", name="Save without checking").click()
+
+    expect(page.locator(".message-info")).to_contain_text("Saved without checking")
+    row = page.get_by_role("row", name="Self-hosted")
+    expect(row).to_contain_text("fc-…a1b2")
+    assert ALICE_KEY not in page.content()
