@@ -196,8 +196,13 @@ def documents(small: int, large: int, runs: int) -> dict[str, Any]:
             "last page": f"{base}?page={last}",
             "search": f"{base}?q={'minor' if size == 'small' else 'major'}4",
             "filter (4xx)": f"{base}?status=4xx",
-            "sorted by title, last page": f"{base}?sort=title&page={last}",
         }
+        # Each sort: its first, middle and last page (a stored key and an index walked from
+        # the nearer end, docs/PERFORMANCE.md).
+        for sort in ("title", "url", "status"):
+            cases[f"sorted by {sort}, page 1"] = f"{base}?sort={sort}"
+            cases[f"sorted by {sort}, middle page"] = f"{base}?sort={sort}&page={max(1, last // 2)}"
+            cases[f"sorted by {sort}, last page"] = f"{base}?sort={sort}&page={last}"
         for name, url in cases.items():
             requests[size, name] = (client, url, {}, DOCUMENT_ROW)
         # What the browser fetches when the user pages with htmx: the partial only.

@@ -38,9 +38,15 @@ def insert_new(objs: Sequence[Model]) -> None:
 
 
 def _columns(objs: Sequence[Model]) -> tuple[str, list[Field[Any, Any]], str]:
-    """The table, the fields an INSERT sets (all but the primary key) and their column list."""
+    """The table, the fields an INSERT sets and their column list: not the primary key, nor what
+    the database computes, nor a nullable field no form sets (the search vector, filled later
+    by the indexer: NULL is its default, and COPY would need a binary encoder for its type)."""
     meta = objs[0]._meta
-    fields = [field for field in meta.concrete_fields if not field.generated and field != meta.pk]
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if not field.generated and field != meta.pk and (field.editable or not field.null)
+    ]
     columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     return connection.ops.quote_name(meta.db_table), fields, columns
 
