@@ -195,8 +195,14 @@ def snippets(documents: Iterable[Document], text: str) -> dict[int, str]:
     if connection.vendor == "sqlite":
         # Only ids (integers from our own rows) are formatted in; the query is a parameter.
         sql = _FTS_SNIPPETS.format(ids=", ".join(str(int(pk)) for pk in ids))
+        # snippet() looks each row up in the query's doclists: a prefix the FTS5 table has no
+        # prefix index for (longer than 3 characters) is merged again for every row, 8 ms a
+        # page at 10,000 matches (docs/PERFORMANCE.md). There the last word is highlighted as
+        # a whole word: once typed in full, as the search results already are.
+        last = tokens[-1]
+        query = fts5_query(tokens) if len(last) <= 3 else fts5_query(tokens).removesuffix("*")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [MARK_START, MARK_END, SNIPPET_WORDS, fts5_query(tokens)])
+            cursor.execute(sql, [MARK_START, MARK_END, SNIPPET_WORDS, query])
             # Bytes, decoded here: json_extract turns a lone "\\ud800" escape into bytes that
             # are not UTF-8, which the driver would refuse to decode.
             return {

@@ -43,10 +43,14 @@ def snippet_cells(html: str) -> list[str]:
 
 def test_a_search_shows_where_the_words_matched(alice_client: Client, job: Job) -> None:
     cache(job, "Intro. " * 40 + "At last the hidden treasure. " + "Outro. " * 40, "nothing")
-    html = alice_client.get(f"/jobs/{job.pk}/documents/?q=hidden+treas").content.decode()
+    html = alice_client.get(f"/jobs/{job.pk}/documents/?q=hidden+treasure").content.decode()
     [cell] = snippet_cells(html)
     assert "<mark>hidden</mark>" in cell and "<mark>treasure</mark>" in cell
     assert len(cell) < 1000  # a window around the match, not the document
+    # While typing: a short last word is highlighted as the prefix it is.
+    html = alice_client.get(f"/jobs/{job.pk}/documents/?q=hidden+tr").content.decode()
+    [cell] = snippet_cells(html)
+    assert "<mark>hidden</mark>" in cell and "<mark>treasure</mark>" in cell
 
 
 def test_scraped_markup_in_a_snippet_stays_text(alice_client: Client, job: Job) -> None:
