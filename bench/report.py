@@ -74,7 +74,13 @@ def met(row: Row) -> str:
 
 
 def document(
-    sections: list[Section], machine: dict[str, str], command: str, elapsed: float, *, quick: bool
+    sections: list[Section],
+    machine: dict[str, str],
+    command: str,
+    elapsed: float,
+    *,
+    quick: bool,
+    findings: bool = True,
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
@@ -117,7 +123,8 @@ def document(
         out += ["| Function | Own time | Share |", "| --- | --- | --- |"]
         out += [f"| `{_cell(n)}` | {s:.2f} s | {p:.0%} |" for n, s, p in profile]
         out.append("")
-    out += ["## Findings", "", FINDINGS.strip(), ""]
+    if findings:
+        out += ["## Findings", "", FINDINGS.strip(), ""]
     return "\n".join(out)
 
 

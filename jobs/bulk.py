@@ -59,7 +59,7 @@ def _rows(objs: Sequence[Model], fields: list[Field[Any, Any]]) -> Iterator[list
 
 def _insert_or_ignore(objs: Sequence[Model]) -> None:
     # One prepared statement for every row, where bulk_create compiles a statement holding
-    # all of the page's values (a third of the time of storing a page, measured).
+    # all of the page's values (measured: docs/PERFORMANCE.md).
     table, fields, columns = _columns(objs)
     placeholders = ", ".join(["%s"] * len(fields))
     # Only quoted identifiers of the model are formatted in; every value is a parameter.

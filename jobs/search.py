@@ -3,9 +3,9 @@
 Documents are indexed after they are cached, by index_documents in a task, so a new document
 matches a few seconds after it appears. SQLite indexes with FTS5 (its table and triggers live in
 the migrations: setting `search_indexed` indexes a row); PostgreSQL with a tsvector per document
-(`Document.search`), made here from the document's distinct words: splitting 25 KB of markdown
-into words in Python and handing PostgreSQL only the distinct ones is about four times cheaper
-than its own parser over the whole text (docs/PERFORMANCE.md).
+(`Document.search`), made here from the document's distinct words: splitting the markdown into
+words in Python and handing PostgreSQL only the distinct ones costs a fraction of its own
+parser over the whole text (measured in docs/PERFORMANCE.md).
 
 User text never reaches a query syntax: it is cut into words, each quoted, all of them
 required, the last one matched as a prefix so results appear while typing. Both databases cut
@@ -196,9 +196,9 @@ def snippets(documents: Iterable[Document], text: str) -> dict[int, str]:
         # Only ids (integers from our own rows) are formatted in; the query is a parameter.
         sql = _FTS_SNIPPETS.format(ids=", ".join(str(int(pk)) for pk in ids))
         # snippet() looks each row up in the query's doclists: a prefix the FTS5 table has no
-        # prefix index for (longer than 3 characters) is merged again for every row, 8 ms a
-        # page at 10,000 matches (docs/PERFORMANCE.md). There the last word is highlighted as
-        # a whole word: once typed in full, as the search results already are.
+        # prefix index for (longer than 3 characters) is merged again for every row, a cost
+        # that grows with the matches (docs/PERFORMANCE.md). There the last word is
+        # highlighted as a whole word: once typed in full, as the search results already are.
         last = tokens[-1]
         query = fts5_query(tokens) if len(last) <= 3 else fts5_query(tokens).removesuffix("*")
         with connection.cursor() as cursor:

@@ -1,8 +1,10 @@
-"""A zip written as a stream, its deflating done in a second thread.
+"""A zip written as a stream, its deflating done in other threads.
 
-zlib releases the GIL while it deflates, so a thread compresses one batch of entries while the
-caller reads and prepares the next: on two cores the zip costs about the larger of the two
-instead of their sum (docs/PERFORMANCE.md). The format is what Info-ZIP and every unzip read:
+zlib releases the GIL while it deflates, so two threads compress one batch of entries while the
+caller reads and prepares the next: the zip costs about the larger of the two instead of their
+sum (docs/PERFORMANCE.md). A streamed entry is cut into pieces deflated independently, each
+primed with the 32 KB before it (as pigz does), so it deflates in parallel too, at the same
+size. The format is what Info-ZIP and every unzip read:
 small entries carry their sizes in their local header; a streamed entry (documents.jsonl, of
 any size) is followed by a data descriptor; ZIP64 records appear only where a size or an offset
 needs them. Memory is bounded by the batches in flight, never by the archive.
@@ -10,16 +12,28 @@ needs them. Memory is bounded by the batches in flight, never by the archive.
 
 import struct
 import time
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-# Deflate level 1: nearly the ratio of level 6 on HTML and markdown, at ~1.6x the speed.
-COMPRESS_LEVEL = 1
+# zlib-ng: the same deflate format, compressed faster and smaller than zlib's (measured in
+# docs/PERFORMANCE.md); its functions release the GIL as zlib's do.
+from zlib_ng import zlib_ng as zlib
+
+# zlib-ng's level 2 deflates HTML and markdown faster than zlib's level 1 (what Info-ZIP's
+# `zip -1`, the benchmark's reference, does), and smaller; its level 1 is a quicker strategy
+# whose output is larger than zlib's.
+COMPRESS_LEVEL = 2
 # Batches being compressed while the caller prepares more: bounds memory (two batches).
 IN_FLIGHT = 2
+# Threads deflating: with the caller's, one per core of a two-core machine and one more, so a
+# core never idles while a thread waits for the GIL.
+THREADS = 2
+# What deflate may refer back to: a piece deflated on its own is primed with this much.
+_WINDOW = 32 * 1024
+# A final, empty deflate block: ends a stream made of sync-flushed pieces.
+_FINAL_BLOCK = zlib.compressobj(1, zlib.DEFLATED, -15).flush()
 _FLAG_DATA_DESCRIPTOR = 0x08
 _FLAG_UTF8 = 0x800
 # A size or offset from here on needs ZIP64 records (a test lowers it); the 32-bit field then
@@ -39,9 +53,14 @@ class _Entry:
     descriptor: bool = False
 
 
-def _deflate(data: bytes) -> tuple[int, bytes]:
-    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-    return zlib.crc32(data), compressor.compress(data) + compressor.flush()
+def _deflate_piece(data: memoryview, primer: memoryview) -> bytes:
+    """A piece of a stream: deflated on its own, primed with what precedes it, byte-aligned and
+    not final, so pieces joined in order are one valid deflate stream."""
+    if primer:
+        compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15, zdict=primer)
+    else:
+        compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
 class ZipStream:
@@ -50,7 +69,7 @@ class ZipStream:
     def __init__(self) -> None:
         self._entries: list[_Entry] = []
         self._offset = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zip-deflate")
+        self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="zip-deflate")
         now = time.localtime()
         self._time = (now.tm_hour << 11) | (now.tm_min << 5) | (now.tm_sec // 2)
         self._date = ((now.tm_year - 1980) << 9) | (now.tm_mon << 5) | now.tm_mday
@@ -58,27 +77,38 @@ class ZipStream:
     # Whole files ---------------------------------------------------------------------------
 
     def add_files(self, batches: Iterable[list[tuple[str, bytes]]]) -> Iterator[bytes]:
-        """Each batch's files, deflated in the thread while the next batch is made."""
-        pending: deque[tuple[list[str], Future[list[tuple[int, bytes, int]]]]] = deque()
+        """Each batch's files, deflated in the threads while the next batch is made."""
+        pending: deque[tuple[list[tuple[str, bytes]], list[Future[list[bytes]]]]] = deque()
         for batch in batches:
-            names = [name for name, _ in batch]
-            datas = [data for _, data in batch]
-            pending.append((names, self._pool.submit(self._deflate_all, datas)))
+            # One task per thread, of about equal bytes.
+            parts: list[list[bytes]] = []
+            size, total = 0, sum(len(data) for _, data in batch)
+            start = 0
+            for index, (_, data) in enumerate(batch):
+                size += len(data)
+                if size * THREADS >= total * (len(parts) + 1) or index == len(batch) - 1:
+                    parts.append([data for _, data in batch[start : index + 1]])
+                    start = index + 1
+            futures = [self._pool.submit(self._deflate_all, part) for part in parts]
+            pending.append((batch, futures))
             while len(pending) >= IN_FLIGHT:
                 yield self._write_files(*pending.popleft())
         while pending:
             yield self._write_files(*pending.popleft())
 
     @staticmethod
-    def _deflate_all(datas: list[bytes]) -> list[tuple[int, bytes, int]]:
-        return [(*_deflate(data), len(data)) for data in datas]
+    def _deflate_all(datas: list[bytes]) -> list[bytes]:
+        return [zlib.compress(data, COMPRESS_LEVEL, -15) for data in datas]
 
     def _write_files(
-        self, names: list[str], future: "Future[list[tuple[int, bytes, int]]]"
+        self, batch: list[tuple[str, bytes]], futures: "list[Future[list[bytes]]]"
     ) -> bytes:
         out = bytearray()
-        for name, (crc, compressed, size) in zip(names, future.result(), strict=True):
-            entry = _Entry(name.encode(), crc, size, len(compressed), self._offset)
+        compressed_files = [data for future in futures for data in future.result()]
+        for (name, data), compressed in zip(batch, compressed_files, strict=True):
+            entry = _Entry(
+                name.encode(), zlib.crc32(data), len(data), len(compressed), self._offset
+            )
             header = self._local_header(entry)
             out += header
             out += compressed
@@ -89,27 +119,31 @@ class ZipStream:
     # One streamed file ---------------------------------------------------------------------
 
     def stream(self, name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """One file of unknown size from `chunks`, deflated in the thread chunk by chunk."""
+        """One file of unknown size from `chunks`, deflated in the threads piece by piece."""
         entry = _Entry(name.encode(), 0, 0, 0, self._offset, descriptor=True)
         header = self._local_header(entry)
         self._offset += len(header)
         yield header
-        compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-        pending: deque[Future[bytes]] = deque()
-
-        def deflate(data: bytes) -> bytes:
-            # Chunks of one stream are deflated in order: the pool has one thread.
-            entry.crc = zlib.crc32(data, entry.crc)
-            entry.size += len(data)
-            return compressor.compress(data)
-
+        pending: deque[list[Future[bytes]]] = deque()
+        primer = memoryview(b"")
         for chunk in chunks:
-            pending.append(self._pool.submit(deflate, chunk))
+            if not chunk:
+                continue
+            entry.crc = zlib.crc32(chunk, entry.crc)
+            entry.size += len(chunk)
+            view = memoryview(chunk)
+            step = -(-len(view) // THREADS)
+            futures = []
+            for start in range(0, len(view), step):
+                piece = view[start : start + step]
+                futures.append(self._pool.submit(_deflate_piece, piece, primer))
+                primer = piece[-_WINDOW:] if len(piece) >= _WINDOW else _tail(primer, piece)
+            pending.append(futures)
             while len(pending) >= IN_FLIGHT:
-                yield self._streamed(entry, pending.popleft().result())
+                yield self._streamed(entry, b"".join(f.result() for f in pending.popleft()))
         while pending:
-            yield self._streamed(entry, pending.popleft().result())
-        tail = self._streamed(entry, compressor.flush())
+            yield self._streamed(entry, b"".join(f.result() for f in pending.popleft()))
+        tail = self._streamed(entry, _FINAL_BLOCK)
         # The data descriptor, with 8-byte sizes since the local header announced ZIP64.
         descriptor = struct.pack("<LLQQ", 0x08074B50, entry.crc, entry.compressed, entry.size)
         self._offset += len(descriptor)
@@ -213,3 +247,8 @@ class ZipStream:
     def abandon(self) -> None:
         """Stop the thread without writing the end (the generator was closed early)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _tail(primer: memoryview, piece: memoryview) -> memoryview:
+    """The last 32 KB of primer followed by piece (a piece shorter than the window)."""
+    return memoryview((bytes(primer) + bytes(piece))[-_WINDOW:])

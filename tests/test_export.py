@@ -301,8 +301,8 @@ def test_a_read_that_fails_midway_still_ends_in_a_valid_zip_that_says_so(
 
     batches = export.iter_raw_batches
 
-    def failing_after_one(documents: Any, *, with_names: bool = False) -> Any:
-        for number, batch in enumerate(batches(documents, with_names=with_names)):
+    def failing_after_one(documents: Any, *, with_names: bool = False, **options: Any) -> Any:
+        for number, batch in enumerate(batches(documents, with_names=with_names, **options)):
             if with_names and number == 1:
                 raise DatabaseError("the connection was lost")
             yield batch
