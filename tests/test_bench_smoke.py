@@ -1,7 +1,9 @@
 """The benchmark scripts at tiny sizes (`python -m bench --quick`), so they never rot, and the
 harness's own rules (what it writes where), checked with stand-in benchmarks in a second.
 
-Not a timing test: it only checks that every benchmark runs to its table rows.
+Not a timing test: it only checks that every benchmark runs to its table rows. The quick run
+starts some forty processes (a minute): it is marked slow, so `pytest -m "not slow"` skips it
+and `make test`, which runs everything, keeps it.
 """
 
 import subprocess
@@ -42,6 +44,7 @@ EXPECTED_ROWS = [
 ]
 
 
+@pytest.mark.slow
 def test_it_runs_every_benchmark_at_tiny_sizes_and_reports_its_rows(tmp_path: Path) -> None:
     report = tmp_path / "PERFORMANCE.md"
     result = subprocess.run(
