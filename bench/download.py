@@ -3,6 +3,7 @@
     python -m bench.download JOB_PK OUT_PATH [PROFILE_PATH]   the zip
     python -m bench.download populate N                        (set-up) a job of N documents
     python -m bench.download export JOB_PK FORMAT OUT_PATH [QUERY]   a CSV or xlsx download
+    python -m bench.download unpack ZIP [DIR]                  its entries and bytes (and files)
 
 Requests /jobs/<pk>/download.<format> with the Django test client as the job's owner and writes
 the streamed body to OUT_PATH (a real client writes it somewhere too), timing the first byte
@@ -66,9 +67,21 @@ def populate(n: int) -> dict[str, Any]:
     return {"job_pk": job.pk}
 
 
+def unpack(path: str, tree: str = "") -> dict[str, Any]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        entries = archive.infolist()
+        if tree:
+            archive.extractall(tree)
+        return {"entries": len(entries), "raw_bytes": sum(info.file_size for info in entries)}
+
+
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    if argv[0] == "populate":
+    if argv[0] == "unpack":
+        emit(unpack(*argv[1:]))
+    elif argv[0] == "populate":
         emit(populate(int(argv[1])))
     elif argv[0] == "export":
         query = argv[4] if len(argv) > 4 else ""
