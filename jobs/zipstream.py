@@ -30,6 +30,8 @@ IN_FLIGHT = 2
 # Threads deflating: with the caller's, one per core of a two-core machine and one more, so a
 # core never idles while a thread waits for the GIL.
 THREADS = 2
+# Bytes of a streamed file handed to the threads at once, at least.
+_MIN_PIECE = 1024 * 1024
 # What deflate may refer back to: a piece deflated on its own is primed with this much.
 _WINDOW = 32 * 1024
 # A final, empty deflate block: ends a stream made of sync-flushed pieces.
@@ -126,9 +128,7 @@ class ZipStream:
         yield header
         pending: deque[list[Future[bytes]]] = deque()
         primer = memoryview(b"")
-        for chunk in chunks:
-            if not chunk:
-                continue
+        for chunk in _coalesced(chunks):
             entry.crc = zlib.crc32(chunk, entry.crc)
             entry.size += len(chunk)
             view = memoryview(chunk)
@@ -247,6 +247,22 @@ class ZipStream:
     def abandon(self) -> None:
         """Stop the thread without writing the end (the generator was closed early)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _coalesced(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks joined into pieces of at least _MIN_PIECE bytes (the last may be smaller): a
+    thread's round trip costs about what deflating 100 KB does, and a manifest comes a line at a
+    time."""
+    held: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        held.append(chunk)
+        size += len(chunk)
+        if size >= _MIN_PIECE:
+            yield b"".join(held)
+            held, size = [], 0
+    if size:
+        yield b"".join(held)
 
 
 def _tail(primer: memoryview, piece: memoryview) -> memoryview:
