@@ -40,7 +40,8 @@ demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	FIRECRAWL_API_URLS='*' FIRECRAWL_POLL_INTERVAL=2 $(PY) manage.py demo --port $(PORT)
 
-# make bench: the five benchmarks, written to docs/PERFORMANCE.md (about 6 minutes).
+# make bench: the five benchmarks, written to docs/PERFORMANCE.md (5-10 minutes).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
+# make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed
 	$(PY) -m bench $(ARGS)

@@ -87,7 +87,7 @@ def document(
         "# Performance",
         "",
         "Measured side by side with the alternatives in the same run: absolute times on a shared",
-        "machine are noise, ratios are not. Regenerate with `make bench` (about 6 minutes;",
+        "machine are noise, ratios are not. Regenerate with `make bench` (5-10 minutes;",
         "`make bench ARGS=--quick` runs tiny sizes and writes nothing). The scripts are in",
         "`bench/`; `tests/test_bench_smoke.py` runs them at tiny sizes so they never rot.",
         "",
@@ -142,21 +142,22 @@ the batch. Earlier work: each document's JSON is stored as received (`jobs/jsont
 each item's source text from one `raw_decode` walk), PostgreSQL gets a binary COPY and lz4
 TOAST compression (migration 0006), SQLite one prepared INSERT per row, and the next page is
 read in a thread while the current one is stored (`PageReader`; the "reading ahead off" row).
-The target of 1.5x a floor that only reads is missed, and the rows around it say why. The
-"write floor" is the bare driver storing the same documents with the same durability, one
-commit per page, no Django: on SQLite it alone costs about as much as reading, so even perfect
-overlap (the larger of the two floors) is above 1.5x there. "Best overlap" measures what a
-reader *process* could reach at best: one process reads and parses each page (the JSON walk the
-sync's reader thread does under the GIL), a second stores it with the bare driver meanwhile,
-pages handed over through a pipe. On this machine it stays well above 1.5x the read floor on
-both databases, because the simulator, the reader, the writer and (for PostgreSQL) the server
-share two cores; the sync's remaining distance to that bound is Django's share (model
-instances, field conversion, the page's other queries). A reader process was therefore not
-built into the sync: it would add a process per sync, its start-up and a copy of every page
-for less than the gap to the bound. Two earlier experiments bound the code's share (10,000
-documents): building the page's rows without model instances saved 5-10 %, and never
-checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x. What would close the
-gap is more cores (an inference: this machine has two).
+Whether the target of 1.5x a floor that only reads is met depends on the database, and the
+rows around it say why. The "write floor" is the bare driver storing the same documents with
+the same durability, one commit per page, no Django (PostgreSQL's fsync setting, in the header,
+moves it most). "Best overlap" measures what a reader *process* could reach at best: one
+process reads and parses each page (the JSON walk the sync's reader thread does under the GIL),
+a second stores it with the bare driver meanwhile, pages handed over through a pipe. On SQLite
+the commit (WAL append and checkpoint) runs in the storing process, and the best overlap itself
+stays above 1.5x: no arrangement of this code reaches the target on two cores, and the sync's
+further distance to the best overlap is Django's share (model instances, field conversion, the
+page's other queries). On PostgreSQL the server stores in its own process, the best overlap is
+close to the read floor, and the sync with its reader thread comes within the target when the
+machine is quiet. A reader process was not built into the sync: where it could matter (SQLite)
+its bound is above the target anyway, and it would add a process per sync, its start-up and a
+copy of every page. Two earlier experiments bound the code's share (10,000 documents):
+building the page's rows without model instances saved 5-10 %, and never checkpointing
+SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
 
 **Search indexing.** A document is searchable once indexed, in a task after the sync. On
 PostgreSQL `to_tsvector` over `regexp_replace` of the whole markdown was most of the old 37 s
@@ -195,18 +196,19 @@ characters): 8 ms a page at 10,000 matches, so such a last word is highlighted a
 flat whatever the job's size and the first bytes leave after the first batch. Deflating, most
 of the old profile, runs in two threads while the caller reads and parses the next batch
 (zlib-ng releases the GIL as zlib does); the streamed documents.jsonl is cut into pieces
-deflated independently, each primed with the 32 KB before it (pigz's method). zlib-ng's level
-2 is both faster and smaller than zlib's level 1 (Info-ZIP's -1): on these documents 1,121
-against 443 MB/s for documents.jsonl, 523 against 386 MB/s for markdown and HTML, 10-30 %
-smaller; hence "compressed size" below 1x. documents.jsonl is written from the stored UTF-8
-bytes without decoding them, and each document is parsed once, for its markdown/ and html/
-files. Measured step by step on 313 MB (3,000 documents, this machine): 1.23-1.30 s with the
-standard library's zipfile and one thread, no gain from two zlib threads alone (deflate-bound),
-1.09-1.21 s with zlib-ng, 0.93-0.97 s reading bytes; Info-ZIP 1.49-1.63 s. Two threads help
-only when the second core is free: when other work holds it, the zip runs at about the sum of
-its parts. A download is never cut short silently: a document that cannot be written is listed
-in manifest.json (`notWritten`) and ERRORS.txt, a failed read stops that part and says so, and
-the archive always ends valid with `"incomplete": true`.
+deflated independently, each primed with the 32 KB before it (pigz's method), and streamed
+text reaches the threads at least a megabyte at a time. zlib-ng's level 2 is both faster and
+smaller than zlib's level 1 (what Info-ZIP's -1 does): on these documents 1,121 against
+443 MB/s for documents.jsonl, 523 against 386 MB/s for markdown and HTML, 10-30 % smaller;
+hence "compressed size" below 1x. documents.jsonl is written from the stored UTF-8 bytes
+without decoding them, and each document is parsed once, for its markdown/ and html/ files.
+Measured step by step on 313 MB (3,000 documents, this machine): 1.23-1.30 s with the standard
+library's zipfile and one thread; no gain from two zlib threads alone; 1.09-1.21 s with
+zlib-ng; 0.93-0.97 s reading bytes; 0.68 s once the manifest, written a record at a time, no
+longer sent each record to a thread on its own (0.33 s of waiting); Info-ZIP 1.39 s. A download
+is never cut short silently: a document that cannot be written is listed in manifest.json
+(`notWritten`) and ERRORS.txt, a failed read stops that part and says so, and the archive
+always ends valid with `"incomplete": true`.
 
 **Exports.** CSV (with the opt-in markdown column) and xlsx are read in the same byte-bounded
 batches; xlsx is written by xlsxwriter in constant-memory mode (rows to a temporary file, the
