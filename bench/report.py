@@ -149,15 +149,16 @@ moves it most). "Best overlap" measures what a reader *process* could reach at b
 process reads and parses each page (the JSON walk the sync's reader thread does under the GIL),
 a second stores it with the bare driver meanwhile, pages handed over through a pipe. On SQLite
 the commit (WAL append and checkpoint) runs in the storing process, and the best overlap itself
-stays above 1.5x: no arrangement of this code reaches the target on two cores, and the sync's
-further distance to the best overlap is Django's share (model instances, field conversion, the
-page's other queries). On PostgreSQL the server stores in its own process, the best overlap is
-close to the read floor, and the sync with its reader thread comes within the target when the
-machine is quiet. A reader process was not built into the sync: where it could matter (SQLite)
-its bound is above the target anyway, and it would add a process per sync, its start-up and a
-copy of every page. Two earlier experiments bound the code's share (10,000 documents):
-building the page's rows without model instances saved 5-10 %, and never checkpointing
-SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
+lands about at the target (1.4-1.7x across runs on this machine); the sync is further from it
+by Django's share (model instances, field conversion, the page's other queries) and by the GIL
+its reader thread shares with the writing. On PostgreSQL the server stores in its own process,
+the best overlap is close to the read floor, and the sync with its reader thread lands about
+at the target (1.4-1.6x across runs on a quiet machine). A reader process was not built into
+the sync: its bound is at the target at best on two cores, and it would add a process per
+sync, its start-up and a copy of every page; with more cores the bound moves towards the read
+floor and it becomes worth building (an inference). Two earlier experiments bound the code's
+share (10,000 documents): building the page's rows without model instances saved 5-10 %, and
+never checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
 
 **Search indexing.** A document is searchable once indexed, in a task after the sync. On
 PostgreSQL `to_tsvector` over `regexp_replace` of the whole markdown was most of the old 37 s
@@ -172,8 +173,12 @@ same (titles, URLs and the first 100,000 characters of markdown, every word requ
 a prefix) and accents now fold on PostgreSQL as on SQLite. Indexers share batches (`FOR
 UPDATE SKIP LOCKED`): the "two workers indexing" row runs two at once, as two task workers
 would; the app queues one index task per job, so that row is what queuing a second would give.
-On SQLite, FTS5 tokenises in C and indexing runs at about the sync's pace; SQLite has one
-writer, so a second indexer would only wait.
+One indexer on PostgreSQL still takes about twice the caching time: queuing a second index
+task per job (`jobs/tasks.py`, outside this work) is what would meet the target. On SQLite,
+FTS5 tokenises in C and indexing takes 0.8-1.3x the caching time across runs: setting the
+`search_indexed` flag rewrites each 50 KB row (SQLite rewrites a whole record on UPDATE),
+which keeping the flag in a table of its own would avoid, at the cost of a model change on
+both databases (not done). SQLite has one writer, so a second indexer would only wait.
 
 **Browsing (sorts).** Sorting by title or URL sorted all of a job's rows on PostgreSQL (the
 last page of 100,000 took 8.4x its first page): an expression index cannot serve an index-only
