@@ -137,28 +137,29 @@ what the targets compare. `make bench ARGS=--large` (docs/PERFORMANCE-LARGE.md) 
 
 **Ingest (profile above).** The sync streams: it holds one status page (at most 100 documents
 or 10 MB of JSON) at a time, so its peak RSS is set by the page size and is the same for 1,000
-and 10,000 documents, while firecrawl-py keeps every document as pydantic objects and grows with
-the batch. Earlier work: each document's JSON is stored as received (`jobs/jsontext.py` keeps
-each item's source text from one `raw_decode` walk), PostgreSQL gets a binary COPY and lz4
-TOAST compression (migration 0006), SQLite one prepared INSERT per row, and the next page is
-read in a thread while the current one is stored (`PageReader`; the "reading ahead off" row).
-Whether the target of 1.5x a floor that only reads is met depends on the database, and the
-rows around it say why. The "write floor" is the bare driver storing the same documents with
-the same durability, one commit per page, no Django (PostgreSQL's fsync setting, in the header,
-moves it most). "Best overlap" measures what a reader *process* could reach at best: one
-process reads and parses each page (the JSON walk the sync's reader thread does under the GIL),
-a second stores it with the bare driver meanwhile, pages handed over through a pipe. On SQLite
-the commit (WAL append and checkpoint) runs in the storing process, and the best overlap itself
-lands about at the target (1.4-1.7x across runs on this machine); the sync is further from it
-by Django's share (model instances, field conversion, the page's other queries) and by the GIL
-its reader thread shares with the writing. On PostgreSQL the server stores in its own process,
-the best overlap is close to the read floor, and the sync with its reader thread lands about
-at the target (1.4-1.6x across runs on a quiet machine). A reader process was not built into
-the sync: its bound is at the target at best on two cores, and it would add a process per
-sync, its start-up and a copy of every page; with more cores the bound moves towards the read
-floor and it becomes worth building (an inference). Two earlier experiments bound the code's
-share (10,000 documents): building the page's rows without model instances saved 5-10 %, and
-never checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
+and 10,000 documents, while firecrawl-py keeps every document as pydantic objects and grows
+with the batch. Earlier work: each document's JSON is stored as received (`jobs/jsontext.py`
+keeps each item's source text from one `raw_decode` walk), PostgreSQL gets a binary COPY and
+lz4 TOAST compression (migration 0006), SQLite one prepared INSERT per row, and the next page
+is read in a thread while the current one is stored (`PageReader`; the "reading ahead off"
+row). Whether the target of 1.5x a floor that only reads is met depends on the database, and
+the rows around it say why. The "write floor" is the bare driver storing the same documents
+with the same durability, one commit per page, no Django (PostgreSQL's fsync setting, in the
+header, moves it most). "Best overlap" measures what a reader *process* could reach at best:
+one process reads and parses each page (the JSON walk the sync's reader thread does under the
+GIL), a second stores it with the bare driver meanwhile, pages handed over through a pipe. The
+best overlap is the bound for any arrangement of reading and storing on this machine, and it
+moves the most between runs (it writes to a disk other work shares). On SQLite the commit (WAL
+append and checkpoint) runs in the storing process, so the bound is well above the read floor,
+and the sync is further from it by Django's share (model instances, field conversion, the
+page's other queries) and by the GIL its reader thread shares with the writing. On PostgreSQL
+the server stores in its own process, so the bound is closer to the read floor, and the sync is
+within Django's share of it. A reader process was not built into the sync: it can only approach
+the bound, which on two cores is near or above the target, and it would add a process per sync,
+its start-up and a copy of every page; with more cores the bound moves towards the read floor
+and it becomes worth building (an inference). Two earlier experiments bound the code's share
+(10,000 documents): building the page's rows without model instances saved 5-10 %, and never
+checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
 
 **Search indexing.** A document is searchable once indexed, in a task after the sync. On
 PostgreSQL `to_tsvector` over `regexp_replace` of the whole markdown was most of the old 37 s
@@ -166,19 +167,19 @@ for 10,000 documents of 50 KB (1.9 ms a document, timed alone). Now the document
 words are cut and folded in Python (one `bytes.translate` and `split` pass, then a set), and
 PostgreSQL parses only that short list into the `SearchVectorField`, one `UPDATE ... FROM
 unnest()` per batch: 0.44 ms a document, timed alone. Tried and rejected: `translate()` in SQL
-instead of the regular expression (slower), a 10,000-character cap (0.76 ms, still
-PostgreSQL's parser, and less content searchable), and `bulk_update` with a SearchVector per
-row (0.70 ms: Django's CASE compilation cost more than the tokenising). Search quality is the
-same (titles, URLs and the first 100,000 characters of markdown, every word required, the last
-a prefix) and accents now fold on PostgreSQL as on SQLite. Indexers share batches (`FOR
-UPDATE SKIP LOCKED`): the "two workers indexing" row runs two at once, as two task workers
-would; the app queues one index task per job, so that row is what queuing a second would give.
-One indexer on PostgreSQL still takes about twice the caching time: queuing a second index
-task per job (`jobs/tasks.py`, outside this work) is what would meet the target. On SQLite,
-FTS5 tokenises in C and indexing takes 0.8-1.3x the caching time across runs: setting the
-`search_indexed` flag rewrites each 50 KB row (SQLite rewrites a whole record on UPDATE),
-which keeping the flag in a table of its own would avoid, at the cost of a model change on
-both databases (not done). SQLite has one writer, so a second indexer would only wait.
+instead of the regular expression (slower), a 10,000-character cap (0.76 ms, still PostgreSQL's
+parser, and less content searchable), and `bulk_update` with a SearchVector per row (0.70 ms:
+Django's CASE compilation cost more than the tokenising). Search quality is the same (titles,
+URLs and the first 100,000 characters of markdown, every word required, the last a prefix) and
+accents now fold on PostgreSQL as on SQLite. Indexers share batches (`FOR UPDATE SKIP LOCKED`):
+the "two workers indexing" row runs two at once, as two task workers would; the app queues one
+index task per job, so that row is what queuing a second would give. One indexer on PostgreSQL
+still takes well over the caching time: queuing a second index task per job (`jobs/tasks.py`,
+outside this work) is what would meet the target. On SQLite, FTS5 tokenises in C and indexing
+takes about the caching time, either side of it across runs: setting the `search_indexed` flag
+rewrites each 50 KB row (SQLite rewrites a whole record on UPDATE), which keeping the flag in a
+table of its own would avoid, at the cost of a model change on both databases (not done).
+SQLite has one writer, so a second indexer would only wait.
 
 **Browsing (sorts).** Sorting by title or URL sorted all of a job's rows on PostgreSQL (the
 last page of 100,000 took 8.4x its first page): an expression index cannot serve an index-only
