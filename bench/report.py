@@ -250,7 +250,8 @@ which gathered every match in the table and probed the primary key for each: the
 for 10,000 matches went from 9.4 to 0.9 ms. A search page is one query more than before: its
 snippets.
 
-**Dashboard.** The jobs list is 6 queries at any size. The small user has 150 jobs, a third
+**Dashboard.** The jobs list is the same few queries at any size.
+The small user has 150 jobs, a third
 of them running, so page 1, the last page and the filtered list (status Scraping) are full pages
 of 50 for both users; interleaved, every ratio is within 1.1x. The earlier "filtered" misses
 (1.97x, 3.73x) compared 17 rendered rows with 50.
