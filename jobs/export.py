@@ -322,7 +322,7 @@ def zip_stream(
     except BaseException:
         archive.abandon()
         raise
-    yield archive.close()
+    yield from archive.close()
 
 
 class _Problems:

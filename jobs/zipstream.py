@@ -11,6 +11,7 @@ needs them. Memory is bounded by the batches in flight, never by the archive.
 """
 
 import struct
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -69,7 +70,8 @@ class ZipStream:
     """Entries in, zip bytes out: `add_files` and `stream` return chunks to send as they come."""
 
     def __init__(self) -> None:
-        self._entries: list[_Entry] = []
+        self._directory = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+        self._count = 0
         self._offset = 0
         self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="zip-deflate")
         now = time.localtime()
@@ -115,7 +117,7 @@ class ZipStream:
             out += header
             out += compressed
             self._offset += len(header) + len(compressed)
-            self._entries.append(entry)
+            self._record(entry)
         return bytes(out)
 
     # One streamed file ---------------------------------------------------------------------
@@ -147,7 +149,7 @@ class ZipStream:
         # The data descriptor, with 8-byte sizes since the local header announced ZIP64.
         descriptor = struct.pack("<LLQQ", 0x08074B50, entry.crc, entry.compressed, entry.size)
         self._offset += len(descriptor)
-        self._entries.append(entry)
+        self._record(entry)
         yield tail + descriptor
 
     def _streamed(self, entry: _Entry, data: bytes) -> bytes:
@@ -188,65 +190,70 @@ class ZipStream:
             + extra
         )
 
-    def close(self) -> bytes:
-        """The central directory: after it the archive is complete."""
+    def _record(self, entry: _Entry) -> None:
+        """The entry's central directory record, kept on disk past a megabyte: the directory
+        grows with the number of files, and the zip's memory must not."""
+        big = [
+            value for value in (entry.size, entry.compressed, entry.offset) if value >= _ZIP64_LIMIT
+        ]
+        zip64 = entry.descriptor or bool(big)
+        if zip64:
+            # Every field of the ZIP64 extra, in the order the spec lists them.
+            fields = (entry.size, entry.compressed, entry.offset)
+            extra = struct.pack("<HH", 1, 8 * len(fields)) + struct.pack("<QQQ", *fields)
+            size = compressed = offset = _SENTINEL
+        else:
+            extra, size, compressed, offset = b"", entry.size, entry.compressed, entry.offset
+        flags = _FLAG_UTF8 | (_FLAG_DATA_DESCRIPTOR if entry.descriptor else 0)
+        version = 45 if zip64 else 20
+        record = struct.pack(
+            "<LHHHHHHLLLHHHHHLL",
+            0x02014B50,
+            (3 << 8) | version,  # made by: Unix, so the permissions below are read
+            version,
+            flags,
+            _DEFLATED,
+            self._time,
+            self._date,
+            entry.crc,
+            compressed,
+            size,
+            len(entry.name),
+            len(extra),
+            0,
+            0,
+            0,
+            (0o100644 << 16),
+            offset,
+        )
+        self._directory.write(record + entry.name + extra)
+        self._count += 1
+
+    def close(self) -> Iterator[bytes]:
+        """The central directory and the end records: after them the archive is complete."""
         self._pool.shutdown(wait=True)
         start = self._offset
-        out = bytearray()
-        for entry in self._entries:
-            big = [
-                value
-                for value in (entry.size, entry.compressed, entry.offset)
-                if value >= _ZIP64_LIMIT
-            ]
-            zip64 = entry.descriptor or bool(big)
-            if zip64:
-                # Every field of the ZIP64 extra, in the order the spec lists them.
-                fields = (entry.size, entry.compressed, entry.offset)
-                extra = struct.pack("<HH", 1, 8 * len(fields)) + struct.pack("<QQQ", *fields)
-                size = compressed = offset = _SENTINEL
-            else:
-                extra, size, compressed, offset = b"", entry.size, entry.compressed, entry.offset
-            flags = _FLAG_UTF8 | (_FLAG_DATA_DESCRIPTOR if entry.descriptor else 0)
-            version = 45 if zip64 else 20
-            out += struct.pack(
-                "<LHHHHHHLLLHHHHHLL",
-                0x02014B50,
-                (3 << 8) | version,  # made by: Unix, so the permissions below are read
-                version,
-                flags,
-                _DEFLATED,
-                self._time,
-                self._date,
-                entry.crc,
-                compressed,
-                size,
-                len(entry.name),
-                len(extra),
-                0,
-                0,
-                0,
-                (0o100644 << 16),
-                offset,
-            )
-            out += entry.name + extra
-        size = len(out)
-        count = len(self._entries)
+        size = self._directory.tell()
+        self._directory.seek(0)
+        while chunk := self._directory.read(1024 * 1024):
+            yield chunk
+        self._directory.close()
+        count = self._count
         if count >= 0xFFFF or size >= _ZIP64_LIMIT or start >= _ZIP64_LIMIT:
             end64 = start + size
-            out += struct.pack(
+            out = struct.pack(
                 "<LQHHLLQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, size, start
             )
             out += struct.pack("<LLQL", 0x07064B50, 0, end64, 1)
             count16, size32, start32 = 0xFFFF, _SENTINEL, _SENTINEL
         else:
-            count16, size32, start32 = count, size, start
-        out += struct.pack("<LHHHHLLH", 0x06054B50, 0, 0, count16, count16, size32, start32, 0)
-        return bytes(out)
+            out, count16, size32, start32 = b"", count, size, start
+        yield out + struct.pack("<LHHHHLLH", 0x06054B50, 0, 0, count16, count16, size32, start32, 0)
 
     def abandon(self) -> None:
-        """Stop the thread without writing the end (the generator was closed early)."""
+        """Stop the threads without writing the end (the generator was closed early)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._directory.close()
 
 
 def _coalesced(chunks: Iterable[bytes]) -> Iterator[bytes]:

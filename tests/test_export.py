@@ -429,3 +429,28 @@ def test_a_cell_longer_than_excel_allows_says_it_was_cut() -> None:
     assert len(text) == export.XLSX_CELL_MAX
     assert text.endswith("[cut at 32,767 of 40,000 characters: the zip has it all]")
     assert export.xlsx_text("short") == "short"
+
+
+def test_the_zip_keeps_its_central_directory_on_disk_not_in_memory() -> None:
+    """A job of 100,000 documents has 200,000 entries: their directory must not be memory."""
+    import tracemalloc
+
+    from jobs.zipstream import ZipStream
+
+    names = [
+        f"markdown/{n}-{'a-fairly-long-slug-for-a-document-title' * 2}.md" for n in range(60_000)
+    ]
+    archive = ZipStream()
+    tracemalloc.start()
+    try:
+        size = 0
+        for start in range(0, len(names), 2_000):
+            batch = [(name, b"x") for name in names[start : start + 2_000]]
+            size += sum(len(chunk) for chunk in archive.add_files([batch]))
+        size += sum(len(chunk) for chunk in archive.close())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    directory = 60_000 * (46 + len(names[-1]))
+    print(f"\n60,000 entries: central directory {directory / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB")
+    assert peak < directory / 3
