@@ -4,6 +4,8 @@
     python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
+    python -m bench --large              one job of 100,000 documents (5 GB), both databases:
+                                         docs/PERFORMANCE-LARGE.md (an hour; not run in CI)
 
 PostgreSQL is the server at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:55432/
 postgres); every scenario gets its own scratch database there or in a temporary SQLite file.
@@ -29,10 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="")
     parser.add_argument("--out", default="")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--large", action="store_true", help="one job of 100,000 documents")
+    parser.add_argument("--large-docs", type=int, default=100_000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     only = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(only) - set(ALL)
+    if args.large:
+        only = ["large"]
+    unknown = set(only) - {*ALL, "large"}
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     if "download" in only and "ingest" not in only:
@@ -53,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     sections: list[scenarios.Section] = []
     try:
         ingest = None
-        for name in ALL:
+        for name in [*ALL, "large"]:
             if name not in only:
                 continue
             print(f"== {name}", file=sys.stderr, flush=True)
@@ -68,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                 section = scenarios.browse(ws, sizes, vendors)
             elif name == "poll":
                 section = scenarios.poll(ws, sizes)
+            elif name == "large":
+                section = scenarios.large(
+                    ws, vendors, docs=args.large_docs, base=args.large_docs // 10
+                )
             else:
                 section = scenarios.dashboard(ws, sizes, vendors)
             section.data["seconds"] = time.perf_counter() - t0
@@ -76,12 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         ws.cleanup()
     elapsed = time.perf_counter() - started
-    command = "make bench" + (" ARGS=--quick" if args.quick else "")
+    command = "make bench" + (
+        " ARGS=--quick" if args.quick else " ARGS=--large" if args.large else ""
+    )
     if argv is None and len(sys.argv) > 1 and not args.quick:
         command = "python -m bench " + " ".join(sys.argv[1:])
-    text = report.document(sections, machine, command, elapsed, quick=args.quick)
+    text = report.document(
+        sections, machine, command, elapsed, quick=args.quick, findings=not args.large
+    )
     print(text)
-    out = args.out or ("" if args.quick else str(common.REPO / "docs" / "PERFORMANCE.md"))
+    name = "PERFORMANCE-LARGE.md" if args.large else "PERFORMANCE.md"
+    out = args.out or ("" if args.quick else str(common.REPO / "docs" / name))
     if out:
         Path(out).write_text(text)
         print(f"Written to {out}", file=sys.stderr)

@@ -1,10 +1,13 @@
-"""Benchmark 3's contender in a child process: the job's zip through the real view.
+"""Benchmark 3's contenders in a child process: the job's downloads through the real view.
 
-    python -m bench.download JOB_PK OUT_PATH [PROFILE_PATH]
+    python -m bench.download JOB_PK OUT_PATH [PROFILE_PATH]   the zip
+    python -m bench.download populate N                        (set-up) a job of N documents
+    python -m bench.download export JOB_PK FORMAT OUT_PATH [QUERY]   a CSV or xlsx download
+    python -m bench.download unpack ZIP [DIR]                  its entries and bytes (and files)
 
-Requests /jobs/<pk>/download.zip with the Django test client as the job's owner and writes the
-streamed body to OUT_PATH (a real client writes it somewhere too), timing the first byte and
-the whole download.
+Requests /jobs/<pk>/download.<format> with the Django test client as the job's owner and writes
+the streamed body to OUT_PATH (a real client writes it somewhere too), timing the first byte
+and the whole download.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any
 from bench.common import emit, setup_django
 
 
-def download(job_pk: int, out_path: str, profile: str = "") -> dict[str, Any]:
+def download(
+    job_pk: int, out_path: str, profile: str = "", path: str = "download.zip"
+) -> dict[str, Any]:
     setup_django()
     from django.test import Client
 
@@ -32,7 +37,7 @@ def download(job_pk: int, out_path: str, profile: str = "") -> dict[str, Any]:
         profiler = cProfile.Profile()
         profiler.enable()
     started = time.perf_counter()
-    response = client.get(f"/jobs/{job_pk}/download.zip")
+    response = client.get(f"/jobs/{job_pk}/{path}")
     assert response.status_code == 200, response.status_code
     first_byte = None
     written = 0
@@ -50,6 +55,36 @@ def download(job_pk: int, out_path: str, profile: str = "") -> dict[str, Any]:
     return {"seconds": seconds, "first_byte_seconds": first_byte, "zip_bytes": written}
 
 
+def populate(n: int) -> dict[str, Any]:
+    """A cached job of n small documents (the browse benchmark's), not indexed for search."""
+    setup_django()
+    from django.contrib.auth.models import User
+
+    from bench.browse import populate_documents
+
+    user = User.objects.create_user(f"exporter{n}")
+    job = populate_documents(user, n, "export", index=False)
+    return {"job_pk": job.pk}
+
+
+def unpack(path: str, tree: str = "") -> dict[str, Any]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        entries = archive.infolist()
+        if tree:
+            archive.extractall(tree)
+        return {"entries": len(entries), "raw_bytes": sum(info.file_size for info in entries)}
+
+
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    emit(download(int(argv[0]), argv[1], argv[2] if len(argv) > 2 else ""))
+    if argv[0] == "unpack":
+        emit(unpack(*argv[1:]))
+    elif argv[0] == "populate":
+        emit(populate(int(argv[1])))
+    elif argv[0] == "export":
+        query = argv[4] if len(argv) > 4 else ""
+        emit(download(int(argv[1]), argv[3], path=f"download.{argv[2]}{query}"))
+    else:
+        emit(download(int(argv[0]), argv[1], argv[2] if len(argv) > 2 else ""))

@@ -3,11 +3,16 @@
 python -m bench.ingest floor URL JOB_ID   requests + json.loads of every page, discarded
 python -m bench.ingest write URL JOB_ID   the write floor: the pages' documents (read first, not
                                           timed) stored by the bare driver, one commit per page
+python -m bench.ingest overlap URL JOB_ID DB_URL   the best overlap two processes allow: one
+                                          reads and parses each page, the other stores it
+                                          (bare driver, as the write floor) meanwhile
 python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status (auto-paging)
 python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
 python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
 python -m bench.ingest sequential JOB_PK  the same with reading ahead off (one page at a time)
-python -m bench.ingest index JOB_PK       then jobs.search.index_documents (the task after a sync)
+python -m bench.ingest size               the database's size on disk, in bytes
+python -m bench.ingest index JOB_PK [N]   then jobs.search.index_documents (the task after a sync),
+                                          in N processes at once (N workers sharing the batches)
 """
 
 from __future__ import annotations
@@ -76,6 +81,84 @@ def write(url: str, job_id: str, database_url: str) -> dict[str, Any]:
     else:
         seconds = _write_postgres(database_url, pages)
     return {"seconds": seconds, "pages": len(pages), "documents": sum(map(len, pages))}
+
+
+def overlap(url: str, job_id: str, database_url: str) -> dict[str, Any]:
+    """Reading in one process and writing in another, pages handed over through a pipe: what a
+    reader process (instead of the sync's reader thread) could reach at best, on this machine."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    pages: Any = context.Queue(maxsize=2)
+    started = time.perf_counter()
+    reader = context.Process(target=_read_pages, args=(url, job_id, pages))
+    reader.start()
+    if database_url.startswith("sqlite"):
+        count = _write_sqlite_from(database_url.removeprefix("sqlite:///"), pages)
+    else:
+        count = _write_postgres_from(database_url, pages)
+    seconds = time.perf_counter() - started
+    reader.join()
+    return {"seconds": seconds, "documents": count}
+
+
+def _read_pages(url: str, job_id: str, pages: Any) -> None:
+    import requests
+
+    from jobs import jsontext
+
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {SIM_KEY}"}
+    skip = 0
+    while True:
+        response = session.get(
+            f"{url}/v1/batch/scrape/{job_id}", params={"skip": skip}, headers=headers, timeout=60
+        )
+        payload = jsontext.loads(response.content)
+        texts = payload["data"].texts
+        pages.put(texts)
+        skip += len(texts)
+        if not texts or not payload.get("next"):
+            break
+    pages.put(None)
+
+
+def _write_sqlite_from(path: str, pages: Any) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE cached (position INTEGER PRIMARY KEY, raw TEXT NOT NULL)")
+    position = 0
+    while (texts := pages.get()) is not None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO cached VALUES (?, ?)", enumerate(texts, start=position))
+        conn.execute("COMMIT")
+        position += len(texts)
+    conn.close()
+    return position
+
+
+def _write_postgres_from(url: str, pages: Any) -> int:
+    import psycopg
+
+    position = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE cached (position integer PRIMARY KEY, raw text COMPRESSION lz4 NOT NULL)"
+        )
+        while (texts := pages.get()) is not None:
+            with (
+                conn.transaction(),
+                conn.cursor() as cursor,
+                cursor.copy("COPY cached FROM STDIN (FORMAT BINARY)") as copy,
+            ):
+                copy.set_types(["integer", "text"])
+                for row in enumerate(texts, start=position):
+                    copy.write_row(row)
+            position += len(texts)
+    return position
 
 
 def _write_sqlite(path: str, pages: list[list[str]]) -> float:
@@ -186,7 +269,9 @@ def sync(job_pk: int, profile: str = "", *, sequential: bool = False) -> dict[st
     }
 
 
-def index(job_pk: int) -> dict[str, Any]:
+def index(job_pk: int, workers: int = 1) -> dict[str, Any]:
+    if workers > 1:
+        return _index_in_parallel(job_pk, workers)
     setup_django()
     from django.db import connection
 
@@ -198,12 +283,73 @@ def index(job_pk: int) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "documents": documents}
 
 
+def _index_in_parallel(job_pk: int, workers: int) -> dict[str, Any]:
+    """N indexers at once, as N task workers would run them; timed from the moment all are
+    ready (Django set up, connected) to the last one done."""
+    import os
+    import subprocess
+
+    go = f"/tmp/bench-index-go-{os.getpid()}"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.ingest", "index-after", str(job_pk), go],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    open(go, "w").close()
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        results.append(json.loads(out.splitlines()[-1].removeprefix("BENCH-RESULT ")))
+    os.unlink(go)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "documents": sum(r["documents"] for r in results)}
+
+
+def _index_after(job_pk: int, go: str) -> dict[str, Any]:
+    import os
+
+    setup_django()
+    from django.db import connection
+
+    from jobs.search import index_documents
+
+    connection.ensure_connection()
+    print("ready", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.005)
+    return {"documents": index_documents(job_pk)}
+
+
+def size() -> dict[str, Any]:
+    setup_django()
+    import os
+
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return {"bytes": cursor.fetchone()[0]}
+    name = str(connection.settings_dict["NAME"])
+    files = [name + suffix for suffix in ("", "-wal")]
+    return {"bytes": sum(os.path.getsize(f) for f in files if os.path.exists(f))}
+
+
 def main(argv: list[str]) -> None:
     mode = argv[0]
     if mode == "floor":
         emit(floor(argv[1], argv[2]))
     elif mode == "write":
         emit(write(argv[1], argv[2], argv[3]))
+    elif mode == "overlap":
+        emit(overlap(argv[1], argv[2], argv[3]))
     elif mode == "sdk":
         emit(sdk(argv[1], argv[2]))
     elif mode == "track":
@@ -213,7 +359,11 @@ def main(argv: list[str]) -> None:
     elif mode == "sequential":
         emit(sync(int(argv[1]), sequential=True))
     elif mode == "index":
-        emit(index(int(argv[1])))
+        emit(index(int(argv[1]), int(argv[2]) if len(argv) > 2 else 1))
+    elif mode == "size":
+        emit(size())
+    elif mode == "index-after":
+        emit(_index_after(int(argv[1]), argv[2]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

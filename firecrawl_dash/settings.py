@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Full-text search fields and indexes on PostgreSQL (inert on SQLite).
+    "django.contrib.postgres",
     # Django's own form and widget templates, for the project's form renderer.
     "django.forms",
     "django_htmx",

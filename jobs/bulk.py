@@ -38,9 +38,15 @@ def insert_new(objs: Sequence[Model]) -> None:
 
 
 def _columns(objs: Sequence[Model]) -> tuple[str, list[Field[Any, Any]], str]:
-    """The table, the fields an INSERT sets (all but the primary key) and their column list."""
+    """The table, the fields an INSERT sets and their column list: not the primary key, nor what
+    the database computes, nor a nullable field no form sets (the search vector, filled later
+    by the indexer: NULL is its default, and COPY would need a binary encoder for its type)."""
     meta = objs[0]._meta
-    fields = [field for field in meta.concrete_fields if not field.generated and field != meta.pk]
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if not field.generated and field != meta.pk and (field.editable or not field.null)
+    ]
     columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     return connection.ops.quote_name(meta.db_table), fields, columns
 
@@ -53,7 +59,7 @@ def _rows(objs: Sequence[Model], fields: list[Field[Any, Any]]) -> Iterator[list
 
 def _insert_or_ignore(objs: Sequence[Model]) -> None:
     # One prepared statement for every row, where bulk_create compiles a statement holding
-    # all of the page's values (a third of the time of storing a page, measured).
+    # all of the page's values (measured: docs/PERFORMANCE.md).
     table, fields, columns = _columns(objs)
     placeholders = ", ".join(["%s"] * len(fields))
     # Only quoted identifiers of the model are formatted in; every value is a parameter.

@@ -1,39 +1,59 @@
-"""Downloads of a job's cache (zip, JSONL, CSV), built as streams with flat memory.
+"""Downloads of a job's cache (zip, JSONL, CSV, xlsx), built as streams with flat memory.
 
 Documents are read in keyset batches (`position > last`) bounded by bytes as well as rows, so a
 500 MB job never has more than a few MB of it in memory, and the first bytes leave before the
-last document is read. The zip is written with the standard library on an unseekable sink
-(entries carry data descriptors); its manifest comes last, when every entry is known.
+last document is read. The zip is written by jobs.zipstream, deflating in a second thread; its
+manifest comes last, when every entry is known.
+
+No download is ever cut short silently. Every text written is display-safe (jobs.text), so no
+document can fail an encoder. The zip records a document it could not write, or a read that
+failed, in its manifest and in ERRORS.txt, and always ends as a valid archive; the other
+formats cannot report inside the file, so a failure there ends the stream with the exception,
+which the server turns into a broken transfer the browser shows as failed.
 """
 
 import csv
 import json
+import logging
+import os
 import re
+import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import QuerySet
+from django.db import DatabaseError, connection
+from django.db.models import BinaryField, Func, QuerySet
 from django.utils import timezone
 
 from jobs.failures import iter_failed_urls
+from jobs.firecrawl.wire import ScrapedDocument
 from jobs.models import SUMMARY_FIELDS, Document, FailedUrl, Job
+from jobs.text import clean_text
+from jobs.zipstream import ZipStream
+
+logger = logging.getLogger(__name__)
 
 ROWS_PER_BATCH = 200
 # Raw text loaded at once: a batch stops early when its documents add up to more than this.
 BYTES_PER_BATCH = 8 * 1024 * 1024
-# Deflate level 1: nearly the ratio of level 6 on HTML and markdown, at ~1.6x the speed.
-COMPRESS_LEVEL = 1
+# The zip holds two batches in flight (one read, one deflating in the threads): half as big.
+ZIP_BYTES_PER_BATCH = 4 * 1024 * 1024
 SLUG_MAX = 60
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{p}{n}" for p in ("com", "lpt") for n in "123456789"
 }
+# The metadata columns of CSV and xlsx, by default; `markdown` (the page's content) is opt-in.
 CSV_COLUMNS = [
     "position", "url", "source_url", "title", "status_code", "error", "warning", "size",
     "language", "content_type", "scrape_id",
 ]  # fmt: skip
+EXPORT_COLUMNS = [*CSV_COLUMNS, "markdown"]
+# Columns read from `raw` (the whole document JSON), which is loaded only when one is asked for.
+_CONTENT_COLUMNS = {"language", "content_type", "markdown"}
+# Excel holds at most this many characters in a cell.
+XLSX_CELL_MAX = 32_767
 
 
 # File names ---------------------------------------------------------------------------------
@@ -102,16 +122,35 @@ def jsonl_line(raw: str) -> str:
     # raw is JSON as received, compact in practice; JSON never needs a newline, so only text an
     # upstream pretty-printed has one. ASCII escapes keep a lone "\ud800" escape encodable.
     if "\n" in raw or "\r" in raw:
-        raw = json.dumps(json.loads(raw), separators=(",", ":"))
+        raw = _reserialized(raw)
     return raw + "\n"
 
 
-# JSONL and CSV ------------------------------------------------------------------------------
+def jsonl_bytes(raw: str) -> bytes:
+    """One document's JSONL line, as UTF-8 whatever the stored text holds."""
+    line = jsonl_line(raw)
+    try:
+        return line.encode()
+    except UnicodeEncodeError:
+        # A literal lone surrogate (never in text the sync parsed, but stored text is not
+        # trusted here): the same data with ASCII escapes, which any UTF-8 reader takes.
+        return (_reserialized(raw) + "\n").encode()
+
+
+def _reserialized(raw: str) -> str:
+    try:
+        return json.dumps(json.loads(raw), separators=(",", ":"))
+    except ValueError:
+        # Not JSON at all: kept as a JSON string rather than dropped.
+        return json.dumps(raw)
+
+
+# JSONL, CSV and xlsx ------------------------------------------------------------------------
 
 
 def jsonl_stream(documents: QuerySet[Document]) -> Iterator[bytes]:
     for document in iter_documents(documents, ["position", "size", "raw"]):
-        yield jsonl_line(document.raw).encode()
+        yield jsonl_bytes(document.raw)
 
 
 class _Echo:
@@ -129,54 +168,102 @@ IGNORED_LEADING = " \u00a0\u200b\u200c\u200d\u2060\ufeff"
 
 def csv_cell(value: Any) -> Any:
     """A cell that no spreadsheet runs: one that would start a formula becomes text."""
-    if isinstance(value, str) and value.lstrip(IGNORED_LEADING)[:1] in FORMULA_STARTS:
-        return "'" + value
+    if isinstance(value, str):
+        value = clean_text(value)
+        if value.lstrip(IGNORED_LEADING)[:1] in FORMULA_STARTS:
+            return "'" + value
     return value
 
 
-def csv_stream(documents: QuerySet[Document]) -> Iterator[str]:
+def export_rows(documents: QuerySet[Document], columns: list[str]) -> Iterator[list[Any]]:
+    """The chosen columns of every document, in position order, one list per document.
+
+    Text comes from the stored columns and the typed read of `raw` (Document.content): all of
+    it display-safe, so no cell can fail an encoder.
+    """
+    fields = [*SUMMARY_FIELDS, "scrape_id"]
+    if _CONTENT_COLUMNS.intersection(columns):
+        fields.append("raw")
+    for document in iter_documents(documents, fields):
+        yield [_column(document, column) for column in columns]
+
+
+def _column(document: Document, column: str) -> Any:
+    if column == "status_code":
+        return document.status_code if document.status_code is not None else ""
+    if column == "markdown":
+        return document.content.markdown or ""
+    if column in ("language", "content_type"):
+        key = "language" if column == "language" else "contentType"
+        return document.content.metadata.get(key, "")
+    return getattr(document, column)
+
+
+def csv_stream(documents: QuerySet[Document], columns: list[str] | None = None) -> Iterator[str]:
+    columns = columns or CSV_COLUMNS
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel reads UTF-8 titles correctly
-    yield writer.writerow(CSV_COLUMNS)
-    fields = [*SUMMARY_FIELDS, "scrape_id", "raw"]
-    for document in iter_documents(documents, fields):
-        metadata = document.content.metadata
-        row = [
-            document.position,
-            document.url,
-            document.source_url,
-            document.title,
-            document.status_code if document.status_code is not None else "",
-            document.error,
-            document.warning,
-            document.size,
-            metadata.get("language", ""),
-            metadata.get("contentType", ""),
-            document.scrape_id,
-        ]
+    yield writer.writerow(columns)
+    for row in export_rows(documents, columns):
         yield writer.writerow([csv_cell(cell) for cell in row])
 
 
+def xlsx_stream(documents: QuerySet[Document], columns: list[str] | None = None) -> Iterator[bytes]:
+    """The documents as an Excel workbook, one row each.
+
+    xlsxwriter in constant-memory mode writes each row to a temporary file as it comes (peak
+    memory is flat at any number of rows, docs/PERFORMANCE.md); the workbook, a zip, exists
+    only once closed, so it is streamed from that file afterwards.
+    """
+    import xlsxwriter  # only the xlsx download needs it
+
+    columns = columns or CSV_COLUMNS
+    handle, path = tempfile.mkstemp(prefix="export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                # Text is text: never a formula, a link or a number because of how it looks.
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "tmpdir": tempfile.gettempdir(),
+            },
+        )
+        sheet = workbook.add_worksheet("Documents")
+        bold = workbook.add_format({"bold": True})
+        sheet.write_row(0, 0, columns, bold)
+        sheet.freeze_panes(1, 0)
+        for number, row in enumerate(export_rows(documents, columns), start=1):
+            for index, value in enumerate(row):
+                if isinstance(value, int):
+                    sheet.write_number(number, index, value)
+                elif value:
+                    sheet.write_string(number, index, xlsx_text(value))
+        workbook.close()
+        with open(path, "rb") as built:
+            while chunk := built.read(1024 * 1024):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def xlsx_text(value: str) -> str:
+    """Text a cell holds: XML-safe, and never cut silently at Excel's cell limit."""
+    value = _XML_UNSAFE.sub("\ufffd", clean_text(value))
+    if len(value) <= XLSX_CELL_MAX:
+        return value
+    note = f" … [cut at {XLSX_CELL_MAX:,} of {len(value):,} characters: the zip has it all]"
+    return value[: XLSX_CELL_MAX - len(note)] + note
+
+
+# Control characters XML 1.0 cannot carry (tab, newline and carriage return it can).
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 # Zip ----------------------------------------------------------------------------------------
-
-
-class _Sink:
-    """An unseekable file: zipfile then streams, and we hand its bytes on as they come."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        return data
 
 
 def _timestamp(value: Any) -> str | None:
@@ -230,83 +317,213 @@ def completeness_note(job: Job) -> tuple[bool, str]:
 def zip_stream(
     job: Job, documents: QuerySet[Document], filters: dict[str, Any] | None = None
 ) -> Iterator[bytes]:
-    """The job's zip: documents.jsonl, markdown/, html/, errors.json, then manifest.json."""
-    sink = _Sink()
-    # zipfile only needs write() and flush() to stream; its stubs ask for a full IO.
-    archive = zipfile.ZipFile(  # type: ignore[call-overload]
-        sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
-    )
+    """The job's zip: documents.jsonl, markdown/, html/, errors.json, then manifest.json (and
+    ERRORS.txt when something could not be written). Always a complete, valid archive."""
+    archive = ZipStream()
+    try:
+        yield from _zip_entries(archive, job, documents, filters)
+    except GeneratorExit:
+        archive.abandon()  # the client went away: stop the thread, write nothing more
+        raise
+    except BaseException:
+        archive.abandon()
+        raise
+    yield from archive.close()
+
+
+class _Problems:
+    """What the zip could not hold, for its manifest and ERRORS.txt."""
+
+    def __init__(self) -> None:
+        self.documents: dict[int, str] = {}
+        self.stopped: list[str] = []
+
+    def document(self, position: int, exc: Exception) -> None:
+        logger.exception("Document %s could not be written to the zip", position)
+        self.documents[position] = f"{type(exc).__name__}: {exc}"[:500]
+
+    def stop(self, what: str, exc: Exception) -> None:
+        logger.exception("The zip stopped %s", what)
+        self.stopped.append(f"{what}: {type(exc).__name__}: {exc}"[:1000])
+
+    def __bool__(self) -> bool:
+        return bool(self.documents or self.stopped)
+
+    def text(self) -> str:
+        lines = ["This zip is incomplete: some of the job's documents could not be written.", ""]
+        lines += [f"- {line}" for line in self.stopped]
+        lines += [f"- document at position {p}: {e}" for p, e in sorted(self.documents.items())]
+        lines += ["", "Everything else in the zip is whole; manifest.json lists what it holds."]
+        return "\n".join(lines) + "\n"
+
+
+def _zip_entries(
+    archive: ZipStream, job: Job, documents: QuerySet[Document], filters: dict[str, Any] | None
+) -> Iterator[bytes]:
     generated_at = timezone.now()
+    problems = _Problems()
     # The sync only appends, at higher positions: fixing the last position now makes every
     # pass below read the same documents, however many arrive during the download.
     last = documents.order_by("-position").values_list("position", flat=True).first()
     documents = documents.filter(position__lte=-1 if last is None else last)
-    # What pass one saw, one byte per position (1: in the zip, 2: has markdown, 4: has html),
-    # so the manifest lists exactly those documents even while the sync adds more.
+    # What pass one saw, one byte per position (1: in documents.jsonl, 2: has markdown, 4: has
+    # html, 8: failed), so the manifest lists exactly those documents even while the sync
+    # adds more.
     seen = bytearray()
 
-    with archive.open("documents.jsonl", "w", force_zip64=True) as entry:
-        yield sink.take()
-        for document in iter_documents(documents, ["position", "size", "raw"]):
-            entry.write(jsonl_line(document.raw).encode())
-            yield sink.take()
+    def mark(position: int, flags: int) -> None:
+        if position >= len(seen):
+            seen.extend(bytes(position + 1 - len(seen)))
+        seen[position] |= flags
 
-    fields = ["position", "size", "title", "url", "raw"]
-    for document in iter_documents(documents, fields):
-        content = document.content
-        flags = 1
-        stem = document_stem(document.position, document.title, document.url)
-        markdown, html = content.markdown, content.content_html
-        if markdown:
-            archive.writestr(f"markdown/{stem}.md", markdown.encode())
-            flags |= 2
-        if html:
-            archive.writestr(f"html/{stem}.html", html.encode())
-            flags |= 4
-        if document.position >= len(seen):
-            seen.extend(bytes(document.position + 1 - len(seen)))
-        seen[document.position] = flags
-        yield sink.take()
+    def jsonl_chunks() -> Iterator[bytes]:
+        try:
+            for batch in iter_raw_batches(documents, as_bytes=True):
+                lines = []
+                for position, raw in batch:
+                    # The stored UTF-8 as it is: decoding and encoding it again would be most
+                    # of this pass's time. A line break means a pretty-printed upstream.
+                    if b"\n" in raw or b"\r" in raw:
+                        lines.append(jsonl_bytes(bytes(raw).decode()))
+                    else:
+                        lines += (raw, b"\n")
+                    mark(position, 1)
+                yield b"".join(lines)
+        except DatabaseError as exc:
+            problems.stop("reading documents for documents.jsonl", exc)
 
-    with archive.open("errors.json", "w") as entry:
-        entry.write(b"[")
+    yield from archive.stream("documents.jsonl", jsonl_chunks())
+
+    def content_batches() -> Iterator[list[tuple[str, bytes]]]:
+        try:
+            for batch in iter_raw_batches(documents, with_names=True):
+                files: list[tuple[str, bytes]] = []
+                for position, raw, title, url in batch:
+                    try:
+                        files += _content_files(position, raw, title, url, mark)
+                    except Exception as exc:  # one document must not end the zip
+                        problems.document(position, exc)
+                        mark(position, 8)
+                yield files
+        except DatabaseError as exc:
+            problems.stop("reading documents for markdown/ and html/", exc)
+
+    yield from archive.add_files(content_batches())
+
+    failed = [b"["]
+    try:
         for index, item in enumerate(iter_failed_urls(job)):
-            entry.write(
+            failed.append(
                 (("\n" if index == 0 else ",\n") + json.dumps(failed_record(item))).encode()
             )
-            if index % ROWS_PER_BATCH == 0:
-                yield sink.take()
-        entry.write(b"\n]\n")
-    yield sink.take()
+    except DatabaseError as exc:
+        problems.stop("reading the failed URLs for errors.json", exc)
+    failed.append(b"\n]\n")
+    yield from archive.stream("errors.json", iter(failed))
 
-    with archive.open("manifest.json", "w") as entry:
-        complete, note = completeness_note(job)
-        head = {
-            "job": job_summary(job),
-            "generatedAt": generated_at.isoformat(),
-            "complete": complete,
-            "note": note,
-            "filters": filters or {},
-            "counts": {
-                "inZip": sum(1 for flags in seen if flags),
-                "cached": job.documents_cached,
-                "upstreamCompleted": job.completed,
-                "upstreamTotal": job.total,
-                "failed": job.failed_count,
-                "robotsBlocked": job.robots_blocked_count,
-            },
-        }
-        if filters:
-            head["note"] = (note + " " if note else "") + "Only documents matching the filters."
-        entry.write(json.dumps(head, indent=1)[:-2].encode() + b',\n "documents": [')
-        first = True
-        last_position = len(seen) - 1
-        small = documents.filter(position__lte=last_position)
+    manifest = _manifest_chunks(job, documents, filters, generated_at, seen, problems)
+    yield from archive.stream("manifest.json", manifest)
+    if problems:
+        yield from archive.add_files([[("ERRORS.txt", problems.text().encode())]])
+
+
+class Utf8(Func):
+    """A text column's UTF-8 bytes, read without decoding them into text first."""
+
+    output_field = BinaryField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS BLOB)")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="convert_to(%(expressions)s, 'UTF8')")
+
+
+def iter_raw_batches(
+    documents: QuerySet[Document], *, with_names: bool = False, as_bytes: bool = False
+) -> Iterator[Any]:
+    """(position, raw[, title, url]) of every document in position order, in byte-bounded
+    batches of plain tuples (no model instances: the zip reads every byte of the job); `raw`
+    as its UTF-8 bytes when `as_bytes` (on SQLite and PostgreSQL)."""
+    fields: list[Any] = ["position", "raw", "title", "url"] if with_names else ["position", "raw"]
+    if as_bytes and connection.vendor in ("sqlite", "postgresql"):
+        fields[1] = Utf8("raw")
+    last = -1
+    while True:
+        heads = list(
+            documents.filter(position__gt=last)
+            .order_by("position")
+            .values_list("position", "size")[:ROWS_PER_BATCH]
+        )
+        if not heads:
+            return
+        upto, loaded = heads[0][0], 0
+        for position, size in heads:
+            if loaded and loaded + size > ZIP_BYTES_PER_BATCH:
+                break
+            upto, loaded = position, loaded + size
+        batch = documents.filter(position__gt=last, position__lte=upto).order_by("position")
+        rows = list(batch.values_list(*fields))
+        if as_bytes and rows and isinstance(rows[0][1], str):
+            rows = [(position, raw.encode(), *rest) for position, raw, *rest in rows]
+        yield rows
+        last = upto
+
+
+def _content_files(
+    position: int, raw: str, title: str, url: str, mark: Any
+) -> list[tuple[str, bytes]]:
+    # The document is parsed once, here; its markdown and HTML are display-safe text.
+    content = ScrapedDocument.from_text(raw)
+    stem = document_stem(position, title, url)
+    files = []
+    if markdown := content.markdown:
+        files.append((f"markdown/{stem}.md", markdown.encode()))
+        mark(position, 2)
+    if html := content.content_html:
+        files.append((f"html/{stem}.html", html.encode()))
+        mark(position, 4)
+    return files
+
+
+def _manifest_chunks(
+    job: Job,
+    documents: QuerySet[Document],
+    filters: dict[str, Any] | None,
+    generated_at: Any,
+    seen: bytearray,
+    problems: _Problems,
+) -> Iterator[bytes]:
+    complete, note = completeness_note(job)
+    head = {
+        "job": job_summary(job),
+        "generatedAt": generated_at.isoformat(),
+        "complete": complete,
+        "note": note,
+        "filters": filters or {},
+        "counts": {
+            "inZip": sum(1 for flags in seen if flags & 1),
+            "cached": job.documents_cached,
+            "upstreamCompleted": job.completed,
+            "upstreamTotal": job.total,
+            "failed": job.failed_count,
+            "robotsBlocked": job.robots_blocked_count,
+        },
+    }
+    if filters:
+        head["note"] = (note + " " if note else "") + "Only documents matching the filters."
+    yield json.dumps(head, indent=1)[:-2].encode() + b',\n "documents": ['
+    first = True
+    try:
+        small = documents.filter(position__lte=len(seen) - 1)
         for document in iter_documents(small, SUMMARY_FIELDS):
             flags = seen[document.position]
             if not flags:
                 continue
-            stem = document_stem(document.position, document.title, document.url)
+            # The names pass two gave its files (only those it wrote).
+            stem = (
+                document_stem(document.position, document.title, document.url) if flags & 6 else ""
+            )
             record = {
                 "position": document.position,
                 "url": document.url,
@@ -317,12 +534,22 @@ def zip_stream(
                 "markdown": f"markdown/{stem}.md" if flags & 2 else None,
                 "html": f"html/{stem}.html" if flags & 4 else None,
             }
-            entry.write((("\n  " if first else ",\n  ") + json.dumps(record)).encode())
+            if document.position in problems.documents:
+                record["notWritten"] = problems.documents[document.position]
+            yield (("\n  " if first else ",\n  ") + json.dumps(record)).encode()
             first = False
-            yield sink.take()
-        entry.write(b"\n ]\n}\n")
-    archive.close()
-    yield sink.take()
+    except DatabaseError as exc:
+        problems.stop("reading documents for manifest.json (its list is cut there)", exc)
+    # Last, once everything else is known: the zip says itself whether it holds it all.
+    tail = {
+        "incomplete": bool(problems),
+        "notWritten": [
+            {"position": position, "error": error}
+            for position, error in sorted(problems.documents.items())
+        ],
+        "stopped": problems.stopped,
+    }
+    yield b"\n ],\n" + json.dumps(tail, indent=1)[2:].encode() + b"\n"
 
 
 # Failed URLs ---------------------------------------------------------------------------------

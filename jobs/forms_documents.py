@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import F
 
 from jobs.forms import QueryForm
-from jobs.models import DocumentQuerySet, Job, SortPrefix
+from jobs.models import DocumentQuerySet, Job
 from jobs.paging import DocumentPaginator
 
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
@@ -27,10 +27,10 @@ STATUS_FILTERS = {
 SORTS = {
     "position": [F("position").asc()],
     "-position": [F("position").desc()],
-    "url": [SortPrefix("url").asc(), F("position").asc()],
-    "-url": [SortPrefix("url").desc(), F("position").desc()],
-    "title": [SortPrefix("title").asc(), F("position").asc()],
-    "-title": [SortPrefix("title").desc(), F("position").desc()],
+    "url": [F("url_key").asc(), F("position").asc()],
+    "-url": [F("url_key").desc(), F("position").desc()],
+    "title": [F("title_key").asc(), F("position").asc()],
+    "-title": [F("title_key").desc(), F("position").desc()],
     "status": [F("status_code").asc(), F("position").asc()],
     "-status": [F("status_code").desc(), F("position").desc()],
 }

@@ -1,10 +1,11 @@
 """Paging through a job's documents at the same cost on page 1 and page 2,000.
 
-Django's Paginator, with two changes measured in docs/PERFORMANCE.md: a selection (search,
+Django's Paginator, with three changes measured in docs/PERFORMANCE.md: a selection (search,
 filters) is counted only up to COUNT_CAP (counting costs as much as the matches, on every page
-view), past which pages are known to exist one at a time; and rows are read the way an index
+view), past which pages are known to exist one at a time; rows are read the way an index
 serves them at any depth — an index range in position order, else the page's ids walked on a
-covering index and only then its rows.
+covering index and only then its rows; and a page in the second half of a list whose length is
+known is walked to from the end, so the last page costs what the first does.
 """
 
 import math
@@ -98,8 +99,23 @@ class DocumentPaginator(Paginator):
             low = self.known_count - offset - self.per_page if self.descending_positions else offset
             page = self.documents.filter(position__gte=low, position__lt=low + self.per_page)
             return list(page.order_by(*self.ordering).only(*SUMMARY_FIELDS))
+        if not self.capped and offset * 2 > self.count:
+            # Past the middle of a list of known length, the same index is walked backwards:
+            # the walk is then from the end, and the last page is as cheap as the first.
+            upto = max(0, self.count - offset - self.per_page)
+            size = self.count - offset - upto
+            backwards = [_reversed(expression) for expression in self.ordering]
+            ids = self.documents.order_by(*backwards).values("pk")[upto : upto + size]
+            return list(summaries.filter(pk__in=ids).order_by(*self.ordering))
         # Deferred join: the offset is walked on a covering index (ids only), then the rows
         # of one page are read, and one more, which says whether a next page exists.
         ids = self.documents.order_by(*self.ordering).values("pk")
         page = summaries.filter(pk__in=ids[offset : offset + self.per_page + 1])
         return list(page.order_by(*self.ordering))
+
+
+def _reversed(expression: Any) -> Any:
+    """The ordering that walks the same index the other way (nulls included)."""
+    if isinstance(expression, str):
+        return expression[1:] if expression.startswith("-") else f"-{expression}"
+    return expression.copy().reverse_ordering()

@@ -1,93 +1,154 @@
 """Full-text search over a job's documents (title, URLs and markdown), on SQLite or PostgreSQL.
 
-Documents are indexed after they are cached, by index_documents in a task (migrations 0003 and
-0005), so a new document matches a few seconds after it appears. User text never reaches the
-query syntax: it is cut into word tokens, each quoted, all of them required, the last one
-matched as a prefix so results appear while typing.
+Documents are indexed after they are cached, by index_documents in a task, so a new document
+matches a few seconds after it appears. SQLite indexes with FTS5 (its table and triggers live in
+the migrations: setting `search_indexed` indexes a row); PostgreSQL with a tsvector per document
+(`Document.search`), made here from the document's distinct words: splitting the markdown into
+words in Python and handing PostgreSQL only the distinct ones costs a fraction of its own
+parser over the whole text (measured in docs/PERFORMANCE.md).
+
+User text never reaches a query syntax: it is cut into words, each quoted, all of them
+required, the last one matched as a prefix so results appear while typing. Both databases cut
+and fold text alike: letters and digits only, lower case, accents removed.
 """
 
 import re
-from importlib import import_module
+import unicodedata
+from collections.abc import Iterable
 
+from django.contrib.postgres.search import CombinedLexeme, Lexeme, SearchHeadline, SearchQuery
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
 from jobs.models import Document
+from jobs.text import clean_text
 
 # Enough words for any real query; bounds the work a crafted one can ask for.
 MAX_TOKENS = 16
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Characters of each document's markdown that search looks at (titles and URLs are whole): the
+# start of a page is what people search for, and PostgreSQL's tsvector stops at 1 MB.
+INDEXED_CHARS = 100_000
+# Snippets: private-use characters mark a match, since no stored text is trusted to lack any
+# marker: they are stripped from the text first, the rest is escaped, then they become <mark>.
+MARK_START, MARK_END = "\ue000", "\ue001"
+SNIPPET_WORDS = 24
 
-# The next batch of a job's documents to index, in position order: written as the condition of
-# the partial index document_unindexed, which SQLite matches only in this very form.
-_PENDING = (
-    "SELECT id FROM jobs_document WHERE job_id = %s AND search_indexed = _FALSE_ "
-    "ORDER BY position LIMIT %s"
+_TOKEN = re.compile(r"[^\W_]+")
+# ASCII letters and digits lower-cased, other ASCII bytes become spaces, non-ASCII bytes are
+# kept (the words holding them go through _TOKEN): one C-speed pass over a document.
+_ASCII_WORDS = bytes(c if c >= 0x80 or chr(c).isalnum() else 0x20 for c in range(256)).translate(
+    bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 )
-_POSTGRES_SEARCH = import_module("jobs.migrations.0005_deferred_search_index").POSTGRES_SEARCH
-# Constant SQL: only the job and the batch size are parameters.
-_INDEX_BATCH = {
-    # Setting the flag is what feeds the FTS table: 0005's update trigger does the insert.
-    "sqlite": "UPDATE jobs_document SET search_indexed = 1 WHERE id IN (_PENDING)".replace(
-        "_PENDING", _PENDING
-    ).replace("_FALSE_", "0"),
-    # The tsvector expression 0005 backfilled with. SKIP LOCKED: two indexers of one job share
-    # the work instead of waiting on each other.
-    "postgresql": (
-        "UPDATE jobs_document SET search = _SEARCH_, search_indexed = true "
-        "WHERE id IN (_PENDING FOR UPDATE SKIP LOCKED)"
-    )
-    .replace("_PENDING", _PENDING)
-    .replace("_FALSE_", "false")
-    .replace("_SEARCH_", _POSTGRES_SEARCH),
-}
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents ("Fermé" -> "ferme"), as SQLite's tokenizer folds."""
+    word = word.lower()
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def search_tokens(text: str) -> list[str]:
     """The words of a query: letters and digits only, so no operator or quote survives."""
-    return [token.lower() for token in _TOKEN.findall(text)][:MAX_TOKENS]
+    tokens = [_fold(token) for token in _TOKEN.findall(text)]
+    return [token for token in tokens if token][:MAX_TOKENS]
+
+
+def document_words(texts: Iterable[str]) -> str:
+    """The distinct words of `texts`, folded as search_tokens folds them, space-separated."""
+    chunks: set[bytes] = set()
+    for text in texts:
+        if text:
+            # "replace": a lone surrogate becomes "?", a separator.
+            chunks.update(text.encode("utf-8", "replace").translate(_ASCII_WORDS).split())
+    words: set[str] = set()
+    for chunk in chunks:
+        if chunk.isascii():
+            words.add(chunk.decode("ascii"))
+        else:
+            words.update(search_tokens_all(chunk.decode("utf-8", "replace")))
+    return " ".join(sorted(words))
+
+
+def search_tokens_all(text: str) -> list[str]:
+    """Every word of `text`, folded (search_tokens without its bound)."""
+    return [folded for token in _TOKEN.findall(text) if (folded := _fold(token))]
 
 
 def fts5_query(tokens: list[str]) -> str:
-    # \w+ tokens hold no double quote, but quoting is what makes AND/OR/NEAR/column: plain words.
+    # Tokens hold no double quote, but quoting is what makes AND/OR/NEAR/column: plain words.
     quoted = [f'"{token}"' for token in tokens]
     quoted[-1] += "*"
     return " ".join(quoted)
 
 
-def tsquery(tokens: list[str]) -> str:
-    # 'simple' config: tokens are matched as written (lower-cased), in any language.
-    parts = [f"'{token}'" for token in tokens]
-    parts[-1] += ":*"
-    return " & ".join(parts)
+def search_query(tokens: list[str]) -> SearchQuery:
+    """Every token required, the last as a prefix; Lexeme quotes each one."""
+    query: Lexeme | CombinedLexeme = Lexeme(tokens[-1], prefix=True)
+    for token in reversed(tokens[:-1]):
+        query = Lexeme(token) & query
+    return SearchQuery(query, config="simple")
 
 
-def index_documents(job_pk: int, batch: int = 500) -> int:
+# Indexing -----------------------------------------------------------------------------------
+
+
+def index_documents(job_pk: int, batch: int = 200) -> int:
     """Index the job's documents that are not yet searchable; returns how many it indexed.
 
     Each batch commits on its own, so a crash loses at most one batch of work and a rerun
-    carries on where it stopped; indexed documents are never indexed twice.
+    carries on where it stopped; indexed documents are never indexed twice. Indexers of one job
+    running at once (several workers) share the batches instead of waiting on each other.
     """
     indexed = 0
     while True:
         with transaction.atomic():
-            if connection.vendor in _INDEX_BATCH:
-                with connection.cursor() as cursor:
-                    cursor.execute(_INDEX_BATCH[connection.vendor], [job_pk, batch])
-                    done = cursor.rowcount
+            pending = Document.objects.filter(job=job_pk, search_indexed=False)
+            batch_ids = pending.order_by("position").values_list("pk", flat=True)[:batch]
+            if connection.vendor == "postgresql":
+                done = _index_postgres(batch_ids.select_for_update(skip_locked=True))
             else:
-                pending = Document.objects.filter(job=job_pk, search_indexed=False)
-                ids = pending.order_by("position").values("pk")[:batch]
-                done = Document.objects.filter(pk__in=list(ids)).update(search_indexed=True)
+                # SQLite: setting the flag is what feeds FTS5 (a trigger does the insert).
+                done = Document.objects.filter(pk__in=list(batch_ids)).update(search_indexed=True)
         indexed += done
         if done < batch:
             return indexed
 
 
+def _index_postgres(batch_ids: QuerySet[Document, int]) -> int:
+    documents = Document.objects.filter(pk__in=batch_ids).only("title", "url", "source_url", "raw")
+    ids, words = [], []
+    for document in documents:
+        markdown = document.content.markdown or ""
+        ids.append(document.pk)
+        words.append(
+            document_words(
+                [document.title, document.url, document.source_url, markdown[:INDEXED_CHARS]]
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_SET_VECTORS, [ids, words])
+        return int(cursor.rowcount)
+
+
+# The batch's vectors in one statement (bulk_update's CASE of one SearchVector per row cost more
+# than the tokenising). The words go through the same configuration as the query (SearchQuery):
+# PostgreSQL's parser decides the lexemes on both sides, on text it reads in microseconds.
+_SET_VECTORS = (
+    "UPDATE jobs_document SET search = to_tsvector('simple', batch.words), search_indexed = true "
+    "FROM unnest(%s::bigint[], %s::text[]) AS batch(id, words) WHERE jobs_document.id = batch.id"
+)
+
+
 def unindexed_count(job_pk: int) -> int:
     """Documents of the job that a search cannot find yet."""
     return Document.objects.filter(job=job_pk, search_indexed=False).count()
+
+
+# Searching ----------------------------------------------------------------------------------
 
 
 def apply_search[Documents: QuerySet[Document]](documents: Documents, text: str) -> Documents:
@@ -101,10 +162,7 @@ def apply_search[Documents: QuerySet[Document]](documents: Documents, text: str)
     if connection.vendor == "postgresql":
         # A condition on the row itself, not `pk IN (every match in the table, of any job)`: the
         # planner can then stop at a LIMIT (the page, the capped COUNT) instead of a self-join.
-        # `search` stays unqualified: the list's deferred join makes this queryset a subquery,
-        # where Django renames the table U0 (and `jobs_document.search` is the outer row).
-        matches = RawSQL("search @@ to_tsquery('simple', %s)", [tsquery(tokens)], BooleanField())
-        return documents.filter(matches)
+        return documents.filter(search=search_query(tokens))
     if connection.vendor == "sqlite":
         return documents.filter(
             pk__in=RawSQL(
@@ -117,3 +175,57 @@ def apply_search[Documents: QuerySet[Document]](documents: Documents, text: str)
     for token in tokens:
         documents = documents.filter(Q(title__icontains=token) | Q(url__icontains=token))
     return documents
+
+
+# FTS5's snippet() of the body column, for the given rows only: cost bounded by the page.
+_FTS_SNIPPETS = (
+    "SELECT rowid, CAST(snippet(jobs_document_fts, 2, %s, %s, '…', %s) AS BLOB) "
+    "FROM jobs_document_fts "
+    "WHERE jobs_document_fts MATCH %s AND rowid IN ({ids})"
+)
+
+
+def snippets(documents: Iterable[Document], text: str) -> dict[int, str]:
+    """Where the words of `text` matched in each document's markdown, by document id: plain
+    text with MARK_START/MARK_END around each match (jobs.templatetags renders it escaped)."""
+    tokens = search_tokens(text)
+    ids = [document.pk for document in documents]
+    if not tokens or not ids:
+        return {}
+    if connection.vendor == "sqlite":
+        # Only ids (integers from our own rows) are formatted in; the query is a parameter.
+        sql = _FTS_SNIPPETS.format(ids=", ".join(str(int(pk)) for pk in ids))
+        # snippet() looks each row up in the query's doclists: a prefix the FTS5 table has no
+        # prefix index for (longer than 3 characters) is merged again for every row, a cost
+        # that grows with the matches (docs/PERFORMANCE.md). There the last word is
+        # highlighted as a whole word: once typed in full, as the search results already are.
+        last = tokens[-1]
+        query = fts5_query(tokens) if len(last) <= 3 else fts5_query(tokens).removesuffix("*")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [MARK_START, MARK_END, SNIPPET_WORDS, query])
+            # Bytes, decoded here: json_extract turns a lone "\\ud800" escape into bytes that
+            # are not UTF-8, which the driver would refuse to decode.
+            return {
+                pk: clean_text(snippet.decode("utf-8", "replace"))
+                for pk, snippet in cursor.fetchall()
+                if snippet
+            }
+    if connection.vendor == "postgresql":
+        headline = SearchHeadline(
+            # The markdown, bounded as the index is; NULL for a document PostgreSQL cannot
+            # parse (JSON with NaN, which Python reads): a function of migration 0009.
+            Func(F("raw"), function="jobs_document_markdown", output_field=TextField()),
+            search_query(tokens),
+            config="simple",
+            start_sel=MARK_START,
+            stop_sel=MARK_END,
+            max_words=SNIPPET_WORDS,
+            min_words=SNIPPET_WORDS // 2,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+        )
+        found = Document.objects.filter(pk__in=ids).values_list("pk", headline)
+        return {
+            pk: clean_text(snippet) for pk, snippet in found if snippet and MARK_START in snippet
+        }
+    return {}

@@ -215,10 +215,10 @@ def test_the_query_count_does_not_depend_on_the_page(
             assert alice_client.get(url(job, query)).status_code == 200
         counts.append(len(captured))
     # Position order needs no COUNT (the job knows its cached count); filters do, and a search
-    # also counts the documents not indexed yet.
+    # also counts the documents not indexed yet and makes the page's snippets.
     unfiltered, searched, filtered = counts[:2], counts[2], counts[3]
     assert len(set(unfiltered)) == 1
-    assert unfiltered[0] == filtered - 1 == searched - 2
+    assert unfiltered[0] == filtered - 1 == searched - 3
     with django_assert_num_queries(counts[0]):
         alice_client.get(url(job, "?page=2"))
 
@@ -292,7 +292,7 @@ def test_a_big_selection_is_counted_only_up_to_the_cap(alice_client: Client, six
     from django.test.utils import CaptureQueriesContext
 
     counts = []
-    for query in ("?q=page", "?q=page&page=2", "?status=2xx", "?status=2xx&page=2", "?q=page1"):
+    for query in ("?q=page", "?q=page&page=2", "?status=2xx", "?status=2xx&page=2", "?q=page+1"):
         with CaptureQueriesContext(connection) as captured:
             assert alice_client.get(url(sixty, query)).status_code == 200
         counts.append(len(captured))
@@ -304,10 +304,10 @@ def test_a_big_selection_is_counted_only_up_to_the_cap(alice_client: Client, six
         ]
         assert selection and all("LIMIT 21" in sql for sql in selection), selection
     # Above or below the cap, first or later page: the same queries (a search counts the
-    # documents not indexed yet as well).
+    # documents not indexed yet as well, and makes the page's snippets).
     searches, filters = counts[0:2] + counts[4:], counts[2:4]
     assert len(set(searches)) == 1 and len(set(filters)) == 1
-    assert searches[0] == filters[0] + 1
+    assert searches[0] == filters[0] + 2
 
 
 def test_page_links_show_a_gap_after_the_last_known_page(job: Job) -> None:

@@ -1,5 +1,6 @@
 """The download views: zip, JSONL and CSV, streamed with flat memory, only to the job's owner."""
 
+import csv
 import io
 import json
 import time
@@ -66,7 +67,9 @@ def test_download_jsonl_and_csv(alice_client: Client, job: Job) -> None:
     assert len(lines) == 3
 
 
-@pytest.mark.parametrize("name", ["download.zip", "download.jsonl", "download.csv"])
+@pytest.mark.parametrize(
+    "name", ["download.zip", "download.jsonl", "download.csv", "download.xlsx"]
+)
 def test_it_rejects_other_users_downloads(bob_client: Client, job: Job, name: str) -> None:
     make_documents(job, 1)
     assert bob_client.get(f"/jobs/{job.pk}/{name}").status_code == 404
@@ -117,3 +120,73 @@ def test_the_zip_streams_with_flat_memory_on_a_large_job(alice_client: Client, j
     assert total > 190_000_000
     assert peak < total / 5
     assert first_chunk_at is not None and first_chunk_at < 1.0
+
+
+def test_the_csv_holds_the_columns_the_user_chose(alice_client: Client, job: Job) -> None:
+    make_documents(job, 2)
+    # Any order in the query string; the table's order in the file.
+    response = alice_client.get(
+        f"/jobs/{job.pk}/download.csv?columns=markdown&columns=title&columns=position"
+    )
+    rows = list(csv.reader(io.StringIO(body(response).decode("utf-8-sig"))))
+    assert rows == [
+        ["position", "title", "markdown"],
+        ["0", "Page 0", "# Page 0\n\nSome text about page 0."],
+        ["1", "Page 1", "# Page 1\n\nSome text about page 1."],
+    ]
+
+
+def test_an_unknown_column_is_a_400(alice_client: Client, job: Job) -> None:
+    response = alice_client.get(f"/jobs/{job.pk}/download.csv?columns=raw")
+    assert response.status_code == 400
+    assert "Columns (columns)" in response.text
+
+
+def test_download_xlsx_opens_with_a_row_per_document(alice_client: Client, job: Job) -> None:
+    from openpyxl import load_workbook
+
+    make_documents(job, 3)
+    Document.objects.filter(job=job, position=1).update(status_code=404, error="Gone")
+    response = alice_client.get(f"/jobs/{job.pk}/download.xlsx?status=4xx&columns=markdown")
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="big-batch.xlsx"'
+    sheet = load_workbook(io.BytesIO(body(response)), read_only=True)["Documents"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows == [["markdown"], ["# Page 1\n\nSome text about page 1."]]
+
+
+def test_the_documents_page_offers_the_column_choice(alice_client: Client, job: Job) -> None:
+    make_documents(job, 1)
+    html = alice_client.get(f"/jobs/{job.pk}/documents/?q=page&status=2xx").text
+    assert 'name="columns" value="markdown">' in html  # opt-in: not checked
+    assert 'name="columns" value="title" checked>' in html
+    assert '<input type="hidden" name="q" value="page">' in html
+    assert f'formaction="/jobs/{job.pk}/download.xlsx"' in html
+
+
+def _peak_xlsx_memory(job: Job, rows: int) -> int:
+    from jobs import export
+
+    Document.objects.filter(job=job).delete()
+    Document.objects.bulk_create(
+        Document(job=job, position=n, title=f"Title {n}", url=f"https://a.test/{n}", raw="{}")
+        for n in range(rows)
+    )
+    tracemalloc.start()
+    try:
+        for _ in export.xlsx_stream(Document.objects.filter(job=job)):
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_xlsx_is_written_with_flat_memory(job: Job) -> None:
+    small, large = _peak_xlsx_memory(job, 500), _peak_xlsx_memory(job, 10_000)
+    print(
+        f"\nxlsx peak Python memory: {small / 1e6:.1f} MB (500 rows), {large / 1e6:.1f} MB (10,000)"
+    )
+    assert large < 1.5 * small

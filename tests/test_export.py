@@ -230,3 +230,232 @@ def test_a_pretty_printed_document_is_one_jsonl_line_with_the_same_data() -> Non
     assert line.count("\n") == 1 and line.endswith("\n")
     assert json.loads(line) == document
     line.encode()  # a lone surrogate stays an escape, so the line is valid UTF-8
+
+
+# The zip writer ---------------------------------------------------------------------------
+
+
+def test_info_zip_finds_the_zip_whole(job: Job, tmp_path: Any) -> None:
+    import shutil
+    import subprocess
+
+    if not shutil.which("unzip"):
+        pytest.skip("Info-ZIP's unzip is not installed")
+    path = tmp_path / "job.zip"
+    path.write_bytes(b"".join(export.zip_stream(job, Document.objects.filter(job=job))))
+    result = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No errors detected" in result.stdout
+
+
+def test_sizes_and_offsets_past_four_gigabytes_get_zip64_records(
+    job: Job, monkeypatch: Any, tmp_path: Any
+) -> None:
+    import shutil
+    import subprocess
+
+    from jobs import zipstream
+
+    # Every size and offset past 100 bytes is written as if it were past 4 GB.
+    monkeypatch.setattr(zipstream, "_ZIP64_LIMIT", 100)
+    data = b"".join(export.zip_stream(job, Document.objects.filter(job=job)))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    assert len(archive.read("documents.jsonl").splitlines()) == 3
+    assert any(info.file_size > 100 and info.header_offset > 100 for info in archive.infolist())
+    assert b"PK\x06\x06" in data[-200:]  # the ZIP64 end of central directory
+    if shutil.which("unzip"):
+        path = tmp_path / "zip64.zip"
+        path.write_bytes(data)
+        result = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Never silently truncated -------------------------------------------------------------------
+
+
+def test_a_document_that_cannot_be_written_is_listed_not_dropped(
+    job: Job, monkeypatch: Any
+) -> None:
+    stem = export.document_stem
+
+    def failing_stem(position: int, title: str, url: str) -> str:
+        if position == 1 and title == "Page 1":  # while writing markdown/ and html/
+            raise ValueError("cannot name this one")
+        return stem(position, title, url)
+
+    monkeypatch.setattr(export, "document_stem", failing_stem)
+    archive = read_zip(job)  # a valid archive (read_zip tests every entry)
+    names = archive.namelist()
+    assert "markdown/0-page-0.md" in names and "markdown/2-page-2.md" in names
+    assert not any(name.startswith(("markdown/1-", "html/1-")) for name in names)
+    errors = archive.read("ERRORS.txt").decode()
+    assert "position 1" in errors and "cannot name this one" in errors
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["incomplete"] is True
+    assert manifest["notWritten"] == [{"position": 1, "error": "ValueError: cannot name this one"}]
+    listed = {entry["position"]: entry for entry in manifest["documents"]}
+    assert listed[1]["notWritten"] and listed[1]["markdown"] is None
+    assert len(archive.read("documents.jsonl").splitlines()) == 3
+
+
+def test_a_read_that_fails_midway_still_ends_in_a_valid_zip_that_says_so(
+    job: Job, monkeypatch: Any
+) -> None:
+    from django.db import DatabaseError
+
+    batches = export.iter_raw_batches
+
+    def failing_after_one(documents: Any, *, with_names: bool = False, **options: Any) -> Any:
+        for number, batch in enumerate(batches(documents, with_names=with_names, **options)):
+            if with_names and number == 1:
+                raise DatabaseError("the connection was lost")
+            yield batch
+
+    monkeypatch.setattr(export, "ROWS_PER_BATCH", 1)
+    monkeypatch.setattr(export, "iter_raw_batches", failing_after_one)
+    archive = read_zip(job)
+    assert [n for n in archive.namelist() if n.startswith("markdown/")] == ["markdown/0-page-0.md"]
+    assert "the connection was lost" in archive.read("ERRORS.txt").decode()
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["incomplete"] is True and "connection was lost" in manifest["stopped"][0]
+
+
+def test_a_whole_zip_says_it_is_whole(job: Job) -> None:
+    archive = read_zip(job)
+    assert "ERRORS.txt" not in archive.namelist()
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["incomplete"] is False and manifest["notWritten"] == []
+
+
+def test_the_table_exports_end_with_the_error_rather_than_silently(
+    job: Job, monkeypatch: Any
+) -> None:
+    from django.db import DatabaseError
+
+    def failing(documents: Any, fields: Any) -> Any:
+        yield from []
+        raise DatabaseError("the connection was lost")
+
+    monkeypatch.setattr(export, "iter_documents", failing)
+    for stream in (export.csv_stream, export.xlsx_stream, export.jsonl_stream):
+        with pytest.raises(DatabaseError):
+            b"".join(
+                c if isinstance(c, bytes) else c.encode()
+                for c in stream(Document.objects.filter(job=job))
+            )
+
+
+# Hostile text in every export ----------------------------------------------------------------
+
+HOSTILE_RAW = json.dumps(
+    {
+        "markdown": "half \ud800 of a pair, a NUL \u0000 and a \u0001 control",
+        "html": "<p>\udfff</p>",
+        "metadata": {"title": "T \ud83d", "language": "e\u0000n", "contentType": "\ud800"},
+    }
+)
+
+
+@pytest.fixture
+def hostile(job: Job) -> Job:
+    Document.objects.filter(job=job, position=1).update(raw=HOSTILE_RAW, title="T \ufffd")
+    return job
+
+
+def test_the_zip_survives_unpaired_surrogates_and_nul(hostile: Job) -> None:
+    archive = read_zip(hostile)
+    markdown = archive.read("markdown/1-t.md").decode()
+    assert "half \ufffd of a pair, a NUL \ufffd" in markdown
+    assert archive.read("html/1-t.html").decode() == "<p>\ufffd</p>"
+    assert json.loads(archive.read("documents.jsonl").splitlines()[1]) == json.loads(HOSTILE_RAW)
+
+
+def test_the_jsonl_survives_a_stored_text_no_encoder_takes() -> None:
+    # Never written by the sync, whose text is always parsed JSON; read back whole anyway.
+    line = export.jsonl_bytes('{"markdown": "lone \ud800 char"}')
+    assert json.loads(line) == {"markdown": "lone \ud800 char"}
+    assert export.jsonl_bytes("not json \ud800") == b'"not json \\ud800"\n'
+
+
+def test_the_csv_survives_unpaired_surrogates_and_nul(hostile: Job) -> None:
+    columns = ["position", "title", "language", "content_type", "markdown"]
+    text = "".join(export.csv_stream(Document.objects.filter(job=hostile), columns))
+    text.encode("utf-8")  # what the response does with it
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[2][2:4] == ["e\ufffdn", "\ufffd"]
+    assert rows[2][4].startswith("half \ufffd of a pair, a NUL \ufffd")
+
+
+def test_the_xlsx_survives_unpaired_surrogates_nul_and_control_characters(hostile: Job) -> None:
+    from openpyxl import load_workbook
+
+    columns = ["position", "title", "language", "markdown"]
+    data = b"".join(export.xlsx_stream(Document.objects.filter(job=hostile), columns))
+    sheet = load_workbook(io.BytesIO(data), read_only=True)["Documents"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[2][:3] == [1, "T \ufffd", "e\ufffdn"]
+    assert rows[2][3] == "half \ufffd of a pair, a NUL \ufffd and a \ufffd control"
+
+
+# CSV columns and xlsx --------------------------------------------------------------------------
+
+
+def test_the_csv_holds_the_chosen_columns_content_included(job: Job) -> None:
+    columns = ["position", "title", "markdown"]
+    text = "".join(export.csv_stream(Document.objects.filter(job=job), columns))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == columns
+    assert rows[1] == ["0", "Page 0", "# Page 0\n\nSome text about page 0."]
+    assert len(rows) == 4
+
+
+def test_the_xlsx_holds_a_row_per_document_in_the_chosen_columns(job: Job) -> None:
+    from openpyxl import load_workbook
+
+    Document.objects.filter(job=job, position=2).update(title="=HYPERLINK(1)", status_code=None)
+    data = b"".join(export.xlsx_stream(Document.objects.filter(job=job)))
+    sheet = load_workbook(io.BytesIO(data), read_only=True)["Documents"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == export.CSV_COLUMNS
+    assert [row[0] for row in rows[1:]] == [0, 1, 2]
+    assert rows[1][1:5] == [
+        "https://example.test/page/0",
+        "https://example.test/page/0",
+        "Page 0",
+        200,
+    ]
+    # A title that looks like a formula stays text; a missing status code is an empty cell.
+    assert rows[3][3] == "=HYPERLINK(1)" and rows[3][4] is None
+
+
+def test_a_cell_longer_than_excel_allows_says_it_was_cut() -> None:
+    text = export.xlsx_text("x" * 40_000)
+    assert len(text) == export.XLSX_CELL_MAX
+    assert text.endswith("[cut at 32,767 of 40,000 characters: the zip has it all]")
+    assert export.xlsx_text("short") == "short"
+
+
+def test_the_zip_keeps_its_central_directory_on_disk_not_in_memory() -> None:
+    """A job of 100,000 documents has 200,000 entries: their directory must not be memory."""
+    import tracemalloc
+
+    from jobs.zipstream import ZipStream
+
+    names = [
+        f"markdown/{n}-{'a-fairly-long-slug-for-a-document-title' * 2}.md" for n in range(60_000)
+    ]
+    archive = ZipStream()
+    tracemalloc.start()
+    try:
+        size = 0
+        for start in range(0, len(names), 2_000):
+            batch = [(name, b"x") for name in names[start : start + 2_000]]
+            size += sum(len(chunk) for chunk in archive.add_files([batch]))
+        size += sum(len(chunk) for chunk in archive.close())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    directory = 60_000 * (46 + len(names[-1]))
+    print(f"\n60,000 entries: central directory {directory / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB")
+    assert peak < directory / 3

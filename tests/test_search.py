@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from jobs.models import ApiKey, Document, Job
-from jobs.search import apply_search, fts5_query, index_documents, search_tokens, tsquery
+from jobs.search import apply_search, document_words, fts5_query, index_documents, search_tokens
 from tests.conftest import make_documents, make_job
 
 SQLITE = connection.vendor == "sqlite"
@@ -75,9 +75,9 @@ def test_it_matches_every_word_in_any_order_and_the_last_as_a_prefix(job: Job) -
 def test_it_finds_accented_words(job: Job) -> None:
     store(doc(job, 0, "Le café est fermé"))
     assert found(job, "café fermé") == [0]
-    if connection.vendor == "sqlite":
-        # SQLite's tokenizer folds accents; PostgreSQL's 'simple' config does not (no unaccent).
-        assert found(job, "cafe ferme") == [0]
+    # Accents are folded on both databases, in the document and in the query.
+    assert found(job, "cafe ferme") == [0]
+    assert found(job, "CAFÉ") == [0]
 
 
 def test_a_search_inside_a_subquery_filters_its_own_rows(job: Job) -> None:
@@ -146,6 +146,53 @@ def test_query_syntax_in_user_text_is_only_words(job: Job, text: str, positions:
 def test_queries_are_built_from_quoted_words_only() -> None:
     assert search_tokens('x" OR title:y*') == ["x", "or", "title", "y"]
     assert fts5_query(["x", "or"]) == '"x" "or"*'
-    assert tsquery(["x", "or"]) == "'x' & 'or':*"
+    assert search_tokens("Fermé_CAFÉ") == ["ferme", "cafe"]
     assert search_tokens("!!! ---") == []
     assert len(search_tokens("w " * 100)) == 16
+
+
+# Search quality: titles, URLs and content, on both databases alike.
+
+
+def test_it_finds_words_of_the_title_the_urls_and_the_content(job: Job) -> None:
+    store(
+        doc(
+            job,
+            0,
+            "## Shipping\n\nOur *hidden* treasure ships worldwide.",
+            title="Quarterly Pricing — 2026",
+            url="https://shop.test/contact-form?ref=Newsletter_Spring",
+        ),
+        doc(job, 1, "nothing to see", title="Other", url="https://other.test/"),
+    )
+    for words in ("quarterly", "pricing 2026", "contact", "form", "shop test", "newsletter"):
+        assert found(job, words) == [0], words
+    assert found(job, "spring") == [0]  # an underscore separates words, as any punctuation
+    assert found(job, "hidden treasure") == [0]
+    assert found(job, "treasure shipping") == [0]  # title, URL and content in one match
+    assert found(job, "treasure other") == []
+
+
+def test_the_last_word_matches_as_a_prefix_while_typing(job: Job) -> None:
+    store(doc(job, 0, "a treasure map"), doc(job, 1, "a trebuchet"))
+    assert found(job, "t") == [0, 1]
+    assert found(job, "tre") == [0, 1]
+    assert found(job, "trea") == [0]
+    assert found(job, "treasure m") == [0]
+    assert found(job, "tre map") == []  # only the last word is a prefix
+
+
+def test_only_the_first_hundred_thousand_characters_are_searched(job: Job) -> None:
+    from jobs.search import INDEXED_CHARS
+
+    filler = "lorem " * (INDEXED_CHARS // 6)
+    store(doc(job, 0, "beginning " + filler + " farbeyond"))
+    assert found(job, "beginning") == [0]
+    assert found(job, "farbeyond") == []
+
+
+def test_document_words_are_the_distinct_folded_words() -> None:
+    words = document_words(["Fermé, CAFÉ-crème!", "x_y  NUL\x00here \ud800lone", "", "日本語 text"])
+    assert words.split() == sorted(
+        {"ferme", "cafe", "creme", "x", "y", "nul", "here", "lone", "日本語", "text"}
+    )

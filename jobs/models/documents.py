@@ -4,8 +4,10 @@ import json
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
 from jobs.models.jobs import Job
 from jobs.text import clean_text
@@ -33,9 +35,9 @@ SUMMARY_FIELDS = (
 class SortPrefix(models.Func):
     """The first SORT_PREFIX characters of a text column, with the bounds written as literals.
 
-    Django's Substr() sends them as query parameters, and SQLite uses an expression index
-    only for the very expression it was built on: `substr(url, ?, ?)` would sort in a temp
-    b-tree. The index and the browser's ordering both use this class.
+    The stored sort keys (Document.title_key, url_key) are generated from it; migration 0002
+    built expression indexes on it, hence the literals (SQLite matches an expression index only
+    on the very expression it was built on).
     """
 
     function = "SUBSTRING"
@@ -100,6 +102,18 @@ class Document(models.Model):
     # Full-text indexing runs after the insert, in a task (jobs.search.index_documents), so
     # caching a page never waits for tokenising it.
     search_indexed = models.BooleanField(default=False)
+    # PostgreSQL's full-text index of the document (jobs.search fills it); SQLite keeps its
+    # own FTS5 table instead, and this column stays NULL there.
+    search = SearchVectorField(null=True, editable=False)
+    # The browser's sort keys, stored so that an index holds them together with the position
+    # and the id: a sorted page at any depth is then an index-only walk (PostgreSQL cannot walk
+    # an expression index without visiting the table). Bounded: a btree entry must stay small.
+    title_key = models.GeneratedField(
+        expression=SortPrefix("title"), output_field=models.TextField(), db_persist=True
+    )
+    url_key = models.GeneratedField(
+        expression=SortPrefix("url"), output_field=models.TextField(), db_persist=True
+    )
 
     objects = DocumentQuerySet.as_manager()
 
@@ -111,11 +125,13 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["job", "scrape_id"]),
             # The browser's sorts and its status filter walk these in order (with position as the
-            # tie-break). Text keys are bounded prefixes: PostgreSQL refuses btree entries over
-            # ~2.7 KB, and a scraped title or URL can be longer than that.
-            models.Index(fields=["job", "status_code", "position"], name="document_status_sort"),
-            models.Index(F("job"), SortPrefix("url"), F("position"), name="document_url_sort"),
-            models.Index(F("job"), SortPrefix("title"), F("position"), name="document_title_sort"),
+            # tie-break). Each holds the id too, which the page's deferred join reads: the walk
+            # to page 2,000 never leaves the index.
+            models.Index(
+                fields=["job", "status_code", "position", "id"], name="document_status_sort"
+            ),
+            models.Index(fields=["job", "url_key", "position", "id"], name="document_url_sort"),
+            models.Index(fields=["job", "title_key", "position", "id"], name="document_title_sort"),
             # Few documents carry an error: the "has error" filter walks only those.
             models.Index(
                 fields=["job", "position"], condition=~Q(error=""), name="document_with_error"
@@ -126,6 +142,8 @@ class Document(models.Model):
                 condition=Q(search_indexed=False),
                 name="document_unindexed",
             ),
+            # Created on PostgreSQL only (migration 0009): SQLite searches its FTS5 table.
+            GinIndex(fields=["search"], name="document_search"),
         ]
 
     def __str__(self) -> str:

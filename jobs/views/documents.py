@@ -19,7 +19,7 @@ from jobs.export import document_filename
 from jobs.forms_documents import DocumentQueryForm
 from jobs.models import Document, Job
 from jobs.render import render_markdown
-from jobs.search import unindexed_count
+from jobs.search import snippets, unindexed_count
 from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
 
 TABS = {"markdown": "Markdown", "source": "Source", "html": "HTML"}
@@ -50,6 +50,11 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return invalid_query(request, message, status=404, job=job)
     # Documents are indexed shortly after they are cached: say so rather than miss them silently.
     unindexed = unindexed_count(job.pk) if form.cleaned_data.get("q") else 0
+    if text := form.cleaned_data.get("q"):
+        # Where the words matched, for the rows of this page only (one query).
+        found = snippets(page.object_list, text)
+        for document in page.object_list:
+            document.snippet = found.get(document.pk, "")
     context = {
         "job": job,
         "form": form,

@@ -1,4 +1,4 @@
-"""Downloads of a job's cache (zip, JSONL, CSV) and of its failed URLs, all streamed.
+"""Downloads of a job's cache (zip, JSONL, CSV, xlsx) and of its failed URLs, all streamed.
 
 Served as sync iterators, which stream under WSGI (gunicorn, runserver); under ASGI Django
 would buffer them whole, so downloads must be routed to a WSGI server there.
@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header
 
 from jobs import export
 from jobs.forms_documents import DocumentQueryForm
+from jobs.forms_export import ExportForm
 from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
 
 CONTENT_TYPES = {
@@ -19,6 +20,7 @@ CONTENT_TYPES = {
     "jsonl": "application/jsonl",
     # str chunks: StreamingHttpResponse encodes them in the content type's charset.
     "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
 
@@ -35,10 +37,15 @@ def _stream(
 
 def download(request: AuthenticatedRequest, pk: int, format: str) -> HttpResponseBase:
     job = get_job_for_user(request, pk)
-    # The browser's filters, when the link came from there: a download holds what it shows.
-    form = DocumentQueryForm(request.GET)
+    # The browser's filters, when the link came from there: a download holds what it shows;
+    # and, for a table, the columns chosen.
+    selection = request.GET.copy()
+    options = ExportForm({"columns": selection.pop("columns", [])})
+    form = DocumentQueryForm(selection)
     if not form.is_valid():
         return invalid_query(request, form.error_text(), job=job)
+    if not options.is_valid():
+        return invalid_query(request, _errors(options), job=job)
     documents = form.filter(job.documents.all())
     chunks: Iterator[bytes] | Iterator[str]
     if format == "zip":
@@ -46,7 +53,9 @@ def download(request: AuthenticatedRequest, pk: int, format: str) -> HttpRespons
     elif format == "jsonl":
         chunks = export.jsonl_stream(documents)
     elif format == "csv":
-        chunks = export.csv_stream(documents)
+        chunks = export.csv_stream(documents, options.chosen_columns)
+    elif format == "xlsx":
+        chunks = export.xlsx_stream(documents, options.chosen_columns)
     else:
         raise Http404("No such download format")
     return _stream(chunks, CONTENT_TYPES[format], export.job_filename(job, format))
@@ -62,3 +71,7 @@ def download_failed(request: AuthenticatedRequest, pk: int, format: str) -> Http
     else:
         raise Http404("No such download format")
     return _stream(chunks, CONTENT_TYPES[format], export.job_filename(job, f"failed.{format}"))
+
+
+def _errors(form: ExportForm) -> str:
+    return " ".join(f"Columns (columns): {message}" for message in form.errors.get("columns", []))
