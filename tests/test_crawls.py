@@ -189,5 +189,7 @@ def test_the_pages_show_a_crawl_and_its_start_url(
 
     page = text_of(alice_client.get(f"/jobs/{job.pk}/"))
     assert f"Crawl {remote_id}" in page and f"Start URL: {SITE}" in page
-    row = re.search(r"Docs crawl</a></td>\s*<td>([^<]*)<", alice_client.get("/").content.decode())
-    assert row and row.group(1).strip() == "Crawl"
+    listed = alice_client.get("/").content.decode()
+    row = re.search(r"Docs crawl</a>(.*?)</td>\s*<td>([^<]*)<", listed, re.S)
+    assert row and row.group(2).strip() == "Crawl"
+    assert f'title="{SITE}"' in row.group(1)  # the list shows where the crawl started

@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from jobs.models import Document, Job
 from jobs.search import apply_search, index_documents, unindexed_count
 
-BEFORE = ("jobs", "0007_job_state_machine")
+BEFORE = ("jobs", "0008_job_loop")
 
 
 def migrate(target: list[tuple[str, str]]) -> MigrationExecutor:
