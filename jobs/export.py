@@ -99,6 +99,13 @@ def iter_documents(documents: QuerySet[Document], fields: Iterable[str]) -> Iter
     materialise the whole result first, and a batch is also bounded by the bytes it loads.
     """
     fields = list(fields)
+    for batch in _batches(documents, BYTES_PER_BATCH):
+        yield from list(batch.only(*fields))
+
+
+def _batches(documents: QuerySet[Document], max_bytes: int) -> Iterator[QuerySet[Document]]:
+    """`documents` in position order, cut into querysets of at most ROWS_PER_BATCH rows and
+    `max_bytes` of raw text (a single larger document comes alone)."""
     last = -1
     while True:
         heads = list(
@@ -110,11 +117,10 @@ def iter_documents(documents: QuerySet[Document], fields: Iterable[str]) -> Iter
             return
         upto, loaded = heads[0][0], 0
         for position, size in heads:
-            if loaded and loaded + size > BYTES_PER_BATCH:
+            if loaded and loaded + size > max_bytes:
                 break
             upto, loaded = position, loaded + size
-        batch = documents.filter(position__gt=last, position__lte=upto).order_by("position")
-        yield from list(batch.only(*fields))
+        yield documents.filter(position__gt=last, position__lte=upto).order_by("position")
         last = upto
 
 
@@ -448,26 +454,11 @@ def iter_raw_batches(
     fields: list[Any] = ["position", "raw", "title", "url"] if with_names else ["position", "raw"]
     if as_bytes and connection.vendor in ("sqlite", "postgresql"):
         fields[1] = Utf8("raw")
-    last = -1
-    while True:
-        heads = list(
-            documents.filter(position__gt=last)
-            .order_by("position")
-            .values_list("position", "size")[:ROWS_PER_BATCH]
-        )
-        if not heads:
-            return
-        upto, loaded = heads[0][0], 0
-        for position, size in heads:
-            if loaded and loaded + size > ZIP_BYTES_PER_BATCH:
-                break
-            upto, loaded = position, loaded + size
-        batch = documents.filter(position__gt=last, position__lte=upto).order_by("position")
+    for batch in _batches(documents, ZIP_BYTES_PER_BATCH):
         rows = list(batch.values_list(*fields))
         if as_bytes and rows and isinstance(rows[0][1], str):
             rows = [(position, raw.encode(), *rest) for position, raw, *rest in rows]
         yield rows
-        last = upto
 
 
 def _content_files(

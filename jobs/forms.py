@@ -180,7 +180,32 @@ class KeyChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.key_hint}, {obj.api_version})"
 
 
-class TrackForm(forms.Form):
+class OwnKeyMixin(forms.Form):
+    """A form with an `api_key` field offering the owner's keys only, the default one chosen
+    (and hidden when there is one key): another user's key is never a choice."""
+
+    def offer_keys(self, owner: Any) -> None:
+        keys = ApiKey.objects.filter(owner=owner).defer("key")
+        key_field = self.fields["api_key"]
+        assert isinstance(key_field, forms.ModelChoiceField)
+        key_field.queryset = keys
+        key_field.empty_label = None
+        self.default_key = next((key for key in keys if key.is_default), None) or (
+            keys[0] if keys else None
+        )
+        if self.default_key is not None and "api_key" not in self.initial:
+            key_field.initial = self.default_key.pk
+        if len(keys) == 1:
+            key_field.widget = forms.HiddenInput()
+
+    def clean_api_key(self) -> ApiKey:
+        key: ApiKey | None = self.cleaned_data.get("api_key") or self.default_key
+        if key is None:
+            raise forms.ValidationError("Add a Firecrawl API key first (API keys page).")
+        return key
+
+
+class TrackForm(OwnKeyMixin):
     job_id = forms.CharField(
         label="Job ID",
         max_length=2000,
@@ -194,24 +219,7 @@ class TrackForm(forms.Form):
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        keys = ApiKey.objects.filter(owner=owner).defer("key")
-        key_field = self.fields["api_key"]
-        assert isinstance(key_field, forms.ModelChoiceField)
-        key_field.queryset = keys
-        key_field.empty_label = None
-        self.default_key = next((key for key in keys if key.is_default), None)
-        if self.default_key is None and keys:
-            self.default_key = keys[0]
-        if self.default_key is not None:
-            key_field.initial = self.default_key.pk
-        if len(keys) == 1:
-            key_field.widget = forms.HiddenInput()
-
-    def clean_api_key(self) -> ApiKey:
-        key: ApiKey | None = self.cleaned_data.get("api_key") or self.default_key
-        if key is None:
-            raise forms.ValidationError("Add a Firecrawl API key first (API keys page).")
-        return key
+        self.offer_keys(owner)
 
     def clean_job_id(self) -> JobReference:
         reference = parse_job_reference(self.cleaned_data["job_id"])

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxValueValidator, URLValidator
 from django.utils.datastructures import MultiValueDict
 
-from jobs.forms import KeyChoiceField
+from jobs.forms import KeyChoiceField, OwnKeyMixin
 from jobs.models import ApiKey, Job
 from jobs.models.starts import confirmation_max_age
 from jobs.starting import StartPlan, batch_options, crawl_options
@@ -80,7 +80,7 @@ def _problem_list(problems: list[str]) -> str:
     return shown + (f"; and {more:,} more" if more > 0 else "")
 
 
-class StartForm(forms.Form):
+class StartForm(OwnKeyMixin):
     """What both kinds of start share: the key, how pages are scraped, a label."""
 
     kind: ClassVar[str]
@@ -106,24 +106,7 @@ class StartForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.owner = owner
-        keys = ApiKey.objects.filter(owner=owner).defer("key")
-        key_field = self.fields["api_key"]
-        assert isinstance(key_field, forms.ModelChoiceField)
-        key_field.queryset = keys
-        key_field.empty_label = None
-        self.default_key = next((key for key in keys if key.is_default), None) or (
-            keys[0] if keys else None
-        )
-        if self.default_key is not None and "api_key" not in self.initial:
-            key_field.initial = self.default_key.pk
-        if len(keys) == 1:
-            key_field.widget = forms.HiddenInput()
-
-    def clean_api_key(self) -> ApiKey:
-        key: ApiKey | None = self.cleaned_data.get("api_key") or self.default_key
-        if key is None:
-            raise forms.ValidationError("Add a Firecrawl API key first (API keys page).")
-        return key
+        self.offer_keys(owner)
 
     def plan(self) -> StartPlan:
         raise NotImplementedError
