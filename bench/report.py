@@ -172,10 +172,11 @@ parser, and less content searchable), and `bulk_update` with a SearchVector per 
 Django's CASE compilation cost more than the tokenising). Search quality is the same (titles,
 URLs and the first 100,000 characters of markdown, every word required, the last a prefix) and
 accents now fold on PostgreSQL as on SQLite. Indexers share batches (`FOR UPDATE SKIP LOCKED`):
-the "two workers indexing" row runs two at once, as two task workers would; the app queues one
-index task per job, so that row is what queuing a second would give. One indexer on PostgreSQL
-still takes well over the caching time: queuing a second index task per job (`jobs/tasks.py`,
-outside this work) is what would meet the target. On SQLite, FTS5 tokenises in C and indexing
+the "two workers indexing" row runs two at once, as two task workers would. One indexer on
+PostgreSQL still takes well over the caching time; two meet the target, but only where two
+worker processes run (`make run` starts one, and its tasks run one after the other), and the app
+queues one index task per job: queuing a second per job, for deployments with several workers,
+is the next step (not done). On SQLite, FTS5 tokenises in C and indexing
 takes about the caching time, either side of it across runs: setting the `search_indexed` flag
 rewrites each 50 KB row (SQLite rewrites a whole record on UPDATE), which keeping the flag in a
 table of its own would avoid, at the cost of a model change on both databases (not done).

@@ -1023,3 +1023,11 @@ def test_it_refuses_other_versions_and_schemes() -> None:
         FirecrawlClient("https://api.firecrawl.dev", "fc-x", deadline=0)
     client = FirecrawlClient("https://api.firecrawl.dev/v1/", "fc-x")
     assert "'https://api.firecrawl.dev'" in repr(client)
+
+
+def test_an_ipv6_api_url_is_shown_with_its_brackets() -> None:
+    client = FirecrawlClient("http://[::1]:9/v1", "fc-k", max_retries=0, deadline=2)
+    with pytest.raises(Unreachable) as caught:
+        client.job_status(str(uuid.uuid4()), kind="batch")
+    assert "http://[::1]:9" in caught.value.message
+    assert "api_url='http://[::1]:9'" in repr(client)
