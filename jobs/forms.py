@@ -42,14 +42,18 @@ class QueryForm(forms.Form):
         return cleaned
 
     def error_text(self) -> str:
-        """One readable sentence per problem, for the 400 page."""
-        lines = [str(message) for message in self.non_field_errors()]
-        for name, errors in self.errors.items():
-            if name == "__all__":
-                continue
-            label = self.fields[name].label or name
-            lines += [f"{label} ({name}): {message}" for message in errors]
-        return " ".join(lines)
+        return error_text(self)
+
+
+def error_text(form: forms.Form) -> str:
+    """One readable sentence per problem of a form over a query string, for the 400 page."""
+    lines = [str(message) for message in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            continue
+        label = form.fields[name].label or name
+        lines += [f"{label} ({name}): {message}" for message in errors]
+    return " ".join(lines)
 
 
 class ApiKeyForm(forms.ModelForm):

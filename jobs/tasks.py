@@ -27,16 +27,18 @@ def sync_job_task(job_pk: int) -> None:
     # Whoever queued this saw the job due, but on a read that may predate a sync which has run
     # since: the slot is free while a sync runs, so a poll that read the job just before can
     # queue a second one. Only a job still due is synced: at most one poll per interval.
-    due = list(
-        Job.objects.filter(pk=job_pk, next_poll_at__lte=timezone.now()).values_list(
-            "last_polled_at", flat=True
-        )
+    row = (
+        Job.objects.filter(pk=job_pk, next_poll_at__lte=timezone.now())
+        .values("last_polled_at")
+        .first()
     )
+    due = row is not None
+    never_read = row is not None and row["last_polled_at"] is None
     result = sync.sync_job(job_pk) if due else sync.SyncResult()
     if result.documents_added:
         request_index(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
-    if job is not None and due and due[0] is None and job.last_polled_at is not None:
+    if job is not None and never_read and job.last_polled_at is not None:
         # Its first read: what the listings know of a job tracked by id (its kind, a crawl's
         # start URL) is asked once, now.
         importing.describe_job(job)

@@ -11,6 +11,7 @@ from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from jobs import export
+from jobs.forms import error_text
 from jobs.forms_documents import DocumentQueryForm
 from jobs.forms_export import ExportForm
 from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
@@ -45,7 +46,7 @@ def download(request: AuthenticatedRequest, pk: int, format: str) -> HttpRespons
     if not form.is_valid():
         return invalid_query(request, form.error_text(), job=job)
     if not options.is_valid():
-        return invalid_query(request, _errors(options), job=job)
+        return invalid_query(request, error_text(options), job=job)
     documents = form.filter(job.documents.all())
     chunks: Iterator[bytes] | Iterator[str]
     if format == "zip":
@@ -71,7 +72,3 @@ def download_failed(request: AuthenticatedRequest, pk: int, format: str) -> Http
     else:
         raise Http404("No such download format")
     return _stream(chunks, CONTENT_TYPES[format], export.job_filename(job, f"failed.{format}"))
-
-
-def _errors(form: ExportForm) -> str:
-    return " ".join(f"Columns (columns): {message}" for message in form.errors.get("columns", []))
