@@ -1,12 +1,15 @@
-"""Firecrawl's job endpoints for the rest of the app: the client, its typed answers, its errors.
+"""A Django-free client of Firecrawl's job endpoints: the client, its typed answers, its errors.
 
-The only package in the project that talks to Firecrawl (and imports requests); it knows no
-Django. `errors` holds what can go wrong, `wire` the typed answers with their range checks,
-`transport` the bounded reads, `client` the calls.
+The only package in the project that talks to Firecrawl (and imports requests); it imports
+nothing from Django or from the project's apps. `errors` holds what can go wrong, `wire` the
+typed answers with their range checks, `transport` the bounded reads, `client` the calls,
+`jsonscan` the status-page parser, `text` and `ids` the text and ids everything else shares.
+
+This package re-exports the errors and the wire types only: importing it (as the models do)
+does not load the HTTP client or requests. The client is `firecrawl_api.client.FirecrawlClient`.
 """
 
-from jobs.firecrawl.client import IDEMPOTENCY_HEADER, FirecrawlClient
-from jobs.firecrawl.errors import (
+from firecrawl_api.errors import (
     AuthError,
     BadRequest,
     Conflict,
@@ -22,7 +25,7 @@ from jobs.firecrawl.errors import (
     Unreachable,
     UpstreamError,
 )
-from jobs.firecrawl.wire import (
+from firecrawl_api.wire import (
     ActiveCrawl,
     ActivityPage,
     CreditUsage,
@@ -35,7 +38,6 @@ from jobs.firecrawl.wire import (
 )
 
 __all__ = [
-    "IDEMPOTENCY_HEADER",
     "ActiveCrawl",
     "ActivityPage",
     "AuthError",
@@ -45,7 +47,6 @@ __all__ = [
     "DeadlineExceeded",
     "ErrorsListing",
     "FailedUrl",
-    "FirecrawlClient",
     "FirecrawlError",
     "Forbidden",
     "InvalidResponse",

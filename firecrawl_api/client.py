@@ -19,9 +19,8 @@ import requests
 import urllib3.exceptions
 from urllib3.util import Retry
 
-from jobs import jsontext
-from jobs.firecrawl import transport
-from jobs.firecrawl.errors import (
+from firecrawl_api import jsonscan, transport
+from firecrawl_api.errors import (
     AuthError,
     BadRequest,
     Conflict,
@@ -37,7 +36,9 @@ from jobs.firecrawl.errors import (
     Unreachable,
     UpstreamError,
 )
-from jobs.firecrawl.wire import (
+from firecrawl_api.ids import mask_key
+from firecrawl_api.text import clean_text
+from firecrawl_api.wire import (
     ActiveCrawl,
     ActivityPage,
     CreditUsage,
@@ -47,8 +48,6 @@ from jobs.firecrawl.wire import (
     as_text_or_none,
     bad_request_details,
 )
-from jobs.identifiers import mask_key
-from jobs.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -544,9 +543,9 @@ def _decode(content: bytes, content_type: str) -> tuple[Any, str | None]:
     if not content.strip():
         return None, "Firecrawl answered with an empty body"
     try:
-        # Status pages keep each document's JSON text beside the parsed object (see jsontext).
-        return jsontext.loads(content), None
-    except jsontext.TooDeep:
+        # Status pages keep each document's JSON text beside the parsed object (see jsonscan).
+        return jsonscan.loads(content), None
+    except jsonscan.TooDeep:
         return None, _TOO_DEEP
     except (ValueError, UnicodeDecodeError):
         pass

@@ -4,7 +4,8 @@ The rest of the code never touches a raw dict from the wire. A job-level value t
 true (a total beyond any database integer, an expiry past the year 3000) makes the whole answer an
 InvalidResponse; documents are scraped content, hostile by nature, so an odd field in one of them
 is normalised (to None or "") and never fails the page. Every string exposed here is safe to
-display and store (jobs.text.clean_text); only `ScrapedDocument.raw` and `.text` are as sent.
+display and store (firecrawl_api.text.clean_text); only `ScrapedDocument.raw` and `.text` are as
+sent.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
-from jobs import jsontext
-from jobs.firecrawl.errors import InvalidResponse
-from jobs.text import clean_text
+from firecrawl_api import jsonscan
+from firecrawl_api.errors import InvalidResponse
+from firecrawl_api.text import clean_text
 
 # What a database integer column holds: counters and offsets.
 MAX_COUNT = 2**31 - 1
@@ -204,7 +205,7 @@ class ScrapedDocument:
     def from_text(cls, text: str) -> ScrapedDocument:
         """A stored document (its verbatim JSON text) read back."""
         try:
-            raw = jsontext.parse(text)
+            raw = jsonscan.parse(text)
         except ValueError:
             return cls(raw={}, text=text, error="This stored document is not readable JSON")
         return cls.from_raw(raw, text)
@@ -298,7 +299,7 @@ class StatusPage:
             data = []
         if not isinstance(data, list):
             raise InvalidResponse("Firecrawl's status response has no list of documents")
-        texts = data.texts if isinstance(data, jsontext.SourcedList) else [None] * len(data)
+        texts = data.texts if isinstance(data, jsonscan.SourcedList) else [None] * len(data)
         documents = [
             ScrapedDocument.from_raw(item, text) for item, text in zip(data, texts, strict=True)
         ]

@@ -11,9 +11,10 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Self
 
-from jobs import clients, firecrawl
+import firecrawl_api
 from jobs.models import Job
-from jobs.ratelimit import BudgetExhausted, RequestBudget
+from keys import clients
+from keys.budget import BudgetExhausted, RequestBudget
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class PageReader:
         self._budget = budget
         self._client = clients.for_worker(job.api_key, None, max_retries=0)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-reader")
-        self._pending: tuple[int, Future[firecrawl.StatusPage]] | None = None
+        self._pending: tuple[int, Future[firecrawl_api.StatusPage]] | None = None
 
     def start(self, skip: int) -> None:
         """Begin reading the page at `skip`, if the budget allows one more request now."""
@@ -40,7 +41,7 @@ class PageReader:
         )
         self._pending = (skip, future)
 
-    def take(self, skip: int) -> firecrawl.StatusPage | None:
+    def take(self, skip: int) -> firecrawl_api.StatusPage | None:
         """The page read ahead, if it is the one at `skip` and arrived whole."""
         if self._pending is None:
             return None
@@ -48,7 +49,7 @@ class PageReader:
         self._pending = None
         try:
             page = future.result()
-        except firecrawl.FirecrawlError as exc:
+        except firecrawl_api.FirecrawlError as exc:
             logger.info("Reading ahead in job %s failed (%s); asking again", self._job.pk, exc)
             return None
         return page if started_at == skip else None

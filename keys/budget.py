@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from jobs.firecrawl import RateLimited
-from jobs.models import ApiKey
+from firecrawl_api import RateLimited
+from keys.models import ApiKey
 
 
 class BudgetExhausted(RateLimited):

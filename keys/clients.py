@@ -4,12 +4,14 @@ the request budget, and the API-URL allow-list checked at every use, not only wh
 
 from django.conf import settings
 
-from jobs import firecrawl
-from jobs.models import ApiKey, allowed_api_url
-from jobs.ratelimit import RequestBudget
+import firecrawl_api
+from firecrawl_api.client import FirecrawlClient
+from keys.allowlist import allowed_api_url
+from keys.budget import RequestBudget
+from keys.models import ApiKey
 
 
-class KeyNotAllowed(firecrawl.FirecrawlError):
+class KeyNotAllowed(firecrawl_api.FirecrawlError):
     """The key's API URL is no longer in FIRECRAWL_API_URLS: no request may carry the key there."""
 
 
@@ -23,10 +25,10 @@ def _check_allowed(api_url: str) -> None:
 
 def for_web(
     api_url: str, key: str, api_version: str, *, budget: RequestBudget | None = None
-) -> firecrawl.FirecrawlClient:
+) -> FirecrawlClient:
     """For a call made while a person waits on the page: one retry, a short deadline."""
     _check_allowed(api_url)
-    return firecrawl.FirecrawlClient(
+    return FirecrawlClient(
         api_url,
         key,
         api_version,
@@ -40,19 +42,19 @@ def for_web(
     )
 
 
-def for_key_on_web(key: ApiKey) -> firecrawl.FirecrawlClient:
+def for_key_on_web(key: ApiKey) -> FirecrawlClient:
     return for_web(key.api_url, key.key, key.api_version, budget=RequestBudget(key.pk))
 
 
 def for_worker(
     key: ApiKey, budget: RequestBudget | None, *, max_retries: int = 4
-) -> firecrawl.FirecrawlClient:
+) -> FirecrawlClient:
     """For the sync in the worker: retries with backoff, 429s waited out up to a limit.
 
     Every request is paid from `budget`; without one, the caller has paid already.
     """
     _check_allowed(key.api_url)
-    return firecrawl.FirecrawlClient(
+    return FirecrawlClient(
         key.api_url,
         key.key,
         key.api_version,

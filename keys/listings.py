@@ -16,10 +16,13 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from jobs import clients, firecrawl
-from jobs.models import ApiKey, Job
-from jobs.ratelimit import BudgetExhausted, RequestBudget
-from jobs.text import clean_text
+import firecrawl_api
+from firecrawl_api.client import FirecrawlClient
+from firecrawl_api.text import clean_text
+from jobs.models import Job
+from keys import clients
+from keys.budget import BudgetExhausted, RequestBudget
+from keys.models import ApiKey
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +49,16 @@ class Listing:
     truncated: bool = False
 
 
-def _unsupported(exc: firecrawl.FirecrawlError) -> bool:
+def _unsupported(exc: firecrawl_api.FirecrawlError) -> bool:
     # NotSupported: no such route (Express's 404). A 501 is a self-hosted server that has the
     # activity route but no ClickHouse behind it: as good as no route.
-    return isinstance(exc, firecrawl.NotSupported) or (
-        isinstance(exc, firecrawl.UpstreamError) and exc.status_code == 501
+    return isinstance(exc, firecrawl_api.NotSupported) or (
+        isinstance(exc, firecrawl_api.UpstreamError) and exc.status_code == 501
     )
 
 
 def list_recent(
-    client: firecrawl.FirecrawlClient, *, max_pages: int | None = None, kinds: Iterable[str] = ()
+    client: FirecrawlClient, *, max_pages: int | None = None, kinds: Iterable[str] = ()
 ) -> Listing:
     """The key's batch scrapes and crawls that its server lists, newest first, each once.
 
@@ -72,7 +75,7 @@ def list_recent(
             for crawl in client.active_crawls():
                 found[crawl.id] = FoundJob(crawl.id, Job.Kind.CRAWL, crawl.created_at, crawl.url)
             listing.supported = True
-        except firecrawl.FirecrawlError as exc:
+        except firecrawl_api.FirecrawlError as exc:
             if not _unsupported(exc):
                 raise
     for kind in wanted:
@@ -84,7 +87,7 @@ def list_recent(
                     # The activity listing says more (its created_at covers batches too).
                     found[job.id] = FoundJob(job.id, job.kind, job.created_at, job.url)
             listing.supported = True
-        except firecrawl.FirecrawlError as exc:
+        except firecrawl_api.FirecrawlError as exc:
             if not _unsupported(exc):
                 raise
             break  # no activity listing at all: asking for the other kind would say the same
@@ -97,8 +100,8 @@ def list_recent(
 
 
 def _activity(
-    client: firecrawl.FirecrawlClient, kind: str, max_pages: int
-) -> Iterable[tuple[list[firecrawl.RecentJob], bool]]:
+    client: FirecrawlClient, kind: str, max_pages: int
+) -> Iterable[tuple[list[firecrawl_api.RecentJob], bool]]:
     """The activity listing's pages for one kind: (jobs, whether pages were left unread)."""
     cursor: str | None = None
     for number in range(1, max_pages + 1):
@@ -147,7 +150,7 @@ def import_new_jobs(key: ApiKey) -> int:
         # Our own pacing: the syncs of the key's jobs come first. The next round tries again.
         logger.info("Automatic import for key %s waits for its request budget", key.pk)
         return 0
-    except firecrawl.FirecrawlError as exc:
+    except firecrawl_api.FirecrawlError as exc:
         ApiKey.objects.filter(pk=key.pk).update(import_error=clean_text(exc.message)[:500])
         logger.info("Automatic import for key %s: %s", key.pk, exc.message)
         return 0
@@ -188,7 +191,7 @@ def describe_job(job: Job) -> bool:
     try:
         with clients.for_worker(key, RequestBudget(key.pk), max_retries=1) as client:
             listing = list_recent(client, kinds=kinds)
-    except firecrawl.FirecrawlError as exc:
+    except firecrawl_api.FirecrawlError as exc:
         logger.info("Could not describe job %s from the listings: %s", job.pk, exc.message)
         return False
     remote_id = str(job.remote_id).lower()

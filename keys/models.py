@@ -1,26 +1,18 @@
-"""Firecrawl API keys: stored encrypted, shown masked, one default per user."""
+"""A Firecrawl API key: stored encrypted, shown masked, one default per user.
+
+The table is still `jobs_apikey`: the model moved here from the jobs app without touching it
+(keys/migrations/0001_initial.py).
+"""
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 
-from jobs.fields import EncryptedTextField
-from jobs.identifiers import mask_key
-
-
-def allowed_api_url(url: str) -> bool:
-    """Whether FIRECRAWL_API_URLS lets requests (carrying a key) go to `url`."""
-    allowed = settings.FIRECRAWL_API_URLS
-    if "*" in allowed:
-        try:
-            parts = urlsplit(url)
-        except ValueError:  # e.g. "https://host[": not a URL at all
-            return False
-        return parts.scheme in {"http", "https"} and bool(parts.hostname)
-    return url.rstrip("/") in {item.rstrip("/") for item in allowed}
+from firecrawl_api.ids import mask_key
+from keys.allowlist import allowed_api_url
+from keys.encryption import EncryptedTextField
 
 
 class ApiKey(models.Model):
@@ -43,11 +35,11 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # This minute's count of requests to Firecrawl with this key (see jobs.ratelimit).
+    # This minute's count of requests to Firecrawl with this key (see keys.budget).
     budget_window = models.DateTimeField(null=True, blank=True, editable=False)
     budget_used = models.PositiveIntegerField(default=0, editable=False)
     # Track new jobs started with this key automatically: the worker's scheduler lists the
-    # key's recent jobs every FIRECRAWL_IMPORT_INTERVAL seconds (see jobs.importing).
+    # key's recent jobs every FIRECRAWL_IMPORT_INTERVAL seconds (see keys.listings).
     auto_import = models.BooleanField("Track new jobs automatically", default=False)
     # When the last automatic import was queued, and why the last one failed ("" if it did not).
     auto_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -57,6 +49,7 @@ class ApiKey(models.Model):
     auto_import_seen = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
+        db_table = "jobs_apikey"
         ordering = ["-is_default", "name"]
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="unique_key_name_per_owner"),

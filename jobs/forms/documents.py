@@ -6,9 +6,9 @@ from typing import Any, Literal
 from django import forms
 from django.db.models import F
 
-from jobs.forms import QueryForm
+from firecrawl_dash.forms import QueryForm
 from jobs.models import DocumentQuerySet, Job
-from jobs.paging import DocumentPaginator
+from jobs.pagination import DocumentPaginator
 
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
 DEFAULT_PER_PAGE = 50

@@ -15,10 +15,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxValueValidator, URLValidator
 from django.utils.datastructures import MultiValueDict
 
-from jobs.forms import KeyChoiceField, OwnKeyMixin
-from jobs.models import ApiKey, Job
-from jobs.models.starts import confirmation_max_age
+from jobs.models import Job
+from jobs.models.start_requests import confirmation_max_age
 from jobs.starting import StartPlan, batch_options, crawl_options
+from keys.forms.choice import KeyChoiceField, OwnKeyMixin
+from keys.models import ApiKey
 
 FORMAT_CHOICES = [
     ("markdown", "Markdown"),

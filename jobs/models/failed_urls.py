@@ -1,21 +1,87 @@
-"""A job's failed URLs for display: grouped by code and message, a page of URLs at a time.
+"""A job's failed URLs: the URLs Firecrawl could not scrape (from /errors) or robots.txt blocked,
+and the queries that read them back.
 
-A job can have thousands of failures sharing one long message, so the page shows each message
-once, with how many URLs it hit, and the URLs under it in order.
+For display they are grouped by code and message, a page of URLs at a time: a job can have
+thousands of failures sharing one long message, so the page shows each message once, with how
+many URLs it hit, and the URLs under it in order. Downloads read them in keyset batches.
 """
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
+from django.db import models
 from django.db.models import Count
 
-from jobs.models import FailedUrl, Job
+from firecrawl_api.text import clean_text
+
+if TYPE_CHECKING:
+    from jobs.models.jobs import Job
 
 URLS_PER_PAGE = 50
 # Keyset batches for downloads: a failed-URL list of any length streams in flat memory.
 ROWS_PER_BATCH = 500
+
+
+class FailedUrl(models.Model):
+    """A URL Firecrawl could not scrape (from /errors), or one robots.txt blocked."""
+
+    job = models.ForeignKey("jobs.Job", models.DB_CASCADE, related_name="failed_urls")
+    url = models.TextField()
+    remote_id = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    robots_blocked = models.BooleanField(default=False)
+    # Identifies the entry across reads of /errors (which repeat every entry every time).
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["job", "robots_blocked", "code", "url", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "fingerprint"], name="unique_failed_url"),
+        ]
+        indexes = [models.Index(fields=["job", "robots_blocked", "code"], name="failed_url_group")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fingerprint = self.fingerprint or self.identity()
+        super().save(*args, **kwargs)
+
+    def identity(self) -> str:
+        identity = json.dumps([self.robots_blocked, self.remote_id, self.url])
+        return hashlib.sha256(identity.encode()).hexdigest()
+
+    @classmethod
+    def from_listing(
+        cls,
+        job: "Job",
+        url: str,
+        remote_id: str | None = None,
+        code: str | None = None,
+        error: str = "",
+        failed_at: datetime | None = None,
+        *,
+        robots: bool = False,
+    ) -> "FailedUrl":
+        failed = cls(
+            job=job,
+            url=clean_text(url),
+            remote_id=clean_text(remote_id or "")[:100],
+            code=clean_text(code or "")[:100],
+            error=clean_text(error),
+            failed_at=failed_at,
+            robots_blocked=robots,
+        )
+        failed.fingerprint = failed.identity()
+        return failed
 
 
 @dataclass
@@ -34,7 +100,7 @@ class FailurePage:
     groups: list[FailureGroup]
 
 
-def failure_groups(job: Job, number: int) -> FailurePage | None:
+def failure_groups(job: "Job", number: int) -> FailurePage | None:
     """Page `number` of the job's failed URLs (robots-blocked last), grouped; None if none."""
     if not job.failed_count and not job.robots_blocked_count:
         return None
@@ -58,7 +124,7 @@ def failure_groups(job: Job, number: int) -> FailurePage | None:
     return FailurePage(page=page, groups=groups)
 
 
-def iter_failed_urls(job: Job) -> Iterator[FailedUrl]:
+def iter_failed_urls(job: "Job") -> Iterator[FailedUrl]:
     """Every failed and robots-blocked URL of the job, in a stable order, a batch at a time."""
     failed = FailedUrl.objects.filter(job=job).order_by("id")
     last_id = 0

@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from jobs.models.jobs import Job
-from jobs.models.keys import ApiKey
+from keys.models import ApiKey
 
 
 class StartRequestQuerySet(models.QuerySet["StartRequest"]):

@@ -1,80 +1,23 @@
-"""The dashboard (track a job, list jobs) and the job page with its live-progress partial."""
+"""The job page with its live-progress partial, and the actions on a job: refresh, change its key,
+cancel, stop tracking."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from jobs import clients, firecrawl
-from jobs.failures import failure_groups
-from jobs.forms import FailedPageForm, JobFilterForm, JobKeyForm, TrackForm
-from jobs.models import ApiKey, Job
+import firecrawl_api
+from firecrawl_dash.views import AuthenticatedRequest, invalid_query
+from jobs.forms.job import FailedPageForm, JobKeyForm
+from jobs.models import Job
+from jobs.models.failed_urls import failure_groups
 from jobs.progress import progress_summary
 from jobs.tasks import request_sync, request_sync_if_due
-from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
-
-JOBS_PER_PAGE = 50
-
-
-def dashboard(request: AuthenticatedRequest) -> HttpResponse:
-    form = None
-    if request.method == "POST":
-        form = TrackForm(request.POST, owner=request.user)
-        if form.is_valid():
-            return _track(request, form)
-    filters = JobFilterForm(request.GET)
-    if not filters.is_valid():
-        return invalid_query(request, filters.error_text())
-    jobs = Job.objects.for_user(request.user)
-    if status := filters.cleaned_data["status"]:
-        jobs = jobs.filter(status=status)
-    paginator = Paginator(jobs, JOBS_PER_PAGE, allow_empty_first_page=True)
-    number = filters.cleaned_data["page"] or 1
-    if number > paginator.num_pages:
-        pages = f"{paginator.num_pages:,} page" + ("" if paginator.num_pages == 1 else "s")
-        message = f"There is no page {number:,}: this list has {pages}."
-        return invalid_query(request, message, status=404)
-    page = paginator.page(number)
-    context = {
-        "page": page,
-        # The list refreshes itself while a job on this page can still change.
-        "polling": any(job.is_active for job in page.object_list),
-        "status": status,
-        "filters": filters,
-        "nav": "jobs",
-    }
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "jobs/dashboard.html#jobs", context)
-        if not context["polling"]:
-            # 286 tells htmx to stop polling; the final list is still swapped in.
-            response.status_code = HttpResponseStopPolling.status_code
-    else:
-        form = form or TrackForm(owner=request.user)
-        context["form"] = form
-        context["has_keys"] = form.default_key is not None  # the form has loaded the user's keys
-        response = render(request, "jobs/dashboard.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:
-    reference = form.cleaned_data["job_id"]
-    job, created = Job.objects.track(
-        owner=request.user,
-        api_key=form.cleaned_data["api_key"],
-        remote_id=reference.id,
-        kind=reference.kind,
-        label=form.cleaned_data["label"],
-    )
-    if not created:
-        messages.info(request, "You already track this job; here it is.")
-    else:
-        request_sync(job)
-        messages.success(request, "Tracking started. Results are cached as Firecrawl reports them.")
-    return redirect("jobs:job", pk=job.pk)
+from jobs.views.common import get_job_for_user
+from keys import clients
+from keys.models import ApiKey
 
 
 def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -152,7 +95,7 @@ def cancel_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         with clients.for_key_on_web(job.api_key) as client:
             client.cancel(str(job.remote_id), kind=job.kind)
-    except firecrawl.FirecrawlError as exc:
+    except firecrawl_api.FirecrawlError as exc:
         messages.error(request, f"Could not cancel the job: {exc.message}")
     else:
         # Firecrawl finishes a cancel in the background: the job is read until it settles.

@@ -6,8 +6,9 @@ from typing import Any
 from django import forms
 from django.core import signing
 
-from jobs.importing import FoundJob
-from jobs.models import ApiKey, Job
+from jobs.models import Job
+from keys.listings import FoundJob
+from keys.models import ApiKey
 
 # A listing shown an hour ago may have changed: track from a fresh one.
 LISTING_MAX_AGE = 3600

@@ -6,21 +6,22 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jobs import clients, firecrawl, importing
-from jobs.forms_imports import AutoImportForm, TrackListedForm, sign_jobs
-from jobs.models import ApiKey
-from jobs.views.common import AuthenticatedRequest, invalid_query
-from jobs.views.keys import _get_key_for_user
-from jobs.views.start import NoParameters
+import firecrawl_api
+from firecrawl_dash.forms import NoParameters
+from firecrawl_dash.views import AuthenticatedRequest, invalid_query
+from keys import clients, listings
+from keys.forms.imports import AutoImportForm, TrackListedForm, sign_jobs
+from keys.models import ApiKey
+from keys.views.common import get_key_for_user
 
 
 @require_http_methods(["GET", "POST"])
 def import_jobs(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    key = _get_key_for_user(request, pk)
+    key = get_key_for_user(request, pk)
     if request.method == "POST":
         form = TrackListedForm(request.POST, owner=request.user, key=key)
         if form.is_valid():
-            tracked = importing.track_found(request.user, key, form.found)
+            tracked = listings.track_found(request.user, key, form.found)
             if len(form.found) == 1 and "job" in request.POST:
                 # One job: land on its page, as Track does on the Jobs page.
                 job_id = form.found[0].id
@@ -39,18 +40,18 @@ def import_jobs(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             )
             return redirect("jobs:dashboard")
         messages.error(request, " ".join(str(error) for error in form.non_field_errors()))
-        return redirect("jobs:import_jobs", pk=key.pk)
+        return redirect("keys:import_jobs", pk=key.pk)
     query = NoParameters(request.GET)
     if not query.is_valid():
         return invalid_query(request, query.error_text())
     context: dict[str, object] = {"key": key, "nav": "keys", "error": "", "jobs": []}
     try:
         with clients.for_key_on_web(key) as client:
-            listing = importing.list_recent(client)
-    except firecrawl.FirecrawlError as exc:
+            listing = listings.list_recent(client)
+    except firecrawl_api.FirecrawlError as exc:
         context["error"] = exc.message
     else:
-        jobs = importing.untracked(request.user, listing.jobs)
+        jobs = listings.untracked(request.user, listing.jobs)
         context.update(
             listing=listing,
             jobs=jobs,
@@ -58,12 +59,12 @@ def import_jobs(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             all_jobs=sign_jobs(request.user, key, jobs) if jobs else "",
             rows=[(job, sign_jobs(request.user, key, [job])) for job in jobs],
         )
-    return render(request, "jobs/import.html", context)
+    return render(request, "keys/import.html", context)
 
 
 @require_POST
 def auto_import(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    key = _get_key_for_user(request, pk)
+    key = get_key_for_user(request, pk)
     form = AutoImportForm(request.POST, instance=key)
     if form.is_valid():
         # Only the switch (workers update the key's budget concurrently); turned on, the next
@@ -80,4 +81,4 @@ def auto_import(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"New jobs of “{key.name}” are no longer tracked automatically."
             )
-    return redirect("jobs:keys")
+    return redirect("keys:keys")

@@ -29,8 +29,9 @@ from django.utils import timezone
 
 from accounts.throttle import clear_failures
 from fakecrawl import FakeFirecrawl
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.tasks import request_sync
+from keys.models import ApiKey
 
 USERNAME = "demo"
 PASSWORD = "demo-password-123"

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast
 
-from jobs.fields import is_encrypted_with_newest, rotate
-from jobs.models import ApiKey
+from keys.encryption import is_encrypted_with_newest, rotate
+from keys.models import ApiKey
 
 
 class Command(BaseCommand):
