@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 
 from accounts import throttle
 from fakecrawl import FakeFirecrawl
-from jobs.management.commands import demo
-from jobs.models import ApiKey, Job
+from fakecrawl.management.commands import demo
+from jobs.models import Job
+from keys.models import ApiKey
 
 
 def test_it_resets_the_demo_user_and_forgets_its_failed_log_ins(db: Any) -> None:

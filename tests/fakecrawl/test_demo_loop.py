@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl
-from jobs.management.commands import demo
+from fakecrawl.management.commands import demo
 from jobs.models import Job
 
 

@@ -1,4 +1,4 @@
-"""Tests of jobs.firecrawl's client against the fakecrawl simulator, a real local HTTP server.
+"""Tests of firecrawl_api's client against the fakecrawl simulator, a real local HTTP server.
 
 Hostile answers (bombs, drips, impossible values) are in test_hostile_upstream; how each wire
 value is read is in test_firecrawl_wire.
@@ -21,14 +21,12 @@ from typing import Any
 import pytest
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.firecrawl import (
-    IDEMPOTENCY_HEADER,
+from firecrawl_api import (
     AuthError,
     BadRequest,
     Conflict,
     CreditUsage,
     DeadlineExceeded,
-    FirecrawlClient,
     FirecrawlError,
     Forbidden,
     InvalidResponse,
@@ -41,8 +39,8 @@ from jobs.firecrawl import (
     Unreachable,
     UpstreamError,
 )
-from jobs.firecrawl.client import MAX_RETRY_AFTER, _retry_after
-from jobs.identifiers import mask_key, parse_job_id
+from firecrawl_api.client import IDEMPOTENCY_HEADER, MAX_RETRY_AFTER, FirecrawlClient, _retry_after
+from firecrawl_api.ids import mask_key, parse_job_id
 from tests.hostile import HostileFirecrawl, json_reply
 
 UUID4 = "8a6ce4b8-3d5c-4ec6-b2d8-9722f7e756e8"

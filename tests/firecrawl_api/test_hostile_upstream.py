@@ -16,16 +16,15 @@ from typing import Any
 
 import pytest
 
-from jobs.firecrawl import (
+from firecrawl_api import (
     DeadlineExceeded,
-    FirecrawlClient,
     InvalidResponse,
     RateLimited,
     ResponseTooLarge,
     StatusPage,
     Unreachable,
 )
-from jobs.firecrawl.client import MAX_RETRY_AFTER
+from firecrawl_api.client import MAX_RETRY_AFTER, FirecrawlClient
 from tests.hostile import (
     MIB,
     HostileFirecrawl,

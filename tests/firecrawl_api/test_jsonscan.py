@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from jobs import jsontext
+from firecrawl_api import jsonscan
 
 scalars = (
     st.none()
@@ -43,9 +43,9 @@ def test_it_parses_like_json_loads_and_keeps_each_items_source_text(
     fields: dict[str, Any], data: list[Any], layout: dict[str, Any]
 ) -> None:
     content = json.dumps({**fields, "data": data}, **layout).encode("utf-8", "surrogatepass")
-    payload = jsontext.loads(content)
+    payload = jsonscan.loads(content)
     assert payload == json.loads(content)
-    assert isinstance(payload["data"], jsontext.SourcedList)
+    assert isinstance(payload["data"], jsonscan.SourcedList)
     assert [json.loads(text) for text in payload["data"].texts] == data
     for text in payload["data"].texts:
         assert text in content.decode("utf-8", "surrogatepass")  # a slice, not a rewrite
@@ -53,13 +53,13 @@ def test_it_parses_like_json_loads_and_keeps_each_items_source_text(
 
 def test_the_text_is_the_document_exactly_as_sent() -> None:
     content = b'{"success":true, "data":[ {"b":1,"a":"\\u00e9\\n"} ,{"x" : [1, 2.50]}], "total":2}'
-    payload = jsontext.loads(content)
+    payload = jsonscan.loads(content)
     assert payload["data"].texts == ['{"b":1,"a":"\\u00e9\\n"}', '{"x" : [1, 2.50]}']
     assert payload["total"] == 2
 
 
 def test_a_repeated_key_keeps_the_last_value_like_json_loads() -> None:
-    payload = jsontext.loads(b'{"data":[1],"data":[2,3]}')
+    payload = jsonscan.loads(b'{"data":[1],"data":[2,3]}')
     assert payload == {"data": [2, 3]}
     assert payload["data"].texts == ["2", "3"]
 
@@ -69,7 +69,7 @@ def test_a_repeated_key_keeps_the_last_value_like_json_loads() -> None:
     [b"[1, 2]", b'"text"', b'\xef\xbb\xbf{"data": [1]}', b'{"data": NaN}', b"{}", b'{"a":1}'],
 )
 def test_what_it_does_not_walk_is_left_to_json_loads(content: bytes) -> None:
-    assert jsontext.loads(content) == json.loads(content)
+    assert jsonscan.loads(content) == json.loads(content)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_invalid_json_raises_json_loads_error(content: bytes) -> None:
     with pytest.raises(ValueError) as expected:
         json.loads(content)
     with pytest.raises(ValueError) as raised:
-        jsontext.loads(content)
+        jsonscan.loads(content)
     # A drop-in for json.loads: the same error, down to its message.
     assert type(raised.value) is type(expected.value)
     assert str(raised.value) == str(expected.value)
@@ -89,19 +89,19 @@ def test_invalid_json_raises_json_loads_error(content: bytes) -> None:
 def test_nesting_too_deep_for_the_decoder_is_a_value_error() -> None:
     deep = b'{"data": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
 
-    with pytest.raises(jsontext.TooDeep):
-        jsontext.loads(deep)
+    with pytest.raises(jsonscan.TooDeep):
+        jsonscan.loads(deep)
     with pytest.raises(ValueError, match="nested too deeply"):
-        jsontext.parse(deep.decode())
+        jsonscan.parse(deep.decode())
 
 
 def test_an_integer_too_long_for_python_is_an_infinity_not_an_error() -> None:
     digits = "9" * 5000
     content = f'{{"total": {digits}, "data": [-{digits}, 7]}}'.encode()
 
-    payload = jsontext.loads(content)
+    payload = jsonscan.loads(content)
 
     assert payload["total"] == math.inf
     assert payload["data"] == [-math.inf, 7]
     assert payload["data"].texts == [f"-{digits}", "7"]
-    assert jsontext.parse(digits) == math.inf
+    assert jsonscan.parse(digits) == math.inf

@@ -1,10 +1,10 @@
-"""jobs.text.clean_text: text every encoder, database and zip writer accepts."""
+"""firecrawl_api.text.clean_text: text every encoder, database and zip writer accepts."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobs.text import clean_text
+from firecrawl_api.text import clean_text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""jobs.firecrawl.wire: Firecrawl's answers read into typed values, odd ones normalised."""
+"""firecrawl_api.wire: Firecrawl's answers read into typed values, odd ones normalised."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.firecrawl import (
+from firecrawl_api import (
     ActiveCrawl,
     CreditUsage,
     ErrorsListing,
@@ -21,7 +21,7 @@ from jobs.firecrawl import (
     StartedJob,
     StatusPage,
 )
-from jobs.firecrawl.wire import ActivityPage, bad_request_details
+from firecrawl_api.wire import ActivityPage, bad_request_details
 
 UUID = uuid.uuid4()
 

@@ -22,10 +22,10 @@ from django.db import connection
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import ApiKey
+from keys.models import ApiKey
 from tests.conftest import make_job
+from tests.jobs.test_crash import ServedLog, report
 from tests.processes import assert_cache_exact, start_worker
-from tests.test_crash import ServedLog, report
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

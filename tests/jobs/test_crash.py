@@ -2,7 +2,7 @@
 sync, and the web server (gunicorn) SIGKILLed during polls and during a zip download.
 
 All marked slow (the file takes ~70 s; `make test` and CI run them, `-m "not slow"` skips them).
-tests/test_worker.py has a smaller kill test. Every process runs against the test database.
+tests/jobs/test_worker.py has a smaller kill test. Every process runs against the test database.
 """
 
 import contextlib
@@ -28,8 +28,9 @@ from django.db import connection
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.models import ApiKey, Document, FailedUrl, Job
+from jobs.models import Document, FailedUrl, Job
 from jobs.sync import sync_job
+from keys.models import ApiKey
 from tests.conftest import make_job
 from tests.processes import ROOT, assert_cache_exact, child_env, start_worker
 

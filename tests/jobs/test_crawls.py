@@ -14,8 +14,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl, ManualClock
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.sync import sync_job
+from keys.models import ApiKey
 
 KEY = "fc-crawls00000000000000000000000c4a1"
 SITE = "https://docs.example.test"

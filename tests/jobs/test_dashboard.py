@@ -5,7 +5,8 @@ from typing import Any
 
 from django.test import Client
 
-from jobs.models import ApiKey, Job
+from jobs.models import Job
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 V7_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from jobs import paging
-from jobs.models import ApiKey, Document, Job
-from jobs.paging import DocumentPaginator
+from jobs import pagination
+from jobs.models import Document, Job
+from jobs.pagination import DocumentPaginator
 from jobs.search import index_documents
+from keys.models import ApiKey
 from tests.conftest import make_documents, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
@@ -228,7 +229,7 @@ def test_the_query_count_does_not_depend_on_the_page(
 
 @pytest.fixture
 def sixty(job: Job, monkeypatch: Any) -> Job:
-    monkeypatch.setattr(paging, "COUNT_CAP", 20)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 20)
     make_documents(job, 60)  # "page" is in every one of them
     return job
 

@@ -10,7 +10,8 @@ import zipfile
 import pytest
 from django.test import Client
 
-from jobs.models import ApiKey, Document, Job
+from jobs.models import Document, Job
+from keys.models import ApiKey
 from tests.conftest import make_documents, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e33"

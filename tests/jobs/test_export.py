@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jobs import export
-from jobs.models import ApiKey, Document, Job
+from jobs.models import Document, Job
+from keys.models import ApiKey
 from tests.conftest import make_documents, make_failed_urls, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e22"
@@ -254,10 +255,10 @@ def test_sizes_and_offsets_past_four_gigabytes_get_zip64_records(
     import shutil
     import subprocess
 
-    from jobs import zipstream
+    from jobs import zipwriter
 
     # Every size and offset past 100 bytes is written as if it were past 4 GB.
-    monkeypatch.setattr(zipstream, "_ZIP64_LIMIT", 100)
+    monkeypatch.setattr(zipwriter, "_ZIP64_LIMIT", 100)
     data = b"".join(export.zip_stream(job, Document.objects.filter(job=job)))
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert archive.testzip() is None
@@ -440,7 +441,7 @@ def test_the_zip_keeps_its_central_directory_on_disk_not_in_memory() -> None:
     """A job of 100,000 documents has 200,000 entries: their directory must not be memory."""
     import tracemalloc
 
-    from jobs.zipstream import ZipStream
+    from jobs.zipwriter import ZipStream
 
     names = [
         f"markdown/{n}-{'a-fairly-long-slug-for-a-document-title' * 2}.md" for n in range(60_000)

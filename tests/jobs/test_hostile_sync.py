@@ -14,9 +14,10 @@ import pytest
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.sync import sync_job
 from jobs.tasks import request_sync
+from keys.models import ApiKey
 from tests.conftest import make_job
 from tests.hostile import (
     HostileFirecrawl,

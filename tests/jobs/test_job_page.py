@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import ApiKey, Job
+from jobs.models import Job
+from keys.models import ApiKey
 from tests.conftest import ALICE_KEY, make_documents, make_failed_urls, make_job
 
 HTMX = {"HX-Request": "true"}

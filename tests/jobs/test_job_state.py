@@ -10,9 +10,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs import firecrawl
-from jobs.models import ApiKey, Job
-from jobs.ratelimit import BudgetExhausted
+import firecrawl_api
+from jobs.models import Job
+from keys.budget import BudgetExhausted
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 WITH_DB = settings(
@@ -71,15 +72,15 @@ def job(alice_key: ApiKey) -> Job:
 @pytest.mark.parametrize(
     ("error", "state"),
     [
-        (firecrawl.AuthError(), Job.SyncState.PAUSED),
-        (firecrawl.PaymentRequired(), Job.SyncState.PAUSED),
-        (firecrawl.Forbidden(), Job.SyncState.PAUSED),
-        (firecrawl.BadRequest("Firecrawl rejected the request (400)"), Job.SyncState.PAUSED),
-        (firecrawl.ResponseTooLarge("Firecrawl sent more than 64 MB"), Job.SyncState.PAUSED),
-        (firecrawl.NotSupported("no such route"), Job.SyncState.PAUSED),
-        (firecrawl.UpstreamError(status_code=500), Job.SyncState.ACTIVE),
-        (firecrawl.Unreachable("Could not reach Firecrawl"), Job.SyncState.ACTIVE),
-        (firecrawl.InvalidResponse("Firecrawl sent an impossible total"), Job.SyncState.ACTIVE),
+        (firecrawl_api.AuthError(), Job.SyncState.PAUSED),
+        (firecrawl_api.PaymentRequired(), Job.SyncState.PAUSED),
+        (firecrawl_api.Forbidden(), Job.SyncState.PAUSED),
+        (firecrawl_api.BadRequest("Firecrawl rejected the request (400)"), Job.SyncState.PAUSED),
+        (firecrawl_api.ResponseTooLarge("Firecrawl sent more than 64 MB"), Job.SyncState.PAUSED),
+        (firecrawl_api.NotSupported("no such route"), Job.SyncState.PAUSED),
+        (firecrawl_api.UpstreamError(status_code=500), Job.SyncState.ACTIVE),
+        (firecrawl_api.Unreachable("Could not reach Firecrawl"), Job.SyncState.ACTIVE),
+        (firecrawl_api.InvalidResponse("Firecrawl sent an impossible total"), Job.SyncState.ACTIVE),
     ],
 )
 def test_each_failure_pauses_or_backs_off(job: Job, error: Any, state: str) -> None:
@@ -97,16 +98,16 @@ def test_failures_back_off_longer_each_time_up_to_a_limit(job: Job) -> None:
     waits = []
     for _ in range(14):
         start = timezone.now()
-        job.record_failure(firecrawl.UpstreamError(status_code=502))
+        job.record_failure(firecrawl_api.UpstreamError(status_code=502))
         waits.append(round((job.next_poll_at - start).total_seconds()))
     assert waits == sorted(waits)
     assert waits[0] == 10 and waits[-1] == 600
 
 
 def test_a_rate_limit_waits_as_long_as_firecrawl_says_within_reason(job: Job) -> None:
-    message = job.record_failure(firecrawl.RateLimited(12))
+    message = job.record_failure(firecrawl_api.RateLimited(12))
     assert message == "Rate limited by Firecrawl, retrying in 12 s"
-    job.record_failure(firecrawl.RateLimited(1e308))
+    job.record_failure(firecrawl_api.RateLimited(1e308))
     assert job.next_poll_at - timezone.now() <= timedelta(minutes=10)
 
 

@@ -1,4 +1,4 @@
-"""Reading the next status page ahead (jobs/pagereader.py): used only when it is the page asked
+"""Reading the next status page ahead (jobs/prefetch.py): used only when it is the page asked
 for and arrived whole; any other outcome falls back to the sync's own request."""
 
 from collections.abc import Iterator
@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.models import ApiKey, Job
-from jobs.pagereader import PageReader
-from jobs.ratelimit import RequestBudget
+from jobs.models import Job
+from jobs.prefetch import PageReader
+from keys.budget import RequestBudget
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 KEY = "fc-reader0000000000000000000000ab12"

@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.progress import CHART_HEIGHT, CHART_WIDTH, MAX_CHART_POINTS, progress_summary
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 

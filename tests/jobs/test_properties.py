@@ -14,12 +14,15 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from jobs import export, firecrawl
-from jobs.forms import JobFilterForm
-from jobs.forms_documents import DocumentQueryForm
-from jobs.identifiers import parse_job_id
-from jobs.models import ApiKey, Document, Job, allowed_api_url
-from jobs.text import clean_text
+from firecrawl_api.client import FirecrawlClient
+from firecrawl_api.ids import parse_job_id
+from firecrawl_api.text import clean_text
+from jobs import export
+from jobs.forms.dashboard import JobFilterForm
+from jobs.forms.documents import DocumentQueryForm
+from jobs.models import Document, Job
+from keys.allowlist import allowed_api_url
+from keys.models import ApiKey
 from tests.conftest import make_documents, make_job
 from tests.hostile import HostileFirecrawl, json_reply, status_body
 
@@ -207,7 +210,7 @@ def test_next_never_chooses_the_host_of_the_following_request(
     next_value = f"{host}/v1/batch/scrape/{uuid.uuid4()}?skip={skip}" if junk is None else junk
     job_id = hostile.job(json_reply(status_body(status="scraping", total=9, next=next_value)))
     hostile.hits.clear()
-    with firecrawl.FirecrawlClient(hostile.url, "fc-k", max_retries=0) as client:
+    with FirecrawlClient(hostile.url, "fc-k", max_retries=0) as client:
         page = client.job_status(job_id, skip=0, kind="batch")
         assert page.next_skip is None or page.next_skip >= 0
         if page.next_skip is not None:

@@ -23,8 +23,9 @@ from urllib.error import HTTPError
 import pytest
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.sync import sync_job
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 KEY = "fc-reliability000000000000000000abcd"

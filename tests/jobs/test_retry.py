@@ -13,7 +13,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import ApiKey, Job
+from jobs.models import Job
+from keys.models import ApiKey
 from tests.conftest import make_failed_urls, make_job
 
 KEY = "fc-retry0000000000000000000000r3t1"

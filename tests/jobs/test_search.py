@@ -5,8 +5,9 @@ import json
 import pytest
 from django.db import connection
 
-from jobs.models import ApiKey, Document, Job
+from jobs.models import Document, Job
 from jobs.search import apply_search, document_words, fts5_query, index_documents, search_tokens
+from keys.models import ApiKey
 from tests.conftest import make_documents, make_job
 
 SQLITE = connection.vendor == "sqlite"

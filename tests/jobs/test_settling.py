@@ -20,9 +20,10 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, ManualClock
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.sync import sync_job
 from jobs.tasks import enqueue_due_jobs, request_sync_if_due, sync_job_task
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 KEY = "fc-settling000000000000000000000a11"

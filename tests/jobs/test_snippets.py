@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from jobs.models import ApiKey, Document, Job
+from jobs.models import Document, Job
 from jobs.search import MARK_END, MARK_START, index_documents, snippets
 from jobs.templatetags.snippets import marked
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 HOSTILE = (

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from jobs import bulk
-from jobs.forms_documents import SORTS
-from jobs.models import SORT_PREFIX, ApiKey, Document, Job
-from jobs.paging import DocumentPaginator
+from jobs.forms.documents import SORTS
+from jobs.models import SORT_PREFIX, Document, Job, fast_insert
+from jobs.pagination import DocumentPaginator
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 
@@ -33,7 +33,7 @@ def document(job: Job, position: int, title: str, url: str, status: int | None) 
 def test_the_database_keeps_each_sort_key_equal_to_the_start_of_its_column(job: Job) -> None:
     long_title = "T" * (SORT_PREFIX + 50)
     # Both ways the app writes documents: the sync's fast insert and the ORM.
-    bulk.insert_new([document(job, 0, long_title, "https://a.test/" + "u" * 300, 200)])
+    fast_insert.insert_new([document(job, 0, long_title, "https://a.test/" + "u" * 300, 200)])
     Document.objects.bulk_create([document(job, 1, "Short", "https://b.test/", None)])
     keys = dict(Document.objects.filter(job=job).values_list("position", "title_key"))
     assert keys == {0: "T" * SORT_PREFIX, 1: "Short"}

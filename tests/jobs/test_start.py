@@ -20,8 +20,9 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.models import ApiKey, Document, FailedUrl, Job, ProgressSample, StartRequest
+from jobs.models import Document, FailedUrl, Job, ProgressSample, StartRequest
 from jobs.starting import sends_idempotency_key
+from keys.models import ApiKey
 
 KEY = "fc-start000000000000000000000000s7a1"
 URLS = ["https://shop.example.com/a", "https://shop.example.com/b", "https://shop.example.com/c"]

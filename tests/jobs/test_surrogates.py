@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.search import index_documents
 from jobs.sync import sync_job
+from keys.models import ApiKey
 from tests.conftest import make_job
 from tests.hostile import HostileFirecrawl, json_reply
 

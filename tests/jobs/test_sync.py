@@ -11,8 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
-from jobs.models import ApiKey, Document, Job
+from jobs.models import Document, Job
 from jobs.sync import sync_job
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 KEY = "fc-synctest00000000000000000000beef"
@@ -279,7 +280,7 @@ def test_only_one_sync_of_a_job_runs_at_a_time(sim: FakeFirecrawl, key: ApiKey) 
 
 
 def test_a_sync_that_lost_its_lease_stores_nothing(sim: FakeFirecrawl, key: ApiKey) -> None:
-    from jobs import firecrawl
+    from firecrawl_api.client import FirecrawlClient
     from jobs.models import LeaseLost
 
     remote_id = sim.create_batch(KEY, n=5, state="completed")
@@ -289,7 +290,7 @@ def test_a_sync_that_lost_its_lease_stores_nothing(sim: FakeFirecrawl, key: ApiK
     # The lease ran out (the worker stalled) and another sync took the job over.
     Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
     assert Job.objects.acquire_lease(job.pk) is not None
-    with firecrawl.FirecrawlClient(sim.url, KEY) as client:
+    with FirecrawlClient(sim.url, KEY) as client:
         page = client.job_status(remote_id, kind="batch")
     with pytest.raises(LeaseLost):
         job.apply_page(page, stale)
@@ -325,7 +326,7 @@ def test_a_sync_of_a_running_job_stops_once_caught_up(
 
 
 def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey) -> None:
-    from jobs import firecrawl
+    import firecrawl_api
 
     document = {
         "markdown": "before\x00after",
@@ -341,21 +342,22 @@ def test_nul_characters_in_scraped_text_are_stored_on_every_database(key: ApiKey
     job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e99")
     token = Job.objects.acquire_lease(job.pk)
     assert token is not None
-    job.apply_page(firecrawl.StatusPage.from_payload(payload, skip=0), token)
+    job.apply_page(firecrawl_api.StatusPage.from_payload(payload, skip=0), token)
     stored = job.documents.get()
     assert stored.title == "T\ufffditle"  # PostgreSQL text cannot hold NUL
     assert json.loads(stored.raw) == document  # the document itself keeps every character
 
 
 def test_documents_are_stored_as_sent_even_with_lone_surrogate_escapes(key: ApiKey) -> None:
-    from jobs import firecrawl, jsontext
+    import firecrawl_api
+    from firecrawl_api import jsonscan
 
     sent = '{"markdown":"half \\ud83d emoji","metadata":{"title":"A \\udc00","scrapeId":"s1"}}'
     content = f'{{"success":true,"status":"completed","completed":1,"total":1,"data":[{sent}]}}'
     job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e98")
     token = Job.objects.acquire_lease(job.pk)
     assert token is not None
-    page = firecrawl.StatusPage.from_payload(jsontext.loads(content.encode()), skip=0)
+    page = firecrawl_api.StatusPage.from_payload(jsonscan.loads(content.encode()), skip=0)
     job.apply_page(page, token)
     stored = job.documents.get()
     assert stored.raw == sent  # the wire text itself: no driver can encode a lone surrogate
@@ -364,7 +366,7 @@ def test_documents_are_stored_as_sent_even_with_lone_surrogate_escapes(key: ApiK
 
 
 def test_a_page_stored_over_positions_already_taken_keeps_the_stored_rows(key: ApiKey) -> None:
-    from jobs.bulk import insert_new
+    from jobs.models.fast_insert import insert_new
 
     job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e97")
     Document.objects.create(job=job, position=0, title="first", raw="{}")

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.tasks import request_sync
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 KEY = "fc-tasks00000000000000000000000be11"

@@ -1,5 +1,5 @@
 """The background worker: tasks, the scheduler and concurrency, in real processes (the worker
-killed again and again mid-sync is tests/test_crash.py)."""
+killed again and again mid-sync is tests/jobs/test_crash.py)."""
 
 import signal
 import threading
@@ -15,8 +15,9 @@ from django.db import connection
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import ApiKey, Document, Job
+from jobs.models import Document, Job
 from jobs.tasks import enqueue_due_jobs, index_job_task, request_sync, sync_job_task
+from keys.models import ApiKey
 from tests.conftest import make_job
 from tests.processes import assert_cache_exact, start_worker
 

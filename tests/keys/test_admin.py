@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from jobs.models import ApiKey
+from keys.models import ApiKey
 from tests.conftest import ALICE_KEY, make_job
 
 UUID7 = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
@@ -29,7 +29,7 @@ def change_form(key: ApiKey, **overrides: Any) -> dict[str, Any]:
 
 
 def test_it_lists_keys_masked(admin_client: Client, alice_key: ApiKey) -> None:
-    html = admin_client.get("/admin/jobs/apikey/").content.decode()
+    html = admin_client.get("/admin/keys/apikey/").content.decode()
 
     assert "fc-…a1b2" in html
     assert ALICE_KEY not in html
@@ -39,7 +39,7 @@ def test_it_lists_keys_masked(admin_client: Client, alice_key: ApiKey) -> None:
 def test_it_shows_a_key_masked_and_never_as_an_input(
     admin_client: Client, alice_key: ApiKey
 ) -> None:
-    html = admin_client.get(f"/admin/jobs/apikey/{alice_key.pk}/change/").content.decode()
+    html = admin_client.get(f"/admin/keys/apikey/{alice_key.pk}/change/").content.decode()
 
     assert "fc-…a1b2" in html
     assert ALICE_KEY not in html
@@ -50,10 +50,10 @@ def test_it_shows_a_key_masked_and_never_as_an_input(
 def test_it_masks_the_key_on_the_pages_around_it(admin_client: Client, alice_key: ApiKey) -> None:
     job = make_job(alice_key, UUID7)
     pages = [
-        f"/admin/jobs/apikey/{alice_key.pk}/delete/",
-        f"/admin/jobs/apikey/{alice_key.pk}/history/",
+        f"/admin/keys/apikey/{alice_key.pk}/delete/",
+        f"/admin/keys/apikey/{alice_key.pk}/history/",
         f"/admin/jobs/job/{job.pk}/change/",
-        "/admin/jobs/apikey/?q=Main",
+        "/admin/keys/apikey/?q=Main",
     ]
 
     for url in pages:
@@ -63,17 +63,17 @@ def test_it_masks_the_key_on_the_pages_around_it(admin_client: Client, alice_key
 
 
 def test_it_cannot_add_a_key(admin_client: Client, alice_key: ApiKey) -> None:
-    changelist = admin_client.get("/admin/jobs/apikey/").content.decode()
+    changelist = admin_client.get("/admin/keys/apikey/").content.decode()
 
-    assert admin_client.get("/admin/jobs/apikey/add/").status_code == 403
-    assert "/admin/jobs/apikey/add/" not in changelist
+    assert admin_client.get("/admin/keys/apikey/add/").status_code == 403
+    assert "/admin/keys/apikey/add/" not in changelist
 
 
 def test_it_edits_a_key_without_touching_the_secret(
     admin_client: Client, alice_key: ApiKey
 ) -> None:
     response = admin_client.post(
-        f"/admin/jobs/apikey/{alice_key.pk}/change/", change_form(alice_key, name="Renamed")
+        f"/admin/keys/apikey/{alice_key.pk}/change/", change_form(alice_key, name="Renamed")
     )
 
     assert response.status_code == 302
@@ -87,10 +87,10 @@ def test_it_leaves_the_choice_of_default_key_to_its_owner(
     admin_client: Client, alice_key: ApiKey
 ) -> None:
     spare = ApiKey.objects.create(owner=alice_key.owner, name="Spare", key=f"{ALICE_KEY}9")
-    html = admin_client.get(f"/admin/jobs/apikey/{spare.pk}/change/").content.decode()
+    html = admin_client.get(f"/admin/keys/apikey/{spare.pk}/change/").content.decode()
 
     response = admin_client.post(
-        f"/admin/jobs/apikey/{spare.pk}/change/", change_form(spare, is_default="on")
+        f"/admin/keys/apikey/{spare.pk}/change/", change_form(spare, is_default="on")
     )
 
     assert 'name="is_default"' not in html
@@ -99,7 +99,7 @@ def test_it_leaves_the_choice_of_default_key_to_its_owner(
 
 
 def test_it_keeps_people_without_staff_status_out(alice_client: Client, alice_key: ApiKey) -> None:
-    response = alice_client.get("/admin/jobs/apikey/")
+    response = alice_client.get("/admin/keys/apikey/")
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
@@ -108,6 +108,6 @@ def test_it_keeps_people_without_staff_status_out(alice_client: Client, alice_ke
 def test_it_lets_staff_see_every_users_keys(
     admin_client: Client, admin_user: User, alice_key: ApiKey, bob_key: ApiKey
 ) -> None:
-    html = admin_client.get("/admin/jobs/apikey/").content.decode()
+    html = admin_client.get("/admin/keys/apikey/").content.decode()
 
     assert "fc-…a1b2" in html and "fc-…c3d4" in html

@@ -22,8 +22,9 @@ import pytest
 from django.db import connection
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import ApiKey, Job
-from jobs.ratelimit import BudgetExhausted, RequestBudget
+from jobs.models import Job
+from keys.budget import BudgetExhausted, RequestBudget
+from keys.models import ApiKey
 from tests.conftest import make_job
 from tests.processes import ROOT, start_worker
 
@@ -56,14 +57,14 @@ def test_the_default_budget_is_well_under_the_free_plan() -> None:
 def test_the_budget_resets_each_minute_and_says_when(key: ApiKey) -> None:
     budget = RequestBudget(key.pk, limit=3)
     minute = datetime(2026, 11, 28, 13, 0, 0, tzinfo=UTC)
-    with mock.patch("jobs.ratelimit.timezone.now", return_value=minute + timedelta(seconds=45)):
+    with mock.patch("keys.budget.timezone.now", return_value=minute + timedelta(seconds=45)):
         for _ in range(3):
             budget.spend()
         with pytest.raises(BudgetExhausted) as raised:
             budget.spend()
     assert raised.value.retry_after == 15
     assert "budget of 3 requests per minute is used up; resuming in 15 s" in raised.value.message
-    with mock.patch("jobs.ratelimit.timezone.now", return_value=minute + timedelta(seconds=61)):
+    with mock.patch("keys.budget.timezone.now", return_value=minute + timedelta(seconds=61)):
         budget.spend()
     key.refresh_from_db()
     assert key.budget_used == 1 and key.budget_window == minute + timedelta(minutes=1)

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from firecrawl_dash.local_secrets import local_secret
-from jobs.models import ApiKey
+from keys.models import ApiKey
 from tests.conftest import ALICE_KEY
 
 OLD = Fernet.generate_key().decode()

@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
-from jobs import importing
-from jobs.models import ApiKey, Job
+from jobs.models import Job
 from jobs.tasks import enqueue_due_imports, import_key_task, sync_job_task
+from keys import listings
+from keys.models import ApiKey
 from tests.conftest import make_job
 
 KEY = "fc-import00000000000000000000000i9f1"
@@ -248,10 +249,10 @@ def test_an_import_lists_only_jobs_that_user_does_not_track(
                 make_job(alice_key, ids[index].upper() if index % 2 else ids[index])
             for index in bob_tracks & set(range(len(ids))):
                 make_job(bob_key, ids[index])
-            with importing.clients.for_key_on_web(alice_key) as client:
-                listing = importing.list_recent(client)
+            with listings.clients.for_key_on_web(alice_key) as client:
+                listing = listings.list_recent(client)
 
-            shown = importing.untracked(alice, listing.jobs)
+            shown = listings.untracked(alice, listing.jobs)
 
             expected = {ids[i] for i in range(len(ids)) if i not in alice_tracks}
             assert {job.id for job in shown} == expected

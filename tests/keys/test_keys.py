@@ -14,8 +14,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fakecrawl import FakeFirecrawl
-from jobs.fields import decrypt
-from jobs.models import ApiKey, Job
+from jobs.models import Job
+from keys.encryption import decrypt
+from keys.models import ApiKey
 from tests.conftest import ALICE_KEY, make_job
 
 UUID7 = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
