@@ -11,6 +11,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,8 +104,7 @@ ASTRAL_TEXT = "\U0001d54f 🙂 𐍈"  # outside the BMP: two UTF-16 units each
 NAV_MARKDOWN = "[Home](/) | [Docs](/docs) | [Blog](/blog) | [Pricing](/pricing)"
 NAV_HTML = '<nav><a href="/">Home</a> <a href="/docs">Docs</a> <a href="/blog">Blog</a></nav>'
 FOOTER_TEXT = "© Example Corp. All rights reserved. Privacy · Terms · Contact"
-# Screenshot URLs are signed storage links on the real service; they expire with the job.
-SCREENSHOT_BASE = "https://storage.googleapis.com/firecrawl-scrape-media"
+SCREENSHOT_FORMATS = ("screenshot", "screenshot@fullPage")
 HOSTILE_TITLE = (
     "<script>alert('title')</script> \u202eRTL\u202c \U0001d54f <img src=x onerror=alert(3)>"
 )
@@ -132,32 +132,55 @@ def random_uuid4(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-class ContentGenerator:
-    """Builds the document dict of one input URL, the same for the same (seed, job, index).
+@dataclass(frozen=True)
+class DocumentOptions:
+    """What a job's documents look like.
 
     formats name the fields a document carries (markdown, html, rawHtml, links, screenshot,
     screenshot@fullPage, summary, images); only_main_content=False adds the page's navigation and
-    footer to markdown and html. page_links gives a crawled page's links (the site's pages).
+    footer to markdown and html; screenshot_actions: how many `screenshot` steps the request's
+    `actions` have (each document then carries `actions.screenshots`).
+    """
+
+    doc_size: int = 2000
+    hostile: bool = False
+    formats: tuple[str, ...] = ("markdown",)
+    only_main_content: bool = True
+    screenshot_actions: int = 0
+
+
+def count_screenshot_actions(actions: Any) -> int:
+    """The `screenshot` steps of a request's `actions`."""
+    if not isinstance(actions, list):
+        return 0
+    return sum(isinstance(step, dict) and step.get("type") == "screenshot" for step in actions)
+
+
+class ContentGenerator:
+    """Builds the document dict of one input URL, the same for the same (seed, job, index).
+
+    page_links gives a crawled page's links (the site's pages); screenshot(index, shot) the URL
+    (or data: URI) of a document's shot-th screenshot, the page's own being the last.
     """
 
     def __init__(
         self,
         seed: int,
         job_id: str,
-        doc_size: int,
-        hostile: bool,
-        formats: tuple[str, ...],
+        options: DocumentOptions,
         *,
-        only_main_content: bool = True,
         page_links: Callable[[int], list[str]] | None = None,
+        screenshot: Callable[[int, int], str] | None = None,
     ):
         self.seed = seed
         self.job_id = job_id
-        self.doc_size = max(doc_size, 50)
-        self.hostile = hostile
-        self.formats = formats
-        self.only_main_content = only_main_content
+        self.doc_size = max(options.doc_size, 50)
+        self.hostile = options.hostile
+        self.formats = options.formats
+        self.only_main_content = options.only_main_content
+        self.screenshot_actions = options.screenshot_actions
         self.page_links = page_links
+        self.screenshot = screenshot or (lambda index, shot: f"about:blank#{index}-{shot}")
         rng = random.Random(f"{seed}:{job_id}:pool")
         self.sentences = [self._sentence(rng) for _ in range(64)]
 
@@ -230,8 +253,13 @@ class ContentGenerator:
             doc["summary"] = " ".join(paragraphs[0].split(". ")[:2])[:300]
         if "images" in self.formats:
             doc["images"] = [f"{url.rstrip('/')}/image-{n}.png" for n in range(rng.randint(0, 3))]
-        if "screenshot" in self.formats or "screenshot@fullPage" in self.formats:
-            doc["screenshot"] = f"{SCREENSHOT_BASE}/screenshot-{metadata['scrapeId']}.png"
+        if self.screenshot_actions:
+            shots = [self.screenshot(index, shot) for shot in range(self.screenshot_actions)]
+            doc["actions"] = ordered(
+                {"screenshots": shots, "scrapes": [], "javascriptReturns": [], "pdfs": []}
+            )
+        if any(name in self.formats for name in SCREENSHOT_FORMATS):
+            doc["screenshot"] = self.screenshot(index, self.screenshot_actions)
         return ordered(doc)
 
     def _metadata(
