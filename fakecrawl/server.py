@@ -335,7 +335,8 @@ class FakeFirecrawl:
     def start(self, host: str = "127.0.0.1", port: int = 0, storage_port: int = 0) -> str:
         """Serve the API, and the screenshot storage on another port, in daemon threads (port 0:
         a free one); returns the API's base URL."""
-        self._api = Listener(self.handle, host, port, "fakecrawl")
+        # Looked up per request, so that a test may wrap `sim.handle` while it serves.
+        self._api = Listener(lambda *request: self.handle(*request), host, port, "fakecrawl")
         self.url = f"http://{host}:{self._api.port}"
         self._storage_listener = Listener(
             self.handle_storage, host, storage_port, "fakecrawl-storage"
