@@ -316,7 +316,7 @@ class FakeFirecrawl:
         self._faults: list[QueuedFault] = []
         self._requests: list[RequestRecord] = []
         self._storage_requests: list[RequestRecord] = []
-        self._reads: dict[str, int] = {}  # /errors reads per job, for fresh made-up ids
+        self._error_reads: dict[str, int] = {}  # per job, for an error flood's fresh ids
         self._storage = Storage(seed, screenshot_bytes)
         self._webhook_jobs: dict[str, Job] = {}  # jobs that may still send an event
         self._webhook_sequence: dict[str, int] = {}
@@ -837,6 +837,9 @@ class FakeFirecrawl:
         """Every delivery attempted so far, in the order each finished."""
         return self._dispatcher.deliveries()
 
+    def clear_webhook_deliveries(self) -> None:
+        self._dispatcher.clear()
+
     def wait_for_webhooks(self, timeout: float = 30.0) -> list[WebhookDelivery]:
         """Queue the events due at the sim clock's now, wait until every queued delivery was
         attempted (TimeoutError after `timeout` real seconds), and return all deliveries."""
@@ -1204,7 +1207,7 @@ class FakeFirecrawl:
         if job.is_expired(now, self.settings()):
             return json_response(200, EMPTY_ERRORS)
         if flood is not None and flood.kind == "error_flood":
-            reads = self._reads[job_id] = self._reads.get(job_id, 0) + 1
+            reads = self._error_reads[job_id] = self._error_reads.get(job_id, 0) + 1
             key = f"{self.seed}:{job_id}:flood:{reads if flood.params['fresh_ids'] else 0}"
             pieces = floods.error_list(flood.params, job.failed, key, self.wall(now))
             return Response(200, b"", JSON, chunks=pieces)

@@ -205,6 +205,10 @@ class Dispatcher:
         with self._cond:
             return list(self.records)
 
+    def clear(self) -> None:
+        with self._cond:
+            self.records.clear()
+
     def wait_idle(self, timeout: float) -> bool:
         """Whether every queued delivery was attempted within `timeout` seconds."""
         deadline = time.monotonic() + timeout
