@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -125,12 +126,16 @@ class Receiver:
     """A real local HTTP server that records what is POSTed to it (webhook deliveries).
 
     status: what it answers. hold: while not set, it keeps each request waiting before
-    answering (a slow receiver, released by the test, never by a timer).
+    answering (a slow receiver, released by the test, never by a timer). trickle: it answers a
+    byte every 50 ms, so that no single read waits long but the whole answer takes seconds.
     """
 
-    def __init__(self, status: int = 200, hold: threading.Event | None = None) -> None:
+    def __init__(
+        self, status: int = 200, hold: threading.Event | None = None, trickle: bool = False
+    ) -> None:
         self.status = status
         self.hold = hold
+        self.trickle = trickle
         self.received: list[Received] = []
         self._arrived = threading.Condition()
         receiver = self
@@ -145,6 +150,13 @@ class Receiver:
                     receiver._arrived.notify_all()
                 if receiver.hold is not None:
                     receiver.hold.wait(timeout=60)
+                if receiver.trickle:
+                    answer = f"HTTP/1.1 {receiver.status} OK\r\nContent-Length: 0\r\n\r\n"
+                    for byte in answer.encode():
+                        time.sleep(0.05)
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    return
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
