@@ -86,9 +86,10 @@ def main(argv: list[str] | None = None) -> None:
     shots = parser.add_argument_group("screenshots")
     shots.add_argument(
         "--screenshots",
-        choices=("storage", "inline"),
+        choices=("storage", "inline", "none"),
         default=None,
-        help="URLs on the storage port, or data: URIs (default: inline when --self-hosted)",
+        help="URLs on the storage port, data: URIs, or none (a server without fire-engine); "
+        "default: inline when --self-hosted",
     )
     shots.add_argument("--screenshot-bytes", type=int, default=20_000, help="size of each PNG")
     shots.add_argument("--storage-port", type=int, default=0, help="the storage's port (0: any)")

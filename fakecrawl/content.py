@@ -105,6 +105,14 @@ NAV_MARKDOWN = "[Home](/) | [Docs](/docs) | [Blog](/blog) | [Pricing](/pricing)"
 NAV_HTML = '<nav><a href="/">Home</a> <a href="/docs">Docs</a> <a href="/blog">Blog</a></nav>'
 FOOTER_TEXT = "© Example Corp. All rights reserved. Privacy · Terms · Contact"
 SCREENSHOT_FORMATS = ("screenshot", "screenshot@fullPage")
+# What scrapeURL adds when the engine it fell back to lacks a feature (no fire-engine).
+UNSUPPORTED_WARNING = (
+    "The engine used does not support the following features: {} -- your scrape may be partial."
+)
+ACTIONS_NOT_SUPPORTED = (
+    "Actions are not supported by any available engines. Actions require Fire Engine "
+    "(fire-engine) to be enabled."
+)
 HOSTILE_TITLE = (
     "<script>alert('title')</script> \u202eRTL\u202c \U0001d54f <img src=x onerror=alert(3)>"
 )
@@ -139,7 +147,8 @@ class DocumentOptions:
     formats name the fields a document carries (markdown, html, rawHtml, links, screenshot,
     screenshot@fullPage, summary, images); only_main_content=False adds the page's navigation and
     footer to markdown and html; screenshot_actions: how many `screenshot` steps the request's
-    `actions` have (each document then carries `actions.screenshots`).
+    `actions` have (each document then carries `actions.screenshots`); actions: whether it has
+    any actions at all.
     """
 
     doc_size: int = 2000
@@ -147,20 +156,30 @@ class DocumentOptions:
     formats: tuple[str, ...] = ("markdown",)
     only_main_content: bool = True
     screenshot_actions: int = 0
+    actions: bool = False
 
-
-def count_screenshot_actions(actions: Any) -> int:
-    """The `screenshot` steps of a request's `actions`."""
-    if not isinstance(actions, list):
-        return 0
-    return sum(isinstance(step, dict) and step.get("type") == "screenshot" for step in actions)
+    @classmethod
+    def of(
+        cls,
+        doc_size: int,
+        hostile: bool,
+        formats: tuple[str, ...],
+        only_main_content: bool,
+        actions: Any,
+    ) -> DocumentOptions:
+        """The options of a request whose `actions` are as given (None: no actions)."""
+        steps = actions if isinstance(actions, list) else []
+        shots = sum(isinstance(step, dict) and step.get("type") == "screenshot" for step in steps)
+        return cls(doc_size, hostile, formats, only_main_content, shots, bool(steps))
 
 
 class ContentGenerator:
     """Builds the document dict of one input URL, the same for the same (seed, job, index).
 
     page_links gives a crawled page's links (the site's pages); screenshot(index, shot) the URL
-    (or data: URI) of a document's shot-th screenshot, the page's own being the last.
+    (or data: URI) of a document's shot-th screenshot, the page's own being the last; None: no
+    engine can take one (a self-hosted server without fire-engine), so documents asked for one
+    carry the server's warning instead.
     """
 
     def __init__(
@@ -180,7 +199,7 @@ class ContentGenerator:
         self.only_main_content = options.only_main_content
         self.screenshot_actions = options.screenshot_actions
         self.page_links = page_links
-        self.screenshot = screenshot or (lambda index, shot: f"about:blank#{index}-{shot}")
+        self.screenshot = screenshot
         rng = random.Random(f"{seed}:{job_id}:pool")
         self.sentences = [self._sentence(rng) for _ in range(64)]
 
@@ -253,13 +272,21 @@ class ContentGenerator:
             doc["summary"] = " ".join(paragraphs[0].split(". ")[:2])[:300]
         if "images" in self.formats:
             doc["images"] = [f"{url.rstrip('/')}/image-{n}.png" for n in range(rng.randint(0, 3))]
-        if self.screenshot_actions:
+        if self.screenshot_actions and self.screenshot is not None:
             shots = [self.screenshot(index, shot) for shot in range(self.screenshot_actions)]
             doc["actions"] = ordered(
                 {"screenshots": shots, "scrapes": [], "javascriptReturns": [], "pdfs": []}
             )
         if any(name in self.formats for name in SCREENSHOT_FORMATS):
-            doc["screenshot"] = self.screenshot(index, self.screenshot_actions)
+            if self.screenshot is not None:
+                doc["screenshot"] = self.screenshot(index, self.screenshot_actions)
+            else:
+                flag = (
+                    "screenshot@fullScreen"
+                    if SCREENSHOT_FORMATS[1] in self.formats
+                    else "screenshot"
+                )
+                doc["warning"] = UNSUPPORTED_WARNING.format(flag)
         return ordered(doc)
 
     def _metadata(

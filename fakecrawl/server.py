@@ -38,9 +38,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from fakecrawl import faults, floods, listings
 from fakecrawl.content import (
+    ACTIONS_NOT_SUPPORTED,
     ContentGenerator,
     DocumentOptions,
-    count_screenshot_actions,
     random_uuid4,
     random_uuid7,
 )
@@ -226,7 +226,9 @@ class FakeFirecrawl:
 
     Screenshots (fakecrawl.screenshots): screenshots "storage" puts them on the storage listener
     (`storage_url`, another port; storage_host names it in URLs, default the API's host),
-    "inline" makes them `data:image/png;base64,...`; None: inline when self_hosted.
+    "inline" makes them `data:image/png;base64,...`, "none" is a server without fire-engine (no
+    screenshot, the server's warning instead; URLs with actions fail); None: inline when
+    self_hosted.
     screenshot_bytes: the size of each PNG.
 
     Webhooks (fakecrawl.webhooks): self_hosted_webhook_url (SELF_HOSTED_WEBHOOK_URL, `{{JOB_ID}}`
@@ -274,8 +276,8 @@ class FakeFirecrawl:
                 f"activity must be True, False or None, not {activity!r}; a server whose "
                 "listing fails (no database) is FakeFirecrawl(self_hosted=True)"
             )
-        if screenshots not in ("storage", "inline", None):
-            raise ValueError(f"screenshots must be 'storage' or 'inline', not {screenshots!r}")
+        if screenshots not in ("storage", "inline", "none", None):
+            raise ValueError(f"screenshots must be 'storage', 'inline' or 'none': {screenshots!r}")
         self.seed = seed
         self.clock: Callable[[], float] = clock or time.monotonic
         self.self_hosted = self_hosted
@@ -466,12 +468,12 @@ class FakeFirecrawl:
             state=state,
             job_id=job_id,
             uuid_version=uuid_version,
-            options=DocumentOptions(
+            options=DocumentOptions.of(
                 doc_size,
                 hostile,
                 tuple(formats),
                 only_main_content,
-                count_screenshot_actions(actions),
+                actions,
             ),
             listing=listing,
             completed_lag=completed_lag,
@@ -537,12 +539,12 @@ class FakeFirecrawl:
             state=state,
             job_id=job_id,
             uuid_version=uuid_version,
-            options=DocumentOptions(
+            options=DocumentOptions.of(
                 doc_size,
                 hostile,
                 tuple(formats),
                 only_main_content,
-                count_screenshot_actions(actions),
+                actions,
             ),
             completed_lag=completed_lag,
             webhook=self._webhook_argument(webhook),
@@ -689,6 +691,9 @@ class FakeFirecrawl:
     ) -> str:
         if state not in ("scraping", "completed", "cancelled", "failed"):
             raise ValueError(f"unknown state {state!r}")
+        if options.actions and self.screenshots == "none":
+            # No engine of a server without fire-engine runs actions: every URL fails.
+            failing, error_message = set(range(len(urls))), ACTIONS_NOT_SUPPORTED
         with self._lock:
             now = self.clock()
             job_id = job_id or self._new_id(uuid_version, now)
@@ -793,8 +798,10 @@ class FakeFirecrawl:
             raise ValueError(f"the server would refuse this webhook: {issues}")
         return parse_webhook({"webhook": webhook})
 
-    def _screenshot_maker(self, job_id: str) -> Callable[[int, int], str]:
+    def _screenshot_maker(self, job_id: str) -> Callable[[int, int], str] | None:
         """What a job's documents carry for their screenshots: a storage URL, or the image."""
+        if self.screenshots == "none":
+            return None
 
         def screenshot(index: int, shot: int) -> str:
             stored = StoredShot(job_id, index, shot)
@@ -1357,12 +1364,12 @@ class FakeFirecrawl:
             state="scraping",
             job_id=None,
             uuid_version=7 if self.mode == "2026" else 4,
-            options=DocumentOptions(
+            options=DocumentOptions.of(
                 2000,
                 False,
                 request.formats,
                 request.only_main_content,
-                count_screenshot_actions(body.get("actions")),
+                body.get("actions"),
             ),
             listing=listing,
             completed_lag=None,
@@ -1405,12 +1412,12 @@ class FakeFirecrawl:
             rate=self.post_rate,
             start_offset=-self.crawl_kickoff_seconds,
             uuid_version=7 if self.mode == "2026" else 4,
-            options=DocumentOptions(
+            options=DocumentOptions.of(
                 2000,
                 False,
                 formats,
                 only_main,
-                count_screenshot_actions(request.scrape_options.get("actions")),
+                request.scrape_options.get("actions"),
             ),
             webhook=webhook,
         )

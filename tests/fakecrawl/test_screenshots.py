@@ -198,3 +198,28 @@ def test_a_storage_fault_can_make_the_host_slow(api: Api, fault: Fault) -> None:
     with pytest.raises(requests.exceptions.RequestException, match="timed out"):
         requests.get(doc["screenshot"], timeout=0.5).content  # noqa: B018 (reads the body)
     assert api.status(job_id)["completed"] == 1  # the API itself is not slowed
+
+
+def test_a_server_without_a_screenshot_engine_warns_and_fails_actions(clock: ManualClock) -> None:
+    with FakeFirecrawl(clock=clock, self_hosted=True, screenshots="none") as sim:
+        sim.add_key(ALICE)
+        api = Api(sim)
+        shot = api.start(
+            "/v1/batch/scrape",
+            {"urls": ["https://a.example.com"], "formats": ["markdown", "screenshot@fullPage"]},
+        )
+        acted = api.start(
+            "/v2/batch/scrape",
+            {"urls": ["https://b.example.com"], "actions": [{"type": "screenshot"}]},
+        )
+        (doc,) = documents(api, shot)
+        acted_status = api.status(acted)
+        (failure,) = api.errors(acted)
+
+    assert "screenshot" not in doc
+    assert doc["warning"] == (
+        "The engine used does not support the following features: screenshot@fullScreen -- "
+        "your scrape may be partial."
+    )
+    assert (acted_status["completed"], acted_status["data"]) == (0, [])
+    assert failure["error"].startswith("Actions are not supported by any available engines.")
