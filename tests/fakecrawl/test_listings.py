@@ -186,7 +186,10 @@ def test_a_server_without_the_activity_route_answers_expresss_404(
         ("221_v2_team_activity_no_database", "/v2/team/activity"),
         (
             "221_v2_team_activity_no_database",
-            "/v2/team/activity?limit=5&cursor=" + "MjAyNi0xMS0yOCAxMzowMDowMCswMDowMTk",
+            "/v2/team/activity?limit=5&cursor="
+            + base64.urlsafe_b64encode(
+                b"2026-11-28 13:00:00+00:00000000-0000-0000-0000-000000000000"
+            ).decode(),
         ),
         ("222_v2_team_activity_no_database_bad_endpoint", "/v2/team/activity?endpoint=crawls"),
         ("223_v1_team_activity", "/v1/team/activity"),
