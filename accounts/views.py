@@ -25,7 +25,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user)
         messages.success(request, f"Welcome, {user.username}. Add a Firecrawl API key to begin.")
-        return redirect("jobs:keys")
+        return redirect("keys:keys")
     return render(request, "registration/signup.html", {"form": form})
 
 

@@ -112,7 +112,8 @@ def settle_statistics() -> None:
 def populate_jobs(username: str, n: int) -> Any:
     from django.contrib.auth.models import User
 
-    from jobs.models import ApiKey, Job
+    from jobs.models import Job
+    from keys.models import ApiKey
 
     user = User.objects.create_user(username)
     key = ApiKey.objects.create(owner=user, name="Main", key="fc-" + "0" * 30 + "beef")

@@ -61,7 +61,7 @@ def write(url: str, job_id: str, database_url: str) -> dict[str, Any]:
     the app's own durability settings (SQLite: WAL, synchronous=NORMAL; PostgreSQL: default)."""
     import requests
 
-    from jobs import jsontext
+    from firecrawl_api import jsonscan
 
     session = requests.Session()
     headers = {"Authorization": f"Bearer {SIM_KEY}"}
@@ -71,7 +71,7 @@ def write(url: str, job_id: str, database_url: str) -> dict[str, Any]:
         response = session.get(
             f"{url}/v1/batch/scrape/{job_id}", params={"skip": skip}, headers=headers, timeout=60
         )
-        payload = jsontext.loads(response.content)
+        payload = jsonscan.loads(response.content)
         pages.append(payload["data"].texts)
         skip += len(payload["data"])
         if not payload["data"] or not payload.get("next"):
@@ -105,7 +105,7 @@ def overlap(url: str, job_id: str, database_url: str) -> dict[str, Any]:
 def _read_pages(url: str, job_id: str, pages: Any) -> None:
     import requests
 
-    from jobs import jsontext
+    from firecrawl_api import jsonscan
 
     session = requests.Session()
     headers = {"Authorization": f"Bearer {SIM_KEY}"}
@@ -114,7 +114,7 @@ def _read_pages(url: str, job_id: str, pages: Any) -> None:
         response = session.get(
             f"{url}/v1/batch/scrape/{job_id}", params={"skip": skip}, headers=headers, timeout=60
         )
-        payload = jsontext.loads(response.content)
+        payload = jsonscan.loads(response.content)
         texts = payload["data"].texts
         pages.put(texts)
         skip += len(texts)
@@ -216,7 +216,8 @@ def track(url: str, job_id: str) -> dict[str, Any]:
     setup_django()
     from django.contrib.auth.models import User
 
-    from jobs.models import ApiKey, Job
+    from jobs.models import Job
+    from keys.models import ApiKey
 
     user = User.objects.create_user("bench")
     key = ApiKey.objects.create(owner=user, name="Bench", key=SIM_KEY, api_url=url)
@@ -231,7 +232,7 @@ def sync(job_pk: int, profile: str = "", *, sequential: bool = False) -> dict[st
     from django.db import connection
 
     from jobs.models import Job
-    from jobs.pagereader import PageReader
+    from jobs.prefetch import PageReader
     from jobs.sync import sync_job
 
     if sequential:

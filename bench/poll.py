@@ -26,7 +26,8 @@ def setup(url: str, job_id: str, sessions: int) -> dict[str, Any]:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from jobs.models import ApiKey, Job
+    from jobs.models import Job
+    from keys.models import ApiKey
 
     user = User.objects.create_user("poller")
     key = ApiKey.objects.create(owner=user, name="Bench", key=SIM_KEY, api_url=url)

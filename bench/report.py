@@ -89,7 +89,7 @@ def document(
         "Measured side by side with the alternatives in the same run: absolute times on a shared",
         "machine are noise, ratios are not. Regenerate with `make bench` (5-10 minutes;",
         "`make bench ARGS=--quick` runs tiny sizes and writes nothing). The scripts are in",
-        "`bench/`; `tests/test_bench_smoke.py` runs them at tiny sizes so they never rot.",
+        "`bench/`; `tests/bench/test_smoke.py` runs them at tiny sizes so they never rot.",
         "",
         f"- Command: `{command}`" + (" (quick sizes: not representative)" if quick else ""),
         f"- Date: {now}; whole run {elapsed / 60:.1f} min",
@@ -138,11 +138,12 @@ what the targets compare. `make bench ARGS=--large` (docs/PERFORMANCE-LARGE.md) 
 **Ingest (profile above).** The sync streams: it holds one status page (at most 100 documents
 or 10 MB of JSON) at a time, so its peak RSS is set by the page size and is the same for 1,000
 and 10,000 documents, while firecrawl-py keeps every document as pydantic objects and grows
-with the batch. Earlier work: each document's JSON is stored as received (`jobs/jsontext.py`
-keeps each item's source text from one `raw_decode` walk), PostgreSQL gets a binary COPY and
-lz4 TOAST compression (migration 0006), SQLite one prepared INSERT per row, and the next page
-is read in a thread while the current one is stored (`PageReader`; the "reading ahead off"
-row). Whether the target of 1.5x a floor that only reads is met depends on the database, and
+with the batch. Earlier work: each document's JSON is stored as received
+(`firecrawl_api/jsonscan.py` keeps each item's source text from one `raw_decode` walk),
+PostgreSQL gets a binary COPY and lz4 TOAST compression (migration 0006), SQLite one prepared
+INSERT per row, and the next page is read in a thread while the current one is stored
+(`PageReader`; the "reading ahead off" row). Whether the target of 1.5x a floor that only
+reads is met depends on the database, and
 the rows around it say why. The "write floor" is the bare driver storing the same documents
 with the same durability, one commit per page, no Django (PostgreSQL's fsync setting, in the
 header, moves it most). "Best overlap" measures what a reader *process* could reach at best:
@@ -199,7 +200,7 @@ characters): 8 ms a page at 10,000 matches, so such a last word is highlighted a
 (1.1 ms); the search results still treat it as a prefix.
 
 **Zip (profile above).** `zip_stream` reads documents in keyset batches bounded by bytes
-(4 MB, two in flight) and writes the archive itself (`jobs/zipstream.py`), so peak RSS stays
+(4 MB, two in flight) and writes the archive itself (`jobs/zipwriter.py`), so peak RSS stays
 flat whatever the job's size and the first bytes leave after the first batch. Deflating, most
 of the old profile, runs in two threads while the caller reads and parses the next batch
 (zlib-ng releases the GIL as zlib does); the streamed documents.jsonl is cut into pieces
@@ -241,7 +242,7 @@ the simulator's log showed 11 rounds about 5.1 s apart plus 2-3 second syncs 0.1
 first one. The cause: a sync task frees its queue slot when it starts, so a poll that had read
 the job as due just before the sync took its lease could queue a second sync. `sync_job_task`
 now syncs only a job that is still due and otherwise re-queues itself for `next_poll_at`
-(`tests/test_tasks.py` reproduces the race). The table counts only requests inside the pollers'
+(`tests/jobs/test_tasks.py` reproduces the race). The table counts only requests inside the pollers'
 60 s, classified from the simulator's log; the partial stays within 2x of the login page.
 
 **Browsing.** The two jobs share one database and one process, and their pages are requested

@@ -90,8 +90,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "accounts",
+    "keys",
     "jobs",
 ]
+if DEBUG:
+    # `manage.py demo` (make demo) runs the product against the simulator; production never
+    # loads it.
+    INSTALLED_APPS.append("fakecrawl")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -270,7 +275,7 @@ FIRECRAWL_START_CONFIRM_MAX_AGE = envint("FIRECRAWL_START_CONFIRM_MAX_AGE", "360
 # answer was lost cannot start the job twice. Only servers with their database: a self-hosted
 # server without one fails every start that carries the header (500). "*" means every server.
 FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.firecrawl.dev")
-# Finding jobs (jobs.importing): pages of the activity listing followed per kind (100 jobs a
+# Finding jobs (keys.listings): pages of the activity listing followed per kind (100 jobs a
 # page), and seconds between two automatic imports for a key that opted in.
 FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5")
 FIRECRAWL_IMPORT_INTERVAL = envint("FIRECRAWL_IMPORT_INTERVAL", "300")

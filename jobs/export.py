@@ -2,11 +2,11 @@
 
 Documents are read in keyset batches (`position > last`) bounded by bytes as well as rows, so a
 500 MB job never has more than a few MB of it in memory, and the first bytes leave before the
-last document is read. The zip is written by jobs.zipstream, deflating in a second thread; its
+last document is read. The zip is written by jobs.zipwriter, deflating in a second thread; its
 manifest comes last, when every entry is known.
 
-No download is ever cut short silently. Every text written is display-safe (jobs.text), so no
-document can fail an encoder. The zip records a document it could not write, or a read that
+No download is ever cut short silently. Every text written is display-safe (firecrawl_api.text),
+so no document can fail an encoder. The zip records a document it could not write, or a read that
 failed, in its manifest and in ERRORS.txt, and always ends as a valid archive; the other
 formats cannot report inside the file, so a failure there ends the stream with the exception,
 which the server turns into a broken transfer the browser shows as failed.
@@ -27,11 +27,11 @@ from django.db import DatabaseError, connection
 from django.db.models import BinaryField, Func, QuerySet
 from django.utils import timezone
 
-from jobs.failures import iter_failed_urls
-from jobs.firecrawl.wire import ScrapedDocument
+from firecrawl_api.text import clean_text
+from firecrawl_api.wire import ScrapedDocument
 from jobs.models import SUMMARY_FIELDS, Document, FailedUrl, Job
-from jobs.text import clean_text
-from jobs.zipstream import ZipStream
+from jobs.models.failed_urls import iter_failed_urls
+from jobs.zipwriter import ZipStream
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from django.db import connection, transaction
 from django.db.models import F, Func, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
+from firecrawl_api.text import clean_text
 from jobs.models import Document
-from jobs.text import clean_text
 
 # Enough words for any real query; bounds the work a crafted one can ask for.
 MAX_TOKENS = 16

@@ -2,8 +2,8 @@
 and one press of Confirm turned into at most one job on Firecrawl, tracked here at once.
 
 A double submit starts one job, by two means:
-- Our form token (jobs.models.starts): the confirmation page carries a UUID; the request that
-  creates its row (a unique constraint) is the only one to send the start, and any other press
+- Our form token (jobs.models.start_requests): the confirmation page carries a UUID; the request
+  that creates its row (a unique constraint) is the only one to send the start, and any other press
   of that form waits for its outcome and lands on the same job. A token is used once: after any
   answer the page comes back with a new one.
 - Firecrawl's `x-idempotency-key`, for what our token cannot see: a start whose answer was lost
@@ -26,9 +26,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import clients, firecrawl
-from jobs.models import ApiKey, Job, StartRequest
-from jobs.text import clean_text
+import firecrawl_api
+from firecrawl_api.text import clean_text
+from jobs.models import Job, StartRequest
+from keys import clients
+from keys.models import ApiKey
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ WAIT_STEP = 0.2
 
 @dataclass(frozen=True)
 class StartPlan:
-    """What Confirm will ask Firecrawl to start, validated (jobs.forms_start builds it)."""
+    """What Confirm will ask Firecrawl to start, validated (jobs.forms.start builds it)."""
 
     kind: str  # Job.Kind
     api_key: ApiKey
@@ -140,7 +142,7 @@ def start(
                 started = client.start_batch(
                     plan.urls, options=plan.options, idempotency_key=header
                 )
-    except firecrawl.FirecrawlError as exc:
+    except firecrawl_api.FirecrawlError as exc:
         outcome = _failure(exc, plan)
         state = StartRequest.State.UNCERTAIN if outcome.uncertain else StartRequest.State.FAILED
         claim.finish(state, message=outcome.error)
@@ -155,7 +157,7 @@ def start(
     return StartOutcome(job=job)
 
 
-def _track(owner: Any, plan: StartPlan, started: firecrawl.StartedJob) -> Job:
+def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Job:
     from jobs.tasks import request_sync
 
     with transaction.atomic():
@@ -181,10 +183,10 @@ UNCERTAIN = (
 )
 
 
-def _failure(exc: firecrawl.FirecrawlError, plan: StartPlan) -> StartOutcome:
+def _failure(exc: firecrawl_api.FirecrawlError, plan: StartPlan) -> StartOutcome:
     """What the person is told, and whether Firecrawl may have started the job anyway."""
     what = "crawl" if plan.kind == Job.Kind.CRAWL else "batch"
-    if isinstance(exc, firecrawl.BadRequest):
+    if isinstance(exc, firecrawl_api.BadRequest):
         if exc.details:
             return StartOutcome(
                 error=f"Firecrawl refused to start the {what} (400). What it found wrong:",
@@ -192,15 +194,15 @@ def _failure(exc: firecrawl.FirecrawlError, plan: StartPlan) -> StartOutcome:
             )
         reason = f": {exc.api_message}" if exc.api_message else ""
         return StartOutcome(error=f"Firecrawl refused to start the {what} (400){reason}.")
-    if isinstance(exc, firecrawl.PaymentRequired):
+    if isinstance(exc, firecrawl_api.PaymentRequired):
         return StartOutcome(
             error=f"Firecrawl refused to start the {what}: this key's team is out of credits "
             "(402). Add credits on Firecrawl, or start fewer pages."
         )
-    if isinstance(exc, firecrawl.RateLimited):
-        # Firecrawl's 429, or our own budget for the key (jobs.ratelimit): nothing was sent.
+    if isinstance(exc, firecrawl_api.RateLimited):
+        # Firecrawl's 429, or our own budget for the key (keys.budget): nothing was sent.
         return StartOutcome(error=f"{exc.message}. Nothing was started: press Confirm then.")
-    if isinstance(exc, firecrawl.Conflict):
+    if isinstance(exc, firecrawl_api.Conflict):
         # A reused idempotency key: an earlier press of this form reached Firecrawl, which
         # does not say what it started.
         return StartOutcome(
@@ -209,15 +211,18 @@ def _failure(exc: firecrawl.FirecrawlError, plan: StartPlan) -> StartOutcome:
             "recent jobs (API keys) before starting it again.",
             uncertain=True,
         )
-    if isinstance(exc, firecrawl.InvalidResponse) and (exc.api_message or exc.job_status):
+    if isinstance(exc, firecrawl_api.InvalidResponse) and (exc.api_message or exc.job_status):
         # A 200 with success:false: Firecrawl said it did not start the job.
         return StartOutcome(error=f"{exc.message}.")
-    if isinstance(exc, firecrawl.Unreachable):
+    if isinstance(exc, firecrawl_api.Unreachable):
         # Not retryable and not a deadline: the API URL itself is unusable, nothing went out.
-        lost = exc.retryable or isinstance(exc, firecrawl.DeadlineExceeded)
+        lost = exc.retryable or isinstance(exc, firecrawl_api.DeadlineExceeded)
     else:
         lost = isinstance(
-            exc, firecrawl.UpstreamError | firecrawl.InvalidResponse | firecrawl.ResponseTooLarge
+            exc,
+            firecrawl_api.UpstreamError
+            | firecrawl_api.InvalidResponse
+            | firecrawl_api.ResponseTooLarge,
         )
     if not lost:
         # 401, 403, no such route, a URL no longer allowed: refused before anything started.
@@ -225,7 +230,7 @@ def _failure(exc: firecrawl.FirecrawlError, plan: StartPlan) -> StartOutcome:
     if not sends_idempotency_key(plan.api_key, plan.kind):
         return StartOutcome(error=f"{exc.message.rstrip('.')}. {UNCERTAIN}", uncertain=True)
     hint = ""
-    if isinstance(exc, firecrawl.UpstreamError) and exc.status_code == 500:
+    if isinstance(exc, firecrawl_api.UpstreamError) and exc.status_code == 500:
         hint = (
             " (A self-hosted Firecrawl without its database fails every start that carries an "
             "idempotency key: if that is this server, its administrator should remove it from "
@@ -269,7 +274,7 @@ def remaining_credits(key: ApiKey) -> tuple[int | None, str]:
     try:
         with clients.for_key_on_web(key) as client:
             usage = client.credit_usage()
-    except firecrawl.FirecrawlError as exc:
+    except firecrawl_api.FirecrawlError as exc:
         return None, f"could not be read ({exc.message})"
     if not usage.known:
         return None, "unknown: this Firecrawl server does not report credits (self-hosted)"

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from jobs import clients, firecrawl
+import firecrawl_api
+from firecrawl_api.client import FirecrawlClient
 from jobs.models import Job, JobGone, LeaseLost
-from jobs.pagereader import PageReader
-from jobs.ratelimit import RequestBudget
+from jobs.prefetch import PageReader
+from keys import clients
+from keys.budget import RequestBudget
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
     except clients.KeyNotAllowed as exc:
         job.pause(exc.message)
         result.error = exc.message
-    except firecrawl.FirecrawlError as exc:
+    except firecrawl_api.FirecrawlError as exc:
         result.error = job.record_failure(exc)
         logger.info("Sync of job %s: %s", job.pk, result.error)
     except (JobGone, LeaseLost):
@@ -75,7 +77,7 @@ def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
         # A bug, or an upstream value nothing anticipated: back off and say so on the job,
         # rather than retrying at once forever.
         logger.exception("Sync of job %s failed", job.pk)
-        problem = firecrawl.FirecrawlError(
+        problem = firecrawl_api.FirecrawlError(
             f"The sync failed unexpectedly ({type(exc).__name__}); this is a bug, please report it"
         )
         result.error = job.record_failure(problem)
@@ -83,7 +85,7 @@ def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
 
 def _walk(
     job: Job,
-    client: firecrawl.FirecrawlClient,
+    client: FirecrawlClient,
     reader: PageReader,
     token: uuid.UUID,
     result: SyncResult,
@@ -99,11 +101,11 @@ def _walk(
             page = reader.take(job.next_skip) or client.job_status(
                 str(job.remote_id), skip=job.next_skip, kind=job.kind
             )
-        except firecrawl.NotFound:
+        except firecrawl_api.NotFound:
             if job.try_other_kind(token):
                 continue  # a bare id that is not a batch: ask for it as a crawl, once
             raise
-        except firecrawl.InvalidResponse as exc:
+        except firecrawl_api.InvalidResponse as exc:
             if exc.job_status != Job.Status.FAILED:
                 raise
             job.mark_failed_kickoff(exc.api_message or "", token)
@@ -145,10 +147,10 @@ def _walk(
             return False
 
 
-def _read_errors(job: Job, client: firecrawl.FirecrawlClient) -> firecrawl.ErrorsListing:
+def _read_errors(job: Job, client: FirecrawlClient) -> firecrawl_api.ErrorsListing:
     try:
         return client.errors(str(job.remote_id), kind=job.kind)
-    except (firecrawl.NotFound, firecrawl.NotSupported):
+    except (firecrawl_api.NotFound, firecrawl_api.NotSupported):
         # Expired, or a server without the route: nothing more to learn, and what was stored
         # is kept.
-        return firecrawl.ErrorsListing(errors=[], robots_blocked=[])
+        return firecrawl_api.ErrorsListing(errors=[], robots_blocked=[])

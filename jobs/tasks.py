@@ -16,9 +16,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.tasks import task
 from django.utils import timezone
 
-from jobs import importing, search, sync
-from jobs.models import ApiKey, Document, Job, StartRequest
+from jobs import search, sync
+from jobs.models import Document, Job, StartRequest
 from jobs.models.jobs import lease_duration
+from keys import listings
+from keys.models import ApiKey
 
 
 @task()
@@ -41,7 +43,7 @@ def sync_job_task(job_pk: int) -> None:
     if job is not None and never_read and job.last_polled_at is not None:
         # Its first read: what the listings know of a job tracked by id (its kind, a crawl's
         # start URL) is asked once, now.
-        importing.describe_job(job)
+        listings.describe_job(job)
     if job is None or not job.is_active:
         return
     when = job.next_poll_at
@@ -112,7 +114,7 @@ def enqueue_due_jobs() -> int:
 def import_key_task(key_pk: int) -> None:
     key = ApiKey.objects.select_related("owner").filter(pk=key_pk, auto_import=True).first()
     if key is not None:
-        importing.import_new_jobs(key)
+        listings.import_new_jobs(key)
 
 
 def enqueue_due_imports() -> int:

@@ -1,16 +1,18 @@
+"""The jobs app's pages: the dashboard, a job and its actions, its documents, downloads, Start."""
+
 from django.urls import path
 
-from jobs.views import documents, downloads, imports, jobs, keys, start
+from jobs.views import dashboard, documents, downloads, job, start
 
 app_name = "jobs"
 
 urlpatterns = [
-    path("", jobs.dashboard, name="dashboard"),
-    path("jobs/<int:pk>/", jobs.job_detail, name="job"),
-    path("jobs/<int:pk>/refresh/", jobs.refresh_job, name="refresh_job"),
-    path("jobs/<int:pk>/cancel/", jobs.cancel_job, name="cancel_job"),
-    path("jobs/<int:pk>/delete/", jobs.delete_job, name="delete_job"),
-    path("jobs/<int:pk>/key/", jobs.change_job_key, name="change_job_key"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("jobs/<int:pk>/", job.job_detail, name="job"),
+    path("jobs/<int:pk>/refresh/", job.refresh_job, name="refresh_job"),
+    path("jobs/<int:pk>/cancel/", job.cancel_job, name="cancel_job"),
+    path("jobs/<int:pk>/delete/", job.delete_job, name="delete_job"),
+    path("jobs/<int:pk>/key/", job.change_job_key, name="change_job_key"),
     path("jobs/<int:pk>/retry/", start.retry_job, name="retry_job"),
     path("jobs/<int:pk>/documents/", documents.document_list, name="documents"),
     path("jobs/<int:pk>/documents/<int:position>/", documents.document_detail, name="document"),
@@ -26,12 +28,6 @@ urlpatterns = [
     ),
     path("jobs/<int:pk>/download.<slug:format>", downloads.download, name="download"),
     path("jobs/<int:pk>/failed.<slug:format>", downloads.download_failed, name="download_failed"),
-    path("keys/", keys.keys, name="keys"),
-    path("keys/<int:pk>/rename/", keys.rename_key, name="rename_key"),
-    path("keys/<int:pk>/default/", keys.make_default_key, name="make_default_key"),
-    path("keys/<int:pk>/delete/", keys.delete_key, name="delete_key"),
-    path("keys/<int:pk>/import/", imports.import_jobs, name="import_jobs"),
-    path("keys/<int:pk>/auto-import/", imports.auto_import, name="auto_import"),
     path("start/", start.start, name="start"),
     path("start/batch/", start.start_batch, name="start_batch"),
     path("start/crawl/", start.start_crawl, name="start_crawl"),

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from jobs.models import ApiKey, Document, Job
+    from jobs.models import Document, Job
+    from keys.models import ApiKey
 
 ALICE_KEY = "fc-alice0000000000000000000000a1b2"
 BOB_KEY = "fc-bob000000000000000000000000c3d4"
@@ -63,7 +64,7 @@ def simulator() -> Iterator[FakeFirecrawl]:
 
 @pytest.fixture
 def alice_key(alice: "User", simulator: FakeFirecrawl) -> "ApiKey":
-    from jobs.models import ApiKey
+    from keys.models import ApiKey
 
     return ApiKey.objects.create(
         owner=alice, name="Main", key=ALICE_KEY, api_url=simulator.url, is_default=True
@@ -72,7 +73,7 @@ def alice_key(alice: "User", simulator: FakeFirecrawl) -> "ApiKey":
 
 @pytest.fixture
 def bob_key(bob: "User", simulator: FakeFirecrawl) -> "ApiKey":
-    from jobs.models import ApiKey
+    from keys.models import ApiKey
 
     return ApiKey.objects.create(
         owner=bob, name="Bob's", key=BOB_KEY, api_url=simulator.url, is_default=True
@@ -157,7 +158,7 @@ def fast_password_hashing(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def settle_at_once(settings: Any) -> None:
     # The simulator's clock is manual, the app's is real: a job settles on its first terminal
-    # read unless a test of settling sets an interval (tests/test_settling.py).
+    # read unless a test of settling sets an interval (tests/jobs/test_settling.py).
     settings.FIRECRAWL_SETTLE_SECONDS = 0
 
 

@@ -328,15 +328,16 @@ def _peak_mb() -> float:
 
 def _child_main(url: str, job_id: str) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (CHILD_ADDRESS_SPACE, CHILD_ADDRESS_SPACE))
-    from jobs import firecrawl
+    import firecrawl_api
+    from firecrawl_api.client import FirecrawlClient
 
-    client = firecrawl.FirecrawlClient(url, "fc-hostile-test", max_retries=0, deadline=30)
+    client = FirecrawlClient(url, "fc-hostile-test", max_retries=0, deadline=30)
     baseline = _peak_mb()
     started = time.monotonic()
     outcome, message, documents = "parsed", "", 0
     try:
         documents = len(client.job_status(job_id, kind="batch").documents)
-    except firecrawl.FirecrawlError as exc:
+    except firecrawl_api.FirecrawlError as exc:
         outcome, message = type(exc).__name__, exc.message
     except MemoryError:
         outcome = "MemoryError"

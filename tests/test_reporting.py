@@ -42,9 +42,9 @@ def debug(settings: Any) -> None:
 @pytest.mark.parametrize(
     "failing",
     [
-        "jobs.forms.firecrawl.FirecrawlClient.credit_usage",  # in the form's check of the key
+        "firecrawl_api.client.FirecrawlClient.credit_usage",  # in the form's check of the key
         "requests.adapters.HTTPAdapter.send",  # deep in requests, headers in its variables
-        "jobs.models.ApiKey.save",  # after validation, the key on the model
+        "keys.models.ApiKey.save",  # after validation, the key on the model
     ],
 )
 def test_the_key_never_appears_on_the_debug_page_of_the_key_form(

@@ -31,11 +31,13 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views.debug import ExceptionReporter
 
+import firecrawl_api
 from fakecrawl import FakeFirecrawl, Fault
 from fakecrawl.content import HOSTILE_HTML, HOSTILE_MARKDOWN
-from jobs import firecrawl
-from jobs.models import ApiKey, Document, FailedUrl, Job
+from firecrawl_api.client import FirecrawlClient
+from jobs.models import Document, FailedUrl, Job
 from jobs.sync import sync_job
+from keys.models import ApiKey
 from tests.conftest import make_documents, make_failed_urls, make_job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,12 +58,12 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:document_markdown": ("job", {"GET"}),
     "jobs:download": ("job", {"GET"}),
     "jobs:download_failed": ("job", {"GET"}),
-    "jobs:keys": (None, {"GET", "POST"}),
-    "jobs:rename_key": ("key", {"GET", "POST"}),
-    "jobs:make_default_key": ("key", {"POST"}),
-    "jobs:delete_key": ("key", {"GET", "POST"}),
-    "jobs:import_jobs": ("key", {"GET", "POST"}),
-    "jobs:auto_import": ("key", {"POST"}),
+    "keys:keys": (None, {"GET", "POST"}),
+    "keys:rename_key": ("key", {"GET", "POST"}),
+    "keys:make_default_key": ("key", {"POST"}),
+    "keys:delete_key": ("key", {"GET", "POST"}),
+    "keys:import_jobs": ("key", {"GET", "POST"}),
+    "keys:auto_import": ("key", {"POST"}),
     "jobs:start": (None, {"GET"}),
     "jobs:start_batch": (None, {"POST"}),
     "jobs:start_crawl": (None, {"POST"}),
@@ -155,7 +157,7 @@ def csrf_client(user: User | None) -> tuple[Client, str]:
     client = Client(enforce_csrf_checks=True)
     if user is not None:
         client.force_login(user)
-        client.get(reverse("jobs:keys"))
+        client.get(reverse("keys:keys"))
     else:
         client.get(reverse("login"))
     return client, client.cookies["csrftoken"].value
@@ -242,7 +244,7 @@ def test_the_admin_is_closed_to_ordinary_users(alice_world: tuple[Job, ApiKey], 
     for path in (
         "/admin/",
         f"/admin/jobs/job/{job.pk}/change/",
-        f"/admin/jobs/apikey/{key.pk}/change/",
+        f"/admin/keys/apikey/{key.pk}/change/",
     ):
         response = client.get(path)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
@@ -446,19 +448,19 @@ def test_the_plain_api_key_never_appears_anywhere(
     document = job.documents.first()
     assert document is not None
     for path in [
-        "/admin/", "/admin/jobs/apikey/", f"/admin/jobs/apikey/{key.pk}/change/",
-        f"/admin/jobs/apikey/{revoked.pk}/change/", "/admin/jobs/apikey/?q=fc-",
+        "/admin/", "/admin/keys/apikey/", f"/admin/keys/apikey/{key.pk}/change/",
+        f"/admin/keys/apikey/{revoked.pk}/change/", "/admin/keys/apikey/?q=fc-",
         "/admin/jobs/job/", f"/admin/jobs/job/{job.pk}/change/",
         f"/admin/jobs/job/{echo_job.pk}/change/", "/admin/jobs/document/",
         f"/admin/jobs/document/{document.pk}/change/", "/admin/jobs/failedurl/",
-        f"/admin/jobs/apikey/{key.pk}/delete/", f"/admin/auth/user/{alice.pk}/change/",
+        f"/admin/keys/apikey/{key.pk}/delete/", f"/admin/auth/user/{alice.pk}/change/",
     ]:  # fmt: skip
         assert keep(staff.get(path)).status_code == 200, path
     # An exception while a key is being added: what an error e-mail or tracker would receive.
     factory = RequestFactory()
-    from jobs.views.keys import keys
+    from keys.views.keys import keys
 
-    for target in ("jobs.forms.firecrawl.FirecrawlClient.credit_usage", "jobs.models.ApiKey.save"):
+    for target in ("firecrawl_api.client.FirecrawlClient.credit_usage", "keys.models.ApiKey.save"):
         request = factory.post("/keys/", {**form, "name": f"Boom {target}", "key": LEAK_KEY})
         request.user = alice
         with mock.patch(target, side_effect=RuntimeError("deliberate")):
@@ -472,7 +474,7 @@ def test_the_plain_api_key_never_appears_anywhere(
                 raise AssertionError("the view should have raised")
     # The same through the handler (DEBUG off): the "Internal Server Error" log record.
     client.raise_request_exception = False
-    with mock.patch("jobs.models.ApiKey.save", side_effect=RuntimeError("deliberate")):
+    with mock.patch("keys.models.ApiKey.save", side_effect=RuntimeError("deliberate")):
         assert (
             keep(client.post("/keys/", {**form, "name": "Boom 3", "key": LEAK_KEY})).status_code
             == 500
@@ -717,10 +719,10 @@ def test_an_api_url_that_redirects_never_carries_the_key_elsewhere() -> None:
     for server in (trap, redirect):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client = firecrawl.FirecrawlClient(
+        client = FirecrawlClient(
             f"http://127.0.0.1:{redirect.server_address[1]}", LEAK_KEY, backoff_base=0.001
         )
-        with pytest.raises(firecrawl.InvalidResponse, match="redirect"):
+        with pytest.raises(firecrawl_api.InvalidResponse, match="redirect"):
             client.job_status(str(uuid.uuid4()), kind="batch")
     finally:
         for server in (trap, redirect):

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import jobs.fields
+import keys.encryption
 
 
 class Migration(migrations.Migration):
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("name", models.CharField(max_length=100)),
-                ("key", jobs.fields.EncryptedTextField()),
+                ("key", keys.encryption.EncryptedTextField()),
                 ("key_hint", models.CharField(editable=False, max_length=20)),
                 (
                     "api_url",

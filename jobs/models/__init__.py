@@ -1,5 +1,5 @@
-"""The jobs app's models: API keys, tracked jobs with their state machine, cached documents,
-and the claims that keep one press of Confirm to one started job."""
+"""The jobs app's models: tracked jobs with their state machine, cached documents, failed URLs,
+progress samples, and the claims that keep one press of Confirm to one started job."""
 
 from jobs.models.documents import (
     SORT_PREFIX,
@@ -8,14 +8,13 @@ from jobs.models.documents import (
     DocumentQuerySet,
     SortPrefix,
 )
-from jobs.models.jobs import FailedUrl, Job, JobGone, JobQuerySet, LeaseLost, ProgressSample
-from jobs.models.keys import ApiKey, allowed_api_url
-from jobs.models.starts import StartRequest
+from jobs.models.failed_urls import FailedUrl
+from jobs.models.jobs import Job, JobGone, JobQuerySet, LeaseLost, ProgressSample
+from jobs.models.start_requests import StartRequest
 
 __all__ = [
     "SORT_PREFIX",
     "SUMMARY_FIELDS",
-    "ApiKey",
     "Document",
     "DocumentQuerySet",
     "FailedUrl",
@@ -26,5 +25,4 @@ __all__ = [
     "ProgressSample",
     "SortPrefix",
     "StartRequest",
-    "allowed_api_url",
 ]

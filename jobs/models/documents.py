@@ -9,11 +9,11 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
+from firecrawl_api.text import clean_text
 from jobs.models.jobs import Job
-from jobs.text import clean_text
 
 if TYPE_CHECKING:
-    from jobs import firecrawl
+    import firecrawl_api
 
 # Characters of a title or URL that the browser sorts on (and indexes).
 SORT_PREFIX = 200
@@ -67,7 +67,7 @@ class DocumentQuerySet(models.QuerySet["Document"]):
 
         return apply_search(self, text)
 
-    def new_in(self, job: Job, scraped: "list[firecrawl.ScrapedDocument]") -> "list[Any]":
+    def new_in(self, job: Job, scraped: "list[firecrawl_api.ScrapedDocument]") -> "list[Any]":
         """The documents of a page that the job does not hold yet, deduplicated by scrapeId
         (upstream can repeat a page, and a page can repeat a document)."""
         scrape_ids = [doc.scrape_id for doc in scraped if doc.scrape_id]
@@ -150,7 +150,9 @@ class Document(models.Model):
         return self.title or self.url
 
     @classmethod
-    def from_scraped(cls, job: Job, position: int, doc: "firecrawl.ScrapedDocument") -> "Document":
+    def from_scraped(
+        cls, job: Job, position: int, doc: "firecrawl_api.ScrapedDocument"
+    ) -> "Document":
         # The text as received, when the parser kept it: exact, and free, where json.dumps cost
         # more than the parse. ASCII escapes keep the fallback storable whatever it holds.
         raw = doc.text if doc.text is not None else json.dumps(doc.raw, separators=(",", ":"))
@@ -170,10 +172,10 @@ class Document(models.Model):
         )
 
     @cached_property
-    def content(self) -> "firecrawl.ScrapedDocument":
+    def content(self) -> "firecrawl_api.ScrapedDocument":
         """The stored document read back through the client's typed edge, as every view and
         download sees it: markdown, HTML (or raw HTML), links, metadata, all safe to display."""
         # Imported here: loading the models does not load the HTTP client.
-        from jobs.firecrawl import ScrapedDocument
+        from firecrawl_api import ScrapedDocument
 
         return ScrapedDocument.from_text(self.raw)

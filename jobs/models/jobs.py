@@ -6,8 +6,6 @@ next poll is due, who may write it (a lease). The sync (jobs.sync) only orchestr
 Firecrawl and hands each answer to these methods. HTTP never happens in this module.
 """
 
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,12 +17,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs.bulk import insert_new
-from jobs.models.keys import ApiKey
-from jobs.text import clean_text
+from firecrawl_api.text import clean_text
+from jobs.models.failed_urls import FailedUrl
+from jobs.models.fast_insert import insert_new
+from keys.models import ApiKey
 
 if TYPE_CHECKING:
-    from jobs import firecrawl
+    import firecrawl_api
 
 # A 404 this soon after tracking is Firecrawl's creation race, not an unknown job.
 NOT_FOUND_GRACE = timedelta(seconds=60)
@@ -357,7 +356,7 @@ class Job(models.Model):
             raise JobGone
 
     def apply_page(
-        self, page: "firecrawl.StatusPage", lease: uuid.UUID, now: datetime | None = None
+        self, page: "firecrawl_api.StatusPage", lease: uuid.UUID, now: datetime | None = None
     ) -> PageOutcome:
         """Store a status page: its new documents at their positions, and the job's counters,
         in one transaction that also renews the lease (a sync that lost it stores nothing)."""
@@ -392,7 +391,7 @@ class Job(models.Model):
         repeated = not capped and len(fresh) < len(page.documents)
         return PageOutcome(added=len(fresh), repeated=repeated, capped=capped)
 
-    def _apply_status(self, page: "firecrawl.StatusPage") -> None:
+    def _apply_status(self, page: "firecrawl_api.StatusPage") -> None:
         status = page.status if page.status in self.Status.values else self.Status.SCRAPING
         if status == self.Status.COMPLETED and page.completed < page.total:
             # A replica that lags (or lies) about completion while documents are still coming:
@@ -444,7 +443,7 @@ class Job(models.Model):
         self.save_fields(["kind", "kind_confirmed"], lease=lease)
         return True
 
-    def apply_errors(self, listing: "firecrawl.ErrorsListing", lease: uuid.UUID) -> None:
+    def apply_errors(self, listing: "firecrawl_api.ErrorsListing", lease: uuid.UUID) -> None:
         """Store the failed and robots-blocked URLs Firecrawl reports.
 
         Only ever adds: a URL already stored is recognised by its fingerprint, and one that
@@ -514,29 +513,31 @@ class Job(models.Model):
         seconds = settings.FIRECRAWL_POLL_INTERVAL * 2 ** min(self.consecutive_failures, 10)
         return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
-    def record_failure(self, exc: "firecrawl.FirecrawlError", now: datetime | None = None) -> str:
+    def record_failure(
+        self, exc: "firecrawl_api.FirecrawlError", now: datetime | None = None
+    ) -> str:
         """Turn a failed read into state the job page can show, and decide what happens next.
 
         Returns the message shown to the user. Written without the lease: whatever happened to
         it, a failure must be recorded so the job backs off instead of being retried at once.
         """
-        from jobs import firecrawl
-        from jobs.ratelimit import BudgetExhausted
+        import firecrawl_api
+        from keys.budget import BudgetExhausted
 
         now = now or timezone.now()
         self.consecutive_failures += 1
         message = exc.message
         if isinstance(exc, BudgetExhausted):
-            # Our own pacing (jobs.ratelimit), not an upstream failure.
+            # Our own pacing (keys.budget), not an upstream failure.
             self.consecutive_failures -= 1
             self.next_poll_at = now + timedelta(seconds=exc.retry_after)
-        elif isinstance(exc, firecrawl.RateLimited):
+        elif isinstance(exc, firecrawl_api.RateLimited):
             wait = min(max(round(exc.retry_after), 1), int(MAX_BACKOFF.total_seconds()))
             message = f"Rate limited by Firecrawl, retrying in {wait} s"
             self.next_poll_at = now + timedelta(seconds=wait)
-        elif isinstance(exc, firecrawl.NotFound):
+        elif isinstance(exc, firecrawl_api.NotFound):
             message = self._not_found(now)
-        elif isinstance(exc, firecrawl.NotSupported):
+        elif isinstance(exc, firecrawl_api.NotSupported):
             # No status route at all: the API URL or version names something else.
             self.sync_state = self.SyncState.PAUSED
             message = (
@@ -546,11 +547,11 @@ class Job(models.Model):
         elif isinstance(
             exc,
             (
-                firecrawl.AuthError,
-                firecrawl.PaymentRequired,
-                firecrawl.Forbidden,
-                firecrawl.BadRequest,
-                firecrawl.ResponseTooLarge,
+                firecrawl_api.AuthError,
+                firecrawl_api.PaymentRequired,
+                firecrawl_api.Forbidden,
+                firecrawl_api.BadRequest,
+                firecrawl_api.ResponseTooLarge,
             ),
         ):
             # Retrying cannot help until the user fixes the key (or the server sends less):
@@ -563,7 +564,7 @@ class Job(models.Model):
         self.last_error = clean_text(message)[:500]
         fields = ["consecutive_failures", "next_poll_at", "sync_state", "last_error"]
         self.save_fields(fields)
-        if isinstance(exc, firecrawl.AuthError) and self.api_key_id is not None:
+        if isinstance(exc, firecrawl_api.AuthError) and self.api_key_id is not None:
             ApiKey.objects.filter(pk=self.api_key_id).update(last_error=message[:500])
         return message
 
@@ -646,62 +647,6 @@ STATUS_FIELDS = [
     "duration",
     "upstream_warning",
 ]
-
-
-class FailedUrl(models.Model):
-    """A URL Firecrawl could not scrape (from /errors), or one robots.txt blocked."""
-
-    job = models.ForeignKey(Job, models.DB_CASCADE, related_name="failed_urls")
-    url = models.TextField()
-    remote_id = models.CharField(max_length=100, blank=True)
-    code = models.CharField(max_length=100, blank=True)
-    error = models.TextField(blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    robots_blocked = models.BooleanField(default=False)
-    # Identifies the entry across reads of /errors (which repeat every entry every time).
-    fingerprint = models.CharField(max_length=64)
-
-    class Meta:
-        ordering = ["job", "robots_blocked", "code", "url", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["job", "fingerprint"], name="unique_failed_url"),
-        ]
-        indexes = [models.Index(fields=["job", "robots_blocked", "code"], name="failed_url_group")]
-
-    def __str__(self) -> str:
-        return self.url
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.fingerprint = self.fingerprint or self.identity()
-        super().save(*args, **kwargs)
-
-    def identity(self) -> str:
-        identity = json.dumps([self.robots_blocked, self.remote_id, self.url])
-        return hashlib.sha256(identity.encode()).hexdigest()
-
-    @classmethod
-    def from_listing(
-        cls,
-        job: Job,
-        url: str,
-        remote_id: str | None = None,
-        code: str | None = None,
-        error: str = "",
-        failed_at: datetime | None = None,
-        *,
-        robots: bool = False,
-    ) -> "FailedUrl":
-        failed = cls(
-            job=job,
-            url=clean_text(url),
-            remote_id=clean_text(remote_id or "")[:100],
-            code=clean_text(code or "")[:100],
-            error=clean_text(error),
-            failed_at=failed_at,
-            robots_blocked=robots,
-        )
-        failed.fingerprint = failed.identity()
-        return failed
 
 
 class ProgressSample(models.Model):

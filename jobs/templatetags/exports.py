@@ -3,7 +3,7 @@
 from django import template
 
 from jobs.export import CSV_COLUMNS
-from jobs.forms_export import COLUMN_LABELS
+from jobs.forms.downloads import COLUMN_LABELS
 
 register = template.Library()
 

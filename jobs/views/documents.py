@@ -1,6 +1,6 @@
 """The document browser: a job's cached documents page by page, and one document in detail.
 
-Scraped content is hostile. It is always escaped, or rendered through jobs.render's sanitizer
+Scraped content is hostile. It is always escaped, or rendered through jobs.safe_markdown's sanitizer
 inside an `hx-disable` container; its HTML runs only in the preview, a sandboxed iframe whose
 response carries its own CSP with no script, no same-origin and no network.
 """
@@ -15,12 +15,13 @@ from django.utils.csp import CSP
 from django.utils.http import content_disposition_header
 from django.views.decorators.csp import csp_override
 
+from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.export import document_filename
-from jobs.forms_documents import DocumentQueryForm
+from jobs.forms.documents import DocumentQueryForm
 from jobs.models import Document, Job
-from jobs.render import render_markdown
+from jobs.safe_markdown import render_markdown
 from jobs.search import snippets, unindexed_count
-from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
+from jobs.views.common import get_job_for_user
 
 TABS = {"markdown": "Markdown", "source": "Source", "html": "HTML"}
 PREVIEW_CSP: dict[str, Any] = {

@@ -10,11 +10,12 @@ from django.http import Http404, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
+from firecrawl_dash.forms import error_text
+from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs import export
-from jobs.forms import error_text
-from jobs.forms_documents import DocumentQueryForm
-from jobs.forms_export import ExportForm
-from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
+from jobs.forms.documents import DocumentQueryForm
+from jobs.forms.downloads import ExportForm
+from jobs.views.common import get_job_for_user
 
 CONTENT_TYPES = {
     "zip": "application/zip",

@@ -9,17 +9,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from firecrawl_dash.forms import QueryForm
+from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs import starting
-from jobs.forms import QueryForm
-from jobs.forms_start import (
+from jobs.forms.start import (
     BatchStartForm,
     ConfirmStartForm,
     CrawlStartForm,
     StartForm,
     sign_confirmation,
 )
-from jobs.models import ApiKey, Job
-from jobs.views.common import AuthenticatedRequest, get_job_for_user, invalid_query
+from jobs.models import Job
+from jobs.views.common import get_job_for_user
+from keys.models import ApiKey
 
 
 class NoParameters(QueryForm):

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from playwright.sync_api import Browser, BrowserContext, Page
 
-    from jobs.models import ApiKey, Job
+    from jobs.models import Job
+    from keys.models import ApiKey
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the test bodies
 # are still synchronous and safe. Browser tests only: the rest of the suite keeps the guard.

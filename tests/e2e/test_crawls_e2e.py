@@ -26,7 +26,7 @@ def sim() -> Iterator[FakeFirecrawl]:
 
 @pytest.fixture
 def key(alice: Any, sim: FakeFirecrawl) -> Any:
-    from jobs.models import ApiKey
+    from keys.models import ApiKey
 
     return ApiKey.objects.create(
         owner=alice, name="Crawler", key=KEY, api_url=sim.url, api_version="v2", is_default=True

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from jobs.management.commands import demo
+from fakecrawl.management.commands import demo
 from tests.e2e.conftest import TIMEOUT_MS
 
 if TYPE_CHECKING:

@@ -1,0 +1,68 @@
+"""The one way to build a Firecrawl client for a key: timeouts fit for the caller, the size cap,
+the request budget, and the API-URL allow-list checked at every use, not only when a key is added.
+"""
+
+from django.conf import settings
+
+import firecrawl_api
+from firecrawl_api.client import FirecrawlClient
+from keys.allowlist import allowed_api_url
+from keys.budget import RequestBudget
+from keys.models import ApiKey
+
+
+class KeyNotAllowed(firecrawl_api.FirecrawlError):
+    """The key's API URL is no longer in FIRECRAWL_API_URLS: no request may carry the key there."""
+
+
+def _check_allowed(api_url: str) -> None:
+    if not allowed_api_url(api_url):
+        raise KeyNotAllowed(
+            f"This server no longer allows requests to {api_url} (FIRECRAWL_API_URLS); "
+            "ask its administrator, or use a key for an allowed Firecrawl server"
+        )
+
+
+def for_web(
+    api_url: str, key: str, api_version: str, *, budget: RequestBudget | None = None
+) -> FirecrawlClient:
+    """For a call made while a person waits on the page: one retry, a short deadline."""
+    _check_allowed(api_url)
+    return FirecrawlClient(
+        api_url,
+        key,
+        api_version,
+        max_retries=1,
+        backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
+        max_wait=0,
+        read_timeout=settings.FIRECRAWL_WEB_DEADLINE,
+        deadline=settings.FIRECRAWL_WEB_DEADLINE,
+        max_response_bytes=settings.FIRECRAWL_MAX_RESPONSE_BYTES,
+        on_request=budget.spend if budget else None,
+    )
+
+
+def for_key_on_web(key: ApiKey) -> FirecrawlClient:
+    return for_web(key.api_url, key.key, key.api_version, budget=RequestBudget(key.pk))
+
+
+def for_worker(
+    key: ApiKey, budget: RequestBudget | None, *, max_retries: int = 4
+) -> FirecrawlClient:
+    """For the sync in the worker: retries with backoff, 429s waited out up to a limit.
+
+    Every request is paid from `budget`; without one, the caller has paid already.
+    """
+    _check_allowed(key.api_url)
+    return FirecrawlClient(
+        key.api_url,
+        key.key,
+        key.api_version,
+        max_retries=max_retries,
+        max_wait=settings.FIRECRAWL_MAX_RETRY_WAIT,
+        backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
+        read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
+        deadline=settings.FIRECRAWL_WORKER_DEADLINE,
+        max_response_bytes=settings.FIRECRAWL_MAX_RESPONSE_BYTES,
+        on_request=budget.spend if budget else None,
+    )

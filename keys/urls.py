@@ -1,0 +1,16 @@
+"""The keys app's pages, under /keys/: the API keys page, a key's actions, and its import page."""
+
+from django.urls import path
+
+from keys.views import imports, keys
+
+app_name = "keys"
+
+urlpatterns = [
+    path("", keys.keys, name="keys"),
+    path("<int:pk>/rename/", keys.rename_key, name="rename_key"),
+    path("<int:pk>/default/", keys.make_default_key, name="make_default_key"),
+    path("<int:pk>/delete/", keys.delete_key, name="delete_key"),
+    path("<int:pk>/import/", imports.import_jobs, name="import_jobs"),
+    path("<int:pk>/auto-import/", imports.auto_import, name="auto_import"),
+]

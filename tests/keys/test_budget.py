@@ -1,0 +1,153 @@
+"""One API key shared by many jobs and workers never exceeds its requests-per-minute budget.
+
+The budget (FIRECRAWL_RATE_LIMIT_PER_MINUTE, default 200: well under the Free plan's 500) is a
+counter per key and calendar minute in the database, taken with conditional UPDATEs, so it holds
+across threads and processes alike. In any sliding 60 s at most twice the budget can go out
+(the end of one minute and the start of the next): 400 at the default, still under 500.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from fakecrawl import FakeFirecrawl
+from jobs.models import Job
+from keys.budget import BudgetExhausted, RequestBudget
+from keys.models import ApiKey
+from tests.conftest import make_job
+from tests.processes import ROOT, start_worker
+
+KEY = "fc-budget000000000000000000000000b0d9"
+BUDGET = 25
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[FakeFirecrawl]:
+    with FakeFirecrawl(seed=9) as sim:
+        sim.add_key(KEY, team="budget")
+        yield sim
+
+
+@pytest.fixture
+def key(alice: Any, sim: FakeFirecrawl) -> ApiKey:
+    return ApiKey.objects.create(owner=alice, name="Shared", key=KEY, api_url=sim.url)
+
+
+def test_the_default_budget_is_well_under_the_free_plan() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from firecrawl_dash import settings as s; "
+         "print(s.FIRECRAWL_RATE_LIMIT_PER_MINUTE)"],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "FIRECRAWL_RATE_LIMIT_PER_MINUTE"},
+    )  # fmt: skip
+    assert int(result.stdout) * 2 < 500  # even a minute boundary's burst stays under 500
+
+
+def test_the_budget_resets_each_minute_and_says_when(key: ApiKey) -> None:
+    budget = RequestBudget(key.pk, limit=3)
+    minute = datetime(2026, 11, 28, 13, 0, 0, tzinfo=UTC)
+    with mock.patch("keys.budget.timezone.now", return_value=minute + timedelta(seconds=45)):
+        for _ in range(3):
+            budget.spend()
+        with pytest.raises(BudgetExhausted) as raised:
+            budget.spend()
+    assert raised.value.retry_after == 15
+    assert "budget of 3 requests per minute is used up; resuming in 15 s" in raised.value.message
+    with mock.patch("keys.budget.timezone.now", return_value=minute + timedelta(seconds=61)):
+        budget.spend()
+    key.refresh_from_db()
+    assert key.budget_used == 1 and key.budget_window == minute + timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_racing_for_the_budget_get_exactly_the_budget(key: ApiKey) -> None:
+    granted = Counter[str]()
+    lock = threading.Lock()
+
+    def spend() -> None:
+        budget = RequestBudget(key.pk, limit=BUDGET)
+        for _ in range(10):
+            try:
+                budget.spend()
+                outcome = "granted"
+            except BudgetExhausted:
+                outcome = "refused"
+            with lock:
+                granted[outcome] += 1
+        connection.close()
+
+    # Well inside one minute, so that one window is being raced for.
+    if datetime.now(UTC).second > 50:
+        time.sleep(61 - datetime.now(UTC).second)
+    threads = [threading.Thread(target=spend) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert granted == {"granted": BUDGET, "refused": 80 - BUDGET}
+
+
+def per_minute(times: list[float]) -> Counter[int]:
+    return Counter(int(moment // 60) for moment in times)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_many_jobs_and_four_workers_stay_within_the_budget(
+    key: ApiKey, sim: FakeFirecrawl, tmp_path: Path
+) -> None:
+    sent: list[float] = []
+    handle = sim.handle
+
+    def timed(method: str, target: str, headers: dict[str, str], body: bytes) -> Any:
+        if headers.get("Authorization") == f"Bearer {KEY}":
+            sent.append(time.time())
+        return handle(method, target, headers, body)
+
+    sim.handle = timed  # type: ignore[method-assign]
+    jobs = [
+        make_job(key, sim.create_batch(KEY, n=400, state="completed", doc_size=200))
+        for _ in range(30)
+    ]  # 30 jobs x 5 requests: six times what one minute's budget allows
+    log = tmp_path / "workers.log"
+    workers = [
+        start_worker(log, interval=0.05, FIRECRAWL_RATE_LIMIT_PER_MINUTE=str(BUDGET))
+        for _ in range(4)
+    ]
+    try:
+        # Until the budget is spent and the workers have been held back for a while.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if len(sent) >= BUDGET and time.time() - sent[-1] > 2:
+                break
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(10)
+        del sim.handle
+    counts = per_minute(sent)
+    assert sent and max(counts.values()) <= BUDGET, counts
+    assert sum(counts.values()) >= BUDGET  # the budget was really reached
+    held = Job.objects.filter(
+        pk__in=[job.pk for job in jobs], last_error__startswith="Holding back"
+    )
+    assert held.exists()
+    # Held-back jobs wait for the next minute instead of hammering the database or Firecrawl.
+    next_minute = datetime.fromtimestamp((sent[-1] // 60 + 1) * 60, UTC)
+    for job in held:
+        assert job.next_poll_at >= next_minute - timedelta(seconds=1)
+        assert job.consecutive_failures == 0  # our own pacing is not an upstream failure
+    assert "Traceback" not in log.read_text(errors="replace")
