@@ -112,6 +112,8 @@ def decode_data_uri(uri: str, max_bytes: int) -> Image:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise ImageRefused("The data: URI is not valid base64") from None
+    if len(data) > max_bytes:  # the estimate above allows two bytes more
+        raise ImageRefused(f"Larger than {describe_size(max_bytes)}; not kept")
     return _checked(data)
 
 

@@ -226,6 +226,12 @@ def test_a_data_uri_that_is_no_small_image_is_refused(uri: str, message: str) ->
     assert not refused.value.retryable
 
 
+def test_a_data_uri_one_byte_over_the_cap_is_refused() -> None:
+    with pytest.raises(ImageRefused, match="Larger than 4,000 bytes"):
+        decode_data_uri(data_uri(png_bytes("edge", 4001)), max_bytes=4000)
+    assert len(decode_data_uri(data_uri(png_bytes("edge", 4000)), max_bytes=4000).data) == 4000
+
+
 def test_an_oversize_data_uri_is_refused_before_it_is_decoded(monkeypatch: Any) -> None:
     def never(*args: Any, **kwargs: Any) -> bytes:
         raise AssertionError("decoded")

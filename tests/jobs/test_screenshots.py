@@ -225,6 +225,34 @@ def test_a_hostile_storage_answer_keeps_nothing_says_why_and_spares_other_users(
     assert reason in document_page and "<img" not in document_page
 
 
+def test_screenshots_on_a_host_neither_firecrawl_nor_listed_are_never_fetched(
+    alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any
+) -> None:
+    job = cached_job(alice_key, simulator, n=1)
+    # The job's server is no longer allowed, and the storage list names only Google's.
+    settings.FIRECRAWL_API_URLS = ["https://api.firecrawl.dev"]
+    settings.FIRECRAWL_SCREENSHOT_HOSTS = ["storage.googleapis.com"]
+
+    fetch_all(alice_key)
+
+    shot = Screenshot.objects.get(job=job)
+    assert shot.state == "failed"
+    assert shot.reason.startswith("127.0.0.1 is not the job's Firecrawl server nor a storage")
+    assert not [r for r in simulator.storage_requests if str(job.remote_id) in r.path]
+
+
+def test_a_storage_host_on_the_list_is_fetched_from_whatever_the_jobs_server(
+    alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any, file_storage: str
+) -> None:
+    job = cached_job(alice_key, simulator, n=1)
+    settings.FIRECRAWL_API_URLS = ["https://api.firecrawl.dev"]
+    settings.FIRECRAWL_SCREENSHOT_HOSTS = ["storage.googleapis.com", "127.0.0.1"]
+
+    fetch_all(alice_key)
+
+    assert states(job) == [(0, 0, "kept")]
+
+
 def test_a_failure_that_may_pass_is_retried_with_a_growing_wait_then_given_up(
     alice_key: ApiKey, simulator: FakeFirecrawl, file_storage: str
 ) -> None:
