@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 # make demo: the simulator's port (0: any free one), and the folder (git-ignored) holding the
-# demo's own database and its worker's log.
+# demo's own database, its kept screenshots and its worker's log.
 SIM_PORT ?= 0
 DEMO_DIR ?= .demo
 
@@ -63,6 +63,7 @@ clean:
 demo: export DATABASE_URL = sqlite:///$(abspath $(DEMO_DIR))/db.sqlite3
 demo: export FIRECRAWL_API_URLS = *
 demo: export FIRECRAWL_POLL_INTERVAL = 2
+demo: export MEDIA_ROOT = $(abspath $(DEMO_DIR))/media
 demo: $(VENV)/.installed-run
 	@mkdir -p $(DEMO_DIR)
 	$(PY) manage.py migrate --noinput
