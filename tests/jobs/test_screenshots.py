@@ -121,6 +121,29 @@ def test_the_sync_makes_a_pending_row_per_screenshot_with_the_documents(
     assert all(source.startswith(simulator.storage_url) for source in sources)
 
 
+def test_a_page_and_its_screenshot_rows_are_stored_together_or_not_at_all(
+    alice_key: ApiKey, simulator: FakeFirecrawl, monkeypatch: Any
+) -> None:
+    remote_id = simulator.create_batch(ALICE_KEY, n=3, state="completed", formats=SHOTS)
+    job = make_job(alice_key, remote_id, kind=Job.Kind.BATCH)
+    rows_for = Screenshot.rows_for
+
+    def fails(*args: Any) -> Any:
+        raise OSError("the database went away mid-page")
+
+    monkeypatch.setattr(Screenshot, "rows_for", fails)
+    sync_job(job.pk)
+    job.refresh_from_db()
+    assert (job.documents.count(), job.next_skip) == (0, 0)
+    assert not Screenshot.objects.filter(job=job).exists()
+
+    monkeypatch.setattr(Screenshot, "rows_for", rows_for)
+    Job.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+    sync_job(job.pk)
+    assert job.documents.count() == 3
+    assert states(job) == [(p, 0, "pending") for p in range(3)]
+
+
 def test_screenshots_are_kept_and_served_after_the_storage_host_stops_serving_them(
     file_storage: str, alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
 ) -> None:
@@ -171,6 +194,23 @@ def test_data_uris_are_decoded_and_kept(
     for position, uri in enumerate(inline):
         served = alice_client.get(f"/jobs/{job.pk}/documents/{position}/screenshots/0/")
         assert body(served) == base64.b64decode(uri.partition(",")[2])
+
+
+def test_the_job_page_follows_pending_screenshots_after_the_job_settled(
+    alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
+) -> None:
+    job = cached_job(alice_key, simulator, n=2)
+    assert job.is_settled
+    poll = {"HX-Request": "true"}
+
+    waiting = alice_client.get(f"/jobs/{job.pk}/", headers=poll)
+    fetch_all(alice_key)
+    done = alice_client.get(f"/jobs/{job.pk}/", headers=poll)
+
+    assert waiting.status_code == 200 and 'hx-trigger="every 3s"' in waiting.content.decode()
+    assert "0 kept · 2 pending · 0 failed" in waiting.content.decode()
+    assert done.status_code == 286  # htmx stops polling
+    assert "2 kept · 0 pending · 0 failed" in done.content.decode()
 
 
 HOSTILE = {
