@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 # Rows read at once by the fetcher, and files deleted per task.
 FETCH_BATCH = 50
 DELETE_BATCH = 200
+# The largest screenshot kept (a full-page screenshot of a long page is a few MB), and the
+# longest one fetch may take, connecting and every byte included (seconds).
+MAX_BYTES = 20 * 2**20
+FETCH_DEADLINE = 30.0
 
 
 def allowed_hosts(job: Job) -> set[str]:
@@ -40,14 +44,14 @@ def allowed_hosts(job: Job) -> set[str]:
 
 def new_fetcher() -> ImageFetcher:
     return ImageFetcher(
-        max_bytes=settings.FIRECRAWL_SCREENSHOT_MAX_BYTES,
-        deadline=settings.FIRECRAWL_SCREENSHOT_DEADLINE,
+        max_bytes=MAX_BYTES,
+        deadline=FETCH_DEADLINE,
     )
 
 
 def fetch_due(key_pk: int, *, seconds: float) -> int:
     """Keep the due screenshots of the key's jobs, starting none after `seconds`; returns how
-    many were attempted. One image takes at most FIRECRAWL_SCREENSHOT_DEADLINE, so a slow
+    many were attempted. One image takes at most FETCH_DEADLINE, so a slow
     storage host holds the worker about `seconds` plus that, then the rest waits its turn."""
     started = time.monotonic()
     attempted = 0

@@ -241,11 +241,11 @@ def test_a_hostile_storage_answer_keeps_nothing_says_why_and_spares_other_users(
     bob_key: ApiKey,
     alice_client: Client,
     simulator: FakeFirecrawl,
-    settings: Any,
+    monkeypatch: Any,
 ) -> None:
     fault, state, reason = HOSTILE[case]
-    settings.FIRECRAWL_SCREENSHOT_MAX_BYTES = 2**20
-    settings.FIRECRAWL_SCREENSHOT_DEADLINE = 1
+    monkeypatch.setattr(screenshots, "MAX_BYTES", 2**20)
+    monkeypatch.setattr(screenshots, "FETCH_DEADLINE", 1)
     alices = cached_job(alice_key, simulator, n=1)
     bobs = cached_job(bob_key, simulator, n=1)
     simulator.inject(fault, job_id=str(alices.remote_id), count=None, on="storage")
@@ -409,7 +409,7 @@ def test_one_fetch_task_per_key_at_a_time_and_the_scheduler_finds_due_ones(
 def test_a_fetch_task_yields_the_worker_after_its_time_and_queues_the_rest(
     alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any, monkeypatch: Any
 ) -> None:
-    settings.FIRECRAWL_SCREENSHOT_DEADLINE = 1
+    monkeypatch.setattr(screenshots, "FETCH_DEADLINE", 1)
     settings.FIRECRAWL_WORKER_DEADLINE = 0.5
     job = cached_job(alice_key, simulator, n=4)
     simulator.inject(
