@@ -85,7 +85,10 @@ def keep(shot: Screenshot, fetcher: ImageFetcher, storage: Storage) -> None:
         return
     if not shot.keep(name, image.type.content_type, len(image.data)):
         # The job was deleted (or another fetch won) while this one ran: nothing refers to it.
-        storage.delete(name)
+        try:
+            storage.delete(name)
+        except Exception as exc:
+            logger.warning("Deleting unreferenced screenshot file %s failed: %r", name, exc)
 
 
 def _image(shot: Screenshot, fetcher: ImageFetcher) -> Image:

@@ -73,7 +73,8 @@ def index_job_task(job_pk: int) -> None:
 
 @task()
 def fetch_screenshots_task(key_pk: int) -> None:
-    """Keep the due screenshots of one key's jobs for about one worker deadline."""
+    """Keep the due screenshots of one key's jobs for about one worker deadline (plus the
+    image in hand: below the lease, after which its queue slot would be taken for lost)."""
     screenshots.fetch_due(key_pk, seconds=settings.FIRECRAWL_WORKER_DEADLINE)
     # Freed only now, so that one task per key runs at a time, however many syncs asked.
     ApiKey.objects.filter(pk=key_pk).update(screenshots_queued_at=None)

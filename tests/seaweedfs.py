@@ -84,7 +84,9 @@ class SeaweedFS:
             "-master.volumeSizeLimitMB=64", "-master.telemetry=false",
             f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=16",
             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
-            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", "-s3.port.iceberg=0",
+            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}",
+            # Off: they would listen on fixed ports, which a second server could not share.
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
             f"-filer.localSocket={self.directory / 'filer.sock'}",
             f"-s3.localSocket={self.directory / 's3.sock'}",
         ]  # fmt: skip

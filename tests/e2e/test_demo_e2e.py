@@ -91,9 +91,12 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
         )
         page.get_by_role("link", name="Browse documents").click()
         page.locator("table tbody tr a").first.click()
-        shot = page.get_by_role("img", name="Screenshot", exact=True)
-        expect(shot).to_be_visible()
-        assert shot.evaluate("image => image.complete && image.naturalWidth") == 256
+        expect(page.get_by_role("img", name="Screenshot", exact=True)).to_be_visible()
+        # Loaded and decoded by the browser: the simulator's PNGs are 256 pixels wide.
+        page.wait_for_function(
+            "() => { const image = document.querySelector('img[alt=Screenshot]');"
+            " return image.complete && image.naturalWidth === 256; }"
+        )
         context.close()
     finally:
         # Ctrl-C, as a terminal sends it: to the whole foreground process group.
