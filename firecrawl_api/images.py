@@ -24,8 +24,8 @@ import requests
 import urllib3.exceptions
 
 from firecrawl_api import transport
+from firecrawl_api.client import USER_AGENT
 
-USER_AGENT = "firecrawl-dashboard (+https://github.com/firecrawl-dashboard)"
 # Same-host redirects followed at most (a storage host may move an object within itself).
 MAX_REDIRECTS = 3
 CONNECT_TIMEOUT = 10.0
