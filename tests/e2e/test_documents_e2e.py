@@ -57,10 +57,10 @@ def test_it_pages_searches_and_goes_back(alice_page: Page, sixty: Any, live_serv
 
     page.get_by_label("Search").fill("example.test/page/17")
     expect(count).to_contain_text("matching")
-    url_cell = page.get_by_role("cell", name="https://example.test/page/17", exact=True)
-    expect(url_cell).to_be_visible()
-    for url in page.locator(".documents-table td.url").all_inner_texts():
-        assert "page/17" in url
+    # The simulator redirects one page in twenty, so the cell may also name the final URL.
+    url_cells = page.locator(".documents-table td.url")
+    expect(url_cells).to_have_count(1)
+    expect(url_cells).to_contain_text("https://example.test/page/17")
     assert "q=" in page.url
 
     page.get_by_label("Search").fill("nothing-like-this-anywhere")
