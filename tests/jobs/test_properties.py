@@ -102,13 +102,13 @@ def test_job_file_names_are_safe(label: str) -> None:
 @WITH_DB
 @given(titles=st.lists(hostile_text, min_size=1, max_size=8))
 def test_a_zip_of_hostile_titles_has_only_safe_distinct_entries(
-    alice_key: ApiKey, titles: list[str]
+    key: ApiKey, titles: list[str]
 ) -> None:
     import json
     import zipfile
 
     Job.objects.all().delete()
-    job = make_job(alice_key, str(uuid.uuid4()), status="completed", fully_cached=True)
+    job = make_job(key, str(uuid.uuid4()), status="completed", fully_cached=True)
     make_documents(job, len(titles))
     for position, title in enumerate(titles):
         raw = {"markdown": "m", "html": "<p>h</p>", "metadata": {"title": title}}
@@ -165,11 +165,11 @@ def test_the_documents_form_never_crashes_and_accepts_only_known_values(
 @WITH_DB
 @given(pairs=queries)
 def test_the_query_string_views_answer_200_400_or_404_never_500(
-    alice_client: Client, alice_key: ApiKey, pairs: list[tuple[str, str]]
+    alice_client: Client, key: ApiKey, pairs: list[tuple[str, str]]
 ) -> None:
-    job = Job.objects.filter(owner=alice_key.owner).first()
+    job = Job.objects.filter(owner=key.owner).first()
     if job is None:
-        job = make_job(alice_key, str(uuid.uuid4()), status="completed")
+        job = make_job(key, str(uuid.uuid4()), status="completed")
         make_documents(job, 30)
     query = "?" + urlencode(pairs)
     for path in (
