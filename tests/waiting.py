@@ -7,6 +7,8 @@ signal never comes.
 
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,3 +43,14 @@ def wait_for_line(
         timeout,
         process,
     )
+
+
+def answers(url: str) -> bool:
+    """Whether a server answers `url` at all (any status): the signal that it is up."""
+    try:
+        urllib.request.urlopen(url, timeout=5)
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True

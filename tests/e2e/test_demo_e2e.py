@@ -6,7 +6,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ from playwright.sync_api import expect
 
 from fakecrawl.management.commands import demo
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.waiting import wait_until
+from tests.waiting import answers, wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -30,14 +29,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=5)
-    except OSError:
-        return False
-    return True
 
 
 def fingerprint(path: Path) -> tuple[int, int] | None:

@@ -5,13 +5,12 @@ import os
 import signal
 import socket
 import subprocess
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from tests.waiting import wait_for_line, wait_until
+from tests.waiting import answers, wait_for_line, wait_until
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -20,14 +19,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=5)
-    except OSError:
-        return False
-    return True
 
 
 def processes_using(marker: str) -> list[int]:

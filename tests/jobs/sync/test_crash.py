@@ -91,12 +91,7 @@ def test_a_worker_killed_inside_the_write_of_a_page_leaves_an_exact_cache(
         # Where the kill landed, as the worker said just before it: inside the transaction.
         assert kill_lines(log)[-1].endswith("in a transaction: yes"), kill_lines(log)
     assert len(kill_lines(log)) == len(IN_WRITE_KILLS)
-    worker = start_worker(log, lease_seconds=1)
-    try:
-        wait_until(lambda: not Job.objects.get(pk=job.pk).is_active, "settled", process=worker)
-    finally:
-        worker.terminate()
-        worker.wait(10)
+    finish_with_a_worker(job, log)
     assert_cache_exact(job, sim)
     assert job.fully_cached and job.last_error == ""
     report(
@@ -147,12 +142,7 @@ def test_a_worker_killed_20_times_while_pages_are_in_flight_leaves_an_exact_cach
         in_flight_at_kills.append(served.asked_from(job.documents_cached))
         if job.documents_cached == CRASH_DOCS:
             break
-    worker = start_worker(log, lease_seconds=1)
-    try:
-        wait_until(lambda: not Job.objects.get(pk=job.pk).is_active, "settled", process=worker)
-    finally:
-        worker.terminate()
-        worker.wait(10)
+    finish_with_a_worker(job, log)
     job.refresh_from_db()
     assert job.is_settled, f"not settled: {job.documents_cached} cached"
     assert_cache_exact(job, sim)
@@ -174,6 +164,16 @@ def test_a_worker_killed_20_times_while_pages_are_in_flight_leaves_an_exact_cach
     # fetched again.
     assert refetched <= len(cached_at_kills) * 200
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+def finish_with_a_worker(job: Job, log: Path) -> None:
+    """An unpatched worker, never killed, takes the job to its end."""
+    worker = start_worker(log, lease_seconds=1)
+    try:
+        wait_until(lambda: not Job.objects.get(pk=job.pk).is_active, "settled", process=worker)
+    finally:
+        worker.terminate()
+        worker.wait(10)
 
 
 def cached(job: Job) -> int:
