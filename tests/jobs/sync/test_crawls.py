@@ -25,7 +25,6 @@ SITE = "https://docs.example.test"
 
 @pytest.fixture(autouse=True)
 def fast(settings: Any) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
 
 

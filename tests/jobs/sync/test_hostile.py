@@ -47,7 +47,6 @@ def hostile_key(alice: Any, hostile: HostileFirecrawl) -> ApiKey:
 
 @pytest.fixture(autouse=True)
 def no_retries(settings: Any) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
 
 
