@@ -1,12 +1,15 @@
 """Shared fixtures: personas (Alice and Bob), the test's own Firecrawl simulator (`sim`, set up
-by `@pytest.mark.sim(...)`), Alice's key on it (`key`) and Bob's (`bob_key`), and a manual clock.
+by `@pytest.mark.sim(...)`), Alice's key on it (`key`) and Bob's (`bob_key`), a manual clock, and
+Hypothesis settings that hold on a slow machine.
 """
 
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import hypothesis
 import pytest
+from hypothesis import HealthCheck
 
 from fakecrawl import FakeFirecrawl, ManualClock
 
@@ -16,6 +19,15 @@ if TYPE_CHECKING:
 
     from jobs.models import Document, Job
     from keys.models import ApiKey
+
+# Hypothesis times each example (a 200 ms deadline) and how long inputs take to generate: on a
+# busy machine both fail tests that are right. Property tests that suppress another health check
+# list SLOW_MACHINE with it (an explicit list replaces this one).
+SLOW_MACHINE = [HealthCheck.too_slow]
+hypothesis.settings.register_profile(
+    "slow-machine", deadline=None, suppress_health_check=SLOW_MACHINE
+)
+hypothesis.settings.load_profile("slow-machine")
 
 ALICE_KEY = "fc-alice0000000000000000000000a1b2"
 BOB_KEY = "fc-bob000000000000000000000000c3d4"

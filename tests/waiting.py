@@ -12,8 +12,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-# Long enough for a CI machine whose cores are all taken; a working test never waits this long.
-TIMEOUT = 120.0
+# Long enough for a CI machine whose cores are all taken many times over; a working test never
+# waits this long, a broken one fails after it.
+TIMEOUT = 300.0
 
 
 def wait_until(

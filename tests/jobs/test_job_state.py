@@ -14,10 +14,10 @@ import firecrawl_api
 from jobs.models import Job, LeaseLost
 from keys.budget import BudgetExhausted
 from keys.models import ApiKey
-from tests.conftest import make_job
+from tests.conftest import SLOW_MACHINE, make_job
 
 WITH_DB = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture]
 )
 offsets = st.sampled_from([None, -3600, -1, 0, 1, 3600])
 

@@ -23,11 +23,11 @@ from jobs.forms.documents import DocumentQueryForm
 from jobs.models import Document, Job
 from keys.allowlist import allowed_api_url
 from keys.models import ApiKey
-from tests.conftest import make_documents, make_job
+from tests.conftest import SLOW_MACHINE, make_documents, make_job
 from tests.hostile import HostileFirecrawl, json_reply, status_body
 
 WITH_DB = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture]
 )
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 hostile_text = st.text(
@@ -203,7 +203,7 @@ def hostile() -> Iterator[HostileFirecrawl]:
         yield server
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture])
 @given(
     hosts,
     st.one_of(st.integers(min_value=-5, max_value=10**6).map(str), hostile_text),

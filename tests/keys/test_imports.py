@@ -19,7 +19,7 @@ from jobs.tasks import enqueue_due_imports, import_key_task, sync_job_task
 from keys import listings
 from keys.models import ApiKey
 from tests.conftest import ALICE_KEY as KEY
-from tests.conftest import make_job
+from tests.conftest import SLOW_MACHINE, make_job
 
 pytestmark = pytest.mark.key(api_version="v2")
 
@@ -216,7 +216,7 @@ def test_the_activity_listing_is_followed_a_bounded_number_of_pages(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture]
 )
 @given(
     kinds=st.lists(st.sampled_from(["batch", "crawl"]), min_size=0, max_size=8),
