@@ -21,8 +21,8 @@ HOSTILE = (
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    return make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e88", status="completed")
+def job(key: ApiKey) -> Job:
+    return make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e88", status="completed")
 
 
 def cache(job: Job, *markdowns: str, raw_text: str | None = None) -> None:

@@ -2,7 +2,6 @@
 with one listing, both or none, and the worker tracking a key's new jobs by itself."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
 from typing import Any
@@ -19,23 +18,10 @@ from jobs.models import Job
 from jobs.tasks import enqueue_due_imports, import_key_task, sync_job_task
 from keys import listings
 from keys.models import ApiKey
-from tests.conftest import make_job
+from tests.conftest import ALICE_KEY as KEY
+from tests.conftest import SLOW_MACHINE, make_job
 
-KEY = "fc-import00000000000000000000000i9f1"
-
-
-@pytest.fixture
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=31) as sim:
-        sim.add_key(KEY, team="importers")
-        yield sim
-
-
-@pytest.fixture
-def key(alice: User, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(
-        owner=alice, name="Importer", key=KEY, api_url=sim.url, api_version="v2", is_default=True
-    )
+pytestmark = pytest.mark.key(api_version="v2")
 
 
 def text_of(response: Any) -> str:
@@ -230,7 +216,7 @@ def test_the_activity_listing_is_followed_a_bounded_number_of_pages(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture]
 )
 @given(
     kinds=st.lists(st.sampled_from(["batch", "crawl"]), min_size=0, max_size=8),
