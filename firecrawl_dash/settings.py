@@ -164,10 +164,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "jobs:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 REGISTRATION_OPEN = envbool("REGISTRATION_OPEN", "true")
-# After this many failed log-ins for one account within the window, further attempts are refused
-# until old failures age out; from an address with four times as many, so are attempts at any
-# account that has failures (see accounts/throttle.py).
+# After this many failed log-ins for one account within the window (seconds), further attempts
+# are refused until old failures age out; after LOGIN_ADDRESS_FAILURE_LIMIT from one address (at
+# any accounts, sign-ups of taken usernames included), so is every attempt from there. Neither
+# refuses a browser that logged in to the account before (see accounts/throttle.py).
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", "20")
 LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900")
 
 LANGUAGE_CODE = "en-us"
