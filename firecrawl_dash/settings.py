@@ -266,6 +266,9 @@ FIRECRAWL_MAX_RESPONSE_BYTES = envint("FIRECRAWL_MAX_RESPONSE_BYTES", str(64 * 2
 FIRECRAWL_SETTLE_SECONDS = float(os.getenv("FIRECRAWL_SETTLE_SECONDS", "20"))
 # No job caches more documents than this (an upstream whose `next` never ends stops here).
 FIRECRAWL_MAX_DOCUMENTS_PER_JOB = envint("FIRECRAWL_MAX_DOCUMENTS_PER_JOB", "500000")
+# No job stores more failed URLs than this (failed and robots-blocked together): the page says
+# how many Firecrawl listed, and the first ones are kept (a retry covers those).
+FIRECRAWL_MAX_FAILED_URLS_PER_JOB = envint("FIRECRAWL_MAX_FAILED_URLS_PER_JOB", "20000")
 
 # Starting jobs from the dashboard (jobs.starting): the most URLs one batch may have (and the
 # highest page limit of a crawl), the largest .txt/.csv list of URLs accepted, and how long a
@@ -278,6 +281,8 @@ FIRECRAWL_START_CONFIRM_MAX_AGE = envint("FIRECRAWL_START_CONFIRM_MAX_AGE", "360
 # server without one fails every start that carries the header (500). "*" means every server.
 FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.firecrawl.dev")
 # Finding jobs (keys.listings): pages of the activity listing followed per kind (100 jobs a
-# page), and seconds between two automatic imports for a key that opted in.
+# page), the most jobs one reading lists and tracks (the import page, Track all, one automatic
+# round), and seconds between two automatic imports for a key that opted in.
 FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5")
+FIRECRAWL_IMPORT_MAX_JOBS = envint("FIRECRAWL_IMPORT_MAX_JOBS", "500")
 FIRECRAWL_IMPORT_INTERVAL = envint("FIRECRAWL_IMPORT_INTERVAL", "300")

@@ -13,6 +13,7 @@ and fold text alike: letters and digits only, lower case, accents removed.
 """
 
 import re
+import time
 import unicodedata
 from collections.abc import Iterable
 
@@ -96,13 +97,15 @@ def search_query(tokens: list[str]) -> SearchQuery:
 # Indexing -----------------------------------------------------------------------------------
 
 
-def index_documents(job_pk: int, batch: int = 200) -> int:
-    """Index the job's documents that are not yet searchable; returns how many it indexed.
+def index_documents(job_pk: int, batch: int = 200, *, seconds: float | None = None) -> int:
+    """Index the job's documents that are not yet searchable, for about `seconds` at most (None:
+    until none is left); returns how many it indexed.
 
     Each batch commits on its own, so a crash loses at most one batch of work and a rerun
     carries on where it stopped; indexed documents are never indexed twice. Indexers of one job
     running at once (several workers) share the batches instead of waiting on each other.
     """
+    give_up_at = None if seconds is None else time.monotonic() + seconds
     indexed = 0
     while True:
         with transaction.atomic():
@@ -114,7 +117,7 @@ def index_documents(job_pk: int, batch: int = 200) -> int:
                 # SQLite: setting the flag is what feeds FTS5 (a trigger does the insert).
                 done = Document.objects.filter(pk__in=list(batch_ids)).update(search_indexed=True)
         indexed += done
-        if done < batch:
+        if done < batch or (give_up_at is not None and time.monotonic() > give_up_at):
             return indexed
 
 

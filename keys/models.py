@@ -4,15 +4,22 @@ The table is still `jobs_apikey`: the model moved here from the jobs app without
 (keys/migrations/0001_initial.py).
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from firecrawl_api.ids import mask_key
 from keys.allowlist import allowed_api_url
 from keys.encryption import EncryptedTextField
+
+# A request that takes this share of a worker deadline or more makes its key slow (see
+# ApiKey.note_speed), for SLOW_FOR.
+SLOW_SHARE = 0.25
+SLOW_FOR = timedelta(minutes=10)
 
 
 class ApiKey(models.Model):
@@ -47,6 +54,16 @@ class ApiKey(models.Model):
     # The job ids the last automatic import saw listed: only jobs new since then are tracked,
     # so a job its owner stopped tracking is not brought back.
     auto_import_seen = models.JSONField(default=list, blank=True, editable=False)
+    # An automatic import reads one page per task (keys.listings.ImportRound): the round in
+    # progress (None between rounds), when the next round is due (None: at once), and how many
+    # rounds in a row failed (the next one then waits longer, as a failing job does).
+    import_round = models.JSONField(null=True, blank=True, editable=False)
+    import_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    import_failures = models.PositiveIntegerField(default=0, editable=False)
+    # This key's Firecrawl answered slowly lately: until then its work (syncs, listings) is
+    # queued behind other keys' (jobs.tasks), so a slow upstream costs others one deadline at
+    # most.
+    slow_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "jobs_apikey"
@@ -81,6 +98,21 @@ class ApiKey(models.Model):
         )
         self.is_default = True
         self.save(update_fields=["is_default", "key_hint"])
+
+    @property
+    def is_slow(self) -> bool:
+        """Its Firecrawl answered slowly lately: its work queues behind other keys' (jobs.tasks)."""
+        return self.slow_until is not None and self.slow_until > timezone.now()
+
+    def note_speed(self, slowest: float) -> None:
+        """After the worker's requests with this key, `slowest` the longest one took (seconds):
+        mark the key slow for a while, or no longer slow."""
+        if slowest >= settings.FIRECRAWL_WORKER_DEADLINE * SLOW_SHARE:
+            self.slow_until = timezone.now() + SLOW_FOR
+            ApiKey.objects.filter(pk=self.pk).update(slow_until=self.slow_until)
+        elif self.slow_until is not None:
+            self.slow_until = None
+            ApiKey.objects.filter(pk=self.pk).update(slow_until=None)
 
     @property
     def url_allowed(self) -> bool:

@@ -14,7 +14,7 @@ from jobs.forms.job import FailedPageForm, JobKeyForm
 from jobs.models import Job
 from jobs.models.failed_urls import failure_groups
 from jobs.progress import progress_summary
-from jobs.tasks import request_sync, request_sync_if_due
+from jobs.tasks import request_sync, request_sync_if_due, stop_tracking
 from jobs.views.common import get_job_for_user
 from keys import clients
 from keys.models import ApiKey
@@ -89,7 +89,7 @@ def change_job_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def cancel_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
-    if job.api_key is None or job.is_terminal:
+    if job.api_key is None or not job.can_cancel:
         messages.error(request, "This job cannot be cancelled.")
         return redirect("jobs:job", pk=job.pk)
     try:
@@ -108,7 +108,7 @@ def cancel_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def delete_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
     if request.method == "POST":
-        job.delete()
-        messages.success(request, f"Stopped tracking {job}; its cached documents were deleted.")
+        stop_tracking(job)
+        messages.success(request, f"Stopped tracking {job}; its cached documents are deleted.")
         return redirect("jobs:dashboard")
     return render(request, "jobs/job_delete.html", {"job": job, "nav": "jobs"})
