@@ -10,8 +10,9 @@ import http.client
 import logging
 import random
 import re
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,6 +68,9 @@ MAX_RETRY_AFTER = 3600
 LISTING_MAX_BYTES = 8 * 2**20
 # Jobs per page of the activity listing: Firecrawl's own maximum, kept whatever a server sends.
 ACTIVITY_MAX_LIMIT = 100
+# A list of failed URLs is parsed as it streams in (its first entries kept, the rest counted),
+# so it may be this many times larger than other responses: 200,000 entries are ~80 MB.
+ERRORS_SIZE_FACTOR = 8
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _UUID_EXACT = re.compile(_UUID)
@@ -201,15 +205,29 @@ class FirecrawlClient:
         """The job's failed URLs and robots-blocked URLs (they never appear among documents):
         at most `max_items` of each, with how many Firecrawl listed."""
         path = self._job_path(job_id, kind) + "/errors"
+        listed: dict[str, int] = {}
+
+        def scan(chunks: Iterator[bytes]) -> dict[str, Any]:
+            payload, counts = jsonscan.scan_arrays(chunks, keep=max_items or sys.maxsize)
+            listed.update(counts)
+            return payload
+
+        size = self._max_response_bytes * ERRORS_SIZE_FACTOR
         try:
-            payload = self._call("GET", path)
+            payload = self._call("GET", path, stream=scan, max_bytes=size)
         except NotSupported:
             # The 2025 server has no /v2/batch/scrape/{id}/errors route; its /crawl/{id}/errors
             # accepts batch ids.
             if kind != "batch":
                 raise
-            payload = self._call("GET", self._job_path(job_id, "crawl") + "/errors")
-        return ErrorsListing.from_payload(payload, max_items=max_items)
+            crawl_path = self._job_path(job_id, "crawl") + "/errors"
+            payload = self._call("GET", crawl_path, stream=scan, max_bytes=size)
+        return ErrorsListing.from_payload(
+            payload,
+            max_items=max_items,
+            failed_listed=listed.get("errors"),
+            robots_listed=listed.get("robotsBlocked"),
+        )
 
     def cancel(self, job_id: str, *, kind: str) -> str:
         """Cancel a job; returns the upstream status ("cancelled"). Never retried."""
@@ -291,7 +309,7 @@ class FirecrawlClient:
             "/v2/team/activity",
             params=params,
             retry_5xx=False,
-            max_bytes=LISTING_MAX_BYTES,
+            max_bytes=min(LISTING_MAX_BYTES, self._max_response_bytes),
         )
         return ActivityPage.from_payload(payload, max_items=limit or ACTIVITY_MAX_LIMIT)
 
@@ -300,7 +318,9 @@ class FirecrawlClient:
         server lacks the listing."""
         try:
             payload = self._call(
-                "GET", f"/{self._api_version}/crawl/active", max_bytes=LISTING_MAX_BYTES
+                "GET",
+                f"/{self._api_version}/crawl/active",
+                max_bytes=min(LISTING_MAX_BYTES, self._max_response_bytes),
             )
         except (BadRequest, NotFound) as exc:
             # A server without the route takes "active" for a job id: 400 "Invalid job ID", or
@@ -333,20 +353,26 @@ class FirecrawlClient:
         retry_5xx: bool = True,
         failure: str = "Firecrawl reported a failure",
         max_bytes: int | None = None,
+        stream: Callable[[Iterator[bytes]], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """One call with its retries. `max_bytes`: the size cap of this call's answer (else the
+        client's). `stream`: parses a successful answer's body as it arrives, instead of the
+        body being read whole first."""
         url = self._api_url + path
         seconds = self._deadline
         if self._finish_by is not None:
             seconds = min(seconds, self._finish_by - time.monotonic())
         deadline = transport.Deadline(seconds)
-        limit = min(self._max_response_bytes, max_bytes or self._max_response_bytes)
+        limit = max_bytes or self._max_response_bytes
         retries = self._max_retries if method == "GET" else 0
         invalid_retries = _INVALID_BODY_RETRIES
         attempt = 0
         while True:
             error: FirecrawlError
             try:
-                return self._attempt(method, url, params, body, headers, failure, deadline, limit)
+                return self._attempt(
+                    method, url, params, body, headers, failure, deadline, limit, stream
+                )
             except _RateLimitHint as hint:
                 cap = hint.seconds if hint.seconds is not None else self._backoff_cap(attempt)
                 error = RateLimited(cap, api_message=hint.api_message)
@@ -405,6 +431,7 @@ class FirecrawlClient:
         failure: str,
         deadline: transport.Deadline,
         limit: int,
+        stream: Callable[[Iterator[bytes]], dict[str, Any]] | None,
     ) -> dict[str, Any]:
         left = deadline.left()
         if left <= 0:
@@ -414,7 +441,9 @@ class FirecrawlClient:
             self._on_request()
         started = time.monotonic()
         try:
-            return self._exchange(method, url, params, body, headers, failure, deadline, limit)
+            return self._exchange(
+                method, url, params, body, headers, failure, deadline, limit, stream
+            )
         finally:
             self.slowest = max(self.slowest, time.monotonic() - started)
 
@@ -428,6 +457,7 @@ class FirecrawlClient:
         failure: str,
         deadline: transport.Deadline,
         limit: int,
+        stream: Callable[[Iterator[bytes]], dict[str, Any]] | None,
     ) -> dict[str, Any]:
         left = deadline.left()
         try:
@@ -445,6 +475,8 @@ class FirecrawlClient:
                     stream=True,
                 )
                 with response:
+                    if stream is not None and response.status_code == 200:
+                        return self._streamed(response, stream, limit, deadline)
                     content = transport.read_body(response.raw, limit=limit, deadline=deadline)
         except transport.TooLarge:
             raise ResponseTooLarge(
@@ -476,6 +508,23 @@ class FirecrawlClient:
                 f"Could not reach Firecrawl at {self._display_url} ({_transport_reason(exc)})"
             ) from None
         return self._interpret(response, content, failure)
+
+    @staticmethod
+    def _streamed(
+        response: requests.Response,
+        parse: Callable[[Iterator[bytes]], dict[str, Any]],
+        limit: int,
+        deadline: transport.Deadline,
+    ) -> dict[str, Any]:
+        try:
+            return parse(transport.iter_body(response.raw, limit=limit, deadline=deadline))
+        except jsonscan.TooDeep:
+            raise InvalidResponse(_TOO_DEEP, status_code=200) from None
+        except ValueError:  # UnicodeDecodeError included
+            # A cut body shows up as a dropped connection (retried); this one will not change.
+            raise InvalidResponse(
+                "Firecrawl sent a response that is not valid JSON (truncated?)", status_code=200
+            ) from None
 
     def _deadline_exceeded(self, deadline: transport.Deadline) -> DeadlineExceeded:
         return DeadlineExceeded(

@@ -386,7 +386,16 @@ class ErrorsListing:
             object.__setattr__(self, "robots_listed", len(self.robots_blocked))
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any], max_items: int | None = None) -> ErrorsListing:
+    def from_payload(
+        cls,
+        payload: dict[str, Any],
+        max_items: int | None = None,
+        *,
+        failed_listed: int | None = None,
+        robots_listed: int | None = None,
+    ) -> ErrorsListing:
+        """`failed_listed`, `robots_listed`: how many entries each list had, when the payload
+        holds only the first ones (firecrawl_api.jsonscan.scan_arrays)."""
         errors = payload.get("errors", [])
         blocked = payload.get("robotsBlocked", [])
         if not isinstance(errors, list) or not isinstance(blocked, list):
@@ -405,8 +414,8 @@ class ErrorsListing:
                 for item in entries[:max_items]
             ],
             robots_blocked=[cut(url, MAX_URL) for url in urls[:max_items]],
-            failed_listed=len(entries),
-            robots_listed=len(urls),
+            failed_listed=len(entries) if failed_listed is None else failed_listed,
+            robots_listed=len(urls) if robots_listed is None else robots_listed,
         )
 
 
