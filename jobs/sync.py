@@ -70,10 +70,12 @@ def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
             PageReader(job, budget, finish_by=finish_by) as reader,
         ):
             try:
+                if job.errors_pending and job.errors_due():
+                    job.apply_errors(_read_errors(job, client), lease=token)
                 finished = _walk(job, client, reader, token, result, finish_by)
                 if finished and job.errors_due():
                     if time.monotonic() + client.slowest > finish_by:
-                        finished = False  # no time left for /errors: at once, next round
+                        job.defer_errors(token)
                     else:
                         job.apply_errors(_read_errors(job, client), lease=token)
             finally:
@@ -110,9 +112,11 @@ def _walk(
 ) -> bool:
     """Follow the job's pages from its stored skip. False when it stopped for time, leaving
     pages for the next run: no page is asked for that would end past `finish_by`, as far as
-    the slowest page so far tells."""
-    slowest = 0.0
+    the slowest request so far tells."""
+    slowest = client.slowest
     while True:
+        if time.monotonic() + slowest > finish_by:
+            return False
         asked_at = time.monotonic()
         try:
             page = reader.take(job.next_skip) or client.job_status(
@@ -160,8 +164,6 @@ def _walk(
             # An empty page always ends the walk: a cancelled job's `next` points to itself.
             job.mark_walk_done(token)
             return True
-        if time.monotonic() + slowest > finish_by:
-            return False
 
 
 def _read_errors(job: Job, client: FirecrawlClient) -> firecrawl_api.ErrorsListing:

@@ -129,7 +129,8 @@ class Listing:
                 self.kinds = []  # no activity listing: asking for another kind says the same
                 return []
             if isinstance(exc, firecrawl_api.UpstreamError):
-                self.activity_unavailable = exc.message
+                said = f": “{exc.api_message}”" if exc.api_message else ""
+                self.activity_unavailable = f"it answered {exc.status_code}{said}"
                 self.kinds = []
                 return []
             raise
@@ -216,8 +217,8 @@ class Listing:
 
 def activity_unavailable_note(reason: str) -> str:
     return (
-        "The recent-activity listing is unavailable on this Firecrawl server "
-        f"({reason.rstrip('.')}): only its running crawls are listed."
+        f"The recent-activity listing is unavailable on this Firecrawl server ({reason}): "
+        "only its running crawls are listed."
     )
 
 

@@ -1,5 +1,6 @@
 """Failed URLs stored up to a cap (the count Firecrawl listed kept apart from the rows stored),
-and jobs whose owner stopped tracking them, deleted in the background."""
+/errors read first after a sync that had no time left for it, and jobs whose owner stopped
+tracking them, deleted in the background."""
 
 from typing import Any
 
@@ -24,6 +25,11 @@ class Migration(migrations.Migration):
         migrations.RemoveConstraint(
             model_name="job",
             name="unique_job_per_owner",
+        ),
+        migrations.AddField(
+            model_name="job",
+            name="errors_pending",
+            field=models.BooleanField(default=False),
         ),
         migrations.AddField(
             model_name="job",

@@ -316,6 +316,8 @@ class Job(models.Model):
     # The status counts when /errors was last read: read again whenever they change.
     errors_signature = models.CharField(max_length=200, blank=True)
     errors_fetched_at = models.DateTimeField(null=True, blank=True)
+    # /errors was due when a sync ran out of time: the next sync reads it first.
+    errors_pending = models.BooleanField(default=False)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
@@ -609,8 +611,15 @@ class Job(models.Model):
         self.count_failures(listed=listing.failed_listed, robots_listed=listing.robots_listed)
         self.errors_signature = f"{self.status}|{self.completed}|{self.total}"
         self.errors_fetched_at = timezone.now()
+        self.errors_pending = False
         fields = ["failed_count", "robots_blocked_count", "failed_stored", "errors_signature"]
-        self.save_fields([*fields, "errors_fetched_at"], lease=lease)
+        self.save_fields([*fields, "errors_fetched_at", "errors_pending"], lease=lease)
+
+    def defer_errors(self, lease: uuid.UUID) -> None:
+        """/errors is due but this sync has no time left for it: the next one reads it first
+        (a slow upstream's syncs would otherwise never get to it)."""
+        self.errors_pending = True
+        self.save_fields(["errors_pending"], lease=lease)
 
     def _store_failed(self, rows: list[FailedUrl]) -> int:
         """Insert the rows not stored yet; how many were new."""
@@ -655,7 +664,7 @@ class Job(models.Model):
                 f"Firecrawl returned the same page twice; {self.documents_cached:,} of "
                 f"{self.expected:,} documents could be fetched"
             )
-        if self.is_terminal and self.cache_done:
+        if self.is_terminal and self.cache_done and not self.errors_pending:
             signature = self.upstream_signature()
             if signature != self.settle_signature or self.settle_seen_at is None:
                 self.settle_signature, self.settle_seen_at = signature, now

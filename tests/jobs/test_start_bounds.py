@@ -45,9 +45,12 @@ def test_a_paste_of_a_million_lines_is_refused_before_any_line_is_validated(
 ) -> None:
     validated: list[str] = []
     real = start_forms.normalize_url
-    monkeypatch.setattr(
-        start_forms, "normalize_url", lambda text: validated.append(text) or real(text)
-    )
+
+    def counting(text: str) -> str | None:
+        validated.append(text)
+        return real(text)
+
+    monkeypatch.setattr(start_forms, "normalize_url", counting)
     paste = "!\n" * 1_300_000  # 2.6 MB, under Django's 2.5 MiB for form fields
 
     response = alice_client.post("/start/batch/", {"urls": paste, "formats": ["markdown"]})
@@ -151,3 +154,16 @@ def test_a_request_announcing_a_gigabyte_is_answered_before_its_body_is_sent(
 
     assert answer.startswith(b"HTTP/1.1 200")
     assert b"this server accepts a file of at most 2,097,152 bytes. Nothing was read." in answer
+
+
+@pytest.mark.parametrize("hostile", ["\x00", "\x1b", "\u202e"], ids=["NUL", "ESC", "RLO"])
+def test_a_url_holding_a_control_character_is_refused_and_never_shown_raw(
+    alice_client: Client, alice_key: ApiKey, hostile: str
+) -> None:
+    upload = SimpleUploadedFile("urls.txt", f"https://a.example.com/{hostile}x\n".encode())
+
+    response = alice_client.post("/start/batch/", {"upload": upload, "formats": ["markdown"]})
+
+    page = text_of(response)
+    assert "File line 1 is not a web address: “https://a.example.com/\ufffdx”" in page
+    assert hostile not in page

@@ -175,11 +175,6 @@ def test_a_server_with_only_active_crawls_lists_its_running_crawls(
         assert "https://wiki.example.com" in text_of(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import drops what /crawl/active listed when the activity listing answers 500, as a "
-    "self-hosted server without its database does (issue 19); the simulator's 501 was made up",
-)
 def test_a_server_whose_activity_listing_fails_still_lists_active_crawls(
     alice: User, alice_client: Client
 ) -> None:
