@@ -48,7 +48,11 @@ def track(key: ApiKey, remote_id: str) -> Job:
 
 
 def run_worker() -> None:
-    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
+    # Until no task is ready; a bound on the tasks, so that a job that never settles fails the
+    # test instead of running forever.
+    call_command(
+        "db_worker", "--batch", "--no-startup-delay", "--interval", "0", "--max-tasks", "200"
+    )
 
 
 def requests_before_first_of(sim: FakeFirecrawl, api_key: str, other: str) -> list[str]:
