@@ -1038,7 +1038,7 @@ def fairness(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
 def _fairness_run(ws: Workspace, sizes: Sizes, vendor: str, jobs_per_user: int) -> dict[str, Any]:
     db = ws.database(vendor, "fair")
     env = conn_env(db)
-    env.update(FIRECRAWL_IMPORT_INTERVAL="20", FIRECRAWL_POLL_INTERVAL="2", LOG_LEVEL="INFO")
+    env.update(FIRECRAWL_POLL_INTERVAL="2", LOG_LEVEL="INFO")
     sim_args = [
         PY, "-m", "bench.fairness", "sim", str(sizes.fair_users), str(jobs_per_user),
         str(sizes.fair_docs), str(sizes.fair_rate),

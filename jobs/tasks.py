@@ -254,7 +254,7 @@ def enqueue_due_imports() -> int:
     due = Q(import_due_at=None) | Q(import_due_at__lte=now)
     # Not due again until an interval from now: a round whose chain of tasks was lost (its
     # worker died) is simply followed by the next one.
-    next_due = now + timedelta(seconds=settings.FIRECRAWL_IMPORT_INTERVAL)
+    next_due = now + listings.IMPORT_INTERVAL
     queued = 0
     for pk in ApiKey.objects.filter(due, auto_import=True).values_list("pk", flat=True):
         claimed = ApiKey.objects.filter(due, pk=pk, auto_import=True).update(

@@ -36,7 +36,10 @@ logger = logging.getLogger(__name__)
 ACTIVITY_PAGE_SIZE = 100
 # A listed job's target URL, as kept (and signed into the import page's forms).
 TARGET_CHARS = 1000
-# The longest a key whose listing keeps failing waits between two automatic rounds.
+# How often a key set to track new jobs automatically lists its jobs: well under the 24 hours
+# Firecrawl keeps them, and a few requests per key an hour. A round that fails makes the next one
+# wait twice as long each time, at most MAX_IMPORT_BACKOFF.
+IMPORT_INTERVAL = timedelta(minutes=5)
 MAX_IMPORT_BACKOFF = timedelta(hours=1)
 
 NO_LISTING = (
@@ -248,7 +251,7 @@ def import_step(key: ApiKey) -> tuple[list[int], datetime | None]:
     is due: None when the round is over).
 
     A round begins with no state on the key and ends when the listings are read to their caps,
-    or FIRECRAWL_IMPORT_INTERVAL after it began; the next is due an interval after it began. A
+    or IMPORT_INTERVAL after it began; the next is due an interval after it began. A
     round that fails ends there, and the key's next round waits longer each time.
     """
     now = timezone.now()
@@ -278,8 +281,7 @@ def import_step(key: ApiKey) -> tuple[list[int], datetime | None]:
     )
     if tracked:
         logger.info("Automatic import for key %s tracked %d job(s)", key.pk, len(tracked))
-    interval = timedelta(seconds=settings.FIRECRAWL_IMPORT_INTERVAL)
-    if listing.done or timezone.now() - began >= interval:
+    if listing.done or timezone.now() - began >= IMPORT_INTERVAL:
         listing.truncated |= not listing.done
         _end_round(key, began, listing=listing)
         return tracked, None
@@ -291,13 +293,13 @@ def import_step(key: ApiKey) -> tuple[list[int], datetime | None]:
 def _end_round(
     key: ApiKey, began: datetime, *, listing: Listing | None = None, failed: str = ""
 ) -> None:
-    interval = settings.FIRECRAWL_IMPORT_INTERVAL
     if listing is None:
         failures = key.import_failures + 1
+        wait = backoff(IMPORT_INTERVAL.total_seconds(), failures, MAX_IMPORT_BACKOFF)
         ApiKey.objects.filter(pk=key.pk).update(
             import_round=None,
             import_failures=failures,
-            import_due_at=timezone.now() + backoff(interval, failures, MAX_IMPORT_BACKOFF),
+            import_due_at=timezone.now() + wait,
             import_error=failed[:500],
         )
         return
@@ -309,7 +311,7 @@ def _end_round(
     ApiKey.objects.filter(pk=key.pk).update(
         import_round=None,
         import_failures=0,
-        import_due_at=began + timedelta(seconds=interval),
+        import_due_at=began + IMPORT_INTERVAL,
         import_error=listing.note()[:500],
         auto_import_seen=sorted(set(seen))[: 2 * settings.FIRECRAWL_IMPORT_MAX_JOBS],
     )

@@ -13,7 +13,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from firecrawl_api.ids import mask_key
-from keys.allowlist import allowed_api_url
 from keys.encryption import EncryptedTextField
 
 # A request that takes this share of a worker deadline or more makes its key slow (see
@@ -46,7 +45,7 @@ class ApiKey(models.Model):
     budget_window = models.DateTimeField(null=True, blank=True, editable=False)
     budget_used = models.PositiveIntegerField(default=0, editable=False)
     # Track new jobs started with this key automatically: the worker's scheduler lists the
-    # key's recent jobs every FIRECRAWL_IMPORT_INTERVAL seconds (see keys.listings).
+    # key's recent jobs every few minutes (keys.listings.IMPORT_INTERVAL).
     auto_import = models.BooleanField("Track new jobs automatically", default=False)
     # When the last automatic import was queued, and why the last one failed ("" if it did not).
     auto_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -113,8 +112,3 @@ class ApiKey(models.Model):
         elif self.slow_until is not None:
             self.slow_until = None
             ApiKey.objects.filter(pk=self.pk).update(slow_until=None)
-
-    @property
-    def url_allowed(self) -> bool:
-        """Whether this server still lets the key be used (FIRECRAWL_API_URLS may have narrowed)."""
-        return allowed_api_url(self.api_url)

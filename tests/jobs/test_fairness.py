@@ -31,7 +31,6 @@ def sim() -> Iterator[FakeFirecrawl]:
 def deadline(settings: Any) -> float:
     # A request of a quarter of this makes a key slow; the slow upstream below takes half.
     settings.FIRECRAWL_WORKER_DEADLINE = 2.0
-    settings.FIRECRAWL_READ_TIMEOUT = 2.0
     return 2.0
 
 

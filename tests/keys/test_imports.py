@@ -296,7 +296,6 @@ def test_the_worker_tracks_new_jobs_of_keys_that_opted_in(
 ) -> None:
     from django.core.management import call_command
 
-    settings.FIRECRAWL_IMPORT_INTERVAL = 300
     key = ApiKey.objects.create(
         owner=alice, name="Auto", key=KEY, api_url=sim.url, auto_import=True
     )

@@ -5,7 +5,6 @@ tracking many jobs costs a few statements per 500, not a few per job."""
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from fakecrawl import FakeFirecrawl, Fault
 from jobs.models import Job
 from jobs.tasks import BACKGROUND_PRIORITY, import_key_task
+from keys import listings
 from keys.forms.imports import sign_jobs
 from keys.listings import FoundJob
 from keys.models import ApiKey
@@ -148,7 +148,6 @@ def test_the_worker_reads_one_page_per_task_and_queues_the_rest_behind_the_syncs
 def test_a_key_whose_listing_keeps_failing_backs_off_like_a_failing_job(
     alice: User, key: ApiKey, sim: FakeFirecrawl, settings: Any
 ) -> None:
-    settings.FIRECRAWL_IMPORT_INTERVAL = 300
     ApiKey.objects.filter(pk=key.pk).update(auto_import=True)
     sim.inject(Fault.server_error(502), count=None, path_contains="/crawl/active")
 
@@ -157,7 +156,7 @@ def test_a_key_whose_listing_keeps_failing_backs_off_like_a_failing_job(
         import_key_task.call(key.pk)
         key.refresh_from_db()
         assert key.import_due_at is not None
-        waits.append(round((key.import_due_at - timezone.now()) / timedelta(seconds=300)))
+        waits.append(round((key.import_due_at - timezone.now()) / listings.IMPORT_INTERVAL))
 
     assert waits == [2, 4, 8]
     assert "502" in key.import_error
@@ -166,7 +165,6 @@ def test_a_key_whose_listing_keeps_failing_backs_off_like_a_failing_job(
 def test_a_5_mb_target_is_cut_where_it_is_read_and_every_page_stays_small(
     alice_client: Client, key: ApiKey, sim: FakeFirecrawl, settings: Any
 ) -> None:
-    settings.FIRECRAWL_MAX_RESPONSE_BYTES = 64 * 2**20
     sim.inject(Fault.listing_flood(3, pages=1, target_chars=5_000_000), count=None)
 
     response = alice_client.get(f"/keys/{key.pk}/import/")

@@ -16,7 +16,7 @@ def count_stored(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0010_apikey_moved_to_keys"),
+        ("jobs", "0011_start_request_payload"),
         ("keys", "0002_import_rounds_and_slow_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
