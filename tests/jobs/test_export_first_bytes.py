@@ -3,6 +3,7 @@
 measured by `make bench` (docs/PERFORMANCE.md); here it is shown on the database reads."""
 
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -49,3 +50,29 @@ def test_the_first_jsonl_lines_leave_after_one_batch(alice_client: Client, job: 
 
     assert first.count(b"\n") < 1_200
     assert len(document_reads(queries)) <= 2
+
+
+@pytest.mark.parametrize("format", ["xlsx", "csv", "jsonl", "zip"])
+def test_a_big_download_keeps_sending_while_its_documents_are_read(
+    alice_client: Client, alice_key: ApiKey, format: str
+) -> None:
+    # Big enough for several byte-bounded batches of documents and several zip pieces.
+    job = make_job(alice_key, str(uuid.uuid4()), status="completed", label="Big")
+    make_documents(job, 8_000, raw={"markdown": "word " * 50})
+    reads = 0
+
+    def count(execute: Any, sql: str, *args: Any) -> Any:
+        nonlocal reads
+        reads += "jobs_document" in sql and "LIMIT 1" not in sql
+        return execute(sql, *args)
+
+    response = alice_client.get(f"/jobs/{job.pk}/download.{format}")
+    reads_at_chunk = []
+    with connection.execute_wrapper(count):
+        for chunk in response.streaming_content:  # type: ignore[attr-defined]
+            if chunk:
+                reads_at_chunk.append(reads)
+
+    # Bytes left while reading went on: some chunk came before the last read of a document.
+    assert len(reads_at_chunk) > 2
+    assert min(reads_at_chunk[1:]) < reads
