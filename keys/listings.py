@@ -25,6 +25,7 @@ from django.utils import timezone
 
 import firecrawl_api
 from firecrawl_api.client import FirecrawlClient
+from firecrawl_api.text import cut
 from firecrawl_api.wire import as_utc
 from jobs.models import Job
 from keys import clients
@@ -121,7 +122,7 @@ class Listing:
             self.crawls_left = False
             self.supported = True
             return self._add(
-                FoundJob(crawl.id, Job.Kind.CRAWL, crawl.created_at, crawl.url[:TARGET_CHARS])
+                FoundJob(crawl.id, Job.Kind.CRAWL, crawl.created_at, cut(crawl.url, TARGET_CHARS))
                 for crawl in crawls
             )
         kind = self.kinds[0]
@@ -145,7 +146,8 @@ class Listing:
             self.kinds.pop(0)
             self.cursor, self.pages = None, 0
         return self._add(
-            FoundJob(job.id, job.kind, job.created_at, job.url[:TARGET_CHARS]) for job in page.jobs
+            FoundJob(job.id, job.kind, job.created_at, cut(job.url, TARGET_CHARS))
+            for job in page.jobs
         )
 
     def _add(self, jobs: Iterable[FoundJob]) -> list[FoundJob]:
