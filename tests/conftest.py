@@ -138,7 +138,7 @@ def make_failed_urls(
         + [FailedUrl.from_listing(job, url, robots=True) for url in robots_blocked]
     )
     job.count_failures()
-    job.save(update_fields=["failed_count", "robots_blocked_count"])
+    job.save(update_fields=["failed_count", "robots_blocked_count", "failed_stored"])
 
 
 def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> "list[Document]":

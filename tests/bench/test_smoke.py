@@ -46,6 +46,11 @@ EXPECTED_ROWS = [
     "| filesystem: cached and every screenshot kept |",
     "| S3 (SeaweedFS): cached and every screenshot kept |",
     "| S3 (SeaweedFS): keeping the screenshots alone |",
+    "## 7. One hostile key beside healthy ones, under load",
+    "| sqlite: responses ≥ 500 (or no answer) |",
+    '| sqlite: "database is locked" in the logs |',
+    "| sqlite: healthy jobs cached exactly |",
+    "| sqlite: healthy page loads, p95 |",
 ]
 
 

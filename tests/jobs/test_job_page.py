@@ -9,7 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import Job
+from jobs.models import Document, Job
+from jobs.tasks import purge_job_task
 from keys.models import ApiKey
 from tests.conftest import ALICE_KEY, make_documents, make_failed_urls, make_job
 
@@ -134,9 +135,11 @@ def test_stop_tracking_asks_first_then_deletes_the_cache(alice_client: Client, k
     assert Job.objects.filter(pk=job.pk).exists()
     response = alice_client.post(f"/jobs/{job.pk}/delete/")
     assert response.status_code == 302
+    # Gone from every page at once; its rows go in the background, a batch at a time.
+    assert alice_client.get(f"/jobs/{job.pk}/").status_code == 404
+    assert str(job.remote_id) not in alice_client.get("/").content.decode()
+    purge_job_task.call(job.pk)
     assert not Job.objects.filter(pk=job.pk).exists()
-    from jobs.models import Document
-
     assert not Document.objects.filter(job_id=job.pk).exists()
 
 

@@ -412,9 +412,7 @@ def test_a_fetch_task_yields_the_worker_after_its_time_and_queues_the_rest(
     monkeypatch.setattr(screenshots, "FETCH_DEADLINE", 1)
     settings.FIRECRAWL_WORKER_DEADLINE = 0.5
     job = cached_job(key, sim, n=4)
-    sim.inject(
-        Fault.trickle(3, pieces=30), job_id=str(job.remote_id), count=None, on="storage"
-    )
+    sim.inject(Fault.trickle(3, pieces=30), job_id=str(job.remote_id), count=None, on="storage")
     assert request_screenshots(key.pk)
 
     fetch_screenshots_task.call(key.pk)

@@ -7,6 +7,7 @@ from django.db import connection
 
 from jobs.models import Document, Job
 from jobs.search import apply_search, document_words, fts5_query, index_documents, search_tokens
+from jobs.tasks import enqueue_due_jobs
 from keys.models import ApiKey
 from tests.conftest import make_documents, make_job
 
@@ -50,6 +51,15 @@ def test_cached_documents_are_searchable_once_indexed(job: Job) -> None:
     assert index_documents(job.pk) == 0  # nothing is indexed twice
     assert found(job, "aardvark") == [0, 1]
     assert not Document.objects.filter(job=job, search_indexed=False).exists()
+
+
+def test_an_indexing_task_stops_after_its_time_and_the_scheduler_queues_the_rest(job: Job) -> None:
+    Document.objects.bulk_create([doc(job, n, f"word{n}") for n in range(3)])
+
+    assert index_documents(job.pk, batch=1, seconds=0) == 1  # one batch, then out of time
+    enqueue_due_jobs()
+    assert Job.objects.get(pk=job.pk).index_queued_at is not None  # the rest is queued again
+    assert index_documents(job.pk, batch=1) == 2
 
 
 def test_it_indexes_only_the_given_job(job: Job, key: ApiKey) -> None:

@@ -210,7 +210,7 @@ def test_the_number_of_urls_is_limited_by_a_setting(
 ) -> None:
     settings.FIRECRAWL_START_MAX_URLS = 2
     page = text_of(confirm_batch(alice_client))
-    assert "That is 3 URLs; this server starts at most 2 at once." in page
+    assert "That is 3 lines; this server starts at most 2 URLs at once." in page
     page = text_of(confirm_crawl(alice_client, limit="3"))
     assert "Ensure this value is less than or equal to 2." in page
 
