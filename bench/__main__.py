@@ -1,8 +1,8 @@
-"""Run the benchmarks: `python -m bench` (all seven, full sizes, writes docs/PERFORMANCE.md).
+"""Run the benchmarks: `python -m bench` (all eight, full sizes, writes docs/PERFORMANCE.md).
 
     python -m bench --quick              tiny sizes, SQLite only; prints the tables, writes nothing
     python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard,
-                                         screenshots, fairness)
+                                         screenshots, fairness, scaleout)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
     python -m bench --large              one job of 100,000 documents (5 GB), both databases:
@@ -22,7 +22,9 @@ from pathlib import Path
 
 from bench import common, report, scenarios
 
-ALL = ["ingest", "browse", "download", "poll", "dashboard", "screenshots", "fairness"]
+ALL = [
+    "ingest", "browse", "download", "poll", "dashboard", "screenshots", "fairness", "scaleout"
+]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             elif name == "screenshots":
                 section = scenarios.screenshots(ws, sizes, vendors)
+            elif name == "scaleout":
+                section = scenarios.scaleout(ws, sizes, vendors)
             else:
                 section = scenarios.dashboard(ws, sizes, vendors)
             section.data["seconds"] = time.perf_counter() - t0

@@ -20,7 +20,7 @@ EXPECTED_ROWS = [
     "| floor: requests + json.loads, discarded |",
     "| firecrawl-py 4.54 get_batch_scrape_status (auto-paging) |",
     "| sync_job, sqlite: time to all cached |",
-    "| sync_job, sqlite: then searchable (index_documents, one worker) |",
+    "| sync_job, sqlite: all cached → last document searchable (one worker) |",
     "| sync_job, sqlite: peak RSS |",
     "## 2. Browsing a huge job",
     "| sqlite: last page vs page 1 |",
@@ -51,6 +51,10 @@ EXPECTED_ROWS = [
     '| sqlite: "database is locked" in the logs |',
     "| sqlite: healthy jobs cached exactly |",
     "| sqlite: healthy page loads, p95 |",
+    "## 8. Many workers",
+    "| 1 worker: time to all cached |",
+    "| 2 workers: documents cached twice |",
+    "| 2 workers: busiest minute of one key |",
 ]
 
 
