@@ -162,26 +162,30 @@ and it becomes worth building (an inference). Two earlier experiments bound the 
 (10,000 documents): building the page's rows without model instances saved 5-10 %, and never
 checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
 
-**Search indexing.** A document is searchable once indexed, in a task after the sync. On
-PostgreSQL `to_tsvector` over `regexp_replace` of the whole markdown was most of the old 37 s
-for 10,000 documents of 50 KB (1.9 ms a document, timed alone). Now the document's distinct
-words are cut and folded in Python (one `bytes.translate` and `split` pass, then a set), and
-PostgreSQL parses only that short list into the `SearchVectorField`, one `UPDATE ... FROM
-unnest()` per batch: 0.44 ms a document, timed alone. Tried and rejected: `translate()` in SQL
-instead of the regular expression (slower), a 10,000-character cap (0.76 ms, still PostgreSQL's
-parser, and less content searchable), and `bulk_update` with a SearchVector per row (0.70 ms:
-Django's CASE compilation cost more than the tokenising). Search quality is the same (titles,
-URLs and the first 100,000 characters of markdown, every word required, the last a prefix) and
-accents now fold on PostgreSQL as on SQLite. Indexers share batches (`FOR UPDATE SKIP LOCKED`):
-the "two workers indexing" row runs two at once, as two task workers would. One indexer on
-PostgreSQL still takes well over the caching time; two meet the target, but only where two
-worker processes run (`make run` starts one, and its tasks run one after the other), and the app
-queues one index task per job: queuing a second per job, for deployments with several workers,
-is the next step (not done). On SQLite, FTS5 tokenises in C and indexing
-takes about the caching time, either side of it across runs: setting the `search_indexed` flag
-rewrites each 50 KB row (SQLite rewrites a whole record on UPDATE), which keeping the flag in a
-table of its own would avoid, at the cost of a model change on both databases (not done).
-SQLite has one writer, so a second indexer would only wait.
+**Search indexing.** A document is searchable once indexed, and it is now indexed in the
+transaction that caches it (`jobs/models/search_index.py`): "all cached → last document
+searchable" is the time to find nothing left to index (milliseconds), where indexing in a task
+after the sync took 1.25x (SQLite) to 1.63x (PostgreSQL) the caching time on top of it. The
+indexing itself costs what it did, only earlier: on SQLite the rows are inserted flagged and
+the insert trigger feeds FTS5 (in C, no row rewritten, which the old task's UPDATE of the flag
+did), and "tracked → last document searchable" is shorter than with the task; on PostgreSQL
+the page's distinct words are cut and folded in Python (`document_words`: one
+`bytes.translate` and `split` pass, then a set; about 1 ms a document of 25 KB on a busy
+machine, two thirds of the indexing in a profile of the sync) and one `UPDATE ... FROM
+unnest()` sets the page's vectors, so the sync takes about what caching and indexing took one
+after the other, and "tracked → searchable" is about the same as with the task (within the
+noise of a loaded machine, in runs side by side). What it would take to go below that: the
+tokenising runs under the GIL that the sync's reader thread needs to parse the next page, so it
+only overlaps with caching in another process (a second worker indexing, or PostgreSQL's own
+parser on the raw text, 1.9 ms a document but on the server's core): not done. Earlier
+choices stand: PostgreSQL parses only the short list of distinct words into the
+`SearchVectorField` (`to_tsvector` over `regexp_replace` of the whole markdown was 1.9 ms a
+document; `bulk_update` with a SearchVector per row 0.70 ms). Search quality is the same
+(titles, URLs and the first 100,000 characters of markdown, every word required, the last a
+prefix; accents fold on both databases). Documents stored unindexed (cached before this change,
+a restored dump) are indexed by the scheduler's catch-up
+task, whose indexers share batches (`FOR UPDATE SKIP LOCKED`); that is the "indexing after the
+sync" reference above.
 
 **Browsing (sorts).** Sorting by title or URL sorted all of a job's rows on PostgreSQL (the
 last page of 100,000 took 8.4x its first page): an expression index cannot serve an index-only
