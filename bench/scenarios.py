@@ -22,6 +22,7 @@ from typing import Any
 from bench import common
 from bench.common import PY, REPO, ChildRun, ScratchDb, mb, median, percentile, run_child
 from fakecrawl.jobs import DEFAULT_PAGE_DOCS
+from jobs.zipwriter import deflate_threads
 
 
 @dataclass
@@ -659,6 +660,8 @@ def download(ws: Workspace, sizes: Sizes, ingest_section: Section, profile: bool
         else:
             section.notes.append("Info-ZIP is not installed (`apt-get install zip`): no reference.")
         results[size] = {
+            "threads": run.result["threads"],
+            "load": run.result["load"],
             "seconds": run.result["seconds"],
             "first_byte": run.result["first_byte_seconds"],
             "rss": run.max_rss_mb,
@@ -733,10 +736,57 @@ def download(ws: Workspace, sizes: Sizes, ingest_section: Section, profile: bool
         )
     )
     section.data["results"] = results
+    zip_threads(ws, ingest_section, section, large)
     exports(ws, sizes, section)
     if profile and (ws.root / "zip.prof").exists():
         section.data["profile"] = top_functions(ws.root / "zip.prof")
     return section
+
+
+def zip_threads(
+    ws: Workspace, ingest_section: Section, section: Section, large: dict[str, Any]
+) -> None:
+    """The large zip deflated by the view's thread alone and in two threads beside it, as the
+    machine is and with both cores taken by two spinning processes: what the thread count
+    decided from the load (jobs.zipwriter.deflate_threads) chooses between."""
+    db, job_pk = ingest_section.data["db sqlite large"]
+    env = common.child_env(db.url)
+    out = ws.root / "threads.zip"
+    cores = os.cpu_count() or 1
+
+    def timed(threads: int) -> float:
+        run = run_child("download", ["threads", str(threads), str(job_pk), str(out)], env)
+        out.unlink()
+        return float(run.result["seconds"])
+
+    mb_large = mb(large["raw_bytes"])
+    alone, threaded = timed(0), timed(2)
+    spinners = [
+        subprocess.Popen([PY, "-c", "while True: pass"]) for _ in range(cores)
+    ]  # fmt: skip
+    try:
+        time.sleep(1)  # the spinners running: the cores are taken before the zip starts
+        busy_alone, busy_threaded = timed(0), timed(2)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    decided = large["threads"]
+    section.rows += [
+        Row("zip threads decided from the load", f"{decided} beside the view",
+            f"load {large['load']:.2f} on {cores} cores", "",
+            "2 with a core free, else 0"),
+        Row("zip, 2 threads vs the view's thread alone", f"{mb_large / threaded:.0f} MB/s",
+            f"alone {mb_large / alone:.0f} MB/s", f"{ratio(alone, threaded):.2f}x"),
+        Row(f"zip, cores taken ({cores} spinning processes): 2 threads vs alone",
+            f"{mb_large / busy_threaded:.0f} MB/s", f"alone {mb_large / busy_alone:.0f} MB/s",
+            f"{ratio(busy_alone, busy_threaded):.2f}x",
+            "0 threads chosen when busy", deflate_threads(cores + 1.0, cores) == 0),
+    ]  # fmt: skip
+    section.data["zip_threads"] = {
+        "alone": alone, "threaded": threaded, "busy_alone": busy_alone,
+        "busy_threaded": busy_threaded,
+    }  # fmt: skip
 
 
 def exports(ws: Workspace, sizes: Sizes, section: Section) -> None:
@@ -1326,7 +1376,7 @@ def scaleout(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
                 f"exact cache: {'yes' if exact else 'NO'}; {held['unindexed']} unsearchable",
                 "", "0", duplicates == 0 and exact),
             Row(f"{name}: upstream reads", f"{up['status_reads']} status pages",
-                f"{pages} pages; {up['repeated_pages']} read twice; "
+                f"{pages} pages to read; {up['repeated_pages']} read twice; "
                 f"{up['errors_reads']} errors listings; {up['not_ok']} not 200"),
             Row(f"{name}: busiest minute of one key", f"{up['busiest_key_minute']} requests",
                 f"budget {SCALE_BUDGET} a minute", "", f"≤ {SCALE_BUDGET}",
@@ -1347,7 +1397,10 @@ def scaleout(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
         f"then 4) find the tracked jobs due and sync them; gunicorn ({SCALE_WEB_WORKERS} "
         f"workers) serves a job-page poll (htmx) from each user's tab every second meanwhile. "
         "Time to all cached: from the first upstream read to the last document stored (its "
-        "`cached_at`). Duplicates: rows whose upstream scrape id another row of the job holds. "
+        "`cached_at`). Status reads beyond the pages are settling reads (a job that ended "
+        "upstream is read again, status and errors, until it settles), of the jobs cached "
+        "early: the longer a run, the more of them fall inside it. Duplicates: rows whose "
+        "upstream scrape id another row of the job holds. "
         f"Each key's budget is {SCALE_BUDGET} requests a minute (FIRECRAWL_RATE_LIMIT_PER_MINUTE); "
         "the simulator counts each key's reads per calendar minute. CPU: user and system time of "
         "the worker processes (wait4), against the machine's cores."
