@@ -33,6 +33,7 @@ EXPECTED_ROWS = [
     "| throughput |",
     "| peak RSS |",
     "| first byte |",
+    "| zip threads decided from the load |",
     "| xlsx, peak RSS |",
     "| CSV with markdown, peak RSS |",
     "## 4. Polling a running job",
