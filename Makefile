@@ -69,8 +69,9 @@ demo: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
-# make bench: the six benchmarks, written to docs/PERFORMANCE.md (15-20 minutes; the sixth is the
-# load test of a hostile key beside healthy ones, 2 minutes on each database).
+# make bench: the eight benchmarks, written to docs/PERFORMANCE.md (20-30 minutes; the seventh is
+# the load test of a hostile key beside healthy ones, 2 minutes on each database, the eighth 40
+# jobs synced by 1, 2 and 4 workers on PostgreSQL, 3-4 minutes).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
 # make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed-dev

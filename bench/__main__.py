@@ -15,6 +15,7 @@ postgres); every scenario gets its own scratch database there or in a temporary 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"== {name}", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
+            # The machine is shared: what else ran as each section started, beside its numbers.
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             if name == "ingest":
                 ingest = scenarios.ingest(ws, sizes, vendors, profile)
                 section = ingest
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 section = scenarios.dashboard(ws, sizes, vendors)
             section.data["seconds"] = time.perf_counter() - t0
+            section.notes.append(f"Load average at the start of this section: {load}.")
             sections.append(section)
             print(report.table(section), file=sys.stderr, flush=True)
     finally:
