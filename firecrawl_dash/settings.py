@@ -5,6 +5,7 @@ Every variable is documented in the README. Defaults make a fresh clone run as-i
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -279,3 +280,20 @@ FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.
 # page), and seconds between two automatic imports for a key that opted in.
 FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5")
 FIRECRAWL_IMPORT_INTERVAL = envint("FIRECRAWL_IMPORT_INTERVAL", "300")
+
+# Webhooks (keys.views.webhooks): the dashboard's public base URL, as Firecrawl reaches it
+# (https://dash.example.com); each key's page shows its webhook URL under it, and jobs started
+# here register that URL with Firecrawl. Empty: no URL is shown or registered (the receiver still
+# answers whoever knows a key's URL).
+PUBLIC_URL = os.getenv("PUBLIC_URL", "").strip().rstrip("/")
+if PUBLIC_URL and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", PUBLIC_URL):
+    raise ImproperlyConfigured(
+        f"PUBLIC_URL must be an http(s) URL such as https://dash.example.com, not {PUBLIC_URL!r}"
+    )
+# While Firecrawl's events about a job keep arriving (one in this many seconds), its poll relaxes
+# to this interval: a safety net for lost events. A job whose events stopped is polled as usual.
+FIRECRAWL_WEBHOOK_POLL_INTERVAL = envint("FIRECRAWL_WEBHOOK_POLL_INTERVAL", "60")
+# The largest delivery the receiver reads (a page event carries the scraped document), and how
+# many requests one key's webhook URL takes per minute; past either it answers 413 or 429.
+FIRECRAWL_WEBHOOK_MAX_BYTES = envint("FIRECRAWL_WEBHOOK_MAX_BYTES", str(16 * 2**20))
+FIRECRAWL_WEBHOOK_RATE_PER_MINUTE = envint("FIRECRAWL_WEBHOOK_RATE_PER_MINUTE", "6000")

@@ -7,6 +7,12 @@ notices first (the worker's scheduler loop, a job page's poll, a button), and a 
 UPDATE on `sync_queued_for` keeps that to one queued task per job. Indexing for search works the
 same way, on `index_queued_at`, for jobs that have documents not yet indexed, and automatic
 imports on the key's `auto_imported_at`.
+
+Firecrawl's webhook events wake a job's reads through the same slot (jobs.webhooks): a wake
+queues a sync unless one is queued already (a burst of events is one read), brings forward one
+queued for later, and an event that arrives while the job is being read queues one more read
+right after it. While events keep coming, no sync is queued ahead for the relaxed poll: the
+scheduler queues that safety net when it falls due, and the slot stays free for the next wake.
 """
 
 from datetime import datetime, timedelta
@@ -20,12 +26,13 @@ from jobs import search, sync
 from jobs.models import Document, Job, StartRequest
 from jobs.models.jobs import lease_duration
 from keys import listings
-from keys.models import ApiKey
+from keys.models import ApiKey, WebhookReceipt
 
 
 @task()
 def sync_job_task(job_pk: int) -> None:
     Job.objects.filter(pk=job_pk).update(sync_queued_for=None)
+    started = timezone.now()
     # Whoever queued this saw the job due, but on a read that may predate a sync which has run
     # since: the slot is free while a sync runs, so a poll that read the job just before can
     # queue a second one. Only a job still due is synced: at most one poll per interval.
@@ -45,6 +52,16 @@ def sync_job_task(job_pk: int) -> None:
         # start URL) is asked once, now.
         listings.describe_job(job)
     if job is None or not job.is_active:
+        return
+    now = timezone.now()
+    if job.event_at is not None and job.event_at >= started:
+        # Firecrawl's webhook spoke while this sync ran: what it announced may have come after
+        # the read, so one more read follows, however many events came meanwhile.
+        read_at = job.woken_read_at(at_once=False, now=now)
+        if Job.objects.wake(job.pk, at=read_at, event=False):
+            request_sync(job, when=read_at, sooner=True)
+            return
+    if job.fed_by_events(now) and not job.consecutive_failures:
         return
     when = job.next_poll_at
     if due and not result.ran:
@@ -68,18 +85,24 @@ def _free(field: str, now: datetime) -> Q:
     return Q(**{field: None}) | Q(**{f"{field}__lt": now - lease_duration()})
 
 
-def _claim(job_pk: int, field: str, when: datetime) -> bool:
-    """Record a task as queued in `field` unless one already is (a conditional UPDATE)."""
-    return bool(
-        Job.objects.filter(pk=job_pk).filter(_free(field, timezone.now())).update(**{field: when})
-    )
+def _claim(job_pk: int, field: str, when: datetime, *, sooner: bool = False) -> bool:
+    """Record a task as queued in `field` unless one already is (a conditional UPDATE); with
+    `sooner`, also when the one queued is due later than `when`."""
+    free = _free(field, timezone.now())
+    if sooner:
+        free |= Q(**{f"{field}__gt": when})
+    return bool(Job.objects.filter(pk=job_pk).filter(free).update(**{field: when}))
 
 
-def request_sync(job: Job, when: datetime | None = None) -> bool:
-    """Queue a sync of the job unless one is already queued; True if this call queued it."""
+def request_sync(job: Job, when: datetime | None = None, *, sooner: bool = False) -> bool:
+    """Queue a sync of the job unless one is already queued; True if this call queued it.
+
+    `sooner` (a webhook's wake): a sync queued for later than `when` does not stop this one;
+    when the later one runs, it finds nothing due and ends.
+    """
     now = timezone.now()
     when = max(when or now, now)
-    if not _claim(job.pk, "sync_queued_for", when):
+    if not _claim(job.pk, "sync_queued_for", when, sooner=sooner):
         return False
     task = sync_job_task if when <= now else sync_job_task.using(run_after=when)
     task.enqueue(job.pk)
@@ -120,7 +143,8 @@ def import_key_task(key_pk: int) -> None:
 def enqueue_due_imports() -> int:
     """Queue an automatic import for every key that opted in and was not imported for
     FIRECRAWL_IMPORT_INTERVAL seconds (a conditional UPDATE per key, so one worker queues it
-    however many run), and forget form tokens no confirmation page can use any more."""
+    however many run), and forget form tokens no confirmation page can use any more and webhook
+    receipts past their replay window."""
     now = timezone.now()
     due = Q(auto_imported_at=None) | Q(
         auto_imported_at__lte=now - timedelta(seconds=settings.FIRECRAWL_IMPORT_INTERVAL)
@@ -131,4 +155,5 @@ def enqueue_due_imports() -> int:
             import_key_task.enqueue(pk)
             queued += 1
     StartRequest.objects.expired().delete()
+    WebhookReceipt.objects.prune()
     return queued
