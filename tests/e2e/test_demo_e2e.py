@@ -84,6 +84,9 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
         )
         first = running.inner_text()
         expect(running).not_to_have_text(first, timeout=30_000)
+        # One batch's pages are announced by the simulator's webhook, signed, to the demo.
+        page.get_by_role("link", name="Price list (pages arrive by webhook)").click()
+        expect(page.get_by_test_id("webhook-event")).to_contain_text("last event", timeout=30_000)
         context.close()
     finally:
         # Ctrl-C, as a terminal sends it: to the whole foreground process group.
