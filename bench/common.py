@@ -236,9 +236,12 @@ class SimProcess:
 
 
 @contextmanager
-def simulator(jobs: list[dict[str, Any]], *, warm: bool = True) -> Iterator[SimProcess]:
-    """Start bench.simserver with these jobs (create_batch keyword arguments plus a `name`)."""
-    args = [PY, "-m", "bench.simserver", "--jobs", json.dumps(jobs)]
+def simulator(
+    jobs: list[dict[str, Any]], *, warm: bool = True, options: Sequence[str] = ()
+) -> Iterator[SimProcess]:
+    """Start bench.simserver with these jobs (create_batch keyword arguments plus a `name`) and
+    these command-line options."""
+    args = [PY, "-m", "bench.simserver", "--jobs", json.dumps(jobs), *options]
     if warm:
         args.append("--warm")
     proc = subprocess.Popen(
