@@ -1053,7 +1053,11 @@ def webhooks(ws: Workspace, sizes: Sizes) -> Section:
     section.notes.append(
         "Outcome of each job: "
         + "; ".join(
-            f"{name}: {r['cached']:,} cached, {r['state']}, webhooks {r['deliveries'] or 'none'}"
+            f"{name}: {r['cached']:,} cached, {r['state']}, "
+            + (
+                ", ".join(f"{n:,} webhooks {outcome}" for outcome, n in r["deliveries"].items())
+                or "no webhooks"
+            )
             for name, r in results.items()
         )
         + "."
