@@ -97,8 +97,8 @@ def _claim(job_pk: int, field: str, when: datetime, *, sooner: bool = False) -> 
 def request_sync(job: Job, when: datetime | None = None, *, sooner: bool = False) -> bool:
     """Queue a sync of the job unless one is already queued; True if this call queued it.
 
-    `sooner` (a webhook's wake): a sync queued for later than `when` does not stop this one;
-    when the later one runs, it finds nothing due and ends.
+    `sooner` (a webhook's wake): a sync queued for later than `when` does not stop this one.
+    The later one still runs when its time comes, and reads the job only if it is due again.
     """
     now = timezone.now()
     when = max(when or now, now)

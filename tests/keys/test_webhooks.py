@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from firecrawl_api.webhooks import sign
 from jobs import webhooks as job_events
 from jobs.models import Job, StartRequest
 from keys.models import ApiKey, WebhookReceipt
+from keys.views.webhooks import receive
 from tests.conftest import make_job
 
 SECRET = "whsec-0123456789abcdef"
@@ -201,10 +202,6 @@ def test_a_body_without_a_content_length_is_read_as_empty_and_refused(
     signed_key: ApiKey,
 ) -> None:
     # Django reads no more than the declared length: a chunked body is never read unbounded.
-    from django.test import RequestFactory
-
-    from keys.views.webhooks import receive
-
     body = body_of("batch_scrape.page")
     request = RequestFactory().post(
         "/",
