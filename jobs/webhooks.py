@@ -53,7 +53,7 @@ def apply_event(key: ApiKey, event: WebhookEvent) -> EventOutcome:
             # Firecrawl goes on sending a running job's events after Stop tracking.
             return EventOutcome(refusal=STOPPED)
         start = _start_from_here(key, event)
-        if start is not None and start.is_pending:
+        if start is not None and start.awaiting_answer:
             # Firecrawl's event overtook its answer to our start request, which tracks the job
             # (with its label and options) and queues its first read.
             return EventOutcome()
@@ -68,8 +68,8 @@ def apply_event(key: ApiKey, event: WebhookEvent) -> EventOutcome:
             label=announced_label(event, now),
         )
         if start is not None and start.job_id is None:
-            # A start whose answer was lost (or refused after all): its job is this one, and a
-            # second press of its Confirm lands here.
+            # A start whose answer was lost (no answer, or its process stopped while waiting):
+            # its job is this one, and a second press of its Confirm lands here.
             start.finish(StartRequest.State.STARTED, job=job)
     elif not job.kind_confirmed:
         # A job tracked by a bare id: the event type says what it is.

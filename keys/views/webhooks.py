@@ -3,8 +3,8 @@
 The one view that needs no log-in and no CSRF token: the key's token in the path (192 random
 bits) is what admits a delivery, and with a secret saved on the key, only a delivery signed with
 it (`X-Firecrawl-Signature`) is accepted. Every request is bounded before any work: a rate per
-token (FIRECRAWL_WEBHOOK_RATE_PER_MINUTE), a body size (FIRECRAWL_WEBHOOK_MAX_BYTES), then the
-signature, then the event's shape. A refusal changes nothing but a counter on the key, shown on
+token (FIRECRAWL_WEBHOOK_RATE_PER_MINUTE), a body size (MAX_BODY_BYTES), then the signature,
+then the event's shape. A refusal changes nothing but a counter on the key, shown on
 its page. An accepted delivery is recorded by its `webhookId` (a replay changes nothing), its
 event applied (jobs.webhooks: database writes only), and the job's read queued for the worker:
 the answer comes without waiting on Firecrawl.
@@ -12,7 +12,6 @@ the answer comes without waiting on Firecrawl.
 
 import math
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
@@ -32,6 +31,9 @@ from keys.budget import admit_webhook_delivery
 from keys.models import ApiKey, WebhookReceipt
 
 WRONG_SIGNATURE = "a wrong or missing signature"
+# The largest delivery read: a page event carries the scraped document, and Firecrawl's pages
+# hold up to ~10 M characters of JSON. A larger one is refused (413) before it is read.
+MAX_BODY_BYTES = 16 * 2**20
 
 
 @csrf_exempt
@@ -54,8 +56,7 @@ def receive(request: HttpRequest, token: str) -> JsonResponse:
         return response
     body = _read_body(request)
     if body is None:
-        limit = settings.FIRECRAWL_WEBHOOK_MAX_BYTES
-        key.record_refusal(f"a delivery larger than {limit:,} bytes")
+        key.record_refusal(f"a delivery larger than {MAX_BODY_BYTES:,} bytes")
         return _answer(413, "The delivery is too large")
     if key.webhook_secret and not signature_matches(
         key.webhook_secret, body, request.headers.get(SIGNATURE_HEADER)
@@ -82,7 +83,7 @@ def receive(request: HttpRequest, token: str) -> JsonResponse:
 def _read_body(request: HttpRequest) -> bytes | None:
     """The raw body (the signature covers its exact bytes), or None past the size limit:
     refused from its Content-Length before reading, or as soon as more arrived."""
-    limit = settings.FIRECRAWL_WEBHOOK_MAX_BYTES
+    limit = MAX_BODY_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

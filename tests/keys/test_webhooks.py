@@ -18,6 +18,7 @@ from firecrawl_api.webhooks import sign
 from jobs import webhooks as job_events
 from jobs.models import Job, StartRequest
 from keys.models import ApiKey, WebhookReceipt
+from keys.views import webhooks as receiver
 from keys.views.webhooks import receive
 from tests.conftest import make_job
 
@@ -185,9 +186,9 @@ def test_a_body_that_is_no_batch_or_crawl_event_is_400_and_changes_nothing(
 
 
 def test_a_body_over_the_size_limit_is_413_and_changes_nothing(
-    signed_key: ApiKey, settings: Any
+    signed_key: ApiKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.FIRECRAWL_WEBHOOK_MAX_BYTES = 1000
+    monkeypatch.setattr(receiver, "MAX_BODY_BYTES", 1000)
     body = body_of("batch_scrape.page").replace(b"# Hi", b"x" * 2000)
     before = everything(signed_key)
 
@@ -337,6 +338,26 @@ def test_an_event_for_a_start_whose_answer_was_lost_tracks_the_job_for_that_star
     start.refresh_from_db()
     assert start.state == StartRequest.State.STARTED
     assert start.job == Job.objects.get(remote_id=job_id)
+
+
+def test_an_event_for_a_start_whose_process_stopped_waiting_tracks_the_job_for_it(
+    alice_key: ApiKey,
+) -> None:
+    token = uuid.uuid4()
+    start, _ = StartRequest.objects.claim(token=token, owner=alice_key.owner, api_key=alice_key)
+    # Still "starting" long past any answer: the press's process was stopped.
+    StartRequest.objects.filter(pk=start.pk).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    job_id = str(uuid.uuid4())
+
+    deliver(alice_key, body_of(job_id=job_id, metadata={job_events.START_TOKEN: str(token)}))
+
+    start.refresh_from_db()
+    assert (start.state, start.job) == (
+        StartRequest.State.STARTED,
+        Job.objects.get(remote_id=job_id),
+    )
 
 
 def test_another_keys_start_token_in_metadata_is_not_trusted(
