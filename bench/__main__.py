@@ -2,7 +2,7 @@
 
     python -m bench --quick              tiny sizes, SQLite only; prints the tables, writes nothing
     python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard,
-                                         webhooks)
+                                         screenshots, webhooks)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
     python -m bench --large              one job of 100,000 documents (5 GB), both databases:
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench import common, report, scenarios
 
-ALL = ["ingest", "browse", "download", "poll", "dashboard", "webhooks"]
+ALL = ["ingest", "browse", "download", "poll", "dashboard", "screenshots", "webhooks"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                 section = scenarios.large(
                     ws, vendors, docs=args.large_docs, base=args.large_docs // 10
                 )
+            elif name == "screenshots":
+                section = scenarios.screenshots(ws, sizes, vendors)
             else:
                 section = scenarios.dashboard(ws, sizes, vendors)
             section.data["seconds"] = time.perf_counter() - t0

@@ -237,11 +237,16 @@ class SimProcess:
 
 @contextmanager
 def simulator(
-    jobs: list[dict[str, Any]], *, warm: bool = True, options: Sequence[str] = ()
+    jobs: list[dict[str, Any]],
+    *,
+    warm: bool = True,
+    screenshot_bytes: int = 20_000,
+    options: Sequence[str] = (),
 ) -> Iterator[SimProcess]:
     """Start bench.simserver with these jobs (create_batch keyword arguments plus a `name`) and
     these command-line options."""
     args = [PY, "-m", "bench.simserver", "--jobs", json.dumps(jobs), *options]
+    args += ["--screenshot-bytes", str(screenshot_bytes)]
     if warm:
         args.append("--warm")
     proc = subprocess.Popen(

@@ -6,8 +6,9 @@ commands on stdin, one JSON line each: `log <job id>` (that job's GET requests s
 [time, skip, status]), `clear` (forget the requests seen), `create <create_batch keyword
 arguments as JSON>` (a job made now: its id, and when its processing starts on the sim clock,
 which is this machine's CLOCK_MONOTONIC), `deliveries <job id>` (its webhook deliveries by
-outcome). It exits when stdin closes. `--webhook-secret` signs the key's webhooks (hosted
-Firecrawl's team secret), `--allow-local-webhooks` lets them reach a dashboard on loopback.
+outcome). It exits when stdin closes. `--screenshot-bytes N`: the size of each screenshot its
+storage host serves. `--webhook-secret` signs the key's webhooks (hosted Firecrawl's team
+secret), `--allow-local-webhooks` lets them reach a dashboard on loopback.
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", required=True)
     parser.add_argument("--warm", action="store_true", help="serialise every document first")
+    parser.add_argument("--screenshot-bytes", type=int, default=20_000)
     parser.add_argument("--webhook-secret", default=None)
     parser.add_argument("--allow-local-webhooks", action="store_true")
     args = parser.parse_args()
 
-    sim = FakeFirecrawl(seed=11, allow_local_webhooks=args.allow_local_webhooks)
+    sim = FakeFirecrawl(
+        seed=11,
+        screenshot_bytes=args.screenshot_bytes,
+        allow_local_webhooks=args.allow_local_webhooks,
+    )
     sim.add_key(SIM_KEY, credits=None, webhook_secret=args.webhook_secret)
+    # Serving first: a document's screenshot URL names the storage listener, so it must be
+    # listening before the documents are generated (and warmed).
+    url = sim.start()
     ids: dict[str, str] = {}
     started = time.perf_counter()
     wire_bytes = 0
@@ -45,7 +54,6 @@ def main() -> None:
             # later reads pages that are only joined from bytes, never generated.
             for position in range(job.completed):
                 wire_bytes += len(job.encoded(position)[0])
-    url = sim.start()
     info = {
         "url": url,
         "jobs": ids,

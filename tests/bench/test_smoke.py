@@ -41,7 +41,12 @@ EXPECTED_ROWS = [
     "| partial response, p95 |",
     "## 5. Dashboard with many jobs",
     "| sqlite: jobs list, page 1 |",
-    "## 6. Pages arriving by webhook vs polling only",
+    "## 6. Keeping screenshots (filesystem and S3)",
+    "| without screenshots: time to all cached |",
+    "| filesystem: cached and every screenshot kept |",
+    "| S3 (SeaweedFS): cached and every screenshot kept |",
+    "| S3 (SeaweedFS): keeping the screenshots alone |",
+    "## 7. Pages arriving by webhook vs polling only",
     "| 40 URLs over 4 s: page lag p95, webhooks |",
     "| 40 URLs over 4 s: upstream status requests per job, webhooks |",
 ]

@@ -1,11 +1,11 @@
 """`manage.py demo`: the whole product on this machine, against a simulated Firecrawl.
 
 Starts the fakecrawl simulator in this process (real clock), resets a demo user with a key on
-it, tracks six batches (completed, running, with failures, large, hostile, and one whose pages
-arrive by webhook) and two crawls, leaves one crawl untracked for Import recent jobs to find,
-then runs the worker (`manage.py run_worker`, a child process) and the development server.
-Batches and crawls started from the Start page run on the simulator too, and register the key's
-webhook. Ctrl-C stops all.
+it, tracks seven batches (completed, running, with failures, large, hostile, with screenshots,
+and one whose pages arrive by webhook) and two crawls, leaves one crawl untracked for Import
+recent jobs to find, then runs the worker (`manage.py run_worker`, a child process) and the
+development server. Batches and crawls started from the Start page run on the simulator too,
+and register the key's webhook. Ctrl-C stops all.
 The worker must accept the simulator's URL: run it with FIRECRAWL_API_URLS='*' (`make demo`),
 and webhooks need the dashboard's PUBLIC_URL (`make demo` sets it to http://127.0.0.1:PORT).
 
@@ -43,6 +43,7 @@ DEMO_CREDITS = 50_000
 # it saved, so deliveries are checked as with hosted Firecrawl.
 DEMO_WEBHOOK_SECRET = "whsec-demo-0123456789abcdef"
 
+SCREENSHOT_BATCH = "Screenshots (12 pages, two each)"
 # label: create_batch() options. Rates are documents per second of the simulator's real clock.
 BATCHES: dict[str, dict[str, Any]] = {
     "Docs site (completed, 50 pages)": {"n": 50, "state": "completed"},
@@ -50,6 +51,13 @@ BATCHES: dict[str, dict[str, Any]] = {
     "Blog archive (every 7th page fails)": {"n": 120, "rate": 5.0, "fail_every": 7},
     "Knowledge base (large, 2,000 pages)": {"n": 2000, "state": "completed", "doc_size": 3000},
     "Hostile content (scripts, RTL, huge lines)": {"n": 30, "state": "completed", "hostile": True},
+    # Each page's own screenshot and one taken by a page action: the worker keeps both.
+    SCREENSHOT_BATCH: {
+        "n": 12,
+        "state": "completed",
+        "formats": ("markdown", "screenshot"),
+        "actions": [{"type": "screenshot"}],
+    },
     # Started with the key's webhook: each page scraped upstream is announced, and read at
     # once (its first page comes a few seconds after the demo starts, when the server listens).
     "Price list (pages arrive by webhook)": {

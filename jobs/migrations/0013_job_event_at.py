@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0011_start_request_payload"),
+        ("jobs", "0012_screenshots"),
     ]
 
     operations = [
