@@ -1,5 +1,6 @@
-"""Per-key budgets per calendar minute, shared by every job, worker and web process: requests
-to Firecrawl, and deliveries to the key's webhook URL.
+"""Pacing: per-key budgets per calendar minute, shared by every job, worker and web process
+(requests to Firecrawl, and deliveries to the key's webhook URL), and the backoff after failures
+in a row.
 
 Firecrawl limits requests per team per minute and answers 429 past that; staying under a
 configurable budget keeps one busy dashboard from starving the team's other clients. The
@@ -7,7 +8,7 @@ webhook URL is public, so whoever knows it is held to a rate too. Each budget li
 database (a one-minute window on the ApiKey row), so every process sees it.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -74,3 +75,9 @@ def _take_one(api_key_pk: int, budget: str, limit: int, now: datetime) -> bool:
 
 def _seconds_to_next_window(now: datetime) -> float:
     return 60 - (now - now.replace(second=0, microsecond=0)).total_seconds()
+
+
+def backoff(base_seconds: float, failures: int, cap: timedelta) -> timedelta:
+    """How long to wait after `failures` failures in a row: `base_seconds` doubled each time, at
+    most `cap`. A failing job's polls and a failing listing's rounds back off alike."""
+    return min(timedelta(seconds=base_seconds * 2 ** min(failures, 20)), cap)

@@ -18,6 +18,10 @@ from django.utils import timezone
 from firecrawl_api.ids import mask_key
 from keys.encryption import EncryptedTextField
 
+# A request that takes this share of a worker deadline or more makes its key slow (see
+# ApiKey.note_speed), for SLOW_FOR.
+SLOW_SHARE = 0.25
+SLOW_FOR = timedelta(minutes=10)
 # Job ids a key remembers its owner stopped tracking (see ApiKey.stopped_job_ids).
 STOPPED_JOBS_KEPT = 1000
 
@@ -64,7 +68,7 @@ class ApiKey(models.Model):
     budget_window = models.DateTimeField(null=True, blank=True, editable=False)
     budget_used = models.PositiveIntegerField(default=0, editable=False)
     # Track new jobs started with this key automatically: the worker's scheduler lists the
-    # key's recent jobs every few minutes (jobs.tasks.IMPORT_INTERVAL; see keys.listings).
+    # key's recent jobs every few minutes (keys.listings.IMPORT_INTERVAL).
     auto_import = models.BooleanField("Track new jobs automatically", default=False)
     # When the last automatic import was queued, and why the last one failed ("" if it did not).
     auto_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -75,6 +79,16 @@ class ApiKey(models.Model):
     # When a task keeping the screenshots of this key's jobs was queued (jobs.tasks): one at a
     # time per key, so one key's slow storage host never holds more than one worker.
     screenshots_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An automatic import reads one page per task (keys.listings.ImportRound): the round in
+    # progress (None between rounds), when the next round is due (None: at once), and how many
+    # rounds in a row failed (the next one then waits longer, as a failing job does).
+    import_round = models.JSONField(null=True, blank=True, editable=False)
+    import_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    import_failures = models.PositiveIntegerField(default=0, editable=False)
+    # This key's Firecrawl answered slowly lately: until then its work (syncs, listings) is
+    # queued behind other keys' (jobs.tasks), so a slow upstream costs others one deadline at
+    # most.
+    slow_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Firecrawl's webhooks for this key (keys.views.webhooks): the token in the receiver's URL,
     # the secret Firecrawl signs deliveries with (encrypted like the key; None: the token alone
@@ -134,6 +148,21 @@ class ApiKey(models.Model):
         )
         self.is_default = True
         self.save(update_fields=["is_default", "key_hint"])
+
+    @property
+    def is_slow(self) -> bool:
+        """Its Firecrawl answered slowly lately: its work queues behind other keys' (jobs.tasks)."""
+        return self.slow_until is not None and self.slow_until > timezone.now()
+
+    def note_speed(self, slowest: float) -> None:
+        """After the worker's requests with this key, `slowest` the longest one took (seconds):
+        mark the key slow for a while, or no longer slow."""
+        if slowest >= settings.FIRECRAWL_WORKER_DEADLINE * SLOW_SHARE:
+            self.slow_until = timezone.now() + SLOW_FOR
+            ApiKey.objects.filter(pk=self.pk).update(slow_until=self.slow_until)
+        elif self.slow_until is not None:
+            self.slow_until = None
+            ApiKey.objects.filter(pk=self.pk).update(slow_until=None)
 
     # -- Webhooks --------------------------------------------------------------------------------
 

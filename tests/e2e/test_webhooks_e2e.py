@@ -176,6 +176,7 @@ def test_a_replayed_webhook_id_changes_nothing(
     alice_page: Page, hook_key: "ApiKey", hooks_sim: FakeFirecrawl, worker: TaskWorker
 ) -> None:
     from jobs.models import Job
+    from jobs.tasks import stop_tracking
     from keys.models import WebhookReceipt
 
     webhook = {"url": hook_key.webhook_url, "events": ["started"]}
@@ -187,14 +188,14 @@ def test_a_replayed_webhook_id_changes_nothing(
     delivered = last.get_attribute("datetime")
     # The owner stops tracking the job and clears the memory of having done so: only the
     # receipt of the delivery now stands between a replay and the job coming back.
-    job.delete()
+    stop_tracking(job)
     hook_key.refresh_from_db()
     type(hook_key).objects.filter(pk=hook_key.pk).update(stopped_job_ids=[])
 
     answer = requests.post(delivery.url, data=delivery.body, headers=delivery.headers, timeout=10)
 
     assert (answer.status_code, answer.json()) == (200, {"message": "Already received"})
-    assert not Job.objects.exists()
+    assert not Job.objects.tracked().exists()
     assert WebhookReceipt.objects.count() == 1
     alice_page.goto("/")
     expect(alice_page.get_by_text("Batch scrape announced by webhook")).to_have_count(0)

@@ -5,7 +5,6 @@ by django-tasks-db's worker against the simulator, which counts every status req
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,21 +23,9 @@ from jobs.models import jobs as job_model
 from jobs.tasks import request_sync, sync_job_task
 from jobs.webhooks import START_TOKEN
 from keys.models import ApiKey
-from tests.conftest import make_job
+from tests.conftest import ALICE_KEY, make_job
 
-KEY = "fc-webhooks000000000000000000000be11"
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=21) as sim:
-        sim.add_key(KEY, team="hooks")
-        yield sim
-
-
-@pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(owner=alice, name="Hooks", key=KEY, api_url=sim.url)
+pytestmark = pytest.mark.sim(seed=21)
 
 
 @pytest.fixture
@@ -103,7 +90,7 @@ def no_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("long_poll", "no_spacing")
 def test_a_page_event_reads_a_job_whose_poll_is_not_due(key: ApiKey, sim: FakeFirecrawl) -> None:
-    remote_id = sim.create_batch(KEY, n=100_000, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=100_000, rate=20.0)
     job = synced_once(make_job(key, remote_id))
 
     assert event(key, job) == 200
@@ -117,7 +104,7 @@ def test_a_page_event_reads_a_job_whose_poll_is_not_due(key: ApiKey, sim: FakeFi
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("long_poll", "no_spacing")
 def test_a_burst_of_page_events_is_one_read(key: ApiKey, sim: FakeFirecrawl) -> None:
-    remote_id = sim.create_batch(KEY, n=100_000, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=100_000, rate=20.0)
     job = synced_once(make_job(key, remote_id))
 
     for _ in range(25):
@@ -133,7 +120,7 @@ def test_a_burst_of_page_events_is_one_read(key: ApiKey, sim: FakeFirecrawl) -> 
 def test_events_during_a_read_queue_exactly_one_more_read_right_after_it(
     key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    remote_id = sim.create_batch(KEY, n=100_000, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=100_000, rate=20.0)
     job = synced_once(make_job(key, remote_id))
     assert event(key, job) == 200  # the read that the next events arrive during
     sim.inject(Fault.slow(1.0), job_id=remote_id)
@@ -164,7 +151,7 @@ def test_events_during_a_read_queue_exactly_one_more_read_right_after_it(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("long_poll")
 def test_page_events_wake_reads_at_most_a_spacing_apart(key: ApiKey, sim: FakeFirecrawl) -> None:
-    remote_id = sim.create_batch(KEY, n=100_000, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=100_000, rate=20.0)
     job = synced_once(make_job(key, remote_id))
 
     assert event(key, job) == 200
@@ -178,7 +165,7 @@ def test_page_events_wake_reads_at_most_a_spacing_apart(key: ApiKey, sim: FakeFi
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("long_poll")
 def test_a_started_or_completed_event_reads_at_once(key: ApiKey, sim: FakeFirecrawl) -> None:
-    remote_id = sim.create_batch(KEY, n=100_000, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=100_000, rate=20.0)
     job = synced_once(make_job(key, remote_id))
 
     before = timezone.now()
@@ -196,7 +183,7 @@ def test_a_failed_page_event_makes_the_next_read_include_errors(
 ) -> None:
     # A job whose counts do not move meanwhile: /errors is read again only if something says
     # a page failed.
-    remote_id = sim.create_batch(KEY, n=10, rate=0.0001)
+    remote_id = sim.create_batch(ALICE_KEY, n=10, rate=0.0001)
     job = synced_once(make_job(key, remote_id))
     errors_before = errors_reads(sim, remote_id)
 
@@ -214,7 +201,7 @@ def test_a_failed_page_event_makes_the_next_read_include_errors(
 def test_a_completed_event_reads_the_end_and_the_job_settles_as_usual(
     key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    remote_id = sim.create_batch(KEY, n=300, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=300, rate=20.0)
     job = synced_once(make_job(key, remote_id))
     sim.complete(remote_id)
 
@@ -230,7 +217,9 @@ def test_a_completed_event_reads_the_end_and_the_job_settles_as_usual(
 @pytest.mark.usefixtures("long_poll")
 def test_a_job_backing_off_after_failures_is_not_woken(key: ApiKey, sim: FakeFirecrawl) -> None:
     later = timezone.now() + timedelta(minutes=5)
-    job = make_job(key, sim.create_batch(KEY, n=10), consecutive_failures=3, next_poll_at=later)
+    job = make_job(
+        key, sim.create_batch(ALICE_KEY, n=10), consecutive_failures=3, next_poll_at=later
+    )
 
     assert event(key, job) == 200
 
@@ -240,8 +229,8 @@ def test_a_job_backing_off_after_failures_is_not_woken(key: ApiKey, sim: FakeFir
 
 @pytest.mark.django_db(transaction=True)
 def test_settled_and_paused_jobs_are_not_woken(key: ApiKey, sim: FakeFirecrawl) -> None:
-    settled = make_job(key, sim.create_batch(KEY, n=1), sync_state=Job.SyncState.SETTLED)
-    paused = make_job(key, sim.create_batch(KEY, n=1), sync_state=Job.SyncState.PAUSED)
+    settled = make_job(key, sim.create_batch(ALICE_KEY, n=1), sync_state=Job.SyncState.SETTLED)
+    paused = make_job(key, sim.create_batch(ALICE_KEY, n=1), sync_state=Job.SyncState.PAUSED)
 
     for job in (settled, paused):
         assert event(key, job, "batch_scrape.completed") == 200
@@ -256,7 +245,7 @@ def test_while_events_keep_coming_the_poll_is_only_a_safety_net(
 ) -> None:
     settings.FIRECRAWL_POLL_INTERVAL = 5
     settings.FIRECRAWL_WEBHOOK_POLL_INTERVAL = 120
-    remote_id = sim.create_batch(KEY, n=100_000, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=100_000, rate=20.0)
     job = make_job(key, remote_id)
 
     assert event(key, job) == 200
@@ -297,7 +286,7 @@ def test_a_stale_sync_queued_for_later_does_not_hold_back_a_wake(
     key: ApiKey, sim: FakeFirecrawl, settings: Any
 ) -> None:
     settings.FIRECRAWL_POLL_INTERVAL = 600
-    remote_id = sim.create_batch(KEY, n=100_000, rate=20.0)
+    remote_id = sim.create_batch(ALICE_KEY, n=100_000, rate=20.0)
     job = make_job(key, remote_id)
     request_sync(job)
     run_worker_until_idle()

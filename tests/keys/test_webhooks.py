@@ -17,6 +17,7 @@ from fakecrawl.webhooks import payload
 from firecrawl_api.webhooks import sign
 from jobs import webhooks as job_events
 from jobs.models import Job, StartRequest
+from jobs.tasks import stop_tracking
 from keys.models import ApiKey, WebhookReceipt
 from keys.views import webhooks as receiver
 from keys.views.webhooks import receive
@@ -56,9 +57,9 @@ def deliver(
 
 
 @pytest.fixture
-def signed_key(alice_key: ApiKey) -> ApiKey:
-    alice_key.save_webhook_settings(secret=SECRET, enabled=True)
-    return alice_key
+def signed_key(key: ApiKey) -> ApiKey:
+    key.save_webhook_settings(secret=SECRET, enabled=True)
+    return key
 
 
 def everything(key: ApiKey) -> dict[str, Any]:
@@ -137,10 +138,10 @@ def test_the_signature_of_another_secret_or_another_body_is_refused(signed_key: 
     assert not Job.objects.exists()
 
 
-def test_without_a_secret_the_token_alone_admits_a_delivery(alice_key: ApiKey) -> None:
+def test_without_a_secret_the_token_alone_admits_a_delivery(key: ApiKey) -> None:
     job_id = str(uuid.uuid4())
 
-    response = deliver(alice_key, body_of(job_id=job_id))
+    response = deliver(key, body_of(job_id=job_id))
 
     assert response.status_code == 200
     assert Job.objects.filter(remote_id=job_id, kind=Job.Kind.BATCH).exists()
@@ -149,7 +150,8 @@ def test_without_a_secret_the_token_alone_admits_a_delivery(alice_key: ApiKey) -
 def test_a_replayed_webhook_id_changes_nothing(signed_key: ApiKey) -> None:
     body = body_of("batch_scrape.started")
     assert deliver(signed_key, body, signature=sign(SECRET, body)).status_code == 200
-    # Its owner stops tracking the job; the replay must not bring it back.
+    # The job's row goes without the key remembering it was stopped: only the receipt stands
+    # between the replay and the job coming back.
     Job.objects.get().delete()
     before = everything(signed_key)
 
@@ -234,8 +236,8 @@ def test_past_its_rate_a_webhook_url_answers_429_and_changes_nothing(
     assert Job.objects.count() == 5 - len(refused)
 
 
-def test_the_receiver_needs_no_login_and_takes_no_other_method(alice_key: ApiKey) -> None:
-    url = reverse("keys:webhook", args=[alice_key.webhook_token])
+def test_the_receiver_needs_no_login_and_takes_no_other_method(key: ApiKey) -> None:
+    url = reverse("keys:webhook", args=[key.webhook_token])
 
     assert Client().get(url).status_code == 405
     assert Client().put(url, body_of(), content_type="application/json").status_code == 405
@@ -244,33 +246,31 @@ def test_the_receiver_needs_no_login_and_takes_no_other_method(alice_key: ApiKey
 # What an accepted event does --------------------------------------------------------------------
 
 
-def test_a_page_event_for_an_unknown_job_tracks_it_too(alice_key: ApiKey) -> None:
+def test_a_page_event_for_an_unknown_job_tracks_it_too(key: ApiKey) -> None:
     # A self-hosted server's SELF_HOSTED_WEBHOOK_URL only ever receives page events.
     job_id = str(uuid.uuid4())
 
-    deliver(alice_key, body_of("crawl.page", job_id=job_id))
+    deliver(key, body_of("crawl.page", job_id=job_id))
 
     assert Job.objects.get(remote_id=job_id).kind == Job.Kind.CRAWL
 
 
-def test_an_event_names_the_kind_of_a_job_tracked_by_a_bare_id(alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), kind=Job.Kind.BATCH, kind_confirmed=False)
+def test_an_event_names_the_kind_of_a_job_tracked_by_a_bare_id(key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()), kind=Job.Kind.BATCH, kind_confirmed=False)
 
-    deliver(alice_key, body_of("crawl.page", job_id=str(job.remote_id)))
+    deliver(key, body_of("crawl.page", job_id=str(job.remote_id)))
 
     job.refresh_from_db()
     assert (job.kind, job.kind_confirmed) == (Job.Kind.CRAWL, True)
     assert Job.objects.count() == 1
 
 
-def test_a_page_event_makes_a_tracked_job_due_and_records_it(
-    alice_key: ApiKey, settings: Any
-) -> None:
+def test_a_page_event_makes_a_tracked_job_due_and_records_it(key: ApiKey, settings: Any) -> None:
     settings.FIRECRAWL_POLL_INTERVAL = 600
     later = timezone.now() + timedelta(minutes=10)
-    job = make_job(alice_key, str(uuid.uuid4()), next_poll_at=later)
+    job = make_job(key, str(uuid.uuid4()), next_poll_at=later)
 
-    deliver(alice_key, body_of("batch_scrape.page", job_id=str(job.remote_id)))
+    deliver(key, body_of("batch_scrape.page", job_id=str(job.remote_id)))
 
     job.refresh_from_db()
     assert job.next_poll_at <= timezone.now()
@@ -279,61 +279,61 @@ def test_a_page_event_makes_a_tracked_job_due_and_records_it(
 
 
 def test_an_event_about_a_job_its_owner_stopped_tracking_does_not_bring_it_back(
-    alice_key: ApiKey, alice_client: Client
+    key: ApiKey, alice_client: Client
 ) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()))
+    job = make_job(key, str(uuid.uuid4()))
     alice_client.post(reverse("jobs:delete_job", args=[job.pk]))
 
-    response = deliver(alice_key, body_of("batch_scrape.page", job_id=str(job.remote_id)))
+    response = deliver(key, body_of("batch_scrape.page", job_id=str(job.remote_id)))
 
     assert response.status_code == 200
-    assert not Job.objects.exists()
-    alice_key.refresh_from_db()
-    assert (alice_key.webhook_refused, alice_key.webhook_refusal) == (1, job_events.STOPPED)
+    assert not Job.objects.tracked().exists()
+    key.refresh_from_db()
+    assert (key.webhook_refused, key.webhook_refusal) == (1, job_events.STOPPED)
 
 
-def test_a_job_tracked_again_by_hand_hears_its_events_again(alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()))
-    job.delete()
-    job = make_job(alice_key, str(job.remote_id))
+def test_a_job_tracked_again_by_hand_hears_its_events_again(key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()))
+    stop_tracking(job)
+    job = make_job(key, str(job.remote_id))
 
-    deliver(alice_key, body_of("batch_scrape.page", job_id=str(job.remote_id)))
+    deliver(key, body_of("batch_scrape.page", job_id=str(job.remote_id)))
 
     job.refresh_from_db()
     assert job.event_at is not None
 
 
-def test_events_never_touch_another_users_job(alice_key: ApiKey, bob_key: ApiKey) -> None:
+def test_events_never_touch_another_users_job(key: ApiKey, bob_key: ApiKey) -> None:
     bobs = make_job(bob_key, str(uuid.uuid4()))
     before = Job.objects.filter(pk=bobs.pk).values().get()
 
-    deliver(alice_key, body_of("batch_scrape.page", job_id=str(bobs.remote_id)))
+    deliver(key, body_of("batch_scrape.page", job_id=str(bobs.remote_id)))
 
     assert Job.objects.filter(pk=bobs.pk).values().get() == before
     # Alice's URL announced the id to Alice: she tracks it, with her key.
-    assert Job.objects.get(owner=alice_key.owner).api_key == alice_key
+    assert Job.objects.get(owner=key.owner).api_key == key
 
 
 def test_an_event_that_overtakes_the_start_answer_leaves_the_tracking_to_the_start(
-    alice_key: ApiKey,
+    key: ApiKey,
 ) -> None:
     token = uuid.uuid4()
-    StartRequest.objects.claim(token=token, owner=alice_key.owner, api_key=alice_key)
+    StartRequest.objects.claim(token=token, owner=key.owner, api_key=key)
 
-    deliver(alice_key, body_of(metadata={job_events.START_TOKEN: str(token)}))
+    deliver(key, body_of(metadata={job_events.START_TOKEN: str(token)}))
 
     assert not Job.objects.exists()
 
 
 def test_an_event_for_a_start_whose_answer_was_lost_tracks_the_job_for_that_start(
-    alice_key: ApiKey,
+    key: ApiKey,
 ) -> None:
     token = uuid.uuid4()
-    start, _ = StartRequest.objects.claim(token=token, owner=alice_key.owner, api_key=alice_key)
+    start, _ = StartRequest.objects.claim(token=token, owner=key.owner, api_key=key)
     start.finish(StartRequest.State.UNCERTAIN, message="no answer")
     job_id = str(uuid.uuid4())
 
-    deliver(alice_key, body_of(job_id=job_id, metadata={job_events.START_TOKEN: str(token)}))
+    deliver(key, body_of(job_id=job_id, metadata={job_events.START_TOKEN: str(token)}))
 
     start.refresh_from_db()
     assert start.state == StartRequest.State.STARTED
@@ -341,17 +341,17 @@ def test_an_event_for_a_start_whose_answer_was_lost_tracks_the_job_for_that_star
 
 
 def test_an_event_for_a_start_whose_process_stopped_waiting_tracks_the_job_for_it(
-    alice_key: ApiKey,
+    key: ApiKey,
 ) -> None:
     token = uuid.uuid4()
-    start, _ = StartRequest.objects.claim(token=token, owner=alice_key.owner, api_key=alice_key)
+    start, _ = StartRequest.objects.claim(token=token, owner=key.owner, api_key=key)
     # Still "starting" long past any answer: the press's process was stopped.
     StartRequest.objects.filter(pk=start.pk).update(
         created_at=timezone.now() - timedelta(minutes=10)
     )
     job_id = str(uuid.uuid4())
 
-    deliver(alice_key, body_of(job_id=job_id, metadata={job_events.START_TOKEN: str(token)}))
+    deliver(key, body_of(job_id=job_id, metadata={job_events.START_TOKEN: str(token)}))
 
     start.refresh_from_db()
     assert (start.state, start.job) == (
@@ -360,40 +360,38 @@ def test_an_event_for_a_start_whose_process_stopped_waiting_tracks_the_job_for_i
     )
 
 
-def test_another_keys_start_token_in_metadata_is_not_trusted(
-    alice_key: ApiKey, bob_key: ApiKey
-) -> None:
+def test_another_keys_start_token_in_metadata_is_not_trusted(key: ApiKey, bob_key: ApiKey) -> None:
     token = uuid.uuid4()
     bobs, _ = StartRequest.objects.claim(token=token, owner=bob_key.owner, api_key=bob_key)
     bobs.finish(StartRequest.State.UNCERTAIN, message="no answer")
 
-    deliver(alice_key, body_of(metadata={job_events.START_TOKEN: str(token)}))
+    deliver(key, body_of(metadata={job_events.START_TOKEN: str(token)}))
 
     bobs.refresh_from_db()
     assert bobs.state == StartRequest.State.UNCERTAIN and bobs.job is None
 
 
 def test_a_key_tracks_a_bounded_number_of_new_jobs_an_hour(
-    alice_key: ApiKey, monkeypatch: pytest.MonkeyPatch
+    key: ApiKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(job_events, "MAX_NEW_JOBS_PER_HOUR", 3)
     ids = [str(uuid.uuid4()) for _ in range(5)]
 
     for job_id in ids:
-        assert deliver(alice_key, body_of(job_id=job_id)).status_code == 200
+        assert deliver(key, body_of(job_id=job_id)).status_code == 200
 
     assert Job.objects.count() == 3
-    alice_key.refresh_from_db()
-    assert alice_key.webhook_refused == 2
-    assert "new jobs announced in an hour" in alice_key.webhook_refusal
+    key.refresh_from_db()
+    assert key.webhook_refused == 2
+    assert "new jobs announced in an hour" in key.webhook_refusal
     # Events about the jobs already tracked still count.
-    deliver(alice_key, body_of("batch_scrape.page", job_id=ids[0]))
+    deliver(key, body_of("batch_scrape.page", job_id=ids[0]))
     assert Job.objects.get(remote_id=ids[0]).event_at is not None
 
 
-def test_receipts_past_the_replay_window_are_pruned(alice_key: ApiKey) -> None:
-    deliver(alice_key, body_of())
-    deliver(alice_key, body_of())
+def test_receipts_past_the_replay_window_are_pruned(key: ApiKey) -> None:
+    deliver(key, body_of())
+    deliver(key, body_of())
     old = WebhookReceipt.objects.order_by("pk").first()
     assert old is not None
     WebhookReceipt.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(hours=2))
@@ -402,10 +400,10 @@ def test_receipts_past_the_replay_window_are_pruned(alice_key: ApiKey) -> None:
     assert WebhookReceipt.objects.count() == 1
 
 
-def test_deleting_a_key_deletes_its_receipts(alice_key: ApiKey) -> None:
-    deliver(alice_key, body_of())
+def test_deleting_a_key_deletes_its_receipts(key: ApiKey) -> None:
+    deliver(key, body_of())
 
-    alice_key.delete()
+    key.delete()
 
     assert not WebhookReceipt.objects.exists()
 
@@ -413,39 +411,39 @@ def test_deleting_a_key_deletes_its_receipts(alice_key: ApiKey) -> None:
 # The key's page ---------------------------------------------------------------------------------
 
 
-def test_each_key_has_its_own_unguessable_token(alice_key: ApiKey, bob_key: ApiKey) -> None:
-    assert alice_key.webhook_token != bob_key.webhook_token
-    assert len(alice_key.webhook_token) >= 32  # 192 bits of token_urlsafe
-    assert alice_key.key not in alice_key.webhook_token
+def test_each_key_has_its_own_unguessable_token(key: ApiKey, bob_key: ApiKey) -> None:
+    assert key.webhook_token != bob_key.webhook_token
+    assert len(key.webhook_token) >= 32  # 192 bits of token_urlsafe
+    assert key.key not in key.webhook_token
 
 
 def test_the_key_page_shows_the_webhook_url_under_public_url(
-    alice_key: ApiKey, alice_client: Client, settings: Any
+    key: ApiKey, alice_client: Client, settings: Any
 ) -> None:
     settings.PUBLIC_URL = "https://dash.example.com"
 
-    html = alice_client.get(reverse("keys:key", args=[alice_key.pk])).content.decode()
+    html = alice_client.get(reverse("keys:key", args=[key.pk])).content.decode()
 
-    url = f"https://dash.example.com/keys/webhook/{alice_key.webhook_token}/"
+    url = f"https://dash.example.com/keys/webhook/{key.webhook_token}/"
     assert f'value="{url}" readonly' in html
     assert ">Webhook URL<" in html and ">Webhook secret<" in html
 
 
 def test_without_public_url_the_key_page_says_what_to_set(
-    alice_key: ApiKey, alice_client: Client, settings: Any
+    key: ApiKey, alice_client: Client, settings: Any
 ) -> None:
     settings.PUBLIC_URL = ""
 
-    html = alice_client.get(reverse("keys:key", args=[alice_key.pk])).content.decode()
+    html = alice_client.get(reverse("keys:key", args=[key.pk])).content.decode()
 
-    assert alice_key.webhook_token not in html
+    assert key.webhook_token not in html
     assert "PUBLIC_URL" in html
 
 
-def test_the_keys_page_links_each_key_to_its_page(alice_key: ApiKey, alice_client: Client) -> None:
+def test_the_keys_page_links_each_key_to_its_page(key: ApiKey, alice_client: Client) -> None:
     html = alice_client.get(reverse("keys:keys")).content.decode()
 
-    assert f'<a href="/keys/{alice_key.pk}/">Main</a>' in html
+    assert f'<a href="/keys/{key.pk}/">Main</a>' in html
 
 
 def test_the_key_page_shows_the_last_delivery_and_the_refusals(
@@ -463,32 +461,30 @@ def test_the_key_page_shows_the_last_delivery_and_the_refusals(
 
 
 def test_saving_a_first_secret_turns_registration_on_and_stores_it_encrypted(
-    alice_key: ApiKey, alice_client: Client
+    key: ApiKey, alice_client: Client
 ) -> None:
-    response = alice_client.post(
-        reverse("keys:key_webhooks", args=[alice_key.pk]), {"secret": SECRET}
-    )
+    response = alice_client.post(reverse("keys:key_webhooks", args=[key.pk]), {"secret": SECRET})
 
     assert response.status_code == 302
-    alice_key.refresh_from_db()
-    assert (alice_key.webhook_secret, alice_key.webhooks_enabled) == (SECRET, True)
+    key.refresh_from_db()
+    assert (key.webhook_secret, key.webhooks_enabled) == (SECRET, True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT webhook_secret FROM jobs_apikey WHERE id = %s", [alice_key.pk])
+        cursor.execute("SELECT webhook_secret FROM jobs_apikey WHERE id = %s", [key.pk])
         (stored,) = cursor.fetchone()
     assert stored.startswith("gAAAA") and SECRET not in stored
-    page = alice_client.get(reverse("keys:key", args=[alice_key.pk])).content.decode()
+    page = alice_client.get(reverse("keys:key", args=[key.pk])).content.decode()
     assert SECRET not in page
 
 
 def test_unticking_registration_while_saving_a_first_secret_keeps_it_off(
-    alice_key: ApiKey, alice_client: Client
+    key: ApiKey, alice_client: Client
 ) -> None:
-    alice_key.save_webhook_settings(secret=None, enabled=True)
+    key.save_webhook_settings(secret=None, enabled=True)
 
-    alice_client.post(reverse("keys:key_webhooks", args=[alice_key.pk]), {"secret": SECRET})
+    alice_client.post(reverse("keys:key_webhooks", args=[key.pk]), {"secret": SECRET})
 
-    alice_key.refresh_from_db()
-    assert alice_key.webhooks_enabled is False
+    key.refresh_from_db()
+    assert key.webhooks_enabled is False
 
 
 def test_an_empty_secret_keeps_the_saved_one_and_remove_drops_it(
@@ -506,29 +502,25 @@ def test_an_empty_secret_keeps_the_saved_one_and_remove_drops_it(
     assert signed_key.webhooks_enabled is True
 
 
-def test_a_secret_with_spaces_is_refused_with_a_message(
-    alice_key: ApiKey, alice_client: Client
-) -> None:
+def test_a_secret_with_spaces_is_refused_with_a_message(key: ApiKey, alice_client: Client) -> None:
     response = alice_client.post(
-        reverse("keys:key_webhooks", args=[alice_key.pk]), {"secret": "two words"}
+        reverse("keys:key_webhooks", args=[key.pk]), {"secret": "two words"}
     )
 
     assert response.status_code == 400
     assert "letters, digits and punctuation only" in response.content.decode()
-    alice_key.refresh_from_db()
-    assert alice_key.webhook_secret is None
+    key.refresh_from_db()
+    assert key.webhook_secret is None
 
 
-def test_another_users_key_page_is_404(alice_key: ApiKey, bob: User) -> None:
+def test_another_users_key_page_is_404(key: ApiKey, bob: User) -> None:
     client = Client()
     client.force_login(bob)
 
-    assert client.get(reverse("keys:key", args=[alice_key.pk])).status_code == 404
+    assert client.get(reverse("keys:key", args=[key.pk])).status_code == 404
     assert (
-        client.post(
-            reverse("keys:key_webhooks", args=[alice_key.pk]), {"secret": "mine"}
-        ).status_code
+        client.post(reverse("keys:key_webhooks", args=[key.pk]), {"secret": "mine"}).status_code
         == 404
     )
-    alice_key.refresh_from_db()
-    assert alice_key.webhook_secret is None
+    key.refresh_from_db()
+    assert key.webhook_secret is None

@@ -24,7 +24,7 @@ def give_each_key_a_token(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("keys", "0002_apikey_screenshots_queued_at"),
+        ("keys", "0003_import_rounds_and_slow_keys"),
     ]
 
     operations = [
