@@ -285,7 +285,7 @@ another: a job of many screenshots is kept at the storage host's pace, which the
 (Google Cloud Storage) sets; fetching several at once per key would cut the time, at the cost of
 the one-worker-per-key bound (not done).
 
-**Webhooks (7).** An event only wakes a read (the status endpoint stays the one source of
+**Webhooks (8).** An event only wakes a read (the status endpoint stays the one source of
 documents), so a page's lag is the wait for the next read: with page events, a read follows
 each burst, at most one a second per job (`WAKE_SPACING`), queued through the job's one sync
 slot; without them, the next poll (5 s for a young job). For the fast batch (1,000 URLs over a

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from firecrawl_api.ids import mask_key
+from firecrawl_api.text import cut
 from keys.encryption import EncryptedTextField
 
 # A request that takes this share of a worker deadline or more makes its key slow (see
@@ -192,10 +193,12 @@ class ApiKey(models.Model):
         ApiKey.objects.filter(pk=self.pk).update(webhook_delivered_at=now)
 
     def record_refusal(self, reason: str) -> None:
-        """Count a refused delivery for the key's page: one row's counter, whoever sends them."""
+        """Count a refused delivery for the key's page: one row's counter, whoever sends them.
+        The reason may quote the delivery (an unknown event type): cleaned and cut as upstream
+        text is."""
         ApiKey.objects.filter(pk=self.pk).update(
             webhook_refused=F("webhook_refused") + 1,
-            webhook_refusal=reason[:200],
+            webhook_refusal=cut(reason, 200),
             webhook_refused_at=timezone.now(),
         )
 

@@ -187,6 +187,17 @@ def test_a_body_that_is_no_batch_or_crawl_event_is_400_and_changes_nothing(
     assert (signed_key.webhook_refused, signed_key.webhook_refusal) == (1, why)
 
 
+def test_a_refusal_quoting_the_delivery_is_stored_cleaned_and_cut(signed_key: ApiKey) -> None:
+    body = body_of("\u202ecrawl." + "x" * 500)
+
+    assert deliver(signed_key, body, signature=sign(SECRET, body)).status_code == 400
+
+    signed_key.refresh_from_db()
+    assert "\u202e" not in signed_key.webhook_refusal
+    assert signed_key.webhook_refusal.startswith("Unknown event type")
+    assert len(signed_key.webhook_refusal) <= 200
+
+
 def test_a_body_over_the_size_limit_is_413_and_changes_nothing(
     signed_key: ApiKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
