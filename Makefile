@@ -43,8 +43,9 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
+# make pytest PYTEST_ARGS="tests/jobs -x": a part of the suite.
 pytest: $(VENV)/.installed-dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # make lock: requirements.in -> requirements.txt, then requirements-dev.in -> requirements-dev.txt
 # (constrained by the first, so both agree), with the options in pyproject.toml. Pins that still
