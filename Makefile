@@ -65,13 +65,14 @@ demo: export DATABASE_URL = sqlite:///$(abspath $(DEMO_DIR))/db.sqlite3
 demo: export FIRECRAWL_API_URLS = *
 demo: export FIRECRAWL_POLL_INTERVAL = 2
 demo: export MEDIA_ROOT = $(abspath $(DEMO_DIR))/media
+demo: export PUBLIC_URL = http://127.0.0.1:$(PORT)
 demo: $(VENV)/.installed-run
 	@mkdir -p $(DEMO_DIR)
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
-# make bench: the seven benchmarks, written to docs/PERFORMANCE.md (20-25 minutes; the seventh is
-# the load test of a hostile key beside healthy ones, 2 minutes of load on each database).
+# make bench: every benchmark, written to docs/PERFORMANCE.md (about 30 minutes: the load test of a
+# hostile key runs 2 minutes of load on each database, the webhooks' batches a minute or two).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
 # make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed-dev
