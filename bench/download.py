@@ -3,7 +3,7 @@
     python -m bench.download JOB_PK OUT_PATH [PROFILE_PATH]   the zip
     python -m bench.download threads N JOB_PK OUT_PATH         the zip deflated in N threads
                                                                beside the view (0: the view's
-                                                               thread alone), whatever the load
+                                                               thread alone)
     python -m bench.download populate N                        (set-up) a job of N documents
     python -m bench.download export JOB_PK FORMAT OUT_PATH [QUERY]   a CSV or xlsx download
     python -m bench.download unpack ZIP [DIR]                  its entries and bytes (and files)
@@ -32,9 +32,7 @@ def download(
     from jobs import zipwriter
     from jobs.models import Job
 
-    # What the zip decides from the load now (the view decides the same a moment later).
     load = os.getloadavg()[0]
-    threads = zipwriter.deflate_threads(load)
 
     job = Job.objects.select_related("owner").get(pk=job_pk)
     client = Client()
@@ -65,7 +63,7 @@ def download(
         "seconds": seconds,
         "first_byte_seconds": first_byte,
         "zip_bytes": written,
-        "threads": threads,
+        "threads": zipwriter.THREADS,
         "load": load,
     }
 
@@ -74,7 +72,7 @@ def with_threads(threads: int, job_pk: int, out_path: str) -> dict[str, Any]:
     setup_django()
     from jobs import zipwriter
 
-    zipwriter.deflate_threads = lambda load=None, cores=None: threads
+    zipwriter.THREADS = threads
     return download(job_pk, out_path)
 
 

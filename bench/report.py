@@ -165,27 +165,28 @@ checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLi
 **Search indexing.** A document is searchable once indexed, and it is now indexed in the
 transaction that caches it (`jobs/models/search_index.py`): "all cached → last document
 searchable" is the time to find nothing left to index (milliseconds), where indexing in a task
-after the sync took 1.25x (SQLite) to 1.63x (PostgreSQL) the caching time on top of it. The
-indexing itself costs what it did, only earlier: on SQLite the rows are inserted flagged and
-the insert trigger feeds FTS5 (in C, no row rewritten, which the old task's UPDATE of the flag
-did), and "tracked → last document searchable" is shorter than with the task; on PostgreSQL
-the page's distinct words are cut and folded in Python (`document_words`: one
-`bytes.translate` and `split` pass, then a set; about 1 ms a document of 25 KB on a busy
-machine, two thirds of the indexing in a profile of the sync) and one `UPDATE ... FROM
-unnest()` sets the page's vectors, so the sync takes about what caching and indexing took one
-after the other, and "tracked → searchable" is about the same as with the task (within the
-noise of a loaded machine, in runs side by side). What it would take to go below that: the
-tokenising runs under the GIL that the sync's reader thread needs to parse the next page, so it
-only overlaps with caching in another process (a second worker indexing, or PostgreSQL's own
-parser on the raw text, 1.9 ms a document but on the server's core): not done. Earlier
-choices stand: PostgreSQL parses only the short list of distinct words into the
-`SearchVectorField` (`to_tsvector` over `regexp_replace` of the whole markdown was 1.9 ms a
-document; `bulk_update` with a SearchVector per row 0.70 ms). Search quality is the same
-(titles, URLs and the first 100,000 characters of markdown, every word required, the last a
-prefix; accents fold on both databases). Documents stored unindexed (cached before this change,
-a restored dump) are indexed by the scheduler's catch-up
-task, whose indexers share batches (`FOR UPDATE SKIP LOCKED`); that is the "indexing after the
-sync" reference above.
+after the sync took 1.25x (SQLite) to 1.63x (PostgreSQL) the caching time on top of it, and a
+document is findable the moment the page holding it is. The indexing costs what it did, only
+during the sync, and in the same process as the sync's reading: on SQLite the rows are inserted
+flagged and the insert trigger feeds FTS5 (in C, and no row is rewritten, which the task's
+UPDATE of the flag did); on PostgreSQL the page's distinct words are cut and folded in Python
+(`document_words`: one `bytes.translate` and `split` pass, then a set; 0.5 ms a document of
+25 KB on a quiet core, two thirds of the indexing in a profile of the sync) and one `UPDATE ...
+FROM unnest()` sets the page's vectors. So caching takes longer (the rows "indexing after the
+sync instead"), and "tracked → last document searchable" is about what it was on SQLite and up
+to 1.4x longer on PostgreSQL (0.84x-1.10x and 0.96x-1.40x across runs on a loaded machine):
+the tokenising holds the GIL that the sync's reader thread needs to parse the next page, so on
+PostgreSQL it no longer overlaps with anything. Going below that means tokenising in another
+process: a second worker indexing (the catch-up task, which indexers share by batches), or
+PostgreSQL's own parser on the raw text (1.9 ms a document, on the server's core, longer than
+the caching itself): not done. Earlier choices stand: PostgreSQL parses only the short list of
+distinct words into the `SearchVectorField` (`to_tsvector` over `regexp_replace` of the whole
+markdown was 1.9 ms a document; `bulk_update` with a SearchVector per row 0.70 ms). Search
+quality is the same (titles, URLs and the first 100,000 characters of markdown, every word
+required, the last a prefix; accents fold on both databases). Documents stored unindexed
+(cached before this change, a restored dump) are indexed by the scheduler's catch-up task,
+whose indexers share batches (`FOR UPDATE SKIP LOCKED`): the "indexing after the sync"
+reference above.
 
 **Browsing (sorts).** Sorting by title or URL sorted all of a job's rows on PostgreSQL (the
 last page of 100,000 took 8.4x its first page): an expression index cannot serve an index-only
@@ -222,14 +223,17 @@ is never cut short silently: a document that cannot be written is listed in mani
 (`notWritten`) and ERRORS.txt, a failed read stops that part and says so, and the archive
 always ends valid with `"incomplete": true`.
 
-**Zip threads.** Two deflate threads beside the view's own made the zip 1.72x Info-ZIP on a
-quiet machine and 0.69x at load 9 on two cores: threads on taken cores add switching and take
-the GIL back and forth. The zip now decides when it starts, from the one-minute load average
-(`jobs/zipwriter.py: deflate_threads`): two threads while the cores minus the load leave one
-free, else none, the view's thread deflating alone as one thread would. The rows above time
-both side by side, as the machine is and with every core taken by a spinning process. The
-load average lags by up to a minute, so a zip that starts as the machine turns busy keeps its
-threads for its length (an inference; not measured).
+**Zip threads.** The zip deflates in two threads beside the view's own. At load 9 on two
+cores it fell to 0.69x Info-ZIP's speed through HTTP, which suggested falling back to one thread
+when the cores are busy. Measured side by side (the rows "2 threads vs the view's thread
+alone"), two threads stay faster than the view's thread alone both as the machine is and with
+every core taken by a spinning process: 1.48x and 1.55x in one run at load 4-7. Taken cores
+slow both the same way (the scheduler shares the cores by thread, so the threads win back a
+share of them: an inference), and Info-ZIP, one process, loses its share too. So the count
+does not follow the load: it stays two, and the row with the cores taken is the check that it
+is never slower than one thread. A load-based choice (two threads with a core free, else
+none) was built and measured in this run, and removed: it would have made busy machines' zips
+slower.
 
 **Many workers (section 9).** A sync's time is its pages' latency: it reads a job's pages one
 after another (each read ahead while the last is stored), so one worker caches a 500-document

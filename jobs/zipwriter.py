@@ -2,8 +2,9 @@
 
 zlib releases the GIL while it deflates, so two threads compress one batch of entries while the
 caller reads and prepares the next: the zip costs about the larger of the two instead of their
-sum (docs/PERFORMANCE.md). That holds while a core is free: when the machine is busy the caller
-deflates alone (deflate_threads), as one thread would, instead of adding threads to taken cores.
+sum (docs/PERFORMANCE.md). They stay two when the machine is busy: measured with every core
+taken by other processes, two threads still deflate faster than the caller alone (the
+scheduler shares the cores by thread, we infer), so the count does not follow the load.
 A streamed entry is cut into pieces deflated independently, each
 primed with the 32 KB before it (as pigz does), so it deflates in parallel too, at the same
 size. The format is what Info-ZIP and every unzip read:
@@ -12,7 +13,6 @@ any size) is followed by a data descriptor; ZIP64 records appear only where a si
 needs them. Memory is bounded by the batches in flight, never by the archive.
 """
 
-import os
 import struct
 import tempfile
 import time
@@ -35,9 +35,6 @@ IN_FLIGHT = 2
 # Threads deflating: with the caller's, one per core of a two-core machine and one more, so a
 # core never idles while a thread waits for the GIL.
 THREADS = 2
-# Cores that must be free (cores minus the load average) for the threads to pay: on taken cores
-# they only add switching, and the zip fell below Info-ZIP's speed at load 9 on two cores.
-FREE_CORES_FOR_THREADS = 1.0
 # Bytes of a streamed file handed to the threads at once, at least.
 _MIN_PIECE = 1024 * 1024
 # What deflate may refer back to: a piece deflated on its own is primed with this much.
@@ -61,14 +58,6 @@ class _Entry:
     compressed: int
     offset: int
     descriptor: bool = False
-
-
-def deflate_threads(load: float | None = None, cores: int | None = None) -> int:
-    """Threads to deflate in beside the caller: THREADS while a core is free (the one-minute load
-    average below the cores by FREE_CORES_FOR_THREADS), else none: the caller deflates alone."""
-    load = os.getloadavg()[0] if load is None else load
-    cores = (os.cpu_count() or 1) if cores is None else cores
-    return THREADS if cores - load >= FREE_CORES_FOR_THREADS else 0
 
 
 class _Inline(Executor):
@@ -97,12 +86,12 @@ class ZipStream:
     """Entries in, zip bytes out: `add_files` and `stream` return chunks to send as they come."""
 
     def __init__(self, threads: int | None = None) -> None:
-        """`threads`: how many deflate beside the caller (0: the caller alone); None: decided
-        from the machine's load now (deflate_threads)."""
+        """`threads`: how many deflate beside the caller (None: THREADS; 0: the caller alone,
+        which the benchmark compares)."""
         self._directory = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
         self._count = 0
         self._offset = 0
-        self.threads = deflate_threads() if threads is None else threads
+        self.threads = THREADS if threads is None else threads
         # Work is cut into one part per thread (one when the caller deflates alone).
         self._parts = max(1, self.threads)
         self._pool: Executor = (

@@ -33,7 +33,7 @@ EXPECTED_ROWS = [
     "| throughput |",
     "| peak RSS |",
     "| first byte |",
-    "| zip threads decided from the load |",
+    "| zip, 2 threads vs the view's thread alone |",
     "| xlsx, peak RSS |",
     "| CSV with markdown, peak RSS |",
     "## 4. Polling a running job",
