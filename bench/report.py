@@ -87,7 +87,7 @@ def document(
         "# Performance",
         "",
         "Measured side by side with the alternatives in the same run: absolute times on a shared",
-        "machine are noise, ratios are not. Regenerate with `make bench` (20-30 minutes;",
+        "machine are noise, ratios are not. Regenerate with `make bench` (25-35 minutes;",
         "`make bench ARGS=--quick` runs tiny sizes and writes nothing). The scripts are in",
         "`bench/`; `tests/bench/test_smoke.py` runs them at tiny sizes so they never rot.",
         "",
@@ -238,17 +238,19 @@ slower.
 **Many workers (section 9).** A sync's time is its pages' latency: it reads a job's pages one
 after another (each read ahead while the last is stored), so one worker caches a 500-document
 job in about six reads (five pages and the errors listing) of 300 ms, and more workers cache
-more jobs at once. The workers spend about 0.4 ms of CPU a document, so on two cores the CPU
-would allow thousands of documents a second; PostgreSQL holds every lease, budget and queue
-claim (conditional UPDATEs, `SKIP LOCKED`), so workers never wait on each other beyond a row
-lock held for one statement. With 4 workers the throughput is above 4x one worker's: the
-single worker also spends its time on the settling reads of the jobs it cached early (a job
-that ended upstream is read again until it settles; the "status pages" beyond 200 in its row),
-which the shorter runs mostly leave for after the last document. What limits it next is the
-budget: each key may send FIRECRAWL_RATE_LIMIT_PER_MINUTE requests a minute (300 here, 200 by
-default), so the jobs of one key are cached at most at that many pages a minute, whatever the
-number of workers; then the machine's cores, once the workers' CPU reaches them (not reached
-here).
+more jobs at once. The workers themselves spend 0.3-0.5 ms of CPU a document (start-up included:
+7-9 s for 20,000 documents whatever their number). PostgreSQL holds every lease, budget and
+queue claim (conditional UPDATEs, `SKIP LOCKED`), so workers never wait on each other beyond a
+row lock held for one statement. Four workers reached 3.75x one worker's throughput at load 5-6
+(5.26x in an earlier run at load 2-4): the single worker also spends its time on the settling
+reads of the jobs it cached early (a job that ended upstream is read again until it settles; the
+"status pages" beyond 200 in its row), which the shorter runs mostly leave for after the last
+document. What limits it on this machine is the two cores: four workers, two web processes,
+PostgreSQL and the simulator share them with the other work of the machine, and the job-page
+polls show it (p95 0.6 s with four workers against 0.1-0.2 s with one or two). Past the cores,
+the budget: each key may send FIRECRAWL_RATE_LIMIT_PER_MINUTE requests a minute (300 here, 200
+by default), so the jobs of one key are cached at most at that many pages a minute, whatever the
+number of workers (the busiest key-minute here was 80).
 
 **One job of 100,000 documents** (`make bench ARGS=--large`, docs/PERFORMANCE-LARGE.md).
 Memory stays flat from 10,000 to 100,000 documents for the sync and the zip on both databases;
