@@ -119,9 +119,12 @@ def untracked(owner: object, jobs: Iterable[FoundJob]) -> list[FoundJob]:
     return [job for job in jobs if job.id.lower() not in tracked]
 
 
-def track_found(owner: object, key: ApiKey, jobs: Iterable[FoundJob]) -> list[Job]:
+def track_found(
+    owner: object, key: ApiKey, jobs: Iterable[FoundJob], *, origin: str = Job.Origin.TRACKED
+) -> list[Job]:
     """Track these listed jobs with `key` (the kind as the listing said it, and the target
-    URL); returns the jobs tracked by this call, each with a sync queued."""
+    URL); returns the jobs tracked by this call, each with a sync queued. `origin`: a person
+    pressed Track, or the automatic import found them (Job.Origin)."""
     from jobs.tasks import request_sync
 
     created = []
@@ -132,6 +135,7 @@ def track_found(owner: object, key: ApiKey, jobs: Iterable[FoundJob]) -> list[Jo
             remote_id=found.id,
             kind=found.kind,
             target_url=clean_text(found.url),
+            origin=origin,
         )
         if new:
             request_sync(job)
@@ -156,7 +160,7 @@ def import_new_jobs(key: ApiKey) -> int:
         return 0
     seen = set(key.auto_import_seen)
     new = [job for job in listing.jobs if job.id.lower() not in seen]
-    tracked = track_found(key.owner, key, untracked(key.owner_id, new))
+    tracked = track_found(key.owner, key, untracked(key.owner_id, new), origin=Job.Origin.IMPORTED)
     # What is listed now is all a later round could see again (the listings only shrink at
     # their old end), so it replaces what was seen before: the list stays the listing's size.
     ApiKey.objects.filter(pk=key.pk).update(
