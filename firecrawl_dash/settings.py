@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "accounts",
     "keys",
     "jobs",
+    "notifications",
 ]
 if DEBUG:
     # `manage.py demo` (make demo) runs the product against the simulator; production never
@@ -279,3 +280,55 @@ FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.
 # page), and seconds between two automatic imports for a key that opted in.
 FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5")
 FIRECRAWL_IMPORT_INTERVAL = envint("FIRECRAWL_IMPORT_INTERVAL", "300")
+
+# The dashboard's public base URL (https://dash.example.com): the links in notifications (the
+# job, its zip, unsubscribe) start with it. Unset, they point at http://127.0.0.1:8000.
+PUBLIC_URL = os.getenv("PUBLIC_URL", "").strip().rstrip("/")
+
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
+# Notifications (the notifications app). Events are grouped for this many seconds, so that many
+# jobs finishing together make one message; each user also chooses how often at most.
+NOTIFY_DIGEST_SECONDS = envint("NOTIFY_DIGEST_SECONDS", "60")
+# A job whose results Firecrawl deletes within this many seconds, not all cached: "needs
+# attention" (expiring uncached).
+NOTIFY_EXPIRY_WARNING_SECONDS = envint("NOTIFY_EXPIRY_WARNING_SECONDS", "7200")
+# A job still failing after this many reads in a row (each retried already): "needs attention".
+NOTIFY_FAILING_AFTER = envint("NOTIFY_FAILING_AFTER", "5")
+# Sending a message: attempts before giving up, and the first wait between two (doubling).
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", "6")
+NOTIFY_RETRY_BACKOFF = float(os.getenv("NOTIFY_RETRY_BACKOFF", "60"))
+# The longest one send may take, whole: an SMTP conversation or a webhook call, connecting and
+# reading the answer included; cut off there. A worker owns the message it sends for twice this,
+# so a worker that died mid-send is taken over, and a slow send never is.
+NOTIFY_SEND_TIMEOUT = float(os.getenv("NOTIFY_SEND_TIMEOUT", "30"))
+if NOTIFY_SEND_TIMEOUT <= 0:
+    raise ImproperlyConfigured("NOTIFY_SEND_TIMEOUT must be more than 0 seconds")
+
+# Mail (notifications), configured by the variables Django has always read (EMAIL_HOST,
+# EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD or its _FILE, EMAIL_USE_TLS, EMAIL_USE_SSL),
+# given to Django 6.1's MAILERS (its EMAIL_* settings are deprecated). Without EMAIL_HOST, in
+# development messages are printed by the console backend (`make run`, `make demo`: nothing
+# leaves the machine); in production they go to localhost:25, Django's own default. Lowercase
+# names: they are not settings.
+email_host = os.getenv("EMAIL_HOST", "" if DEBUG else "localhost")
+email_options = {
+    "host": email_host,
+    "port": envint("EMAIL_PORT", "25"),
+    "username": os.getenv("EMAIL_HOST_USER", ""),
+    "password": envsecret("EMAIL_HOST_PASSWORD"),
+    "use_tls": envbool("EMAIL_USE_TLS", "false"),
+    "use_ssl": envbool("EMAIL_USE_SSL", "false"),
+    # Each step of the SMTP conversation waits no longer than the whole send may take.
+    "timeout": NOTIFY_SEND_TIMEOUT,
+}
+if email_options["use_tls"] and email_options["use_ssl"]:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL (465)")
+MAILERS = {
+    "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": email_options}
+    if email_host
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
+# Whether notification webhooks may go to private, loopback or link-local addresses (a webhook
+# receiver on the dashboard's own network). Off: one user cannot make the server probe it.
+NOTIFY_WEBHOOK_ALLOW_PRIVATE = envbool("NOTIFY_WEBHOOK_ALLOW_PRIVATE", "false")
