@@ -7,10 +7,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+
+from accounts.forms import SignupForm
+from notifications.models import NotificationSettings
 
 
 @login_not_required
@@ -19,10 +20,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         raise Http404("Sign-up is closed on this server")
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    # Username and password only: the dashboard needs nothing else about a person.
-    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    # A username and a password; an address only for those who want notifications.
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        if user.email:
+            # What the sign-up form promises: told when a job finishes or needs attention.
+            NotificationSettings.objects.for_user(user).email_about_jobs()
         login(request, user)
         messages.success(request, f"Welcome, {user.username}. Add a Firecrawl API key to begin.")
         return redirect("keys:keys")
