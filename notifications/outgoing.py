@@ -12,6 +12,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ class Refused(OutgoingError):
 
 class Unreachable(OutgoingError):
     """No answer: the name did not resolve, the connection failed or the deadline passed."""
+
+
+class TimedOut(Unreachable):
+    """The deadline passed before the answer was read."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def resolve(host: str, port: int, timeout: float) -> list[str]:
     # getaddrinfo has no timeout of its own: a thread keeps the caller's deadline.
     threading.Thread(target=look_up, name="resolve", daemon=True).start()
     if not done.wait(timeout):
-        raise Unreachable(f"{host} did not resolve within {timeout:.3g} s")
+        raise TimedOut(f"{host} did not resolve within {timeout:.3g} s")
     if failed or not found or not found[0]:
         raise Unreachable(f"{host} does not resolve")
     return found[0]
@@ -201,8 +206,23 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
                 data = response.read(MAX_RESPONSE_BYTES)
             except (OSError, http.client.HTTPException) as exc:
                 if fired.is_set():
-                    raise Unreachable(f"No answer within {timeout:.3g} s") from None
+                    raise TimedOut(f"No answer within {timeout:.3g} s") from None
                 raise Unreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
     finally:
         connection.close()
     return Answer(response.status, response.reason, data)
+
+
+def call(
+    url: str, body: bytes, headers: dict[str, str], *, allow_private: bool, timeout: float
+) -> Answer:
+    """`check` then `post`: one deadline for the lookup and the call together."""
+    started = time.monotonic()
+    target = check(url, allow_private=allow_private, timeout=timeout)
+    try:
+        left = timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise TimedOut
+        return post(target, body, headers, left)
+    except TimedOut:
+        raise TimedOut(f"No answer within {timeout:.3g} s") from None
