@@ -38,6 +38,8 @@ class NotificationSettingsForm(forms.ModelForm):
         }
         widgets = {"webhook_url": forms.URLInput(attrs={"placeholder": "https://…"})}
 
+    field_order = ["email"]
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         kwargs.setdefault("initial", {"email": user.email})
