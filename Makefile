@@ -63,6 +63,7 @@ clean:
 demo: export DATABASE_URL = sqlite:///$(abspath $(DEMO_DIR))/db.sqlite3
 demo: export FIRECRAWL_API_URLS = *
 demo: export FIRECRAWL_POLL_INTERVAL = 2
+demo: export NOTIFY_DIGEST_SECONDS = 5
 demo: $(VENV)/.installed-run
 	@mkdir -p $(DEMO_DIR)
 	$(PY) manage.py migrate --noinput
