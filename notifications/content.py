@@ -150,13 +150,18 @@ def summarize(job: Job, reason: str = "") -> JobSummary:
 
 
 def subject(kind: str, jobs: list[JobSummary], total: int) -> str:
+    """One line (a label may hold anything, line breaks included: a header may not)."""
+    return " ".join(_subject(kind, jobs, total).split())[:300]
+
+
+def _subject(kind: str, jobs: list[JobSummary], total: int) -> str:
     if total == 1 and jobs:
         job = jobs[0]
         if kind == Kind.FINISHED:
-            return f"Job finished: {job.label} ({job.what})"[:300]
+            return f"Job finished: {job.label} ({job.what})"
         if kind == Kind.ATTENTION:
-            return f"Job needs attention: {job.label} ({job.what})"[:300]
-        return f"New job found: {job.label}"[:300]
+            return f"Job needs attention: {job.label} ({job.what})"
+        return f"New job found: {job.label}"
     if kind == Kind.FINISHED:
         return f"{_count(total)} jobs finished"
     if kind == Kind.ATTENTION:

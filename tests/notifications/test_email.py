@@ -242,3 +242,16 @@ def test_a_message_sent_twice_by_mistake_goes_out_once(
     assert send_message(message.pk) is True
     assert send_message(message.pk) is False
     assert smtp.count() == 1
+
+
+def test_a_hostile_label_stays_text_in_the_subject_and_the_html(
+    alice: Any, alice_key: ApiKey, smtp: Mailbox
+) -> None:
+    subscribe(alice)
+    settled_job(alice_key, label='<img src=x onerror="alert(1)">\r\nBcc: eve@example.test')
+    rounds()
+    [mail] = smtp.messages
+    assert mail["Bcc"] is None and mail["To"] == "alice@example.test"
+    assert mail["Subject"].startswith('Job finished: <img src=x onerror="alert(1)"> Bcc: eve@')
+    html = body(mail, "html")
+    assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
