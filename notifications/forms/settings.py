@@ -10,6 +10,9 @@ from django.utils import timezone
 from notifications import outgoing
 from notifications.models import NotificationSettings
 
+# How long saving the page may wait for the webhook's host name to resolve.
+LOOKUP_TIMEOUT = 5.0
+
 
 class NotificationSettingsForm(forms.ModelForm):
     email = forms.EmailField(
@@ -55,7 +58,7 @@ class NotificationSettingsForm(forms.ModelForm):
             outgoing.check(
                 url,
                 allow_private=settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE,
-                timeout=settings.NOTIFY_SEND_TIMEOUT,
+                timeout=LOOKUP_TIMEOUT,
             )
         except outgoing.OutgoingError as exc:
             raise forms.ValidationError(str(exc)) from None

@@ -13,6 +13,13 @@ from django.views.decorators.csrf import csrf_exempt
 from notifications import unsubscribe as tokens
 from notifications.models import Kind, NotificationSettings
 
+# What each kind of email is about, as the page says it.
+TOPICS = {
+    Kind.FINISHED: "jobs that finish",
+    Kind.ATTENTION: "jobs that need attention",
+    Kind.FOUND: "new jobs found",
+}
+
 
 @login_not_required
 @csrf_exempt
@@ -26,5 +33,5 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     prefs = NotificationSettings.objects.filter(user=user_id).first()
     if done and prefs is not None:  # no settings: nothing was on
         prefs.unsubscribe(kind)
-    context = {"kind": Kind(kind).label.lower(), "done": done, "token": token}
+    context = {"topic": TOPICS[Kind(kind)], "done": done, "token": token}
     return render(request, "notifications/unsubscribe.html", context)

@@ -164,7 +164,7 @@ def test_the_unsubscribe_link_asks_first_then_stops_that_kind(alice: User) -> No
     assert page.status_code == 200 and "Stop the emails about" in page.content.decode()
     assert NotificationSettings.objects.get(user=alice).email_finished  # a GET changes nothing
     done = alice_client.post(link)
-    assert "no more emails about job finished" in done.content.decode()
+    assert "no more emails about jobs that finish" in done.content.decode()
     prefs = NotificationSettings.objects.get(user=alice)
     assert not prefs.email_finished and prefs.email_attention
 
