@@ -205,7 +205,9 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
                 response = connection.getresponse()
                 data = response.read(MAX_RESPONSE_BYTES)
             except (OSError, http.client.HTTPException) as exc:
-                if fired.is_set():
+                # Whichever came first: the watchdog, or a socket's own timeout (set to the
+                # whole deadline, so it too means the deadline has passed).
+                if fired.is_set() or isinstance(exc, TimeoutError):
                     raise TimedOut(f"No answer within {timeout:.3g} s") from None
                 raise Unreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
     finally:

@@ -69,7 +69,7 @@ def send_email(message: Message, address: str) -> None:
             except ValueError as exc:  # an address no mail server could take
                 raise SendFailed(f"Cannot send to {address}: {exc}", retry=False) from None
             except (smtplib.SMTPException, OSError) as exc:
-                if fired.is_set():
+                if fired.is_set() or isinstance(exc, TimeoutError):
                     raise SendFailed(
                         f"The mail server took longer than {settings.NOTIFY_SEND_TIMEOUT:g} s",
                         retry=True,
