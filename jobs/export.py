@@ -296,30 +296,6 @@ def job_summary(job: Job) -> dict[str, Any]:
     }
 
 
-def completeness_note(job: Job) -> tuple[bool, str]:
-    """Whether the cache holds everything the job will ever have, and if not, why."""
-    if job.is_complete:
-        return True, ""
-    if job.sync_state == Job.SyncState.EXPIRED:
-        return False, (
-            f"Results expired upstream: {job.documents_cached} of {job.total} documents "
-            "were cached."
-        )
-    if job.is_terminal and job.cache_done and not job.pagination_stuck:
-        return False, (
-            f"Firecrawl had not settled the job's final numbers when this was downloaded: it "
-            f"holds the {job.documents_cached} documents cached so far."
-        )
-    if not job.is_terminal:
-        return False, (
-            f"The job was still {job.status} when this was downloaded: it holds the "
-            f"{job.documents_cached} documents cached so far."
-        )
-    if job.pagination_stuck:
-        return False, "Firecrawl stopped paging before every document was read."
-    return False, f"Cached {job.documents_cached} of {job.total} documents so far."
-
-
 def zip_stream(
     job: Job, documents: QuerySet[Document], filters: dict[str, Any] | None = None
 ) -> Iterator[bytes]:
@@ -485,7 +461,7 @@ def _manifest_chunks(
     seen: bytearray,
     problems: _Problems,
 ) -> Iterator[bytes]:
-    complete, note = completeness_note(job)
+    complete, note = job.completeness.complete, job.completeness.note
     head = {
         "job": job_summary(job),
         "generatedAt": generated_at.isoformat(),

@@ -22,6 +22,10 @@ from jobs.models.jobs import lease_duration
 from keys import listings
 from keys.models import ApiKey
 
+# How often a key set to track new jobs automatically lists its jobs: well under the 24 hours
+# Firecrawl keeps them, and a few requests per key an hour.
+IMPORT_INTERVAL = timedelta(minutes=5)
+
 
 @task()
 def sync_job_task(job_pk: int) -> None:
@@ -114,17 +118,16 @@ def enqueue_due_jobs() -> int:
 def import_key_task(key_pk: int) -> None:
     key = ApiKey.objects.select_related("owner").filter(pk=key_pk, auto_import=True).first()
     if key is not None:
-        listings.import_new_jobs(key)
+        for job in listings.import_new_jobs(key):
+            request_sync(job)
 
 
 def enqueue_due_imports() -> int:
     """Queue an automatic import for every key that opted in and was not imported for
-    FIRECRAWL_IMPORT_INTERVAL seconds (a conditional UPDATE per key, so one worker queues it
-    however many run), and forget form tokens no confirmation page can use any more."""
+    IMPORT_INTERVAL (a conditional UPDATE per key, so one worker queues it however many run),
+    and forget form tokens no confirmation page can use any more."""
     now = timezone.now()
-    due = Q(auto_imported_at=None) | Q(
-        auto_imported_at__lte=now - timedelta(seconds=settings.FIRECRAWL_IMPORT_INTERVAL)
-    )
+    due = Q(auto_imported_at=None) | Q(auto_imported_at__lte=now - IMPORT_INTERVAL)
     queued = 0
     for pk in ApiKey.objects.filter(due, auto_import=True).values_list("pk", flat=True):
         if ApiKey.objects.filter(due, pk=pk, auto_import=True).update(auto_imported_at=now):

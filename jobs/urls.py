@@ -32,4 +32,5 @@ urlpatterns = [
     path("start/batch/", start.start_batch, name="start_batch"),
     path("start/crawl/", start.start_crawl, name="start_crawl"),
     path("start/confirm/", start.confirm_start, name="confirm_start"),
+    path("start/confirm/<uuid:token>/", start.start_outcome, name="start_outcome"),
 ]

@@ -25,6 +25,9 @@ from notifications.models import Channel, Kind, Notification, NotificationSettin
 LOOKBACK = timedelta(days=1)
 # The most jobs one condition turns into events per channel and round (the next round goes on).
 BATCH = 2000
+# Failed reads in a row (each retried already, with growing waits: about 5 minutes in all) after
+# which a job still failing needs attention.
+FAILING_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def _expiring(now: datetime) -> Q:
 def _failing(now: datetime) -> Q:
     return Q(
         sync_state=Job.SyncState.ACTIVE,
-        consecutive_failures__gte=settings.NOTIFY_FAILING_AFTER,
+        consecutive_failures__gte=FAILING_AFTER,
     ) & _recent("trouble_since", now)
 
 

@@ -42,6 +42,12 @@ class Reason(models.TextChoices):
     EXPIRED = "expired", "Expired uncached"
 
 
+# Attempts to send one message before giving up, and the wait before the second (then doubling,
+# at most a day): long enough for a mail server's or a receiver's restart, short of spam.
+MAX_ATTEMPTS = 6
+RETRY_BACKOFF = timedelta(minutes=1)
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
@@ -220,7 +226,7 @@ class MessageQuerySet(models.QuerySet["Message"]):
         # Waiting for its (next) attempt, or claimed by a worker whose lease ran out (it died).
         waiting = Q(status=Message.Status.PENDING, next_attempt_at__lte=now)
         abandoned = Q(status=Message.Status.SENDING, lease_expires_at__lte=now)
-        return (waiting | abandoned) & Q(attempts__lt=settings.NOTIFY_MAX_ATTEMPTS)
+        return (waiting | abandoned) & Q(attempts__lt=MAX_ATTEMPTS)
 
     def due(self, now: datetime | None = None) -> "MessageQuerySet":
         """Messages to send now whose task is not queued (or was lost: its worker died)."""
@@ -252,7 +258,7 @@ class MessageQuerySet(models.QuerySet["Message"]):
         return self.filter(
             status=Message.Status.SENDING,
             lease_expires_at__lte=now,
-            attempts__gte=settings.NOTIFY_MAX_ATTEMPTS,
+            attempts__gte=MAX_ATTEMPTS,
         ).update(
             status=Message.Status.FAILED,
             lease_token=None,
@@ -332,9 +338,9 @@ class Message(models.Model):
         """A failed attempt: try again after a doubling wait, or give up (after the last
         attempt, or at once when retrying cannot help)."""
         values: dict[str, Any] = {"last_error": error[:500], "recipient": recipient[:2000]}
-        if retry and self.attempts < settings.NOTIFY_MAX_ATTEMPTS:
-            wait = settings.NOTIFY_RETRY_BACKOFF * 2 ** max(self.attempts - 1, 0)
-            next_attempt = timezone.now() + timedelta(seconds=min(wait, 86400))
+        if retry and self.attempts < MAX_ATTEMPTS:
+            wait = RETRY_BACKOFF * 2 ** max(self.attempts - 1, 0)
+            next_attempt = timezone.now() + min(wait, timedelta(days=1))
             return self._finish(
                 token, status=self.Status.PENDING, next_attempt_at=next_attempt, **values
             )

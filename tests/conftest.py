@@ -156,6 +156,14 @@ def fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A retried read waits a millisecond, not a second (keys.clients' tuning constants).
+    from keys import clients
+
+    monkeypatch.setattr(clients, "RETRY_BACKOFF", 0.001)
+
+
+@pytest.fixture(autouse=True)
 def settle_at_once(settings: Any) -> None:
     # The simulator's clock is manual, the app's is real: a job settles on its first terminal
     # read unless a test of settling sets an interval (tests/jobs/test_settling.py).

@@ -35,8 +35,9 @@ import firecrawl_api
 from fakecrawl import FakeFirecrawl, Fault
 from fakecrawl.content import HOSTILE_HTML, HOSTILE_MARKDOWN
 from firecrawl_api.client import FirecrawlClient
-from jobs.models import Document, FailedUrl, Job
+from jobs.models import Document, FailedUrl, Job, StartRequest
 from jobs.sync import sync_job
+from keys import clients
 from keys.models import ApiKey
 from notifications import unsubscribe
 from notifications.models import Kind, Message, NotificationSettings
@@ -45,7 +46,8 @@ from tests.conftest import make_documents, make_failed_urls, make_job
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every named route outside the admin: what its parameters are, which methods it answers.
-# "job"/"key": <int:pk> is that kind of object; "position" is a document of the job.
+# "job"/"key": <int:pk> is that kind of object; "position" is a document of the job; "start":
+# <uuid:token> is a press of Confirm (a StartRequest).
 ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:dashboard": (None, {"GET", "POST"}),
     "jobs:job": ("job", {"GET"}),
@@ -70,6 +72,7 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:start_batch": (None, {"POST"}),
     "jobs:start_crawl": (None, {"POST"}),
     "jobs:confirm_start": (None, {"POST"}),
+    "jobs:start_outcome": ("start", {"GET"}),
     "login": (None, {"GET", "POST"}),
     "logout": (None, {"POST"}),
     "signup": (None, {"GET", "POST"}),
@@ -113,8 +116,11 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
     if "position" in params:
         kwargs["position"] = 0
     if "token" in params:
-        # A real unsubscribe link of the job's owner (for a user with nothing turned on).
-        kwargs["token"] = unsubscribe.token(Message(owner=job.owner, kind=Kind.FINISHED))
+        if name == "notifications:unsubscribe":
+            # A real unsubscribe link of the job's owner (for a user with nothing turned on).
+            kwargs["token"] = unsubscribe.token(Message(owner=job.owner, kind=Kind.FINISHED))
+        else:
+            kwargs["token"] = str(StartRequest.objects.get(owner=job.owner_id).token)
     formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
     if "format" in params:
         kwargs["format"] = formats[name]
@@ -144,6 +150,7 @@ def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
     make_documents(job, 3)
     make_failed_urls(job, "https://alice.example/failed", error="Timed out")
     job.samples.create(completed=3, total=5)
+    StartRequest.objects.claim(token=uuid.uuid4(), owner=alice_key.owner, api_key=alice_key)
     return job, alice_key
 
 
@@ -387,11 +394,10 @@ def everything_in_the_database() -> str:
 
 def test_the_plain_api_key_never_appears_anywhere(
     alice: User, simulator: FakeFirecrawl, settings: Any, caplog: pytest.LogCaptureFixture,
-    echo_server: str,
+    echo_server: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     settings.FIRECRAWL_API_URLS = ["*"]
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
-    settings.FIRECRAWL_MAX_RETRY_WAIT = 0
+    monkeypatch.setattr(clients, "MAX_RETRY_WAIT", 0)
     caplog.set_level(logging.DEBUG)
     simulator.add_key(LEAK_KEY, team="leak")
     seen: list[str] = []  # every response body and header, every report

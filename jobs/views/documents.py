@@ -7,7 +7,6 @@ response carries its own CSP with no script, no same-origin and no network.
 
 from typing import Any
 
-from django.core.paginator import EmptyPage
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
@@ -19,6 +18,7 @@ from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.export import document_filename
 from jobs.forms.documents import DocumentQueryForm
 from jobs.models import Document, Job
+from jobs.pagination import PageOutOfRange
 from jobs.safe_markdown import render_markdown
 from jobs.search import snippets, unindexed_count
 from jobs.views.common import get_job_for_user
@@ -41,14 +41,9 @@ def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     paginator = form.paginator(job)
     number = form.page_number
     try:
-        page = paginator.page(number)
-    except EmptyPage:
-        # A 404 rather than a silent clamp: the URL names a page that does not exist, and a
-        # clamp would show a "page 9" that is really page 3.
-        last = paginator.exact_num_pages() if paginator.capped else paginator.num_pages
-        pages = f"{last:,} page" + ("" if last == 1 else "s")
-        message = f"There is no page {number:,}: this list has {pages}."
-        return invalid_query(request, message, status=404, job=job)
+        page = paginator.page_or_out_of_range(number)
+    except PageOutOfRange as exc:
+        return invalid_query(request, exc.message, status=404, job=job)
     # Documents are indexed shortly after they are cached: say so rather than miss them silently.
     unindexed = unindexed_count(job.pk) if form.cleaned_data.get("q") else 0
     if text := form.cleaned_data.get("q"):

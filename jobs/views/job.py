@@ -13,6 +13,7 @@ from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.forms.job import FailedPageForm, JobKeyForm
 from jobs.models import Job
 from jobs.models.failed_urls import failure_groups
+from jobs.pagination import PageOutOfRange
 from jobs.progress import progress_summary
 from jobs.tasks import request_sync, request_sync_if_due
 from jobs.views.common import get_job_for_user
@@ -29,15 +30,19 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     request_sync_if_due(job)
     poll = request.htmx and not request.htmx.history_restore_request
     shown = query.cleaned_data["failures_shown"]
+    # The poll sends the failed URLs (out of band) only when there are new ones.
     failures_changed = shown != job.failed_count + job.robots_blocked_count
+    failures = None
+    if failures_changed or not poll:
+        try:
+            failures = failure_groups(job, query.cleaned_data["failed_page"] or 1)
+        except PageOutOfRange as exc:
+            return invalid_query(request, exc.message, status=404, job=job)
     context = {
         "job": job,
         "progress": progress_summary(job),
-        # The poll sends the failed URLs (out of band) only when there are new ones.
         "failures_changed": failures_changed,
-        "failures": failure_groups(job, query.cleaned_data["failed_page"] or 1)
-        if failures_changed or not poll
-        else None,
+        "failures": failures,
         "nav": "jobs",
     }
     if poll:
@@ -89,9 +94,10 @@ def change_job_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def cancel_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
-    if job.api_key is None or job.is_terminal:
+    if not job.can_cancel:
         messages.error(request, "This job cannot be cancelled.")
         return redirect("jobs:job", pk=job.pk)
+    assert job.api_key is not None  # can_cancel says so
     try:
         with clients.for_key_on_web(job.api_key) as client:
             client.cancel(str(job.remote_id), kind=job.kind)

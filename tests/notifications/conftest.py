@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from keys.models import ApiKey
+from notifications import models
 from notifications.models import NotificationSettings
 from tests.conftest import make_job
 
@@ -191,10 +192,10 @@ def immediate_tasks(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def notify_settings(settings: Any) -> None:
+def notify_settings(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # Events are gathered at once and retried at once: tests call rounds themselves.
     settings.NOTIFY_DIGEST_SECONDS = 0
-    settings.NOTIFY_RETRY_BACKOFF = 0
+    monkeypatch.setattr(models, "RETRY_BACKOFF", timedelta(0))
     settings.NOTIFY_SEND_TIMEOUT = 5
     settings.PUBLIC_URL = "https://dash.example.test"
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from keys.models import ApiKey
+from notifications import models
 from notifications.models import Message, Notification, NotificationSettings
 from notifications.tasks import enqueue_due_notifications
 from tests.notifications.conftest import Mailbox, settled_job, subscribe
@@ -166,9 +167,13 @@ def test_a_job_muted_after_its_event_was_found_is_not_sent(
 
 
 def test_a_mail_server_refusing_for_now_is_retried_then_given_up_and_shown_on_the_page(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox, settings: Any, alice_client: Client
+    alice: Any,
+    alice_key: ApiKey,
+    smtp: Mailbox,
+    alice_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings.NOTIFY_MAX_ATTEMPTS = 3
+    monkeypatch.setattr(models, "MAX_ATTEMPTS", 3)
     subscribe(alice)
     settled_job(alice_key, label="Unlucky")
     smtp.reply = "451 4.3.0 Mailbox busy, try later"

@@ -21,6 +21,14 @@ from tests.notifications.conftest import settled_job, subscribe
 pytestmark = pytest.mark.django_db
 
 
+def lease(job: Job) -> Any:
+    """The job's lease, as the sync holds it when it records a failure (taken if free)."""
+    token = Job.objects.acquire_lease(job.pk)
+    if token is not None:
+        job.lease_token = token
+    return job.lease_token
+
+
 def reasons(job: Job) -> list[str]:
     return sorted(Notification.objects.filter(job=job).values_list("reason", flat=True))
 
@@ -111,7 +119,7 @@ def test_a_rejected_key_pauses_the_job_and_that_needs_attention_once(
 ) -> None:
     subscribe(alice)
     job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
-    job.record_failure(firecrawl_api.AuthError(status_code=401))
+    job.record_failure(firecrawl_api.AuthError(status_code=401), lease(job))
     assert job.sync_state == Job.SyncState.PAUSED and job.trouble_since is not None
     events.detect()
     events.detect()
@@ -121,12 +129,12 @@ def test_a_rejected_key_pauses_the_job_and_that_needs_attention_once(
 def test_a_job_paused_again_after_a_refresh_is_news_again(alice: Any, alice_key: ApiKey) -> None:
     subscribe(alice)
     job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
-    job.pause("Firecrawl answered more than the dashboard reads at once")
+    job.pause("Firecrawl answered more than the dashboard reads at once", lease(job))
     events.detect()
     job.resume()  # the user pressed Refresh now
     assert job.trouble_since is None
     events.detect()
-    job.pause("Firecrawl answered more than the dashboard reads at once")
+    job.pause("Firecrawl answered more than the dashboard reads at once", lease(job))
     events.detect()
     assert reasons(job) == [Reason.PAUSED, Reason.PAUSED]
 
@@ -136,32 +144,32 @@ def test_an_id_firecrawl_never_knew_needs_attention(alice: Any, alice_key: ApiKe
     job = make_job(alice_key, str(uuid.uuid4()))
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     job.refresh_from_db()
-    job.record_failure(firecrawl_api.NotFound(status_code=404))
+    job.record_failure(firecrawl_api.NotFound(status_code=404), lease(job))
     assert job.sync_state == Job.SyncState.NOT_FOUND
     events.detect()
     assert reasons(job) == [Reason.NOT_FOUND]
 
 
 def test_a_job_failing_needs_attention_only_after_the_set_number_of_failures(
-    alice: Any, alice_key: ApiKey, settings: Any
+    alice: Any, alice_key: ApiKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.NOTIFY_FAILING_AFTER = 3
+    monkeypatch.setattr(events, "FAILING_AFTER", 3)
     subscribe(alice)
     job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
     for _ in range(2):
-        job.record_failure(firecrawl_api.UpstreamError(status_code=502))
+        job.record_failure(firecrawl_api.UpstreamError(status_code=502), lease(job))
         events.detect()
     assert reasons(job) == []
-    job.record_failure(firecrawl_api.UpstreamError(status_code=502))
+    job.record_failure(firecrawl_api.UpstreamError(status_code=502), lease(job))
     events.detect()
-    job.record_failure(firecrawl_api.UpstreamError(status_code=502))
+    job.record_failure(firecrawl_api.UpstreamError(status_code=502), lease(job))
     events.detect()
     assert reasons(job) == [Reason.FAILING]
 
 
 def test_a_good_read_ends_the_trouble(alice: Any, alice_key: ApiKey) -> None:
     job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
-    job.record_failure(firecrawl_api.UpstreamError(status_code=502))
+    job.record_failure(firecrawl_api.UpstreamError(status_code=502), lease(job))
     assert job.trouble_since is not None
     job.conclude(lease=Job.objects.acquire_lease(job.pk))  # type: ignore[arg-type]
     job.refresh_from_db()
@@ -204,7 +212,7 @@ def test_a_job_that_expired_with_documents_missing_needs_attention(
         alice_key, str(uuid.uuid4()), last_polled_at=timezone.now(), total=100, completed=100,
         documents_cached=60, next_skip=60,
     )  # fmt: skip
-    job.record_failure(firecrawl_api.NotFound(status_code=404))
+    job.record_failure(firecrawl_api.NotFound(status_code=404), lease(job))
     assert job.sync_state == Job.SyncState.EXPIRED
     events.detect()
     assert reasons(job) == [Reason.EXPIRED]

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 from django.test import Client
 
 from keys.models import ApiKey
-from notifications import outgoing, signatures
+from notifications import models, outgoing, signatures
 from notifications.models import Message
 from notifications.tasks import enqueue_due_notifications
 from tests.notifications.conftest import Receiver, free_port, settled_job, subscribe
@@ -98,9 +98,13 @@ def test_a_private_address_is_refused_and_allowed_with_the_setting(
 
 @pytest.mark.usefixtures("private_allowed")
 def test_a_failing_receiver_is_retried_then_given_up_on_and_shown_on_the_page(
-    alice: Any, alice_key: ApiKey, receiver: Receiver, settings: Any, alice_client: Client
+    alice: Any,
+    alice_key: ApiKey,
+    receiver: Receiver,
+    alice_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings.NOTIFY_MAX_ATTEMPTS = 3
+    monkeypatch.setattr(models, "MAX_ATTEMPTS", 3)
     subscribe(alice, email="", webhook_url=receiver.url)
     settled_job(alice_key, label="Unlucky")
     receiver.statuses = [500]

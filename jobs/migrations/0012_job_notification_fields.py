@@ -18,7 +18,7 @@ def mark_started_jobs(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0010_apikey_moved_to_keys"),
+        ("jobs", "0011_start_request_payload"),
         ("keys", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
