@@ -251,8 +251,8 @@ def test_the_poll_costs_a_fixed_handful_of_queries(
     for completed in range(0, 500, 50):
         job.samples.create(completed=completed, total=500)
     make_failed_urls(job, "https://example.test/broken")
-    # Session, user, the job with its key, its progress samples: failed URLs and the key form
-    # belong to the full page only.
-    with django_assert_num_queries(4):
+    # Session, user, the job with its key, its progress samples, its screenshots' counts:
+    # failed URLs and the key form belong to the full page only.
+    with django_assert_num_queries(5):
         response = alice_client.get(f"/jobs/{job.pk}/?failures_shown=1", headers=HTMX)
     assert 'aria-valuemax="500"' in response.content.decode()

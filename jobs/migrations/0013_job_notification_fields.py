@@ -18,7 +18,7 @@ def mark_started_jobs(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0011_start_request_payload"),
+        ("jobs", "0012_screenshots"),
         ("keys", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
