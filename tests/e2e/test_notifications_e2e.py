@@ -60,18 +60,18 @@ def test_the_notifications_page_saves_the_choices_from_the_account_menu(
 
 
 def test_a_job_muted_on_its_page_is_left_out_until_unmuted(
-    alice_page: Page, alice: Any, alice_key: ApiKey
+    alice_page: Page, alice: Any, key: ApiKey
 ) -> None:
     page = alice_page
     subscribe(alice)
-    quiet = settled_job(alice_key, label="Quiet one")
+    quiet = settled_job(key, label="Quiet one")
     page.goto(f"/jobs/{quiet.pk}/")
     page.get_by_role("button", name="Mute notifications").click()
     expect(page.locator(".message-success")).to_have_text("Notifications about this job are muted.")
     expect(page.get_by_test_id("muted-note")).to_be_visible()
     expect(page.get_by_role("button", name="Unmute notifications")).to_be_visible()
 
-    settled_job(alice_key, label="Loud one")
+    settled_job(key, label="Loud one")
     enqueue_due_notifications()
     assert [message.subject for message in mail.outbox] == ["Job finished: Loud one (completed)"]
     page.goto("/notifications/")

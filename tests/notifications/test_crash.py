@@ -6,7 +6,6 @@ What remains (a crash after the receiver accepted, before the row says sent) is 
 docs/RELIABILITY.md; it cannot be provoked here without a receiver that accepts and then waits.
 """
 
-import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,6 +16,7 @@ from notifications.models import Message, Notification
 from notifications.tasks import enqueue_due_notifications
 from tests.notifications.conftest import HOLD_LIMIT, Mailbox, Receiver, settled_job, subscribe
 from tests.processes import start_worker
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -24,14 +24,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SEND_TIMEOUT = "5"
 
 
-def wait_for_status(message: Message, status: str, log: Path, timeout: float = 90) -> Message:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_status(message: Message, status: str, log: Path) -> Message:
+    def reached() -> bool:
         message.refresh_from_db()
-        if message.status == status:
-            return message
-        time.sleep(0.2)
-    raise AssertionError(f"still {message.status} after {timeout} s:\n{log.read_text()[-3000:]}")
+        return message.status == status
+
+    try:
+        wait_until(reached, f"the message {status}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still {message.status}:\n{log.read_text()[-3000:]}") from None
+    return message
 
 
 def kill_while_held(holding: Any, log: Path, **env: str) -> None:
@@ -64,11 +66,11 @@ def assert_nothing_more_to_send() -> None:
 
 
 def test_a_worker_killed_while_the_mail_server_holds_the_message_leaves_one_email(
-    alice: Any, alice_key: ApiKey, mailbox: tuple[Mailbox, int], tmp_path: Path
+    alice: Any, key: ApiKey, mailbox: tuple[Mailbox, int], tmp_path: Path
 ) -> None:
     box, port = mailbox
     subscribe(alice)
-    settled_job(alice_key)
+    settled_job(key)
     box.hold = True
     log = tmp_path / "worker.log"
     env = {
@@ -90,10 +92,10 @@ def test_a_worker_killed_while_the_mail_server_holds_the_message_leaves_one_emai
 
 
 def test_a_worker_killed_while_the_webhook_receiver_holds_the_call_leaves_one_call(
-    alice: Any, alice_key: ApiKey, receiver: Receiver, tmp_path: Path
+    alice: Any, key: ApiKey, receiver: Receiver, tmp_path: Path
 ) -> None:
     subscribe(alice, email="", webhook_url=receiver.url)
-    settled_job(alice_key)
+    settled_job(key)
     receiver.hold = True
     log = tmp_path / "worker.log"
     env = {

@@ -34,10 +34,10 @@ def body(message: EmailMessage, subtype: str = "plain") -> str:
 
 
 def test_a_finished_job_is_one_email_however_many_rounds_run(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox
+    alice: Any, key: ApiKey, smtp: Mailbox
 ) -> None:
     subscribe(alice)
-    job = settled_job(alice_key, label="Docs site", failed_count=2)
+    job = settled_job(key, label="Docs site", failed_count=2)
     rounds(5)
     assert smtp.count() == 1
     mail = smtp.messages[0]
@@ -59,11 +59,11 @@ def test_a_finished_job_is_one_email_however_many_rounds_run(
 
 
 def test_500_jobs_finishing_together_make_one_digest(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox
+    alice: Any, key: ApiKey, smtp: Mailbox
 ) -> None:
     subscribe(alice)
     for n in range(500):
-        settled_job(alice_key, label=f"Batch {n:03}")
+        settled_job(key, label=f"Batch {n:03}")
     rounds(3)
     assert smtp.count() == 1
     mail = smtp.messages[0]
@@ -75,13 +75,13 @@ def test_500_jobs_finishing_together_make_one_digest(
 
 
 def test_the_users_interval_holds_the_next_message_back(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox
+    alice: Any, key: ApiKey, smtp: Mailbox
 ) -> None:
     subscribe(alice)  # at most one message of a kind a minute
-    settled_job(alice_key, label="First")
+    settled_job(key, label="First")
     rounds()
-    settled_job(alice_key, label="Second")
-    settled_job(alice_key, label="Third")
+    settled_job(key, label="Second")
+    settled_job(key, label="Third")
     rounds(3)
     assert smtp.count() == 1
     # A minute later the two that waited go together.
@@ -91,11 +91,11 @@ def test_the_users_interval_holds_the_next_message_back(
     assert smtp.messages[1]["Subject"] == "2 jobs finished"
 
 
-def test_each_kind_has_its_own_message(alice: Any, alice_key: ApiKey, smtp: Mailbox) -> None:
+def test_each_kind_has_its_own_message(alice: Any, key: ApiKey, smtp: Mailbox) -> None:
     subscribe(alice)
-    settled_job(alice_key, label="Done")
+    settled_job(key, label="Done")
     settled_job(
-        alice_key,
+        key,
         label="Stuck",
         sync_state=Job.SyncState.PAUSED,
         trouble_since=timezone.now(),
@@ -111,11 +111,11 @@ def test_each_kind_has_its_own_message(alice: Any, alice_key: ApiKey, smtp: Mail
 
 
 def test_an_expiring_uncached_job_is_announced_in_time(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox
+    alice: Any, key: ApiKey, smtp: Mailbox
 ) -> None:
     subscribe(alice)
     settled_job(
-        alice_key, label="Big crawl", sync_state=Job.SyncState.ACTIVE, status="scraping",
+        key, label="Big crawl", sync_state=Job.SyncState.ACTIVE, status="scraping",
         fully_cached=False, total=1000, completed=900, documents_cached=300, next_skip=300,
         expires_at=timezone.now() + timedelta(minutes=90), settled_at=None,
     )  # fmt: skip
@@ -127,10 +127,10 @@ def test_an_expiring_uncached_job_is_announced_in_time(
 
 
 def test_the_unsubscribe_link_stops_that_kind_of_email_and_no_other(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox
+    alice: Any, key: ApiKey, smtp: Mailbox
 ) -> None:
     subscribe(alice)
-    settled_job(alice_key)
+    settled_job(key)
     rounds()
     link = re.fullmatch(
         r"<https://dash\.example\.test(/\S+)>", smtp.messages[0]["List-Unsubscribe"]
@@ -142,8 +142,8 @@ def test_the_unsubscribe_link_stops_that_kind_of_email_and_no_other(
     prefs = NotificationSettings.objects.get(user=alice)
     assert not prefs.email_finished and prefs.email_attention
     Message.objects.update(created_at=timezone.now() - timedelta(hours=1))
-    settled_job(alice_key, label="After")
-    settled_job(alice_key, label="Stuck", sync_state=Job.SyncState.PAUSED,
+    settled_job(key, label="After")
+    settled_job(key, label="Stuck", sync_state=Job.SyncState.PAUSED,
                 trouble_since=timezone.now())  # fmt: skip
     rounds(2)
     assert [mail["Subject"] for mail in smtp.messages[1:]] == [
@@ -152,10 +152,10 @@ def test_the_unsubscribe_link_stops_that_kind_of_email_and_no_other(
 
 
 def test_a_job_muted_after_its_event_was_found_is_not_sent(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox, settings: Any
+    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any
 ) -> None:
     subscribe(alice)
-    job = settled_job(alice_key)
+    job = settled_job(key)
     settings.NOTIFY_DIGEST_SECONDS = 60
     rounds()  # found, waiting for others
     assert Notification.objects.pending().count() == 1
@@ -168,14 +168,14 @@ def test_a_job_muted_after_its_event_was_found_is_not_sent(
 
 def test_a_mail_server_refusing_for_now_is_retried_then_given_up_and_shown_on_the_page(
     alice: Any,
-    alice_key: ApiKey,
+    key: ApiKey,
     smtp: Mailbox,
     alice_client: Client,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(models, "MAX_ATTEMPTS", 3)
     subscribe(alice)
-    settled_job(alice_key, label="Unlucky")
+    settled_job(key, label="Unlucky")
     smtp.reply = "451 4.3.0 Mailbox busy, try later"
     rounds()
     message = Message.objects.get()
@@ -192,11 +192,9 @@ def test_a_mail_server_refusing_for_now_is_retried_then_given_up_and_shown_on_th
     assert "Gave up after 3 attempts" in page and "451" in page
 
 
-def test_a_permanent_refusal_is_given_up_at_once(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox
-) -> None:
+def test_a_permanent_refusal_is_given_up_at_once(alice: Any, key: ApiKey, smtp: Mailbox) -> None:
     subscribe(alice)
-    settled_job(alice_key)
+    settled_job(key)
     smtp.reply = "550 5.1.1 No such user here"
     rounds(3)
     message = Message.objects.get()
@@ -205,11 +203,11 @@ def test_a_permanent_refusal_is_given_up_at_once(
 
 
 def test_a_stalled_mail_server_is_cut_off_at_the_send_timeout(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox, settings: Any
+    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any
 ) -> None:
     settings.NOTIFY_SEND_TIMEOUT = 1
     subscribe(alice)
-    settled_job(alice_key)
+    settled_job(key)
     smtp.hold = True  # accepts the connection, never answers the message
     rounds()
     message = Message.objects.get()
@@ -219,10 +217,10 @@ def test_a_stalled_mail_server_is_cut_off_at_the_send_timeout(
 
 
 def test_an_address_removed_before_sending_drops_the_message(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox, settings: Any
+    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any
 ) -> None:
     subscribe(alice)
-    settled_job(alice_key)
+    settled_job(key)
     settings.NOTIFY_DIGEST_SECONDS = 60
     rounds()
     alice.email = ""
@@ -234,12 +232,12 @@ def test_an_address_removed_before_sending_drops_the_message(
 
 
 def test_a_message_sent_twice_by_mistake_goes_out_once(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox, settings: Any
+    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any
 ) -> None:
     from notifications.tasks import send_message
 
     subscribe(alice)
-    settled_job(alice_key)
+    settled_job(key)
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     rounds()  # the message is made and its send queued (and not run)
     message = Message.objects.get()
@@ -250,10 +248,10 @@ def test_a_message_sent_twice_by_mistake_goes_out_once(
 
 
 def test_a_hostile_label_stays_text_in_the_subject_and_the_html(
-    alice: Any, alice_key: ApiKey, smtp: Mailbox
+    alice: Any, key: ApiKey, smtp: Mailbox
 ) -> None:
     subscribe(alice)
-    settled_job(alice_key, label='<img src=x onerror="alert(1)">\r\nBcc: eve@example.test')
+    settled_job(key, label='<img src=x onerror="alert(1)">\r\nBcc: eve@example.test')
     rounds()
     [mail] = smtp.messages
     assert mail["Bcc"] is None and mail["To"] == "alice@example.test"

@@ -34,10 +34,10 @@ def reasons(job: Job) -> list[str]:
 
 
 def test_a_settled_job_is_one_finished_event_however_often_the_scan_runs(
-    alice: Any, alice_key: ApiKey
+    alice: Any, key: ApiKey
 ) -> None:
     subscribe(alice)
-    job = settled_job(alice_key)
+    job = settled_job(key)
     for _ in range(5):
         events.detect()
     found = Notification.objects.get(job=job)
@@ -49,11 +49,9 @@ def test_a_settled_job_is_one_finished_event_however_often_the_scan_runs(
     assert found.occurred_at == job.settled_at
 
 
-def test_the_unique_constraint_refuses_a_second_row_for_one_event(
-    alice: Any, alice_key: ApiKey
-) -> None:
+def test_the_unique_constraint_refuses_a_second_row_for_one_event(alice: Any, key: ApiKey) -> None:
     subscribe(alice)
-    job = settled_job(alice_key)
+    job = settled_job(key)
     events.detect()
     first = Notification.objects.get(job=job)
     with pytest.raises(IntegrityError):
@@ -63,9 +61,9 @@ def test_the_unique_constraint_refuses_a_second_row_for_one_event(
         )  # fmt: skip
 
 
-def test_each_channel_gets_its_own_event(alice: Any, alice_key: ApiKey) -> None:
+def test_each_channel_gets_its_own_event(alice: Any, key: ApiKey) -> None:
     subscribe(alice, webhook_url="https://hooks.example.test/x")
-    job = settled_job(alice_key)
+    job = settled_job(key)
     events.detect()
     events.detect()
     channels = Notification.objects.filter(job=job).values_list("channel", flat=True)
@@ -73,52 +71,52 @@ def test_each_channel_gets_its_own_event(alice: Any, alice_key: ApiKey) -> None:
 
 
 def test_jobs_that_settled_before_notifications_were_turned_on_are_not_announced(
-    alice: Any, alice_key: ApiKey
+    alice: Any, key: ApiKey
 ) -> None:
-    old = settled_job(alice_key, settled_at=timezone.now() - timedelta(hours=2))
+    old = settled_job(key, settled_at=timezone.now() - timedelta(hours=2))
     subscribe(alice)  # turned on an hour ago
-    new = settled_job(alice_key)
+    new = settled_job(key)
     events.detect()
     assert not Notification.objects.filter(job=old).exists()
     assert Notification.objects.filter(job=new).exists()
 
 
-def test_nothing_is_recorded_for_a_user_who_wants_nothing(alice: Any, alice_key: ApiKey) -> None:
+def test_nothing_is_recorded_for_a_user_who_wants_nothing(alice: Any, key: ApiKey) -> None:
     subscribe(alice, email_finished=False, email_attention=False)
-    settled_job(alice_key)
+    settled_job(key)
     assert events.detect() == 0
     assert not Notification.objects.exists()
 
 
-def test_email_needs_an_address(alice: Any, alice_key: ApiKey) -> None:
+def test_email_needs_an_address(alice: Any, key: ApiKey) -> None:
     subscribe(alice, email="")
-    settled_job(alice_key)
+    settled_job(key)
     events.detect()
     assert not Notification.objects.exists()
 
 
-def test_a_muted_job_is_not_announced(alice: Any, alice_key: ApiKey) -> None:
+def test_a_muted_job_is_not_announced(alice: Any, key: ApiKey) -> None:
     subscribe(alice)
-    job = settled_job(alice_key)
+    job = settled_job(key)
     job.set_notifications_muted(True)
     events.detect()
     assert not Notification.objects.exists()
 
 
 def test_another_users_settings_do_not_announce_alices_jobs(
-    alice: Any, alice_key: ApiKey, bob: Any
+    alice: Any, key: ApiKey, bob: Any
 ) -> None:
     subscribe(bob, email="bob@example.test")
-    settled_job(alice_key)
+    settled_job(key)
     events.detect()
     assert not Notification.objects.exists()
 
 
 def test_a_rejected_key_pauses_the_job_and_that_needs_attention_once(
-    alice: Any, alice_key: ApiKey
+    alice: Any, key: ApiKey
 ) -> None:
     subscribe(alice)
-    job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
+    job = make_job(key, str(uuid.uuid4()), last_polled_at=timezone.now())
     job.record_failure(firecrawl_api.AuthError(status_code=401), lease(job))
     assert job.sync_state == Job.SyncState.PAUSED and job.trouble_since is not None
     events.detect()
@@ -126,9 +124,9 @@ def test_a_rejected_key_pauses_the_job_and_that_needs_attention_once(
     assert reasons(job) == [Reason.PAUSED]
 
 
-def test_a_job_paused_again_after_a_refresh_is_news_again(alice: Any, alice_key: ApiKey) -> None:
+def test_a_job_paused_again_after_a_refresh_is_news_again(alice: Any, key: ApiKey) -> None:
     subscribe(alice)
-    job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
+    job = make_job(key, str(uuid.uuid4()), last_polled_at=timezone.now())
     job.pause("Firecrawl answered more than the dashboard reads at once", lease(job))
     events.detect()
     job.resume()  # the user pressed Refresh now
@@ -139,9 +137,9 @@ def test_a_job_paused_again_after_a_refresh_is_news_again(alice: Any, alice_key:
     assert reasons(job) == [Reason.PAUSED, Reason.PAUSED]
 
 
-def test_an_id_firecrawl_never_knew_needs_attention(alice: Any, alice_key: ApiKey) -> None:
+def test_an_id_firecrawl_never_knew_needs_attention(alice: Any, key: ApiKey) -> None:
     subscribe(alice)
-    job = make_job(alice_key, str(uuid.uuid4()))
+    job = make_job(key, str(uuid.uuid4()))
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     job.refresh_from_db()
     job.record_failure(firecrawl_api.NotFound(status_code=404), lease(job))
@@ -151,11 +149,11 @@ def test_an_id_firecrawl_never_knew_needs_attention(alice: Any, alice_key: ApiKe
 
 
 def test_a_job_failing_needs_attention_only_after_the_set_number_of_failures(
-    alice: Any, alice_key: ApiKey, monkeypatch: pytest.MonkeyPatch
+    alice: Any, key: ApiKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(events, "FAILING_AFTER", 3)
     subscribe(alice)
-    job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
+    job = make_job(key, str(uuid.uuid4()), last_polled_at=timezone.now())
     for _ in range(2):
         job.record_failure(firecrawl_api.UpstreamError(status_code=502), lease(job))
         events.detect()
@@ -167,8 +165,8 @@ def test_a_job_failing_needs_attention_only_after_the_set_number_of_failures(
     assert reasons(job) == [Reason.FAILING]
 
 
-def test_a_good_read_ends_the_trouble(alice: Any, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), last_polled_at=timezone.now())
+def test_a_good_read_ends_the_trouble(alice: Any, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()), last_polled_at=timezone.now())
     job.record_failure(firecrawl_api.UpstreamError(status_code=502), lease(job))
     assert job.trouble_since is not None
     job.conclude(lease=Job.objects.acquire_lease(job.pk))  # type: ignore[arg-type]
@@ -177,21 +175,21 @@ def test_a_good_read_ends_the_trouble(alice: Any, alice_key: ApiKey) -> None:
 
 
 def test_a_job_expiring_uncached_is_announced_within_the_warning_time(
-    alice: Any, alice_key: ApiKey, settings: Any
+    alice: Any, key: ApiKey, settings: Any
 ) -> None:
     settings.NOTIFY_EXPIRY_WARNING_SECONDS = 7200
     subscribe(alice)
     now = timezone.now()
     soon = make_job(
-        alice_key, str(uuid.uuid4()), expires_at=now + timedelta(minutes=110),
+        key, str(uuid.uuid4()), expires_at=now + timedelta(minutes=110),
         total=100, completed=100, documents_cached=40, sync_state=Job.SyncState.PAUSED,
     )  # fmt: skip
     later = make_job(
-        alice_key, str(uuid.uuid4()), expires_at=now + timedelta(hours=3),
+        key, str(uuid.uuid4()), expires_at=now + timedelta(hours=3),
         total=100, completed=100, documents_cached=40,
     )  # fmt: skip
     cached = make_job(
-        alice_key, str(uuid.uuid4()), expires_at=now + timedelta(minutes=30),
+        key, str(uuid.uuid4()), expires_at=now + timedelta(minutes=30),
         status=Job.Status.COMPLETED, total=100, completed=100, documents_cached=100,
         fully_cached=True,
     )  # fmt: skip
@@ -204,12 +202,10 @@ def test_a_job_expiring_uncached_is_announced_within_the_warning_time(
     assert reasons(later) == [Reason.EXPIRING]
 
 
-def test_a_job_that_expired_with_documents_missing_needs_attention(
-    alice: Any, alice_key: ApiKey
-) -> None:
+def test_a_job_that_expired_with_documents_missing_needs_attention(alice: Any, key: ApiKey) -> None:
     subscribe(alice)
     job = make_job(
-        alice_key, str(uuid.uuid4()), last_polled_at=timezone.now(), total=100, completed=100,
+        key, str(uuid.uuid4()), last_polled_at=timezone.now(), total=100, completed=100,
         documents_cached=60, next_skip=60,
     )  # fmt: skip
     job.record_failure(firecrawl_api.NotFound(status_code=404), lease(job))
@@ -219,27 +215,23 @@ def test_a_job_that_expired_with_documents_missing_needs_attention(
 
 
 def test_jobs_found_by_the_automatic_import_are_new_jobs_and_tracked_ones_are_not(
-    alice: Any, alice_key: ApiKey
+    alice: Any, key: ApiKey
 ) -> None:
     subscribe(alice, email_found=True)
     found, _ = Job.objects.track(
-        owner=alice, api_key=alice_key, remote_id=str(uuid.uuid4()), origin=Job.Origin.IMPORTED
+        owner=alice, api_key=key, remote_id=str(uuid.uuid4()), origin=Job.Origin.IMPORTED
     )
-    by_hand, _ = Job.objects.track(owner=alice, api_key=alice_key, remote_id=str(uuid.uuid4()))
+    by_hand, _ = Job.objects.track(owner=alice, api_key=key, remote_id=str(uuid.uuid4()))
     events.detect()
     assert list(Notification.objects.values_list("job", "kind")) == [(found.pk, Kind.FOUND)]
     assert by_hand.origin == Job.Origin.TRACKED
 
 
-def test_a_job_started_here_that_the_import_saw_first_is_not_new(
-    alice: Any, alice_key: ApiKey
-) -> None:
+def test_a_job_started_here_that_the_import_saw_first_is_not_new(alice: Any, key: ApiKey) -> None:
     remote_id = str(uuid.uuid4())
-    Job.objects.track(
-        owner=alice, api_key=alice_key, remote_id=remote_id, origin=Job.Origin.IMPORTED
-    )
+    Job.objects.track(owner=alice, api_key=key, remote_id=remote_id, origin=Job.Origin.IMPORTED)
     job, created = Job.objects.track(
-        owner=alice, api_key=alice_key, remote_id=remote_id, start_options={"formats": []},
+        owner=alice, api_key=key, remote_id=remote_id, start_options={"formats": []},
         origin=Job.Origin.STARTED,
     )  # fmt: skip
     assert not created and job.origin == Job.Origin.STARTED
@@ -247,9 +239,9 @@ def test_a_job_started_here_that_the_import_saw_first_is_not_new(
     assert job.origin == Job.Origin.STARTED
 
 
-def test_settling_records_when_the_job_settled(alice_key: ApiKey, settings: Any) -> None:
+def test_settling_records_when_the_job_settled(key: ApiKey, settings: Any) -> None:
     job = make_job(
-        alice_key, str(uuid.uuid4()), status=Job.Status.COMPLETED, fully_cached=True,
+        key, str(uuid.uuid4()), status=Job.Status.COMPLETED, fully_cached=True,
         last_polled_at=timezone.now(),
     )  # fmt: skip
     job.conclude(lease=Job.objects.acquire_lease(job.pk))  # type: ignore[arg-type]
@@ -259,14 +251,14 @@ def test_settling_records_when_the_job_settled(alice_key: ApiKey, settings: Any)
 
 @pytest.mark.django_db(transaction=True)
 def test_two_schedulers_scanning_at_once_record_each_event_once(
-    alice: Any, alice_key: ApiKey, monkeypatch: pytest.MonkeyPatch
+    alice: Any, key: ApiKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
     from django.db import connection
 
     subscribe(alice)
-    jobs = [settled_job(alice_key) for _ in range(5)]
+    jobs = [settled_job(key) for _ in range(5)]
     # Both scans have read "not recorded yet" before either writes: only the constraint is left
     # to keep one row per event.
     both_read = threading.Barrier(2, timeout=30)

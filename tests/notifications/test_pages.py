@@ -124,8 +124,8 @@ def test_the_page_shows_only_the_users_own_messages(
     assert "Alice&#x27;s job" in page and "Bob" not in page
 
 
-def test_the_job_page_mutes_and_unmutes_the_job(alice_client: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), label="Noisy")
+def test_the_job_page_mutes_and_unmutes_the_job(alice_client: Client, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()), label="Noisy")
     page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "Mute notifications" in page
     response = alice_client.post(
@@ -140,8 +140,8 @@ def test_the_job_page_mutes_and_unmutes_the_job(alice_client: Client, alice_key:
     assert not job.notifications_muted
 
 
-def test_another_users_job_cannot_be_muted(bob_client: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()))
+def test_another_users_job_cannot_be_muted(bob_client: Client, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()))
     assert (
         bob_client.post(f"/notifications/jobs/{job.pk}/mute/", {"muted": "on"}).status_code == 404
     )

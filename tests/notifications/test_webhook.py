@@ -43,10 +43,10 @@ def private_allowed(settings: Any) -> None:
 
 @pytest.mark.usefixtures("private_allowed")
 def test_the_webhook_gets_signed_json_with_the_job_and_a_text_summary(
-    alice: Any, alice_key: ApiKey, receiver: Receiver
+    alice: Any, key: ApiKey, receiver: Receiver
 ) -> None:
     prefs = subscribe(alice, email="", webhook_url=receiver.url)
-    job = settled_job(alice_key, label="Docs site", failed_count=1)
+    job = settled_job(key, label="Docs site", failed_count=1)
     rounds(4)
     assert receiver.count() == 1
     call = receiver.received[0]
@@ -79,10 +79,10 @@ def test_a_wrong_secret_does_not_verify() -> None:
 
 
 def test_a_private_address_is_refused_and_allowed_with_the_setting(
-    alice: Any, alice_key: ApiKey, receiver: Receiver, settings: Any
+    alice: Any, key: ApiKey, receiver: Receiver, settings: Any
 ) -> None:
     subscribe(alice, email="", webhook_url=receiver.url)
-    settled_job(alice_key)
+    settled_job(key)
     rounds(3)
     message = Message.objects.get()
     # Refused before any connection, and not retried: retrying cannot make it allowed.
@@ -91,7 +91,7 @@ def test_a_private_address_is_refused_and_allowed_with_the_setting(
     assert "private, loopback or link-local" in message.last_error
     settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE = True
     Message.objects.update(created_at=message.created_at - datetime.timedelta(hours=1))
-    settled_job(alice_key)
+    settled_job(key)
     rounds()
     assert receiver.count() == 1
 
@@ -99,14 +99,14 @@ def test_a_private_address_is_refused_and_allowed_with_the_setting(
 @pytest.mark.usefixtures("private_allowed")
 def test_a_failing_receiver_is_retried_then_given_up_on_and_shown_on_the_page(
     alice: Any,
-    alice_key: ApiKey,
+    key: ApiKey,
     receiver: Receiver,
     alice_client: Client,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(models, "MAX_ATTEMPTS", 3)
     subscribe(alice, email="", webhook_url=receiver.url)
-    settled_job(alice_key, label="Unlucky")
+    settled_job(key, label="Unlucky")
     receiver.statuses = [500]
     rounds(6)
     message = Message.objects.get()
@@ -119,10 +119,10 @@ def test_a_failing_receiver_is_retried_then_given_up_on_and_shown_on_the_page(
 
 @pytest.mark.usefixtures("private_allowed")
 def test_a_receiver_that_recovers_gets_the_message_once(
-    alice: Any, alice_key: ApiKey, receiver: Receiver
+    alice: Any, key: ApiKey, receiver: Receiver
 ) -> None:
     subscribe(alice, email="", webhook_url=receiver.url)
-    settled_job(alice_key)
+    settled_job(key)
     receiver.statuses = [503, 502, 200]
     rounds(6)
     message = Message.objects.get()
@@ -133,11 +133,9 @@ def test_a_receiver_that_recovers_gets_the_message_once(
 
 
 @pytest.mark.usefixtures("private_allowed")
-def test_redirects_are_answers_not_followed(
-    alice: Any, alice_key: ApiKey, receiver: Receiver
-) -> None:
+def test_redirects_are_answers_not_followed(alice: Any, key: ApiKey, receiver: Receiver) -> None:
     subscribe(alice, email="", webhook_url=receiver.url)
-    settled_job(alice_key)
+    settled_job(key)
     receiver.statuses = [302]
     rounds()
     assert Message.objects.get().last_error.startswith("The webhook answered 302")
@@ -146,11 +144,11 @@ def test_redirects_are_answers_not_followed(
 
 @pytest.mark.usefixtures("private_allowed")
 def test_a_receiver_that_never_answers_is_cut_off_at_the_deadline(
-    alice: Any, alice_key: ApiKey, receiver: Receiver, settings: Any
+    alice: Any, key: ApiKey, receiver: Receiver, settings: Any
 ) -> None:
     settings.NOTIFY_SEND_TIMEOUT = 1
     subscribe(alice, email="", webhook_url=receiver.url)
-    settled_job(alice_key)
+    settled_job(key)
     receiver.hold = True
     rounds()
     message = Message.objects.get()
@@ -236,7 +234,7 @@ def test_a_name_with_any_private_address_is_refused(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.usefixtures("private_allowed")
 def test_the_call_goes_to_the_address_that_was_checked_never_a_second_lookup(
-    alice: Any, alice_key: ApiKey, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    alice: Any, key: ApiKey, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = receiver.server_address[1]
     # A rebinding name: the first answer is the receiver, any later one an address where
@@ -244,7 +242,7 @@ def test_the_call_goes_to_the_address_that_was_checked_never_a_second_lookup(
     dns = FakeDns(monkeypatch, {"hooks.example.test": [["127.0.0.1"], ["127.0.0.2"]]})
     subscribe(alice, email="", webhook_url=f"http://hooks.example.test:{port}/in")
     dns.asked.clear()  # the form is not involved here; only the send's own lookups count
-    settled_job(alice_key)
+    settled_job(key)
     rounds()
     assert Message.objects.get().status == Message.Status.SENT
     assert dns.asked == ["hooks.example.test"]

@@ -25,7 +25,7 @@ from notifications.tasks import enqueue_due_notifications
 
 logger = logging.getLogger(__name__)
 
-# Seconds between two looks for keys due an automatic import (jobs.tasks.IMPORT_INTERVAL apart).
+# Seconds between two looks for keys due an automatic import (keys.listings.IMPORT_INTERVAL apart).
 IMPORTS_CHECK_EVERY = 10.0
 
 

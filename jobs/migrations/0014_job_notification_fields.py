@@ -18,7 +18,7 @@ def mark_started_jobs(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0012_screenshots"),
+        ("jobs", "0013_bounded_failures_and_background_deletion"),
         ("keys", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
