@@ -2,15 +2,15 @@
 
 An event waits NOTIFY_DIGEST_SECONDS for others of its kind (500 jobs finishing in a minute make
 one message), and a user gets at most one message of a kind per channel every `min_interval`
-they chose; what arrives meanwhile goes into the next one. Events of a muted job, or of a
-channel turned off meanwhile, are dropped here, before anything is sent.
+they chose; what arrives meanwhile goes into the next one. Events of a muted job, of a job no
+longer tracked, or of a channel turned off meanwhile, are dropped here, before anything is sent.
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from notifications import content
@@ -49,7 +49,10 @@ def compose(owner_id: int, channel: str, kind: str, now: datetime) -> Message | 
     if prefs is None or not prefs.wants(channel, kind, email):
         pending.update(skipped=True)
         return None
-    pending.filter(job__notifications_muted=True).update(skipped=True)
+    # Muted, or no longer tracked (Job.stop_tracking) since the event was recorded.
+    pending.filter(Q(job__notifications_muted=True) | Q(job__stopped_at__isnull=False)).update(
+        skipped=True
+    )
     last = (
         Message.objects.filter(owner=owner_id, channel=channel, kind=kind)
         .order_by("-created_at")

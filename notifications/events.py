@@ -143,11 +143,16 @@ def _detect(condition: Condition, channel: str, now: datetime) -> int:
         already = already.filter(reason=condition.reason, occurred_at=OuterRef(condition.occurred))
     else:
         already = already.filter(event_key=condition.event_key(now))
-    jobs = Job.objects.filter(
-        condition.jobs(now),
-        NotificationSettings.subscribed(channel, condition.kind),
-        notifications_muted=False,
-    ).exclude(Exists(already))
+    # A job its owner stopped tracking is gone for them: nothing more is told about it.
+    jobs = (
+        Job.objects.tracked()
+        .filter(
+            condition.jobs(now),
+            NotificationSettings.subscribed(channel, condition.kind),
+            notifications_muted=False,
+        )
+        .exclude(Exists(already))
+    )
     since_field = NotificationSettings.since_field(channel, condition.kind)
     if condition.occurred is None:
         # A state that is news whenever it is seen (expiring): the subscription must be on.

@@ -166,6 +166,21 @@ def test_a_job_muted_after_its_event_was_found_is_not_sent(
     assert Notification.objects.get().skipped
 
 
+def test_a_job_no_longer_tracked_after_its_event_was_found_is_not_sent(
+    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any
+) -> None:
+    subscribe(alice)
+    job = settled_job(key)
+    settings.NOTIFY_DIGEST_SECONDS = 60
+    rounds()  # found, waiting for others
+    assert Notification.objects.pending().count() == 1
+    job.stop_tracking()
+    settings.NOTIFY_DIGEST_SECONDS = 0
+    rounds(2)
+    assert smtp.count() == 0
+    assert Notification.objects.get().skipped
+
+
 def test_a_mail_server_refusing_for_now_is_retried_then_given_up_and_shown_on_the_page(
     alice: Any,
     key: ApiKey,

@@ -103,6 +103,14 @@ def test_a_muted_job_is_not_announced(alice: Any, key: ApiKey) -> None:
     assert not Notification.objects.exists()
 
 
+def test_a_job_no_longer_tracked_is_not_announced(alice: Any, key: ApiKey) -> None:
+    subscribe(alice)
+    job = settled_job(key)
+    job.stop_tracking()  # its rows are deleted later, in the background
+    events.detect()
+    assert not Notification.objects.exists()
+
+
 def test_another_users_settings_do_not_announce_alices_jobs(
     alice: Any, key: ApiKey, bob: Any
 ) -> None:
