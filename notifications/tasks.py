@@ -11,6 +11,7 @@ import logging
 from django.tasks import task
 from django.utils import timezone
 
+from jobs.tasks import BACKGROUND_PRIORITY
 from notifications import digests, events, sending
 from notifications.models import Channel, Message, NotificationSettings
 
@@ -55,7 +56,9 @@ def request_send(message: Message) -> bool:
     """Queue the message's send unless a task for it is queued already."""
     if not Message.objects.claim_queue_slot(message.pk, timezone.now()):
         return False
-    send_message_task.enqueue(message.pk)
+    # A receiver is someone's upstream, as slow as its owner makes it: sends wait behind every
+    # sync, as finding and deleting jobs do, so no user's webhook delays another's jobs.
+    send_message_task.using(priority=BACKGROUND_PRIORITY).enqueue(message.pk)
     return True
 
 

@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 from django.db import IntegrityError
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 import firecrawl_api
 from jobs.models import Job
+from jobs.tasks import BACKGROUND_PRIORITY, SYNC_PRIORITY
 from keys.models import ApiKey
 from notifications import events
 from notifications.models import Channel, Kind, Notification, Reason
+from notifications.tasks import enqueue_due_notifications
 from tests.conftest import make_job
 from tests.notifications.conftest import settled_job, subscribe
 
@@ -296,3 +299,11 @@ def test_two_schedulers_scanning_at_once_record_each_event_once(
     assert not errors
     for job in jobs:
         assert Notification.objects.filter(job=job).count() == 1
+
+
+def test_a_send_is_queued_behind_every_sync(alice: Any, key: ApiKey) -> None:
+    subscribe(alice)
+    settled_job(key)
+    assert enqueue_due_notifications() == 1
+    queued = DBTaskResult.objects.get(task_path__endswith="send_message_task")
+    assert queued.priority == BACKGROUND_PRIORITY < SYNC_PRIORITY
