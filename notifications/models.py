@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from firecrawl_api.text import cut
 from jobs.models import Job
 
 
@@ -327,17 +328,17 @@ class Message(models.Model):
             token,
             status=self.Status.SENT,
             sent_at=timezone.now(),
-            recipient=recipient[:2000],
+            recipient=cut(recipient, 2000),
             last_error="",
         )
 
     def mark_dropped(self, token: uuid.UUID, why: str) -> bool:
-        return self._finish(token, status=self.Status.DROPPED, last_error=why[:500])
+        return self._finish(token, status=self.Status.DROPPED, last_error=cut(why, 500))
 
     def record_failure(self, token: uuid.UUID, error: str, *, retry: bool, recipient: str) -> bool:
         """A failed attempt: try again after a doubling wait, or give up (after the last
         attempt, or at once when retrying cannot help)."""
-        values: dict[str, Any] = {"last_error": error[:500], "recipient": recipient[:2000]}
+        values: dict[str, Any] = {"last_error": cut(error, 500), "recipient": cut(recipient, 2000)}
         if retry and self.attempts < MAX_ATTEMPTS:
             wait = RETRY_BACKOFF * 2 ** max(self.attempts - 1, 0)
             next_attempt = timezone.now() + min(wait, timedelta(days=1))

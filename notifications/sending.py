@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 
+from firecrawl_api.text import cut
 from notifications import outgoing, signatures
 from notifications.content import absolute, unsubscribe_url
 from notifications.models import Message, NotificationSettings
@@ -80,7 +81,8 @@ def send_email(message: Message, address: str) -> None:
 
 
 def _text(value: bytes | str) -> str:
-    return (value.decode(errors="replace") if isinstance(value, bytes) else value)[:300]
+    # A server's words: shown on the page, so cleaned and cut like any upstream string.
+    return cut(value.decode(errors="replace") if isinstance(value, bytes) else value, 300)
 
 
 def _reply(reply: tuple[int, bytes]) -> str:
@@ -114,8 +116,9 @@ def send_webhook(message: Message, prefs: NotificationSettings) -> None:
     except outgoing.OutgoingError as exc:
         raise SendFailed(str(exc), retry=exc.retry) from None
     if not answer.ok:
-        said = answer.body[:200].decode(errors="replace").strip()
+        said = cut(answer.body[:800].decode(errors="replace").strip(), 200)
         raise SendFailed(
-            f"The webhook answered {answer.status} {answer.reason}" + (f": {said}" if said else ""),
+            f"The webhook answered {answer.status} {cut(answer.reason, 100)}"
+            + (f": {said}" if said else ""),
             retry=True,
         )

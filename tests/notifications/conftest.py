@@ -120,6 +120,7 @@ class Receiver(ThreadingHTTPServer):
         self.received: list[Received] = []
         self.attempts = 0  # every request, accepted or not
         self.statuses: list[int] = [200]
+        self.answer = b"ok"
         self.hold = False
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -156,9 +157,9 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
             with self.server.lock:
                 self.server.received.append(Received(self.path, dict(self.headers), body))
         self.send_response(status)
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Length", str(len(self.server.answer)))
         self.end_headers()
-        self.wfile.write(b"ok")
+        self.wfile.write(self.server.answer)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -249,6 +249,21 @@ def test_the_call_goes_to_the_address_that_was_checked_never_a_second_lookup(
     assert receiver.received[0].headers["Host"] == f"hooks.example.test:{port}"
 
 
+@pytest.mark.usefixtures("private_allowed")
+def test_a_receivers_answer_is_cleaned_and_cut_before_it_is_stored_and_shown(
+    alice: Any, key: ApiKey, receiver: Receiver
+) -> None:
+    subscribe(alice, email="", webhook_url=receiver.url)
+    receiver.statuses = [500]
+    receiver.answer = "\u202eexe.txt \x1b[31mred\x07 ".encode() + b"y" * 1000
+    settled_job(key)
+    rounds()
+    error = Message.objects.get().last_error
+    assert error.startswith("The webhook answered 500 Internal Server Error: \ufffdexe.txt")
+    assert not {"\u202e", "\x1b", "\x07"} & set(error)
+    assert len(error) <= 500
+
+
 def test_only_the_first_part_of_a_huge_answer_is_read() -> None:
     class Huge(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
