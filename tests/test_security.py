@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every named route outside the admin: what its parameters are, which methods it answers.
 # "job"/"key": <int:pk> is that kind of object; "position" is a document of the job; "start":
-# <uuid:token> is a press of Confirm (a StartRequest).
+# <uuid:token> is a press of Confirm (a StartRequest); "webhook": a key's webhook receiver,
+# reached by the key's token (tests/keys/test_webhooks.py).
 ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:dashboard": (None, {"GET", "POST"}),
     "jobs:job": ("job", {"GET"}),
@@ -67,6 +68,9 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:download": ("job", {"GET"}),
     "jobs:download_failed": ("job", {"GET"}),
     "keys:keys": (None, {"GET", "POST"}),
+    "keys:key": ("key", {"GET"}),
+    "keys:key_webhooks": ("key", {"POST"}),
+    "keys:webhook": ("webhook", {"POST"}),
     "keys:rename_key": ("key", {"GET", "POST"}),
     "keys:make_default_key": ("key", {"POST"}),
     "keys:delete_key": ("key", {"GET", "POST"}),
@@ -88,9 +92,14 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "notifications:unsubscribe": (None, {"GET", "POST"}),
 }
 ANONYMOUS = {"login", "signup", "notifications:unsubscribe"}
-# The unsubscribe link works from a mail client's one-click button, which sends no CSRF token:
-# its signed token is the proof (tests/notifications/test_pages.py; a forged one is a 404).
-CSRF_EXEMPT = {"notifications:unsubscribe"}
+# Posted to without a CSRF token: the webhook receiver by Firecrawl, not a browser (no session;
+# its token and signature admit a delivery instead); the unsubscribe link by a mail client's
+# one-click button (its signed token is the proof: tests/notifications/test_pages.py; a forged
+# one is a 404).
+CSRF_EXEMPT = {"keys:webhook", "notifications:unsubscribe"}
+# What each of them answers a form posted without a token: the receiver refuses it (a form is no
+# Firecrawl event), the unsubscribe page confirms.
+EXEMPT_ANSWER = {"keys:webhook": 400, "notifications:unsubscribe": 200}
 
 
 def app_routes() -> list[tuple[str, str]]:
@@ -121,12 +130,13 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
         kwargs["position"] = 0
     if "shot" in params:
         kwargs["shot"] = 0
-    if "token" in params:
-        if name == "notifications:unsubscribe":
-            # A real unsubscribe link of the job's owner (for a user with nothing turned on).
-            kwargs["token"] = unsubscribe.token(Message(owner=job.owner, kind=Kind.FINISHED))
-        else:
-            kwargs["token"] = str(StartRequest.objects.get(owner=job.owner_id).token)
+    if "token" in params and kind == "webhook":
+        kwargs["token"] = key.webhook_token
+    elif "token" in params and name == "notifications:unsubscribe":
+        # A real unsubscribe link of the job's owner (for a user with nothing turned on).
+        kwargs["token"] = unsubscribe.token(Message(owner=job.owner, kind=Kind.FINISHED))
+    elif "token" in params:
+        kwargs["token"] = str(StartRequest.objects.get(owner=job.owner_id).token)
     formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
     if "format" in params:
         kwargs["format"] = formats[name]
@@ -217,7 +227,7 @@ def test_another_user_gets_404_for_every_object_of_the_first(
     checked = 0
     for name, route in app_routes():
         kind, methods = ROUTES[name]
-        if kind is None:
+        if kind in (None, "webhook"):
             continue
         url = fill(name, route, job, key)
         for method in ("GET", "POST"):
@@ -296,11 +306,11 @@ def test_every_state_changing_request_needs_a_csrf_token(
     before = state_of_everyone()
     checked = 0
     for name, url in urls_answering("POST", job, key):
-        who = anonymous if name in ANONYMOUS else client
+        who = anonymous if name in ANONYMOUS | CSRF_EXEMPT else client
         data = {"name": "x", "username": "alice", "password": "correct horse battery"}
         for headers in ({}, {"HX-Request": "true"}, {"X-CSRFToken": "x" * 64}):
             response = who.post(url, data, headers=headers)
-            expected = 200 if name in CSRF_EXEMPT else 403
+            expected = EXEMPT_ANSWER.get(name, 403)
             assert response.status_code == expected, (name, headers, response.status_code)
             checked += 1
     assert checked == 3 * sum("POST" in methods for _, methods in ROUTES.values())

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("jobs", "0014_job_notification_fields"),
+        ("jobs", "0015_job_notification_fields"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -18,7 +18,7 @@ def mark_started_jobs(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0013_bounded_failures_and_background_deletion"),
+        ("jobs", "0014_job_event_at"),
         ("keys", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
