@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 import firecrawl_api
+from fakecrawl.webhooks import payload
 from jobs.models import Job
 from jobs.tasks import BACKGROUND_PRIORITY, SYNC_PRIORITY
 from keys.models import ApiKey
@@ -236,6 +239,23 @@ def test_jobs_found_by_the_automatic_import_are_new_jobs_and_tracked_ones_are_no
     events.detect()
     assert list(Notification.objects.values_list("job", "kind")) == [(found.pk, Kind.FOUND)]
     assert by_hand.origin == Job.Origin.TRACKED
+
+
+def test_a_job_announced_by_firecrawls_webhook_is_a_new_job(alice: Any, key: ApiKey) -> None:
+    subscribe(alice, email_found=True)
+    job_id = str(uuid.uuid4())
+    body = payload(
+        success=True, type_="batch_scrape.started", job_id=job_id, webhook_id=str(uuid.uuid4()),
+        data=b"[]", error=None, metadata={},
+    )  # fmt: skip
+    # Delivered to the key's webhook URL as Firecrawl does: no session, no CSRF token.
+    url = reverse("keys:webhook", args=[key.webhook_token])
+    response = Client(enforce_csrf_checks=True).post(url, body, content_type="application/json")
+    assert response.status_code == 200
+    job = Job.objects.get(remote_id=job_id)
+    assert job.origin == Job.Origin.WEBHOOK
+    events.detect()
+    assert list(Notification.objects.values_list("job", "kind")) == [(job.pk, Kind.FOUND)]
 
 
 def test_a_job_started_here_that_the_import_saw_first_is_not_new(alice: Any, key: ApiKey) -> None:
