@@ -10,7 +10,7 @@ import select
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -216,6 +216,14 @@ def subscribe(
     prefs.start_clocks(before, user.email, timezone.now() - timedelta(hours=1))
     prefs.save()
     return prefs
+
+
+# What an owner may do to a job that silences it: mute it, or stop tracking it (its rows are
+# deleted later, in the background).
+SILENCING: dict[str, Callable[[Job], None]] = {
+    "muted": lambda job: job.set_notifications_muted(True),
+    "no longer tracked": Job.stop_tracking,
+}
 
 
 def settled_job(key: ApiKey, **fields: Any) -> Job:

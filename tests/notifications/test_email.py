@@ -16,7 +16,7 @@ from keys.models import ApiKey
 from notifications import models
 from notifications.models import Message, Notification, NotificationSettings
 from notifications.tasks import enqueue_due_notifications
-from tests.notifications.conftest import Mailbox, settled_job, subscribe
+from tests.notifications.conftest import SILENCING, Mailbox, settled_job, subscribe
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
@@ -151,30 +151,16 @@ def test_the_unsubscribe_link_stops_that_kind_of_email_and_no_other(
     ]
 
 
-def test_a_job_muted_after_its_event_was_found_is_not_sent(
-    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any
+@pytest.mark.parametrize("silenced", SILENCING)
+def test_a_job_muted_or_no_longer_tracked_after_its_event_was_found_is_not_sent(
+    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any, silenced: str
 ) -> None:
     subscribe(alice)
     job = settled_job(key)
     settings.NOTIFY_DIGEST_SECONDS = 60
     rounds()  # found, waiting for others
     assert Notification.objects.pending().count() == 1
-    job.set_notifications_muted(True)
-    settings.NOTIFY_DIGEST_SECONDS = 0
-    rounds(2)
-    assert smtp.count() == 0
-    assert Notification.objects.get().skipped
-
-
-def test_a_job_no_longer_tracked_after_its_event_was_found_is_not_sent(
-    alice: Any, key: ApiKey, smtp: Mailbox, settings: Any
-) -> None:
-    subscribe(alice)
-    job = settled_job(key)
-    settings.NOTIFY_DIGEST_SECONDS = 60
-    rounds()  # found, waiting for others
-    assert Notification.objects.pending().count() == 1
-    job.stop_tracking()
+    SILENCING[silenced](job)
     settings.NOTIFY_DIGEST_SECONDS = 0
     rounds(2)
     assert smtp.count() == 0

@@ -22,7 +22,7 @@ from notifications import events
 from notifications.models import Channel, Kind, Notification, Reason
 from notifications.tasks import enqueue_due_notifications
 from tests.conftest import make_job
-from tests.notifications.conftest import settled_job, subscribe
+from tests.notifications.conftest import SILENCING, settled_job, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -101,18 +101,13 @@ def test_email_needs_an_address(alice: Any, key: ApiKey) -> None:
     assert not Notification.objects.exists()
 
 
-def test_a_muted_job_is_not_announced(alice: Any, key: ApiKey) -> None:
+@pytest.mark.parametrize("silenced", SILENCING)
+def test_a_muted_job_or_one_no_longer_tracked_is_not_announced(
+    alice: Any, key: ApiKey, silenced: str
+) -> None:
     subscribe(alice)
     job = settled_job(key)
-    job.set_notifications_muted(True)
-    events.detect()
-    assert not Notification.objects.exists()
-
-
-def test_a_job_no_longer_tracked_is_not_announced(alice: Any, key: ApiKey) -> None:
-    subscribe(alice)
-    job = settled_job(key)
-    job.stop_tracking()  # its rows are deleted later, in the background
+    SILENCING[silenced](job)
     events.detect()
     assert not Notification.objects.exists()
 
