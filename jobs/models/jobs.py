@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from firecrawl_api.ids import parse_job_reference
 from firecrawl_api.text import clean_text
 from jobs.models.failed_urls import FailedUrl
 from jobs.models.fast_insert import insert_new
@@ -68,6 +69,12 @@ class JobQuerySet(models.QuerySet["Job"]):
         now = now or timezone.now()
         free = Q(lease_expires_at=None) | Q(lease_expires_at__lte=now)
         return self.active().filter(free, next_poll_at__lte=now)
+
+    def matching(self, text: str) -> "JobQuerySet":
+        """Jobs whose label contains `text`, or whose Firecrawl id it holds (an id or a URL)."""
+        label = Q(label__icontains=text)
+        reference = parse_job_reference(text)
+        return self.filter(label | Q(remote_id=reference.id) if reference else label)
 
     def acquire_lease(self, pk: int) -> uuid.UUID | None:
         """Claim the job with a conditional UPDATE: whatever the number of workers, one wins."""

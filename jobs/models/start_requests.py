@@ -1,4 +1,5 @@
-"""A press of Confirm on the start form, claimed before Firecrawl is asked to start anything.
+"""A press of Confirm on the start form (or an API start), claimed before Firecrawl is asked to
+start anything.
 
 The confirmation page carries a form token of our own (a UUID). Whoever creates the row for a
 token first (a unique constraint) sends the start to Firecrawl; a second press of the same form
@@ -20,14 +21,17 @@ from keys.models import ApiKey
 
 class StartRequestQuerySet(models.QuerySet["StartRequest"]):
     def claim(
-        self, *, token: uuid.UUID, owner: object, api_key: ApiKey
+        self, *, token: uuid.UUID, owner: object, api_key: ApiKey, fingerprint: str = ""
     ) -> tuple["StartRequest", bool]:
         """The row for this token, and whether this call created it (and so may start the job).
 
         A token another user claimed is theirs: it is reported as not found (DoesNotExist)."""
         try:
             with transaction.atomic():
-                return self.create(token=token, owner=owner, api_key=api_key), True
+                row = self.create(
+                    token=token, owner=owner, api_key=api_key, fingerprint=fingerprint
+                )
+                return row, True
         except IntegrityError:
             return self.get(token=token, owner=owner), False
 
@@ -59,6 +63,9 @@ class StartRequest(models.Model):
     job = models.ForeignKey(Job, models.DB_SET_NULL, null=True, blank=True, related_name="+")
     # What the person who pressed Confirm was told, for a second press of the same form.
     message = models.TextField(blank=True)
+    # What was asked to start (a digest), when the token came from an API client's
+    # Idempotency-Key: the same key sent with another request must not pass for a replay.
+    fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StartRequestQuerySet.as_manager()

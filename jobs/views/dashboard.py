@@ -10,7 +10,6 @@ from django_htmx.http import HttpResponseStopPolling
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.forms.dashboard import JobFilterForm, TrackForm
 from jobs.models import Job
-from jobs.tasks import request_sync
 
 JOBS_PER_PAGE = 50
 
@@ -24,9 +23,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     filters = JobFilterForm(request.GET)
     if not filters.is_valid():
         return invalid_query(request, filters.error_text())
-    jobs = Job.objects.for_user(request.user)
-    if status := filters.cleaned_data["status"]:
-        jobs = jobs.filter(status=status)
+    jobs = filters.filter(Job.objects.for_user(request.user))
+    status = filters.cleaned_data["status"]
     paginator = Paginator(jobs, JOBS_PER_PAGE, allow_empty_first_page=True)
     number = filters.cleaned_data["page"] or 1
     if number > paginator.num_pages:
@@ -57,17 +55,9 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:
-    reference = form.cleaned_data["job_id"]
-    job, created = Job.objects.track(
-        owner=request.user,
-        api_key=form.cleaned_data["api_key"],
-        remote_id=reference.id,
-        kind=reference.kind,
-        label=form.cleaned_data["label"],
-    )
+    job, created = form.track()
     if not created:
         messages.info(request, "You already track this job; here it is.")
     else:
-        request_sync(job)
         messages.success(request, "Tracking started. Results are cached as Firecrawl reports them.")
     return redirect("jobs:job", pk=job.pk)
