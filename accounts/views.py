@@ -1,4 +1,4 @@
-"""Sign-up and log-out; log in and password change are Django's own views."""
+"""Sign-up, log-out and the API tokens page; log in and password change are Django's own views."""
 
 from typing import Any
 
@@ -10,7 +10,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.forms import TokenForm
+from accounts.models import ApiToken
+from firecrawl_dash.views import AuthenticatedRequest
 
 
 @login_not_required
@@ -37,3 +43,30 @@ class LogoutView(auth_views.LogoutView):
         # After the session is flushed: the message travels in the messages cookie.
         messages.info(request, "Logged out.")
         return response
+
+
+# The page that shows a new token holds it: no cache may keep it.
+@never_cache
+def tokens(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's API tokens: create one (shown once, on this response only), revoke one."""
+    form = TokenForm(request.POST or None, owner=request.user)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        row, new_token = form.create()
+        messages.success(request, f"Token “{row.name}” created. Copy it now: it is shown once.")
+        form = TokenForm(owner=request.user)
+    context = {
+        "form": form,
+        "tokens": ApiToken.objects.filter(owner=request.user),
+        "new_token": new_token,
+        "nav": "tokens",
+    }
+    return render(request, "accounts/tokens.html", context)
+
+
+@require_POST
+def revoke_token(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, owner=request.user)
+    token.delete()
+    messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect("tokens")
