@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "django_tasks_db",
+    # The JSON API's framework (api/); installed for its docs page's templates and static files.
+    "ninja",
     "accounts",
     "keys",
     "jobs",
@@ -100,6 +102,8 @@ if DEBUG:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Errors Django answers itself under /api/ (404, 405, 500) become JSON like the API's own.
+    "api.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -275,6 +279,8 @@ FIRECRAWL_START_CONFIRM_MAX_AGE = envint("FIRECRAWL_START_CONFIRM_MAX_AGE", "360
 # answer was lost cannot start the job twice. Only servers with their database: a self-hosted
 # server without one fails every start that carries the header (500). "*" means every server.
 FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.firecrawl.dev")
+# Requests per minute one API token may make (api/), across every web process.
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", "300")
 # Finding jobs (keys.listings): pages of the activity listing followed per kind (100 jobs a
 # page), and seconds between two automatic imports for a key that opted in.
 FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5")

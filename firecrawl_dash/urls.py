@@ -5,5 +5,6 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("keys/", include("keys.urls")),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,47 @@
+"""The API's address book: /api/v1/ with its OpenAPI document (/api/v1/openapi.json) and docs
+page (/api/v1/docs, served from this app: no CDN), and every operation's error handling."""
+
+from django.contrib.auth.decorators import login_not_required
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+
+from api import documents, exports, jobs, start
+from api.errors import install_handlers
+
+DESCRIPTION = """\
+Your jobs, their cached documents and their downloads, for scripts and pipelines.
+
+**Authentication.** Every operation needs a personal API token (account menu, **API tokens**):
+`Authorization: Bearer <token>`. A read-only token reads; a read-and-write token also tracks,
+starts, retries and stops tracking jobs (else 403). A session cookie never authenticates the
+API, and the API never sets a cookie.
+
+**Errors** are JSON with a `message`: 400 (a bad query or body, with what is wrong), 401 (no
+valid token), 403 (a read-only token writing), 404 (no such job, or another user's: the same
+answer), 409, 413 (over a limit of this server), 429 (the token's requests per minute; see
+`Retry-After`).
+
+**Lists** come in cursor pages: `{"results": [...], "next": url-or-null}`; follow `next` until it
+is null. A job's `{id}` is the dashboard's id; Firecrawl's id is the job's `firecrawl_id`.
+"""
+
+api = NinjaAPI(
+    title="Firecrawl dashboard API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    # Swagger UI from django-ninja's own static files, not a CDN; no online validator badge.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+)
+install_handlers(api)
+for module in (jobs, documents, exports, start):
+    api.add_router("", module.router)
+
+app_name = "api"
+# Tokens authenticate every operation (api.auth); the site's log-in requirement, which would
+# redirect a script to the log-in page, does not apply here. The document and the docs page
+# are public: they describe the API, nothing of anyone's.
+urlpatterns = api.urls[0]
+for pattern in urlpatterns:
+    assert pattern.callback is not None
+    login_not_required(pattern.callback)
