@@ -82,8 +82,9 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[str]]:
     lines = []
     for error in errors:
         # ("query", "per_page") or ("body", "payload", "urls", 3): the part the client named.
-        where = ".".join(str(part) for part in error.get("loc", ())[1:] if part != "payload")
-        lines.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", ""))
+        source, *path = error.get("loc", ("",))
+        where = ".".join(str(part) for part in path if part != "payload") or str(source)
+        lines.append(f"{where}: {error.get('msg', 'invalid')}")
     return "The request is not valid: " + "; ".join(lines[:5]), lines
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from jobs.models import Job
 
@@ -110,7 +111,15 @@ class JobPage(Schema):
     next: str | None = Field(description="The next page; None at the end of the list.")
 
 
-class TrackIn(Schema):
+class BodyIn(Schema):
+    """A request body: a field the API does not know is an error, not ignored (a typo such as
+    "lable" would otherwise silently do something other than asked), and a value of another
+    JSON type is an error, not converted ("dry_run": 0 is not false)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class TrackIn(BodyIn):
     job_id: str = Field(
         description="A batch scrape or crawl id from Firecrawl, or any URL that contains it "
         "(/crawl/<id> or /batch/scrape/<id> in it also says the kind).",
@@ -173,7 +182,7 @@ class FailedUrlPage(Schema):
 Format = Literal["markdown", "html", "rawHtml", "links", "screenshot"]
 
 
-class StartOptionsIn(Schema):
+class StartOptionsIn(BodyIn):
     key: int | None = Field(None, ge=1, le=MAX_ID, description="Your default key when left out.")
     formats: list[Format] = Field(["markdown"], min_length=1)
     only_main_content: bool = True
@@ -201,7 +210,7 @@ class CrawlIn(StartOptionsIn):
     exclude_paths: list[str] = Field([], max_length=100)
 
 
-class RetryIn(Schema):
+class RetryIn(BodyIn):
     key: int | None = Field(
         None, ge=1, le=MAX_ID, description="Another of your keys; the job's own when left out."
     )

@@ -1,9 +1,13 @@
 """The API's address book: /api/v1/ with its OpenAPI document (/api/v1/openapi.json) and docs
 page (/api/v1/docs, served from this app: no CDN), and every operation's error handling."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
+from ninja.parser import Parser
 
 from api import documents, exports, jobs, start
 from api.errors import install_handlers
@@ -25,11 +29,23 @@ answer), 409, 413 (over a limit of this server), 429 (the token's requests per m
 is null. A job's `{id}` is the dashboard's id; Firecrawl's id is the job's `firecrawl_id`.
 """
 
+
+class ObjectBodies(Parser):
+    """A body is a JSON object: django-ninja would read a list or a number as "no fields"."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
+
+
 api = NinjaAPI(
     title="Firecrawl dashboard API",
     version="1",
     description=DESCRIPTION,
     urls_namespace="api",
+    parser=ObjectBodies(),
     # Swagger UI from django-ninja's own static files, not a CDN; no online validator badge.
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
 )

@@ -294,3 +294,24 @@ def test_a_job_without_failed_urls_has_nothing_to_retry(
     job = make_job(key, str(uuid.uuid4()))
     response = post_json(alice_api, f"/api/v1/jobs/{job.pk}/retry", {})
     assert response.status_code == 409 and "no failed URLs" in response.json()["message"]
+
+
+def test_a_body_is_an_object_of_known_fields_of_the_right_types(
+    alice_api: Client, key: ApiKey, sim: FakeFirecrawl
+) -> None:
+    job = make_job(key, str(uuid.uuid4()))
+    make_failed_urls(job, URLS[0])
+    retry = f"/api/v1/jobs/{job.pk}/retry"
+    for body, said in [
+        ("[null, null]", "Cannot parse request body"),
+        ("5", "Cannot parse request body"),
+        ("{nope", "Cannot parse request body"),
+        ('{"dry_run": true, "extra": 1}', "extra: Extra inputs are not permitted"),
+        ('{"dry_run": 0}', "dry_run: Input should be a valid boolean"),
+        ('{"key": "1"}', "key: Input should be a valid integer"),
+        ("", "body: Field required"),
+    ]:
+        response = alice_api.post(retry, body, content_type="application/json")
+        assert response.status_code == 400, body
+        assert said in response.json()["message"], body
+    assert posts(sim) == [] and Job.objects.count() == 1
