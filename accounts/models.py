@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 
@@ -58,17 +58,15 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
 
     def spend(self, pk: int, limit: int, now: datetime | None = None) -> float | None:
         """Count one request against the token's minute, and note when it was used: None when
-        the request may go ahead, else the seconds until the next minute. Shared by every web
-        process, as the database is: two conditional UPDATEs, each atomic."""
+        the request may go ahead, else the seconds until the next minute. One conditional
+        UPDATE, atomic in the database, so every web process shares the count."""
         now = now or timezone.now()
         window = now.replace(second=0, microsecond=0)
-        rows = self.filter(pk=pk)
-        if rows.filter(Q(window_started_at=None) | Q(window_started_at__lt=window)).update(
-            window_started_at=window, window_used=1, last_used_at=now
-        ):
-            return None
-        if rows.filter(window_started_at=window, window_used__lt=limit).update(
-            window_used=F("window_used") + 1, last_used_at=now
+        fresh = Q(window_started_at=None) | Q(window_started_at__lt=window)
+        if self.filter(fresh | Q(window_used__lt=limit), pk=pk).update(
+            window_started_at=Case(When(fresh, then=Value(window)), default=F("window_started_at")),
+            window_used=Case(When(fresh, then=Value(1)), default=F("window_used") + 1),
+            last_used_at=now,
         ):
             return None
         return 60 - (now - window).total_seconds()

@@ -2,8 +2,6 @@
 rate limit, and allowed to write only when its scope says so. A session never authenticates the
 API: nothing here reads a cookie."""
 
-from typing import Any
-
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer
@@ -40,8 +38,3 @@ class TokenAuth(HttpBearer):
 
 read = TokenAuth()
 write = TokenAuth(write=True)
-
-
-def token_of(request: Any) -> ApiToken:
-    token: ApiToken = request.auth
-    return token

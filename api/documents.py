@@ -2,9 +2,10 @@
 search, filters and sort), and one document whole."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Path, Router
 
@@ -16,7 +17,7 @@ from api.jobs import JobId
 from api.params import query_parameters, validated
 from api.schemas import MAX_POSITION, DocumentOut, DocumentPage
 from firecrawl_dash.forms import NoParameters
-from jobs.export import BYTES_PER_BATCH, document_json
+from jobs.export import BYTES_PER_BATCH, Utf8, stored_json
 from jobs.models import SUMMARY_FIELDS, Document
 from jobs.views.common import get_job_for_user
 
@@ -26,22 +27,30 @@ router = Router(tags=["Documents"])
 SUMMARY = (*SUMMARY_FIELDS, "scrape_id")
 
 
-def summary(document: Document) -> dict[str, Any]:
-    return {name: getattr(document, name) for name in SUMMARY}
+def documents_json(ids: list[int], *, full: bool) -> Iterator[bytes | memoryview]:
+    """These documents as JSON objects, in this order, comma-separated: each one's summary and,
+    when `full`, the document exactly as Firecrawl sent it. That is its stored UTF-8, the bytes
+    of its line in the JSONL download, handed on as they are: neither parsed, dumped nor copied
+    (they are most of a job's bytes)."""
+    fields: list[Any] = [*SUMMARY, Utf8("raw")] if full else [*SUMMARY]
+    rows = Document.objects.filter(pk__in=ids).values_list("pk", *fields)
+    found = {row[0]: row[1:] for row in rows}
+    for index, pk in enumerate(pk for pk in ids if pk in found):
+        values = found.pop(pk)
+        head = json.dumps(dict(zip(SUMMARY, values, strict=False))).encode()
+        if index:
+            yield b", "
+        if not full:
+            yield head
+            continue
+        raw = values[-1]
+        raw = raw.encode() if isinstance(raw, str) else raw  # a database without Utf8
+        yield from (head[:-1], b', "document": ', stored_json(raw), b"}")
 
 
-def document_bytes(document: Document, *, full: bool) -> bytes:
-    """A document's summary as JSON and, when `full`, the document exactly as Firecrawl sent it:
-    the stored JSON's bytes as the JSONL download has them, not a parse and a dump of it (most
-    of a job's bytes are there)."""
-    head = json.dumps(summary(document)).encode()
-    if not full:
-        return head
-    return head[:-1] + b', "document": ' + document_json(document.raw) + b"}"
-
-
-def json_response(body: bytes, status: int = 200) -> HttpResponse:
-    return HttpResponse(body, status=status, content_type="application/json")
+def json_stream(parts: Iterator[bytes | memoryview]) -> StreamingHttpResponse:
+    """A JSON answer sent as it is written: the server never holds a page in one piece."""
+    return StreamingHttpResponse(parts, content_type="application/json")
 
 
 @router.get(
@@ -58,7 +67,7 @@ def json_response(body: bytes, status: int = 200) -> HttpResponse:
     "others.",
     openapi_extra={"parameters": query_parameters(DocumentPageQuery)},
 )
-def list_documents(request: Any, job_id: int = JobId) -> Any:
+def list_documents(request: Any, job_id: int = JobId) -> StreamingHttpResponse:
     job = get_job_for_user(request, job_id)
     query = validated(DocumentPageQuery(request.GET))
     page = read_page(
@@ -70,12 +79,14 @@ def list_documents(request: Any, job_id: int = JobId) -> Any:
         weight="size" if query.full else None,
         max_weight=BYTES_PER_BATCH,
     )
-    fields = [*SUMMARY, "raw"] if query.full else SUMMARY
-    found = Document.objects.only(*fields).in_bulk(page.ids)
-    rows = [found[pk] for pk in page.ids if pk in found]
     links = {"next": next_url(request, page), "resume": page_url(request, page.resume)}
-    results = b", ".join(document_bytes(row, full=query.full) for row in rows)
-    return json_response(b'{"results": [' + results + b"], " + json.dumps(links)[1:].encode())
+
+    def parts() -> Iterator[bytes | memoryview]:
+        yield b'{"results": ['
+        yield from documents_json(page.ids, full=query.full)
+        yield b"], " + json.dumps(links)[1:].encode()
+
+    return json_stream(parts())
 
 
 @router.get(
@@ -89,9 +100,8 @@ def get_document(
     request: Any,
     job_id: int = JobId,
     position: int = Path(..., ge=0, le=MAX_POSITION, description="The document's position."),
-) -> HttpResponse:
+) -> StreamingHttpResponse:
     job = get_job_for_user(request, job_id)
     validated(NoParameters(request.GET))
-    documents = Document.objects.only(*SUMMARY, "raw")
-    document = get_object_or_404(documents, job=job, position=position)
-    return json_response(document_bytes(document, full=True))
+    document = get_object_or_404(Document.objects.only("pk"), job=job, position=position)
+    return json_stream(documents_json([document.pk], full=True))

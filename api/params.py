@@ -5,7 +5,6 @@ and the document cannot drift from what the server accepts."""
 from typing import Any
 
 from django import forms
-from django.http import QueryDict
 
 from api.errors import ApiError
 from firecrawl_dash.forms import QueryForm
@@ -59,11 +58,3 @@ def validated[F: QueryForm](form: F) -> F:
     if not form.is_valid():
         raise ApiError(400, form.error_text())
     return form
-
-
-def without(query: QueryDict, *names: str) -> QueryDict:
-    """A copy of the query string without the parameters another part reads."""
-    rest = query.copy()
-    for name in names:
-        rest.pop(name, None)
-    return rest

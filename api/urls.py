@@ -40,6 +40,13 @@ class ObjectBodies(Parser):
         return data
 
 
+class Docs(Swagger):
+    """Swagger UI in a page of ours: its scripts carry the page's CSP nonce, as every script of
+    the app does (ninja's own template has none), and it links back to the dashboard."""
+
+    template = "api/docs.html"
+
+
 api = NinjaAPI(
     title="Firecrawl dashboard API",
     version="1",
@@ -47,7 +54,7 @@ api = NinjaAPI(
     urls_namespace="api",
     parser=ObjectBodies(),
     # Swagger UI from django-ninja's own static files, not a CDN; no online validator badge.
-    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+    docs=Docs(settings={"validatorUrl": None, "persistAuthorization": False}),
 )
 install_handlers(api)
 for module in (jobs, documents, exports, start):

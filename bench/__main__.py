@@ -1,7 +1,7 @@
-"""Run the benchmarks: `python -m bench` (all five, full sizes, writes docs/PERFORMANCE.md).
+"""Run the benchmarks: `python -m bench` (all six, full sizes, writes docs/PERFORMANCE.md).
 
     python -m bench --quick              tiny sizes, SQLite only; prints the tables, writes nothing
-    python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard)
+    python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard, api)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
     python -m bench --large              one job of 100,000 documents (5 GB), both databases:
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench import common, report, scenarios
 
-ALL = ["ingest", "browse", "download", "poll", "dashboard"]
+ALL = ["ingest", "browse", "download", "poll", "dashboard", "api"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(only) - {*ALL, "large"}
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    if "download" in only and "ingest" not in only:
-        only.insert(0, "ingest")  # the zip is made of the jobs the ingest cached
+    if {"download", "api"} & set(only) and "ingest" not in only:
+        only.insert(0, "ingest")  # the zip and the API read the jobs the ingest cached
     sizes = scenarios.QUICK if args.quick else scenarios.FULL
     pg_version = common.postgres_available()
     if args.db:
@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
                 section = scenarios.download(ws, sizes, ingest, profile)
             elif name == "browse":
                 section = scenarios.browse(ws, sizes, vendors)
+            elif name == "api":
+                assert ingest is not None
+                section = scenarios.api(ws, sizes, ingest, vendors)
             elif name == "poll":
                 section = scenarios.poll(ws, sizes)
             elif name == "large":

@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views.debug import ExceptionReporter
 
 import firecrawl_api
+from accounts.models import ApiToken
 from fakecrawl import FakeFirecrawl, Fault
 from fakecrawl.content import HOSTILE_HTML, HOSTILE_MARKDOWN
 from firecrawl_api.client import FirecrawlClient
@@ -73,8 +74,33 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "signup": (None, {"GET", "POST"}),
     "password_change": (None, {"GET", "POST"}),
     "password_change_done": (None, {"GET"}),
+    "tokens": (None, {"GET", "POST"}),
+    "revoke_token": ("token", {"POST"}),
+    # The JSON API: a token authenticates it, never a session (tests/api/test_auth.py), so
+    # its isolation is checked with Bob's token below, and it needs no CSRF token.
+    "api:openapi-json": (None, {"GET"}),
+    "api:openapi-view": (None, {"GET"}),
+    "api:api-root": (None, set()),
+    "api:list_jobs": (None, {"GET", "POST"}),
+    "api:track_job": (None, {"GET", "POST"}),
+    "api:job": ("job", {"GET", "DELETE"}),
+    "api:stop_tracking_job": ("job", {"GET", "DELETE"}),
+    "api:documents": ("job", {"GET"}),
+    "api:get_document": ("job", {"GET"}),
+    "api:export_zip": ("job", {"GET"}),
+    "api:export_jsonl": ("job", {"GET"}),
+    "api:export_csv": ("job", {"GET"}),
+    "api:export_xlsx": ("job", {"GET"}),
+    "api:failed_urls": ("job", {"GET"}),
+    "api:retry_failed_urls": ("job", {"POST"}),
+    "api:start_batch": (None, {"POST"}),
+    "api:start_crawl": (None, {"POST"}),
 }
-ANONYMOUS = {"login", "signup"}
+ANONYMOUS = {"login", "signup", "api:openapi-json", "api:openapi-view"}
+
+
+def is_api(name: str) -> bool:
+    return name.startswith("api:")
 
 
 def app_routes() -> list[tuple[str, str]]:
@@ -99,14 +125,18 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
     kind, _ = ROUTES[name]
     params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
     kwargs: dict[str, int | str] = {}
-    if "pk" in params:
+    if "pk" in params and kind == "token":
+        kwargs["pk"] = ApiToken.objects.filter(owner=job.owner).values_list("pk", flat=True)[0]
+    elif "pk" in params:
         kwargs["pk"] = job.pk if kind == "job" else key.pk
+    if "job_id" in params:
+        kwargs["job_id"] = job.pk
     if "position" in params:
         kwargs["position"] = 0
     formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
     if "format" in params:
         kwargs["format"] = formats[name]
-    unknown = params - {"pk", "position", "format"}
+    unknown = params - {"pk", "job_id", "position", "format"}
     assert not unknown, f"{name}: don't know how to fill {unknown}"
     return reverse(name, kwargs=kwargs)
 
@@ -132,6 +162,7 @@ def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
     make_documents(job, 3)
     make_failed_urls(job, "https://alice.example/failed", error="Timed out")
     job.samples.create(completed=3, total=5)
+    ApiToken.objects.create_token(owner=alice_key.owner, name="Alice's pipeline", scope="write")
     return job, alice_key
 
 
@@ -149,6 +180,7 @@ def state_of_everyone() -> dict[str, Any]:
         "documents": list(Document.objects.order_by("pk").values_list("pk", "job", "position")),
         "failed": FailedUrl.objects.count(),
         "users": list(User.objects.order_by("pk").values_list("pk", "username", "password")),
+        "tokens": list(ApiToken.objects.order_by("pk").values_list("pk", "owner", "name")),
     }
 
 
@@ -184,7 +216,7 @@ def test_another_user_gets_404_for_every_object_of_the_first(
     checked = 0
     for name, route in app_routes():
         kind, methods = ROUTES[name]
-        if kind is None:
+        if kind is None or is_api(name):
             continue
         url = fill(name, route, job, key)
         for method in ("GET", "POST"):
@@ -210,6 +242,28 @@ def test_another_user_gets_404_for_every_object_of_the_first(
                     assert response.status_code == 405, (name, method)
                     assert getattr(alice_client, method.lower())(url).status_code == 405
     assert checked >= 25
+    assert state_of_everyone() == before
+
+
+def test_another_users_token_gets_404_for_every_api_object(
+    alice_world: tuple[Job, ApiKey], bob: User, bob_key: ApiKey
+) -> None:
+    job, key = alice_world
+    _row, token = ApiToken.objects.create_token(owner=bob, name="Bob's", scope="write")
+    bob_api = Client(headers={"Authorization": f"Bearer {token}"})
+    before = state_of_everyone()
+    checked = 0
+    for name, route in app_routes():
+        kind, methods = ROUTES[name]
+        if kind is None or not is_api(name):
+            continue
+        url = fill(name, route, job, key)
+        for method in sorted(methods):
+            response = getattr(bob_api, method.lower())(url, {}, content_type="application/json")
+            assert response.status_code == 404, (name, method, response.status_code)
+            assert response.json() == {"message": "Not found."}
+            checked += 1
+    assert checked >= 12
     assert state_of_everyone() == before
 
 
@@ -263,13 +317,16 @@ def test_every_state_changing_request_needs_a_csrf_token(
     before = state_of_everyone()
     checked = 0
     for name, url in urls_answering("POST", job, key):
+        if is_api(name):
+            continue  # no cookie authenticates it, so no CSRF token protects it
         who = anonymous if name in ANONYMOUS else client
         data = {"name": "x", "username": "alice", "password": "correct horse battery"}
         for headers in ({}, {"HX-Request": "true"}, {"X-CSRFToken": "x" * 64}):
             response = who.post(url, data, headers=headers)
             assert response.status_code == 403, (name, headers, response.status_code)
             checked += 1
-    assert checked == 3 * sum("POST" in methods for _, methods in ROUTES.values())
+    posts = [name for name, (_, methods) in ROUTES.items() if "POST" in methods]
+    assert checked == 3 * sum(not is_api(name) for name in posts)
     assert state_of_everyone() == before
     # The same requests with the token htmx sends (hx-headers on <body>) go through.
     response = client.post(f"/jobs/{job.pk}/refresh/", headers={"X-CSRFToken": token})
@@ -567,9 +624,11 @@ def test_every_page_sends_a_csp_without_unsafe_inline_scripts(
     job, key = alice_world
     client = Client()
     client.force_login(alice)
+    _row, token = ApiToken.objects.create_token(owner=alice, name="CSP", scope="read")
+    api_client = Client(headers={"Authorization": f"Bearer {token}"})
     checked = 0
     for name, url in urls_answering("GET", job, key):
-        who = Client() if name in ANONYMOUS else client
+        who = Client() if name in ANONYMOUS else api_client if is_api(name) else client
         for headers in ({}, {"HX-Request": "true"}):
             response = who.get(url, headers=headers)
             assert response.status_code in (200, 286), (name, response.status_code)

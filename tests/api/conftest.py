@@ -1,5 +1,6 @@
 """The API's personas: Alice and Bob with tokens, and clients that send them."""
 
+import json
 from typing import Any
 
 import pytest
@@ -43,3 +44,14 @@ def bob_api(bob: User) -> Client:
 
 def post_json(client: Client, path: str, body: Any, **headers: str) -> Any:
     return client.post(path, body, content_type="application/json", headers=headers)
+
+
+def body_of(response: Any) -> bytes:
+    """A response's bytes, streamed or not (pages of documents are streamed)."""
+    if response.streaming:
+        return b"".join(bytes(chunk) for chunk in response.streaming_content)
+    return bytes(response.content)
+
+
+def json_of(response: Any) -> Any:
+    return json.loads(body_of(response))

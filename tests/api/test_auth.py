@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from jobs.models import Job
 from keys.models import ApiKey
-from tests.api.conftest import api_client, post_json, token_for
+from tests.api.conftest import api_client, body_of, post_json, token_for
 from tests.conftest import ALICE_KEY, make_documents, make_failed_urls, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e51"
@@ -187,7 +187,7 @@ def test_a_token_records_when_it_was_last_used(alice: User, alice_api: Client) -
 
 def readable(response: Any) -> bytes:
     """A response's bytes, and those of every file inside it when it is a zip (an xlsx is one)."""
-    body = b"".join(response.streaming_content) if response.streaming else response.content
+    body = body_of(response)
     if body.startswith(b"PK"):
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             body += b"".join(archive.read(name) for name in archive.namelist())

@@ -14,6 +14,7 @@ from jobs.export import jsonl_bytes
 from jobs.models import Document, Job
 from jobs.sync import sync_job
 from keys.models import ApiKey
+from tests.api.conftest import body_of, json_of
 from tests.conftest import make_documents, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e71"
@@ -32,8 +33,8 @@ def walk(client: Client, url: str) -> Iterator[dict[str, Any]]:
     next_url: str | None = url
     while next_url:
         page = client.get(next_url)
-        assert page.status_code == 200, page.content
-        body = json.loads(page.content)
+        assert page.status_code == 200, body_of(page)
+        body = json_of(page)
         yield body
         next_url = body["next"]
 
@@ -93,12 +94,12 @@ def test_filters_search_and_sort_select_what_the_browser_shows(
 
 
 def test_fields_full_holds_each_document_exactly_as_stored(alice_api: Client, job: Job) -> None:
-    page = alice_api.get(f"/api/v1/jobs/{job.pk}/documents?fields=full&per_page=3")
-    for item in json.loads(page.content)["results"]:
+    page = body_of(alice_api.get(f"/api/v1/jobs/{job.pk}/documents?fields=full&per_page=3"))
+    for item in json.loads(page)["results"]:
         stored = Document.objects.get(job=job, position=item["position"])
         assert item["document"] == json.loads(stored.raw)
         # The bytes of the JSONL download's line, spliced in as they are.
-        assert jsonl_bytes(stored.raw)[:-1] in page.content
+        assert jsonl_bytes(stored.raw)[:-1] in page
 
 
 def test_a_full_page_stops_at_its_byte_budget(
@@ -120,7 +121,7 @@ def test_a_full_page_stops_at_its_byte_budget(
 
 def test_one_document_whole(alice_api: Client, bob_api: Client, job: Job) -> None:
     response = alice_api.get(f"/api/v1/jobs/{job.pk}/documents/4")
-    body = response.json()
+    body = json_of(response)
     assert (body["position"], body["title"]) == (4, "Page 4")
     assert body["document"]["markdown"] == "# Page 4\n\nSome text about page 4."
     assert alice_api.get(f"/api/v1/jobs/{job.pk}/documents/12").status_code == 404
@@ -133,7 +134,7 @@ def test_bad_parameters_and_cursors_are_400s(
     alice_api: Client, job: Job, alice_key: ApiKey
 ) -> None:
     base = f"/api/v1/jobs/{job.pk}/documents"
-    cursor = alice_api.get(f"{base}?per_page=2").json()["next"].split("cursor=")[1]
+    cursor = json_of(alice_api.get(f"{base}?per_page=2"))["next"].split("cursor=")[1]
     other = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e72")
     for query, said in [
         ("per_page=101", "per_page"),
@@ -153,7 +154,7 @@ def test_bad_parameters_and_cursors_are_400s(
 
 def test_a_job_without_documents_is_an_empty_page(alice_api: Client, alice_key: ApiKey) -> None:
     job = make_job(alice_key, JOB_ID)
-    body = alice_api.get(f"/api/v1/jobs/{job.pk}/documents").json()
+    body = json_of(alice_api.get(f"/api/v1/jobs/{job.pk}/documents"))
     assert body["results"] == [] and body["next"] is None
     assert body["resume"] == f"http://testserver/api/v1/jobs/{job.pk}/documents"
 
@@ -190,7 +191,7 @@ def test_a_walk_while_the_job_is_cached_returns_every_document_exactly_once(
     url = f"/api/v1/jobs/{job.pk}/documents?per_page=4&fields=full"
     caught_up = 0
     for _ in range(500):
-        page = json.loads(alice_api.get(url).content)
+        page = json_of(alice_api.get(url))
         seen += [doc["position"] for doc in page["results"]]
         if page["next"]:
             url = page["next"]

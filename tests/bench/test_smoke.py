@@ -41,6 +41,9 @@ EXPECTED_ROWS = [
     "| partial response, p95 |",
     "## 5. Dashboard with many jobs",
     "| sqlite: jobs list, page 1 |",
+    "## 6. Reading a job through the API",
+    "| sqlite: every document, API pages (fields=full) |",
+    "| sqlite: peak RSS, API walk |",
 ]
 
 
