@@ -55,7 +55,7 @@ demo: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
-# make bench: the five benchmarks, written to docs/PERFORMANCE.md (5-10 minutes).
+# make bench: the six benchmarks, written to docs/PERFORMANCE.md (5-10 minutes).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
 # make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed-dev

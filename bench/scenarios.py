@@ -1,4 +1,4 @@
-"""The five benchmarks as the harness runs them: set-up, contenders side by side, table rows.
+"""The six benchmarks as the harness runs them: set-up, contenders side by side, table rows.
 
 Each scenario returns a list of `Row`s (and notes); bench.report turns them into the tables.
 """
