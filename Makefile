@@ -1,5 +1,6 @@
 # make run: the app at http://127.0.0.1:$(PORT) with its worker.  make test: the whole suite.
 # make demo: the same against a simulated Firecrawl, in a database of its own.
+# make lock: rewrite the dependency locks after editing requirements.in or requirements-dev.in.
 PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,19 +10,24 @@ PYTHON ?= python3
 SIM_PORT ?= 0
 DEMO_DIR ?= .demo
 
-.PHONY: run test lint typecheck pytest demo bench clean
+.PHONY: run test lint typecheck pytest demo bench lock clean
 
-# What the app needs to run (requirements.txt) ...
+# Every package, transitive ones too, comes from a lock that pins it with its hashes: pip refuses
+# an unlisted package or a download whose hash is not in the lock.
+PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes
+
+# What the app needs to run (requirements.txt) ... The venv's pip is first replaced by the one the
+# lock pins (its lines cut out of the lock), so the rest is installed by a known pip.
 $(VENV)/.installed-run: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12) and "Python >= 3.12 is needed (see .python-version)")'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	sed -n '/^pip==/,/[^\\]$$/p' requirements.txt | $(PIP_INSTALL) -r /dev/stdin
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-# ... and, only for the targets that use them, the test, lint and benchmark tools.
+# ... and, only for the targets that use them, the test, lint, benchmark and lock tools.
 $(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.installed-run
@@ -39,6 +45,13 @@ typecheck: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest
+
+# make lock: requirements.in -> requirements.txt, then requirements-dev.in -> requirements-dev.txt
+# (constrained by the first, so both agree), with the options in pyproject.toml. Pins that still
+# fit are kept; make lock ARGS="--upgrade-package NAME" moves one package, ARGS=--upgrade all.
+lock: $(VENV)/.installed-dev
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet $(ARGS) requirements.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet $(ARGS) requirements-dev.in
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)

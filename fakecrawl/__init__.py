@@ -9,12 +9,17 @@ with FakeFirecrawl(seed=0, clock=ManualClock(), settle_seconds=3) as sim:
 
 Behaviours beyond the basics, each an option of FakeFirecrawl: a cancel settling in the background
 (cancel_settle_seconds, cancel_in_flight), `completed` lagging `data` (completed_lag), the job
-listings GET /v2/team/activity (activity) and GET /v{1,2}/crawl/active (active_crawls), and
-x-idempotency-key as the server checks it (idempotency_db).
+listings GET /v2/team/activity (activity) and GET /v{1,2}/crawl/active (active_crawls),
+x-idempotency-key as the server checks it (idempotency_db), a self-hosted server without its
+database (self_hosted: its activity listing answers 500), webhooks per job and server-wide
+(fakecrawl.webhooks: sim.wait_for_webhooks(), sim.webhook_deliveries), screenshots on a storage
+host of its own or inline (fakecrawl.screenshots), a per-request latency (latency), and faults
+and floods for hostile upstreams (fakecrawl.faults: sim.inject()).
 """
 
 from fakecrawl.faults import Fault
 from fakecrawl.jobs import Job, ManualClock
 from fakecrawl.server import FakeFirecrawl, RequestRecord
+from fakecrawl.webhooks import WebhookDelivery
 
-__all__ = ["FakeFirecrawl", "Fault", "Job", "ManualClock", "RequestRecord"]
+__all__ = ["FakeFirecrawl", "Fault", "Job", "ManualClock", "RequestRecord", "WebhookDelivery"]

@@ -11,6 +11,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,8 +104,15 @@ ASTRAL_TEXT = "\U0001d54f 🙂 𐍈"  # outside the BMP: two UTF-16 units each
 NAV_MARKDOWN = "[Home](/) | [Docs](/docs) | [Blog](/blog) | [Pricing](/pricing)"
 NAV_HTML = '<nav><a href="/">Home</a> <a href="/docs">Docs</a> <a href="/blog">Blog</a></nav>'
 FOOTER_TEXT = "© Example Corp. All rights reserved. Privacy · Terms · Contact"
-# Screenshot URLs are signed storage links on the real service; they expire with the job.
-SCREENSHOT_BASE = "https://storage.googleapis.com/firecrawl-scrape-media"
+SCREENSHOT_FORMATS = ("screenshot", "screenshot@fullPage")
+# What scrapeURL adds when the engine it fell back to lacks a feature (no fire-engine).
+UNSUPPORTED_WARNING = (
+    "The engine used does not support the following features: {} -- your scrape may be partial."
+)
+ACTIONS_NOT_SUPPORTED = (
+    "Actions are not supported by any available engines. Actions require Fire Engine "
+    "(fire-engine) to be enabled."
+)
 HOSTILE_TITLE = (
     "<script>alert('title')</script> \u202eRTL\u202c \U0001d54f <img src=x onerror=alert(3)>"
 )
@@ -132,32 +140,66 @@ def random_uuid4(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-class ContentGenerator:
-    """Builds the document dict of one input URL, the same for the same (seed, job, index).
+@dataclass(frozen=True)
+class DocumentOptions:
+    """What a job's documents look like.
 
     formats name the fields a document carries (markdown, html, rawHtml, links, screenshot,
     screenshot@fullPage, summary, images); only_main_content=False adds the page's navigation and
-    footer to markdown and html. page_links gives a crawled page's links (the site's pages).
+    footer to markdown and html; screenshot_actions: how many `screenshot` steps the request's
+    `actions` have (each document then carries `actions.screenshots`); actions: whether it has
+    any actions at all.
+    """
+
+    doc_size: int = 2000
+    hostile: bool = False
+    formats: tuple[str, ...] = ("markdown",)
+    only_main_content: bool = True
+    screenshot_actions: int = 0
+    actions: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        doc_size: int,
+        hostile: bool,
+        formats: tuple[str, ...],
+        only_main_content: bool,
+        actions: Any,
+    ) -> DocumentOptions:
+        """The options of a request whose `actions` are as given (None: no actions)."""
+        steps = actions if isinstance(actions, list) else []
+        shots = sum(isinstance(step, dict) and step.get("type") == "screenshot" for step in steps)
+        return cls(doc_size, hostile, formats, only_main_content, shots, bool(steps))
+
+
+class ContentGenerator:
+    """Builds the document dict of one input URL, the same for the same (seed, job, index).
+
+    page_links gives a crawled page's links (the site's pages); screenshot(index, shot) the URL
+    (or data: URI) of a document's shot-th screenshot, the page's own being the last; None: no
+    engine can take one (a self-hosted server without fire-engine), so documents asked for one
+    carry the server's warning instead.
     """
 
     def __init__(
         self,
         seed: int,
         job_id: str,
-        doc_size: int,
-        hostile: bool,
-        formats: tuple[str, ...],
+        options: DocumentOptions,
         *,
-        only_main_content: bool = True,
         page_links: Callable[[int], list[str]] | None = None,
+        screenshot: Callable[[int, int], str] | None = None,
     ):
         self.seed = seed
         self.job_id = job_id
-        self.doc_size = max(doc_size, 50)
-        self.hostile = hostile
-        self.formats = formats
-        self.only_main_content = only_main_content
+        self.doc_size = max(options.doc_size, 50)
+        self.hostile = options.hostile
+        self.formats = options.formats
+        self.only_main_content = options.only_main_content
+        self.screenshot_actions = options.screenshot_actions
         self.page_links = page_links
+        self.screenshot = screenshot
         rng = random.Random(f"{seed}:{job_id}:pool")
         self.sentences = [self._sentence(rng) for _ in range(64)]
 
@@ -230,8 +272,21 @@ class ContentGenerator:
             doc["summary"] = " ".join(paragraphs[0].split(". ")[:2])[:300]
         if "images" in self.formats:
             doc["images"] = [f"{url.rstrip('/')}/image-{n}.png" for n in range(rng.randint(0, 3))]
-        if "screenshot" in self.formats or "screenshot@fullPage" in self.formats:
-            doc["screenshot"] = f"{SCREENSHOT_BASE}/screenshot-{metadata['scrapeId']}.png"
+        if self.screenshot_actions and self.screenshot is not None:
+            shots = [self.screenshot(index, shot) for shot in range(self.screenshot_actions)]
+            doc["actions"] = ordered(
+                {"screenshots": shots, "scrapes": [], "javascriptReturns": [], "pdfs": []}
+            )
+        if any(name in self.formats for name in SCREENSHOT_FORMATS):
+            if self.screenshot is not None:
+                doc["screenshot"] = self.screenshot(index, self.screenshot_actions)
+            else:
+                flag = (
+                    "screenshot@fullScreen"
+                    if SCREENSHOT_FORMATS[1] in self.formats
+                    else "screenshot"
+                )
+                doc["warning"] = UNSUPPORTED_WARNING.format(flag)
         return ordered(doc)
 
     def _metadata(

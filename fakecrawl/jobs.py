@@ -5,7 +5,9 @@ knows all its URLs from the start; a crawl discovers a page's links only when th
 scraped, so its `total` grows as it goes. A cancel does not stop the URLs at once: as on the 2026
 server, they are failed one by one over `cancel_settle_seconds`, each becoming an `/errors` entry.
 Documents are generated the first time a page needs them and cached as wire bytes, so a page is
-assembled by joining bytes, never by re-serializing.
+assembled by joining bytes, never by re-serializing. Every URL scraped or failed is also written
+to the job's log, in the order it happened, so that webhook events can be taken from it
+(`take_events`).
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ CANCELLED_ERROR = "Parent crawl/batch scrape was cancelled"
 
 
 class ManualClock:
-    """A sim clock that only moves when told to: `clock.advance(2.5)`."""
+    """A sim clock that only moves when told to: `clock.advance(2.5)`. What subscribes to it (a
+    simulator's webhooks) runs after each move, in the caller's thread."""
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
 
     def __call__(self) -> float:
         with self._lock:
@@ -49,6 +53,18 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
 
 def iso(wall_seconds: float, *, whole_seconds: bool = False) -> str:
@@ -70,6 +86,16 @@ class Settings:
     cancel_settle_seconds: float = 0.0
     cancel_in_flight: int = 0
     completed_lag: int = 0
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Something a webhook reports: "started", "page" (a URL scraped: `position` in the
+    documents, or failed: `error` index in `/errors`) or "completed"."""
+
+    kind: str
+    position: int | None = None
+    error: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +137,12 @@ class Job:
         order: list[int] | None = None,
         listing: Listing | None = None,
         completed_lag: int | None = None,
+        webhook: Any = None,
+        error_message: str | None = None,
     ) -> None:
         self.id = job_id
+        self.webhook = webhook  # the start request's webhook (fakecrawl.webhooks.WebhookConfig)
+        self.error_message = error_message  # instead of the server's, for every failed URL
         self.team = team
         self.kind = kind
         self.urls = urls
@@ -154,7 +184,13 @@ class Job:
         self.errors: list[dict[str, Any]] = []
         # After a cancel: (sim time, input index, still scraped normally) for each pending URL.
         self._cancel_queue: list[tuple[float, int, bool]] = []
+        self.cancel_settled_at: float | None = None  # when the last of them was settled
         self._encoded: dict[int, tuple[bytes, int]] = {}
+        # What happened, in order: a position in `success` (>= 0) or ~index in `errors` (< 0).
+        self.log: list[int] = []
+        self._events_taken = 0
+        self._started_taken = False
+        self._completed_taken = False
 
     # Public read-only view, always at the current sim time.
 
@@ -225,13 +261,15 @@ class Job:
     def _scrape(self, index: int, at: float, *, follow_links: bool) -> None:
         if index in self.failing:
             wall = self._wall(at)
-            message = (
+            message = self.error_message or (
                 SCRAPE_FAILED_MESSAGE_2025
                 if self._settings().mode == "2025"
                 else SCRAPE_FAILED_MESSAGE
             )
             self.errors.append(error_entry(self._rng, self.urls[index], wall, iso(wall), message))
+            self.log.append(~(len(self.errors) - 1))
             return
+        self.log.append(len(self.success))
         self.success.append(index)
         self.last_success_at = at
         if follow_links:
@@ -246,6 +284,7 @@ class Job:
             "error": CANCELLED_ERROR,
         }
         self.errors.append(entry)
+        self.log.append(~(len(self.errors) - 1))
 
     def complete_now(self, now: float) -> None:
         self.advance(now)
@@ -281,6 +320,7 @@ class Job:
             (now + spread * (j + 1) / len(pending), index, j < in_flight)
             for j, index in enumerate(pending)
         ]
+        self.cancel_settled_at = self._cancel_queue[-1][0] if self._cancel_queue else now
         self.advance(now)
 
     def fail(self, now: float) -> None:
@@ -327,6 +367,53 @@ class Job:
         if lag > 0 and running:
             return max(len(self.success) - lag, 0)
         return len(self.success)
+
+    def settled_at(self, settings: Settings) -> float | None:
+        """When the server finishes the job's group (and sends `completed`): after its last URL
+        and, on the 2026 server, the periodic check; None while it runs, or for a failed job."""
+        if self.failed_at is not None:
+            return None
+        if self.cancelled_at is not None:
+            end = self.cancel_settled_at if self.cancel_settled_at is not None else 0.0
+        elif self.done_at is not None:
+            end = self.done_at
+        else:
+            return None
+        return end + (settings.settle_seconds if settings.mode == "2026" else 0.0)
+
+    def take_events(self, now: float, settings: Settings) -> list[JobEvent]:
+        """The events due by `now` not taken before, in the order they happened: `started` (a
+        batch when created, a crawl when its kickoff ran), a `page` per URL scraped or failed,
+        and `completed` once the job is settled. Empty for good once `finished_events`."""
+        self.advance(now)
+        events: list[JobEvent] = []
+        if self.expired:
+            return events
+        started_at = self.roots_known_at if self.kind == "crawl" else self.created_at
+        if not self._started_taken and now >= started_at:
+            self._started_taken = True
+            events.append(JobEvent("started"))
+        if self._started_taken:
+            for entry in self.log[self._events_taken :]:
+                if entry >= 0:
+                    events.append(JobEvent("page", position=entry))
+                else:
+                    events.append(JobEvent("page", error=~entry))
+            self._events_taken = len(self.log)
+        settled = self.settled_at(settings)
+        if not self._completed_taken and settled is not None and now >= settled:
+            self._completed_taken = True
+            events.append(JobEvent("completed"))
+        return events
+
+    def skip_events(self) -> None:
+        """Take what happened so far without reporting it (a webhook configured later)."""
+        self._events_taken = len(self.log)
+
+    @property
+    def finished_events(self) -> bool:
+        """Whether no event can come any more."""
+        return self.expired or self.failed_at is not None or self._completed_taken
 
     def is_ongoing(self, now: float, settings: Settings) -> bool:
         return self.status_at(now, settings) == "scraping" and not self.is_expired(now, settings)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fakecrawl.crawls import DEFAULT_LIMIT, CrawlRequest
+from fakecrawl.webhooks import EVENTS, WebhookConfig
 
 Issue = dict[str, Any]
 
@@ -92,6 +93,15 @@ V2_FORMATS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
 # the path satisfies it: `http://localhost/a.html` fails only the last check, as captured).
 TLD = re.compile(r"\.[a-zA-Z\u0400-\u04FF\u0500-\u052F\u2DE0-\u2DFF\uA640-\uA69F]{2,}")
 V1_ONLY_CRAWL_KEYS = ("maxDepth", "allowBackwardLinks", "ignoreSitemap")
+WEBHOOK_KEYS = ("url", "headers", "metadata", "events")
+WEBHOOK_FORBIDDEN_HEADERS = ("x-firecrawl-signature",)
+# The 2026 server's error handler says this whenever any issue is an unrecognized key.
+STRICT_MESSAGE = (
+    "Unrecognized key in body -- please review the v2 API documentation for request body changes"
+)
+STRICT_MESSAGE_V1 = STRICT_MESSAGE.replace("v2 API", "v1 API")  # the 2025 schemas' own text
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+SPECIAL_SCHEMES = ("http", "https", "ws", "wss", "ftp", "file")
 
 
 class BadRequest(Exception):
@@ -104,7 +114,9 @@ class BadRequest(Exception):
 
 def bad_request_body(issues: list[Issue], mode: str) -> dict[str, Any]:
     error = "Bad Request"
-    if mode == "2026" and issues and issues[0]["code"] == "custom":
+    if mode == "2026" and any(issue["code"] == "unrecognized_keys" for issue in issues):
+        error = STRICT_MESSAGE
+    elif mode == "2026" and issues and issues[0]["code"] == "custom":
         error = issues[0]["message"]
     return {"success": False, "code": "BAD_REQUEST", "error": error, "details": issues}
 
@@ -293,6 +305,111 @@ def _v2_format_issue(
     }
 
 
+def _whatwg_url(value: str) -> bool:
+    """Roughly what `new URL()` accepts (zod's url check): a scheme, and a host for the
+    schemes that need one."""
+    text = value.strip()
+    match = URL_SCHEME.match(text)
+    if not match or any(ch.isspace() for ch in text):
+        return False
+    scheme = match.group()[:-1].lower()
+    if scheme not in SPECIAL_SCHEMES:
+        return len(text) > len(match.group())
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (a bad port raises)
+    except ValueError:
+        return False
+    return scheme == "file" or bool(parts.hostname)
+
+
+def _string_record_issues(value: Any, path: list[Any], mode: str) -> list[Issue]:
+    if not isinstance(value, dict):
+        return [type_issue(path, "record" if mode == "2026" else "object", value, mode)]
+    return [
+        type_issue([*path, key], "string", item, mode)
+        for key, item in value.items()
+        if not isinstance(item, str)
+    ]
+
+
+def _event_issue(value: Any, path: list[Any], mode: str) -> Issue:
+    if mode == "2026":
+        message = "Invalid option: expected one of " + "|".join(f'"{e}"' for e in EVENTS)
+        return {"code": "invalid_value", "values": list(EVENTS), "path": path, "message": message}
+    listed = " | ".join(f"'{e}'" for e in EVENTS)
+    return {
+        "received": value,
+        "code": "invalid_enum_value",
+        "options": list(EVENTS),
+        "path": path,
+        "message": f"Invalid enum value. Expected {listed}, received '{value}'",
+    }
+
+
+def webhook_issues(body: dict[str, Any], mode: str) -> list[Issue]:
+    """Issues of a start request's `webhook` (services/webhook/schema.ts): a URL string, or a
+    strict object {url, headers?, metadata?, events?} whose headers may not set the signature."""
+    if "webhook" not in body:
+        return []
+    value = body["webhook"]
+    path: list[Any] = ["webhook"]
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        return [type_issue(path, "object", value, mode)]
+    issues: list[Issue] = []
+    url = value.get("url")
+    if not isinstance(url, str):
+        issues.append(type_issue([*path, "url"], "string", url, mode, present="url" in value))
+    elif not _whatwg_url(url):
+        if mode == "2026":
+            issues.append(
+                {"code": "invalid_format", "format": "url", "path": [*path, "url"],
+                 "message": "Invalid URL"}
+            )  # fmt: skip
+        else:
+            issue = {"validation": "url", "code": "invalid_string", "message": "Invalid url"}
+            issues.append({**issue, "path": [*path, "url"]})
+    for key in ("headers", "metadata"):
+        if key in value:
+            issues.extend(_string_record_issues(value[key], [*path, key], mode))
+    events = value.get("events", list(EVENTS))
+    if not isinstance(events, list):
+        issues.append(type_issue([*path, "events"], "array", events, mode))
+    else:
+        issues.extend(
+            _event_issue(event, [*path, "events", i], mode)
+            for i, event in enumerate(events)
+            if event not in EVENTS
+        )
+    unknown = [key for key in value if key not in WEBHOOK_KEYS]
+    if unknown:
+        if mode == "2026":
+            names = ", ".join(f'"{key}"' for key in unknown)
+            plural = "s" if len(unknown) > 1 else ""
+            message = f"Unrecognized key{plural}: {names}"
+        else:
+            message = STRICT_MESSAGE_V1
+        issues.append(
+            {"code": "unrecognized_keys", "keys": unknown, "path": path, "message": message}
+        )
+    headers = value.get("headers") or {}
+    if (
+        not issues
+        and mode == "2026"
+        and any(key.lower() in WEBHOOK_FORBIDDEN_HEADERS for key in headers)
+    ):
+        message = "The following headers are not allowed: " + ", ".join(WEBHOOK_FORBIDDEN_HEADERS)
+        issues.append({"code": "custom", "path": path, "message": message})
+    return issues
+
+
+def parse_webhook(body: dict[str, Any]) -> WebhookConfig | None:
+    """The `webhook` of a body that passed validation, defaults filled in."""
+    return WebhookConfig.parse(body["webhook"]) if "webhook" in body else None
+
+
 def object_issue(body: Any, mode: str) -> list[Issue]:
     if isinstance(body, dict):
         return []
@@ -338,6 +455,7 @@ def parse_batch(body: dict[str, Any], version: int, mode: str) -> BatchRequest:
             invalid.append(url if isinstance(url, str) else str(url))
         else:
             issues.extend(problems)
+    issues.extend(webhook_issues(body, mode))
     if issues:
         raise BadRequest(issues)
     formats = tuple(
@@ -390,6 +508,7 @@ def parse_crawl(body: dict[str, Any], version: int, mode: str) -> CrawlRequest:
         scrape_options = {}
     formats = scrape_options.get("formats", ["markdown"])
     issues.extend(format_issues(formats, ["scrapeOptions", "formats"], version, mode))
+    issues.extend(webhook_issues(body, mode))
     if issues:
         raise BadRequest(issues)
     if version == 1:

@@ -1,8 +1,13 @@
-"""Helpers of the simulator tests: Alice's HTTP view of it and the recorded real responses."""
+"""Helpers of the simulator tests: Alice's HTTP view of it, the recorded real responses, and a
+real HTTP receiver for its webhooks."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +107,85 @@ class Api:
             query = pages[-1]["next"].split("?", 1)[1]
             pages.append(self.status(job_id, "?" + query))
         return pages
+
+
+@dataclass(frozen=True)
+class Received:
+    """One POST a Receiver got."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """A real local HTTP server that records what is POSTed to it (webhook deliveries).
+
+    status: what it answers. hold: while not set, it keeps each request waiting before
+    answering (a slow receiver, released by the test, never by a timer). trickle: it answers a
+    byte every 50 ms, so that no single read waits long but the whole answer takes seconds.
+    """
+
+    def __init__(
+        self, status: int = 200, hold: threading.Event | None = None, trickle: bool = False
+    ) -> None:
+        self.status = status
+        self.hold = hold
+        self.trickle = trickle
+        self.received: list[Received] = []
+        self._arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._arrived:
+                    receiver.received.append(Received(self.path, dict(self.headers), body))
+                    receiver._arrived.notify_all()
+                if receiver.hold is not None:
+                    receiver.hold.wait(timeout=60)
+                if receiver.trickle:
+                    answer = f"HTTP/1.1 {receiver.status} OK\r\nContent-Length: 0\r\n\r\n"
+                    for byte in answer.encode():
+                        time.sleep(0.05)
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    return
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,))
+        self._thread.daemon = True
+        self._thread.start()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
+        """The first `count` requests, once they arrived (AssertionError after `timeout`)."""
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
+            assert arrived, f"{len(self.received)} of {count} webhooks arrived"
+            return self.received[:count]
+
+    def stop(self) -> None:
+        if self.hold is not None:
+            self.hold.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Receiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from fakecrawl import FakeFirecrawl, ManualClock
-from tests.fakecrawl.support import ALICE, BOB, SPEC_V2, Api
+from tests.fakecrawl.support import ALICE, BOB, SPEC_V2, Api, record
 
-CLICKHOUSE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}")
+# PostgreSQL's text for a timestamptz: the fraction without trailing zeros, none when whole.
+POSTGRES_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00")
 
 
 def activity(api: Api, query: str = "") -> dict[str, Any]:
@@ -44,9 +45,9 @@ def test_activity_lists_the_teams_jobs_newest_first_as_the_spec_documents(
         (older, "batch_scrape", "v2", "https://a.example/1"),
     ]
     assert [item["created_at"] for item in body["data"]] == [
-        "2026-11-28 13:00:02.500",
-        "2026-11-28 13:00:01.500",
-        "2026-11-28 13:00:00.000",
+        "2026-11-28 13:00:02.5+00",
+        "2026-11-28 13:00:01.5+00",
+        "2026-11-28 13:00:00+00",
     ]
     assert (body["cursor"], body["has_more"]) == (None, False)
 
@@ -154,7 +155,7 @@ def test_activity_lists_jobs_made_with_create_batch_with_their_version(api: Api)
     assert (items[v1]["api_version"], items[v1]["endpoint"]) == ("v1", "batch_scrape")
     assert items[v1]["target"] == "https://example.test/page/1"
     assert (items[crawl]["endpoint"], items[crawl]["target"]) == ("crawl", "https://c.example/")
-    assert all(CLICKHOUSE_TIME.fullmatch(item["created_at"]) for item in items.values())
+    assert all(POSTGRES_TIME.fullmatch(item["created_at"]) for item in items.values())
 
 
 @pytest.mark.parametrize(
@@ -179,25 +180,68 @@ def test_a_server_without_the_activity_route_answers_expresss_404(
     assert f"<pre>Cannot GET {path}</pre>" in response.text
 
 
-def test_a_server_without_clickhouse_answers_501_after_checking_the_params(
-    clock: ManualClock,
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("221_v2_team_activity_no_database", "/v2/team/activity"),
+        (
+            "221_v2_team_activity_no_database",
+            "/v2/team/activity?limit=5&cursor="
+            + base64.urlsafe_b64encode(
+                b"2026-11-28 13:00:00+00:00000000-0000-0000-0000-000000000000"
+            ).decode(),
+        ),
+        ("222_v2_team_activity_no_database_bad_endpoint", "/v2/team/activity?endpoint=crawls"),
+        ("223_v1_team_activity", "/v1/team/activity"),
+    ],
+)
+def test_a_self_hosted_server_without_its_database_answers_activity_as_its_capture(
+    clock: ManualClock, name: str, path: str
 ) -> None:
-    with FakeFirecrawl(clock=clock, activity="no-clickhouse") as sim:
+    with FakeFirecrawl(clock=clock, self_hosted=True) as sim:
         sim.add_key(ALICE)
         sim.create_batch(ALICE, n=1)
+        sim.create_crawl(ALICE, rate=0.1)
+
+        response = Api(sim).get(path)
+
+    recorded = record(name)
+    assert response.status_code == recorded["status"]
+    assert response.headers["Content-Type"] == dict(recorded["headers"])["Content-Type"]
+    assert response.content == recorded["body_raw"].encode()
+
+
+def test_a_self_hosted_server_without_its_database_still_lists_its_running_crawls(
+    clock: ManualClock,
+) -> None:
+    with FakeFirecrawl(clock=clock, self_hosted=True) as sim:
+        sim.add_key(ALICE)
+        sim.create_batch(ALICE, n=5, rate=0.1)
+        crawl = sim.create_crawl(ALICE, rate=0.1)
         api = Api(sim)
 
-        plain = api.get("/v2/team/activity")
-        bad_filter = api.get("/v2/team/activity?endpoint=nope")
+        listing = api.get("/v2/team/activity")
+        active = {v: api.get(f"/v{v}/crawl/active") for v in (1, 2)}
 
-    assert (plain.status_code, plain.json()) == (
-        501,
-        {
-            "success": False,
-            "error": "This endpoint is only available if ClickHouse is configured.",
-        },
-    )
-    assert bad_filter.status_code == 400
+    assert listing.status_code == 500
+    assert [r.status_code for r in active.values()] == [200, 200]
+    assert [[c["id"] for c in r.json()["crawls"]] for r in active.values()] == [[crawl], [crawl]]
+
+
+def test_a_hosted_server_keeps_its_activity_listing(clock: ManualClock) -> None:
+    with FakeFirecrawl(clock=clock) as sim:
+        sim.add_key(ALICE)
+        batch = sim.create_batch(ALICE, n=1)
+
+        response = Api(sim).get("/v2/team/activity")
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["data"]] == [batch]
+
+
+def test_the_old_no_clickhouse_mode_is_refused_with_a_pointer_to_self_hosted() -> None:
+    with pytest.raises(ValueError, match="self_hosted=True"):
+        FakeFirecrawl(activity="no-clickhouse")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("version", [1, 2])

@@ -19,7 +19,7 @@ import requests
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
 from fakecrawl.content import utf16_len
-from tests.fakecrawl.support import ALICE, BOB, SPEC_V2, Api, capture, shape
+from tests.fakecrawl.support import ALICE, BOB, SPEC_V2, Api, Receiver, capture, shape
 
 # Shapes and exact bodies, compared with the 2026 captures.
 
@@ -553,8 +553,8 @@ def test_the_command_line_serves_demo_jobs() -> None:
     assert sorted(item["id"] for item in listed.json()["data"]) == sorted(job_ids)
 
 
-def test_the_command_line_switches_the_listings_off() -> None:
-    flags = ("--activity", "no-clickhouse", "--no-active-crawls")
+def test_the_command_line_serves_a_self_hosted_server_without_its_listings() -> None:
+    flags = ("--self-hosted", "--no-active-crawls")
     process, url, _ = serve_from_the_command_line(*flags)
     headers = {"Authorization": "Bearer fc-demo"}
     try:
@@ -564,4 +564,24 @@ def test_the_command_line_switches_the_listings_off() -> None:
         process.terminate()
         process.wait(timeout=10)
 
-    assert (activity.status_code, active.status_code) == (501, 400)
+    assert (activity.status_code, active.status_code) == (500, 400)
+
+
+def test_the_command_line_sends_webhooks_and_serves_screenshots() -> None:
+    with Receiver() as receiver:
+        flags = ("--demo", "--webhook-url", receiver.url + "/{{JOB_ID}}", "--allow-local-webhooks")
+        process, url, job_ids = serve_from_the_command_line(*flags)
+        headers = {"Authorization": "Bearer fc-demo"}
+        try:
+            (hook,) = receiver.wait_for(1)
+            shots = requests.get(
+                f"{url}/v2/batch/scrape/{job_ids[-2]}", headers=headers, timeout=10
+            )
+            image = requests.get(shots.json()["data"][0]["screenshot"], timeout=10)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    assert hook.payload["type"] in ("batch_scrape.page", "crawl.page")
+    assert hook.path == "/" + hook.payload["id"]
+    assert (image.status_code, image.content[:8]) == (200, b"\x89PNG\r\n\x1a\n")

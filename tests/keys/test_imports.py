@@ -163,10 +163,15 @@ def test_a_server_with_only_active_crawls_lists_its_running_crawls(
         assert "https://wiki.example.com" in text_of(response)
 
 
-def test_a_server_with_activity_but_no_clickhouse_still_lists_active_crawls(
+@pytest.mark.xfail(
+    strict=True,
+    reason="import drops what /crawl/active listed when the activity listing answers 500, as a "
+    "self-hosted server without its database does (issue 19); the simulator's 501 was made up",
+)
+def test_a_server_whose_activity_listing_fails_still_lists_active_crawls(
     alice: User, alice_client: Client
 ) -> None:
-    with FakeFirecrawl(seed=2, activity="no-clickhouse") as selfhosted:
+    with FakeFirecrawl(seed=2, self_hosted=True) as selfhosted:
         selfhosted.add_key(KEY, team="self")
         key = ApiKey.objects.create(owner=alice, name="Self", key=KEY, api_url=selfhosted.url)
         running = selfhosted.create_crawl(KEY, rate=0.1, limit=50)
