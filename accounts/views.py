@@ -64,9 +64,14 @@ def tokens(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "accounts/tokens.html", context)
 
 
+def get_token_for_user(request: AuthenticatedRequest, pk: int) -> ApiToken:
+    """The user's token, or a 404: another user's token id looks exactly like a missing one."""
+    return get_object_or_404(ApiToken, pk=pk, owner=request.user)
+
+
 @require_POST
 def revoke_token(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk, owner=request.user)
+    token = get_token_for_user(request, pk)
     token.delete()
     messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
     return redirect("tokens")
