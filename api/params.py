@@ -21,6 +21,9 @@ def query_parameters(form_class: type[forms.Form], *, hidden: tuple[str, ...] = 
             "description": str(field.help_text or field.label or name),
             "schema": _schema(field),
             **({"style": "form", "explode": True} if _is_list(field) else {}),
+            # The forms read an empty value as no value (`?status=` is any status), as the
+            # browser's filter forms send it.
+            **({} if field.required or _is_list(field) else {"allowEmptyValue": True}),
         }
         for name, field in form_class.base_fields.items()
         if name not in hidden

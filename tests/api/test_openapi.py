@@ -13,6 +13,7 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from jobs.forms.documents import SORTS, STATUS_FILTERS
 from jobs.models import Job
+from tests.conftest import make_job
 
 
 @pytest.fixture
@@ -102,3 +103,14 @@ def test_the_docs_page_loads_only_the_apps_own_static_files(client: Client, db: 
     for asset in assets:
         assert finders.find(asset.removeprefix("/static/")), asset
     assert '"validatorUrl": null' in html  # Swagger UI would fetch a badge from swagger.io
+
+
+def test_an_empty_filter_is_no_filter_and_the_document_says_so(
+    schema: dict[str, Any], alice_api: Client, alice_key: Any
+) -> None:
+    documents = schema["paths"]["/api/v1/jobs/{job_id}/documents"]["get"]
+    empty = {p["name"] for p in documents["parameters"] if p.get("allowEmptyValue")}
+    assert empty == {"q", "status", "error", "sort", "per_page", "cursor", "fields"}
+    job = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e91")
+    query = "&".join(f"{name}=" for name in sorted(empty))
+    assert alice_api.get(f"/api/v1/jobs/{job.pk}/documents?{query}").status_code == 200
