@@ -17,7 +17,7 @@ from api.jobs import JobId
 from api.params import query_parameters, validated
 from api.schemas import MAX_POSITION, DocumentOut, DocumentPage
 from firecrawl_dash.forms import NoParameters
-from jobs.export import BYTES_PER_BATCH, Utf8, stored_json
+from jobs.export import BYTES_PER_BATCH, document_json
 from jobs.models import SUMMARY_FIELDS, Document
 from jobs.views.common import get_job_for_user
 
@@ -27,28 +27,24 @@ router = Router(tags=["Documents"])
 SUMMARY = (*SUMMARY_FIELDS, "scrape_id")
 
 
-def documents_json(ids: list[int], *, full: bool) -> Iterator[bytes | memoryview]:
+def documents_json(ids: list[int], *, full: bool) -> Iterator[bytes]:
     """These documents as JSON objects, in this order, comma-separated: each one's summary and,
-    when `full`, the document exactly as Firecrawl sent it. That is its stored UTF-8, the bytes
-    of its line in the JSONL download, handed on as they are: neither parsed, dumped nor copied
-    (they are most of a job's bytes)."""
-    fields: list[Any] = [*SUMMARY, Utf8("raw")] if full else [*SUMMARY]
+    when `full`, the document exactly as Firecrawl sent it: the bytes of its line in the JSONL
+    download, its stored text neither parsed nor dumped again (it is most of a job's bytes).
+    Read as text: PostgreSQL sends text faster than the same bytes as bytea."""
+    fields = [*SUMMARY, "raw"] if full else SUMMARY
     rows = Document.objects.filter(pk__in=ids).values_list("pk", *fields)
     found = {row[0]: row[1:] for row in rows}
     for index, pk in enumerate(pk for pk in ids if pk in found):
         values = found.pop(pk)
         head = json.dumps(dict(zip(SUMMARY, values, strict=False))).encode()
-        if index:
-            yield b", "
-        if not full:
-            yield head
-            continue
-        raw = values[-1]
-        raw = raw.encode() if isinstance(raw, str) else raw  # a database without Utf8
-        yield from (head[:-1], b', "document": ', stored_json(raw), b"}")
+        if full:
+            head = b"".join((head[:-1], b', "document": ', document_json(values[-1]), b"}"))
+        # One chunk a document: a server writes each as it comes.
+        yield b", " + head if index else head
 
 
-def json_stream(parts: Iterator[bytes | memoryview]) -> StreamingHttpResponse:
+def json_stream(parts: Iterator[bytes]) -> StreamingHttpResponse:
     """A JSON answer sent as it is written: the server never holds a page in one piece."""
     return StreamingHttpResponse(parts, content_type="application/json")
 
@@ -81,7 +77,7 @@ def list_documents(request: Any, job_id: int = JobId) -> StreamingHttpResponse:
     )
     links = {"next": next_url(request, page), "resume": page_url(request, page.resume)}
 
-    def parts() -> Iterator[bytes | memoryview]:
+    def parts() -> Iterator[bytes]:
         yield b'{"results": ['
         yield from documents_json(page.ids, full=query.full)
         yield b"], " + json.dumps(links)[1:].encode()

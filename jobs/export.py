@@ -148,15 +148,6 @@ def document_json(raw: str) -> bytes:
         return _reserialized(raw).encode()
 
 
-def stored_json(raw: bytes | memoryview) -> bytes | memoryview:
-    """A document's JSON on one line from its stored UTF-8 (iter_raw_batches(as_bytes=True)):
-    the bytes as they are, not even copied, since decoding and encoding them again would cost
-    most of a pass over a job. A line break means a pretty-printed upstream."""
-    if b"\n" in raw or b"\r" in raw:
-        return document_json(bytes(raw).decode())
-    return raw
-
-
 def _reserialized(raw: str) -> str:
     try:
         return json.dumps(json.loads(raw), separators=(",", ":"))
@@ -399,9 +390,14 @@ def _zip_entries(
     def jsonl_chunks() -> Iterator[bytes]:
         try:
             for batch in iter_raw_batches(documents, as_bytes=True):
-                lines: list[bytes | memoryview] = []
+                lines = []
                 for position, raw in batch:
-                    lines += (stored_json(raw), b"\n")
+                    # The stored UTF-8 as it is: decoding and encoding it again would be most
+                    # of this pass's time. A line break means a pretty-printed upstream.
+                    if b"\n" in raw or b"\r" in raw:
+                        lines.append(jsonl_bytes(bytes(raw).decode()))
+                    else:
+                        lines += (raw, b"\n")
                     mark(position, 1)
                 yield b"".join(lines)
         except DatabaseError as exc:
