@@ -21,11 +21,14 @@ from firecrawl_dash.forms import error_text
 from jobs import starting
 from jobs.forms.start import TOO_MANY_URLS, BatchStartForm, CrawlStartForm, StartForm, retry_data
 from jobs.models import Job
+from jobs.tasks import request_sync
 from jobs.views.common import get_job_for_user
 from keys.views.common import get_key_for_user
 
 router = Router(tags=["Starting jobs"])
 
+# When a request whose twin is still waiting for Firecrawl should ask again (seconds).
+RETRY_PENDING_SECONDS = 2
 # Names the form tokens and Firecrawl idempotency keys made from a client's Idempotency-Key.
 API_STARTS = uuid.UUID("6f1d2b0e-3c44-4d0b-9a57-2f4c8e1b7a90")
 IDEMPOTENCY_KEY = Header(
@@ -35,7 +38,8 @@ IDEMPOTENCY_KEY = Header(
     max_length=255,
     pattern=r"^[\x21-\x7e]+$",
     description="Any unique text of yours (a UUID): sending the same request again with it "
-    "starts nothing more and answers with the same job, for two hours.",
+    "starts nothing more and answers with the same job, for two hours (409 with Retry-After "
+    "while the first is still waiting for Firecrawl).",
 )
 RESPONSES: dict[int, Any] = {
     200: StartCheckOut,
@@ -102,6 +106,8 @@ def _start(request: Any, form: StartForm, *, dry_run: bool, key: str | None, res
         raise _refusal(outcome)
     if outcome.duplicate:
         response["Idempotent-Replayed"] = "true"
+    else:
+        request_sync(outcome.job)
     response["Location"] = reverse("api:job", kwargs={"job_id": outcome.job.pk})
     return Status(201, outcome.job)
 
@@ -111,6 +117,15 @@ def _refusal(outcome: starting.StartOutcome) -> ApiError:
     if outcome.key_reused:
         return ApiError(
             409, "This Idempotency-Key was sent with a different start; use a new key for it."
+        )
+    if outcome.pending:
+        # The first request with this key is waiting for Firecrawl: this one does not wait in
+        # a web worker, it says when to ask again.
+        return ApiError(
+            409,
+            "A request with this Idempotency-Key is still waiting for Firecrawl's answer; send "
+            "it again shortly to get its job.",
+            headers={"Retry-After": str(RETRY_PENDING_SECONDS)},
         )
     if outcome.duplicate:
         return ApiError(

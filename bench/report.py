@@ -269,12 +269,23 @@ download's (the client holds a whole page of parsed JSON, where the download's r
 line). Its time was 1.65x (PostgreSQL) and 2.55x (SQLite) the download's in the last run, on a
 busy machine (load 10-17): one request per 100 documents against one request in all, and the
 per-page cost (the token checked and counted, the job, the keyset query: the summaries-only
-row) was a third to a half of the walk. Reading `raw` as bytes (`convert_to`, as the zip's documents.jsonl pass does)
-was tried and dropped: on PostgreSQL the bytea answer took twice as long as the text.
+row) was a third to a half of the walk. Reading `raw` as bytes (`convert_to`, as the zip's
+documents.jsonl pass does) was tried and dropped: on PostgreSQL the bytea answer took twice as
+long as the same text.
 
 **Dashboard.** The jobs list is the same few queries at any size.
 The small user has 150 jobs, a third
 of them running, so page 1, the last page and the filtered list (status Scraping) are full pages
 of 50 for both users; interleaved, every ratio is within 1.1x. The earlier "filtered" misses
 (1.97x, 3.73x) compared 17 rendered rows with 50.
+
+**Screenshots.** Keeping a screenshot costs about its download: the fetcher holds one image at a
+time (at most `MAX_BYTES`, 20 MiB), so memory does not grow with the job (compare the batch a
+tenth the size; on S3 boto3's client adds its own ~40 MB once). The floor, a bare
+`requests.get` of each image, is mostly the simulator's own cost (it generates every PNG on each
+read); the fetcher adds the row's update (one statement per image), the file's write, and on S3
+the upload (a PUT to SeaweedFS on the same machine). One task per key fetches one image after
+another: a job of many screenshots is kept at the storage host's pace, which the hosted API's
+(Google Cloud Storage) sets; fetching several at once per key would cut the time, at the cost of
+the one-worker-per-key bound (not done).
 """

@@ -36,7 +36,7 @@ from firecrawl_api.errors import (
     Unreachable,
     UpstreamError,
 )
-from firecrawl_api.ids import mask_key
+from firecrawl_api.ids import is_uuid, mask_key
 from firecrawl_api.text import clean_text
 from firecrawl_api.wire import (
     ActiveCrawl,
@@ -63,8 +63,6 @@ DEFAULT_DEADLINE = 120.0
 # to come back instead.
 MAX_RETRY_AFTER = 3600
 
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_UUID_EXACT = re.compile(_UUID)
 _RETRY_AFTER_TEXT = re.compile(r"retry\s+after\s+(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
 _RETRY_AFTER_HEADER = Retry(total=0, retry_after_max=MAX_RETRY_AFTER)
 _EXCEPTION_ID = re.compile(
@@ -295,7 +293,7 @@ class FirecrawlClient:
             raise ValueError(f"kind must be one of {sorted(JOB_KINDS)}, not {kind!r}")
         # Only a validated UUID reaches the path, so no pasted text can inject path or query parts.
         candidate = job_id.strip() if isinstance(job_id, str) else ""
-        if not _UUID_EXACT.fullmatch(candidate):
+        if not is_uuid(candidate):
             raise BadRequest("That is not a valid Firecrawl job id: expected a UUID")
         return f"/{self._api_version}/{segment}/{candidate.lower()}"
 
@@ -530,7 +528,7 @@ class _RateLimitHint(Exception):
 def _idempotency(key: str | None) -> dict[str, str] | None:
     if key is None:
         return None
-    if not isinstance(key, str) or not _UUID_EXACT.fullmatch(key):
+    if not is_uuid(key):
         raise ValueError("idempotency_key must be a UUID (Firecrawl refuses any other key)")
     return {IDEMPOTENCY_HEADER: key.lower()}
 

@@ -1,6 +1,9 @@
 """What can go wrong in a Firecrawl call, one class per thing a user or the sync can act on.
 
-Every `message` is a sentence that can be shown alone.
+Every `message` is a sentence that can be shown alone. What a failure means is said here, once,
+by each class's policy attributes (`needs_user`, `job_missing`, `retry_after`, `may_have_acted`
+…); the code that reacts to failures (a job's sync, a start) reads those, never a list of
+classes.
 """
 
 from __future__ import annotations
@@ -12,6 +15,24 @@ class FirecrawlError(Exception):
     """A Firecrawl call failed; `message` is a sentence a user can act on."""
 
     default_message = "The Firecrawl request failed"
+
+    # -- The policy: what this failure means to whoever made the call -------------------------
+    # Only the user can fix it (the key, the team's credits, the API URL): retrying cannot help,
+    # so a job stops polling until they act.
+    needs_user = False
+    # Firecrawl says the job is not there: unknown, expired, or another team's.
+    job_missing = False
+    # The key itself was refused: the key's own page says so too.
+    rejects_key = False
+    # Counted among a job's consecutive failures (its backoff grows with them); our own pacing
+    # of requests is not a failure of anything.
+    counts_as_failure = True
+    # The request may have reached Firecrawl and been acted on although no usable answer came
+    # back: a start may have gone out.
+    may_have_acted = False
+    # Seconds after which asking again can succeed, when the failure says so (a 429); None: the
+    # caller's own backoff.
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -32,23 +53,32 @@ class FirecrawlError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r})"
 
+    def retrying_message(self, seconds: int) -> str:
+        """What a job shows while it waits `seconds` before asking again."""
+        return f"{self.message.rstrip('.')}; retrying in {seconds} s"
+
 
 class AuthError(FirecrawlError):
     default_message = "Firecrawl rejected the API key (401)"
+    needs_user = True
+    rejects_key = True
 
 
 class PaymentRequired(FirecrawlError):
     default_message = "Firecrawl refused the request: the team is out of credits (402)"
+    needs_user = True
 
 
 class Forbidden(FirecrawlError):
     default_message = "This API key's team may not access that job (403)"
+    needs_user = True
 
 
 class NotFound(FirecrawlError):
     """Firecrawl says the job does not exist: unknown, expired, or another team's."""
 
     default_message = "Job not found upstream"
+    job_missing = True
 
 
 class NotSupported(FirecrawlError):
@@ -56,6 +86,8 @@ class NotSupported(FirecrawlError):
     "Cannot GET …" page), as older and self-hosted servers answer for routes they lack."""
 
     default_message = "This Firecrawl server does not offer that endpoint (404)"
+    # The API URL or version names something else than the Firecrawl routes asked for.
+    needs_user = True
 
 
 class BadRequest(FirecrawlError):
@@ -64,6 +96,8 @@ class BadRequest(FirecrawlError):
     `details` lists what Firecrawl found wrong with the request body, one readable line per
     problem ("urls[2]: Invalid URL"), so a form can show them next to its input.
     """
+
+    needs_user = True
 
     def __init__(
         self,
@@ -80,8 +114,14 @@ class BadRequest(FirecrawlError):
 class Conflict(FirecrawlError):
     """409: cancelling a job that already completed, or an idempotency key used before."""
 
+    # A start refused this way was sent before with the same key, and that one may have started
+    # the job.
+    may_have_acted = True
+
 
 class RateLimited(FirecrawlError):
+    retry_after: float
+
     def __init__(
         self,
         retry_after: float,
@@ -97,8 +137,14 @@ class RateLimited(FirecrawlError):
             api_message=api_message,
         )
 
+    def retrying_message(self, seconds: int) -> str:
+        return f"Rate limited by Firecrawl, retrying in {seconds} s"
+
 
 class UpstreamError(FirecrawlError):
+    # A 5xx can come after the server did the work (a start included).
+    may_have_acted = True
+
     def __init__(
         self,
         message: str | None = None,
@@ -135,12 +181,18 @@ class InvalidResponse(FirecrawlError):
     ) -> None:
         self.job_status = job_status
         self.transient = transient
+        # Firecrawl's own refusal (a 200 with success:false says what it did not do) is an
+        # answer; anything else unreadable may hide one that said it did the work.
+        self.may_have_acted = not (api_message or job_status)
         super().__init__(message, status_code=status_code, api_message=api_message)
 
 
 class ResponseTooLarge(FirecrawlError):
     """One response body went past the client's `max_response_bytes` (decompressed); never
     retried, since the same request would bring the same body."""
+
+    needs_user = True
+    may_have_acted = True
 
 
 class Unreachable(FirecrawlError):
@@ -150,6 +202,8 @@ class Unreachable(FirecrawlError):
 
     def __init__(self, message: str | None = None, *, retryable: bool = True) -> None:
         self.retryable = retryable
+        # Not retryable: the API URL itself is unusable, and nothing went out.
+        self.may_have_acted = retryable
         super().__init__(message)
 
 
@@ -158,3 +212,5 @@ class DeadlineExceeded(Unreachable):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, retryable=False)
+        # The request was out (and may have been acted on) when time ran out.
+        self.may_have_acted = True

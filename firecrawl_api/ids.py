@@ -3,11 +3,13 @@
 import re
 from dataclasses import dataclass
 
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# A Firecrawl job id (and scrape id, idempotency key): a UUID in its hyphenated form, any case.
+UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID_EXACT = re.compile(UUID_PATTERN)
 # Lookarounds keep a UUID-shaped slice of a longer hex run (a hash, a key) from passing as an id.
-_UUID_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z-]){_UUID}(?![0-9A-Za-z-])")
+_UUID_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z-]){UUID_PATTERN}(?![0-9A-Za-z-])")
 # What a pasted Firecrawl URL says about the job's kind: /v1/crawl/<id>, /v2/batch/scrape/<id>.
-_KIND_IN_URL = re.compile(rf"/(crawl|batch/scrape)/{_UUID}", re.IGNORECASE)
+_KIND_IN_URL = re.compile(rf"/(crawl|batch/scrape)/{UUID_PATTERN}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,9 @@ def parse_job_reference(text: object) -> JobReference | None:
     return JobReference(match.group(0).lower(), kind)
 
 
-def parse_job_id(text: object) -> str | None:
-    reference = parse_job_reference(text)
-    return reference.id if reference else None
+def is_uuid(text: object) -> bool:
+    """Whether `text` is exactly a UUID (nothing before or after it)."""
+    return isinstance(text, str) and _UUID_EXACT.fullmatch(text) is not None
 
 
 def mask_key(key: object) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 
 from firecrawl_api import jsonscan
 from firecrawl_api.errors import InvalidResponse
+from firecrawl_api.ids import is_uuid
 from firecrawl_api.text import clean_text
 
 # What a database integer column holds: counters and offsets.
@@ -33,9 +34,6 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 JOB_STATUS_LENGTH = 50
 
-_UUID_EXACT = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 # A number sent as text. Longer is out of every range (int() refuses over 4,300 digits), and
 # str.isdigit() would let through "²", which int() refuses too.
 _INT_TEXT = re.compile(r"-?[0-9]{1,20}")
@@ -98,7 +96,7 @@ def as_text_or_none(value: Any) -> str | None:
 
 
 def as_uuid(value: Any) -> str | None:
-    return value.lower() if isinstance(value, str) and _UUID_EXACT.fullmatch(value) else None
+    return value.lower() if isinstance(value, str) and is_uuid(value) else None
 
 
 def shown(value: Any) -> str:
@@ -233,6 +231,25 @@ class ScrapedDocument:
         if not isinstance(links, list):
             return []
         return [clean_text(link) for link in links if isinstance(link, str)]
+
+    def screenshots(self, limit: int) -> tuple[list[tuple[int, str | None]], int]:
+        """The document's screenshots as sent, numbered: 0 is the page's own (`screenshot`),
+        n the n-th its page actions took (`actions.screenshots`). A value that is not a string
+        is None (kept, so that it can be reported). At most `limit` are read; the second value
+        says how many more the document had. URLs and data: URIs are NOT display-safe."""
+        shots: list[tuple[int, str | None]] = []
+        own = self.raw.get("screenshot")
+        if own is not None:
+            shots.append((0, own if isinstance(own, str) else None))
+        actions = self.raw.get("actions")
+        taken = actions.get("screenshots") if isinstance(actions, dict) else None
+        taken = taken if isinstance(taken, list) else []
+        room = max(limit - len(shots), 0)
+        shots += [
+            (number, value if isinstance(value, str) else None)
+            for number, value in enumerate(taken[:room], start=1)
+        ]
+        return shots[:limit], max(len(taken) - room, 0) + max(len(shots) - limit, 0)
 
     @cached_property
     def metadata(self) -> dict[str, str]:

@@ -4,12 +4,15 @@ Every variable is documented in the README. Defaults make a fresh clone run as-i
 (SQLite, DEBUG on, a generated encryption key); production sets DEBUG=false and the secrets.
 """
 
+import math
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from firecrawl_dash.local_secrets import local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,12 +26,32 @@ def envbool(name: str, default: str) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-def envint(name: str, default: str) -> int:
+def envint(name: str, default: str, *, minimum: int | None = None) -> int:
+    """An integer setting, at least `minimum`; anything else names the variable and stops."""
     value = os.getenv(name, default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+    return _at_least(name, number, minimum)
+
+
+def envfloat(name: str, default: str, *, minimum: float | None = None) -> float:
+    """A number of seconds (or any real number), at least `minimum`; likewise strict."""
+    value = os.getenv(name, default)
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise ImproperlyConfigured(f"{name} must be a finite number, not {value!r}")
+    return _at_least(name, number, minimum)
+
+
+def _at_least[Number: (int, float)](name: str, number: Number, minimum: Number | None) -> Number:
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def envsecret(name: str) -> str:
@@ -50,8 +73,6 @@ LOCAL_SECRETS_FILE = BASE_DIR / ".local-secrets"
 
 
 def _local_secret(name: str) -> str:
-    from firecrawl_dash.local_secrets import local_secret
-
     return local_secret(LOCAL_SECRETS_FILE, name)
 
 
@@ -139,7 +160,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=envint("DATABASE_CONN_MAX_AGE", "0"),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", "0", minimum=0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -171,8 +192,8 @@ REGISTRATION_OPEN = envbool("REGISTRATION_OPEN", "true")
 # After this many failed log-ins for one account within the window, further attempts are refused
 # until old failures age out; from an address with four times as many, so are attempts at any
 # account that has failures (see accounts/throttle.py).
-LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
-LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900")
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5", minimum=1)
+LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900", minimum=1)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
@@ -183,8 +204,32 @@ USE_THOUSAND_SEPARATOR = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files that must outlive Firecrawl (screenshots, jobs.screenshots): FILE_STORAGE=filesystem
+# keeps them under MEDIA_ROOT, s3 in an S3-compatible bucket through django-storages (its own
+# AWS_* settings), which several web and worker machines share. Either way they are served only
+# through a view that checks the owner: MEDIA_ROOT has no URL, and WhiteNoise never serves it.
+FILE_STORAGE = os.getenv("FILE_STORAGE", "filesystem").strip().lower()
+MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(BASE_DIR / "media")))
+if FILE_STORAGE == "filesystem":
+    FILE_STORAGE_BACKEND = "django.core.files.storage.FileSystemStorage"
+elif FILE_STORAGE == "s3":
+    FILE_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
+    AWS_STORAGE_BUCKET_NAME = os.getenv("AWS_STORAGE_BUCKET_NAME", "")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    # Empty: Amazon S3 itself (its region from AWS_DEFAULT_REGION, as boto3 reads it).
+    AWS_S3_ENDPOINT_URL = os.getenv("AWS_S3_ENDPOINT_URL") or None
+    # Empty: boto3's own lookup (an instance role, ~/.aws); either can come from a file.
+    AWS_ACCESS_KEY_ID = envsecret("AWS_ACCESS_KEY_ID") or None
+    AWS_SECRET_ACCESS_KEY = envsecret("AWS_SECRET_ACCESS_KEY") or None
+    # Names are never reused (a random part), so no existence check before each write; no
+    # ACL: the bucket stays private, and files go out only through the owner's view.
+    AWS_S3_FILE_OVERWRITE = True
+    AWS_DEFAULT_ACL = None
+else:
+    raise ImproperlyConfigured(f"FILE_STORAGE must be filesystem or s3, not {FILE_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_STORAGE_BACKEND},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -210,7 +255,7 @@ SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false" if DEBUG else "true")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0", minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false")
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -221,18 +266,16 @@ if envbool("BEHIND_PROXY", "false"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies in front of the app append the client's address to X-Forwarded-For:
 # the log-in throttle reads the address that many entries from the right (0: REMOTE_ADDR).
-TRUSTED_PROXY_HOPS = envint("TRUSTED_PROXY_HOPS", "0")
-if TRUSTED_PROXY_HOPS < 0:
-    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more")
+TRUSTED_PROXY_HOPS = envint("TRUSTED_PROXY_HOPS", "0", minimum=0)
 
 # Which Firecrawl servers users may point their keys at. "*" allows any http(s) URL, for
 # self-hosted Firecrawl; a shared deployment should list only what it trusts, so one user
 # cannot make the server send requests to internal addresses.
 FIRECRAWL_API_URLS = envlist("FIRECRAWL_API_URLS", "https://api.firecrawl.dev")
 # Requests per minute this app sends to Firecrawl for one API key, all jobs and workers together.
-FIRECRAWL_RATE_LIMIT_PER_MINUTE = envint("FIRECRAWL_RATE_LIMIT_PER_MINUTE", "200")
+FIRECRAWL_RATE_LIMIT_PER_MINUTE = envint("FIRECRAWL_RATE_LIMIT_PER_MINUTE", "200", minimum=1)
 # Seconds between polls of a running job (it backs off as the job ages and on errors).
-FIRECRAWL_POLL_INTERVAL = envint("FIRECRAWL_POLL_INTERVAL", "5")
+FIRECRAWL_POLL_INTERVAL = envint("FIRECRAWL_POLL_INTERVAL", "5", minimum=1)
 
 # Error reports never show a posted API key or password, even on DEBUG's error page.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "firecrawl_dash.reporting.ReportFilter"
@@ -247,41 +290,39 @@ LOGGING = {
 }
 # A sync holds a lease on its job for this long, renewed after every page; a crashed worker's
 # job is picked up again once it runs out.
-FIRECRAWL_SYNC_LEASE_SECONDS = envint("FIRECRAWL_SYNC_LEASE_SECONDS", "120")
-# The longest a sync waits in-process for a 429 to pass; longer waits are rescheduled instead.
-FIRECRAWL_MAX_RETRY_WAIT = envint("FIRECRAWL_MAX_RETRY_WAIT", "30")
-# First retry delay in seconds for failed GETs to Firecrawl (doubles each retry, with jitter).
-FIRECRAWL_RETRY_BACKOFF = float(os.getenv("FIRECRAWL_RETRY_BACKOFF", "1"))
-# Seconds the sync waits for Firecrawl to send the next bytes of a response before retrying.
-FIRECRAWL_READ_TIMEOUT = float(os.getenv("FIRECRAWL_READ_TIMEOUT", "60"))
+FIRECRAWL_SYNC_LEASE_SECONDS = envint("FIRECRAWL_SYNC_LEASE_SECONDS", "120", minimum=1)
 # The longest one call to Firecrawl may take, retries and waits included: while a person waits
 # on a page (adding a key, cancelling, starting or importing jobs), and in the worker. A worker
 # also stops following one job's pages after about its deadline and queues the job again
 # behind the others, so a slow or huge upstream never holds a worker from other users' jobs.
-FIRECRAWL_WEB_DEADLINE = float(os.getenv("FIRECRAWL_WEB_DEADLINE", "10"))
-FIRECRAWL_WORKER_DEADLINE = float(os.getenv("FIRECRAWL_WORKER_DEADLINE", "60"))
-# The most one response from Firecrawl may hold, decompressed (a page is at most ~10 M
-# characters): anything larger is refused as it streams in, so memory stays bounded.
-FIRECRAWL_MAX_RESPONSE_BYTES = envint("FIRECRAWL_MAX_RESPONSE_BYTES", str(64 * 2**20))
+# The worker's must stay below the lease (a system check, firecrawl_dash.checks, says so).
+FIRECRAWL_WEB_DEADLINE = envfloat("FIRECRAWL_WEB_DEADLINE", "10", minimum=1)
+FIRECRAWL_WORKER_DEADLINE = envfloat("FIRECRAWL_WORKER_DEADLINE", "60", minimum=1)
 # A job is settled once two reads this many seconds apart agree after it ended upstream: a cancel
-# finishes in the background, and a completion is confirmed up to ~15 s late.
-FIRECRAWL_SETTLE_SECONDS = float(os.getenv("FIRECRAWL_SETTLE_SECONDS", "20"))
+# finishes in the background, and a completion is confirmed up to ~15 s late (later on a busy
+# self-hosted server).
+FIRECRAWL_SETTLE_SECONDS = envfloat("FIRECRAWL_SETTLE_SECONDS", "20", minimum=0)
 # No job caches more documents than this (an upstream whose `next` never ends stops here).
-FIRECRAWL_MAX_DOCUMENTS_PER_JOB = envint("FIRECRAWL_MAX_DOCUMENTS_PER_JOB", "500000")
+FIRECRAWL_MAX_DOCUMENTS_PER_JOB = envint("FIRECRAWL_MAX_DOCUMENTS_PER_JOB", "500000", minimum=1)
 
 # Starting jobs from the dashboard (jobs.starting): the most URLs one batch may have (and the
-# highest page limit of a crawl), the largest .txt/.csv list of URLs accepted, and how long a
-# confirmation page stays valid (seconds).
-FIRECRAWL_START_MAX_URLS = envint("FIRECRAWL_START_MAX_URLS", "10000")
-FIRECRAWL_START_MAX_UPLOAD_BYTES = envint("FIRECRAWL_START_MAX_UPLOAD_BYTES", str(2 * 2**20))
-FIRECRAWL_START_CONFIRM_MAX_AGE = envint("FIRECRAWL_START_CONFIRM_MAX_AGE", "3600")
+# highest page limit of a crawl), and the largest .txt/.csv list of URLs accepted.
+FIRECRAWL_START_MAX_URLS = envint("FIRECRAWL_START_MAX_URLS", "10000", minimum=1)
+FIRECRAWL_START_MAX_UPLOAD_BYTES = envint(
+    "FIRECRAWL_START_MAX_UPLOAD_BYTES", str(2 * 2**20), minimum=1
+)
 # Firecrawl servers that get an x-idempotency-key with each start, so retrying a start whose
 # answer was lost cannot start the job twice. Only servers with their database: a self-hosted
-# server without one fails every start that carries the header (500). "*" means every server.
+# server without one crashes (its whole API process) on a start that carries the header. "*"
+# means every server.
 FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.firecrawl.dev")
+
+# Screenshots (jobs.screenshots) are fetched only from the host of the job's own Firecrawl
+# server and from these: where Firecrawl puts them (hosted: signed Google Cloud Storage URLs;
+# before June 2026 also its own Supabase storage).
+FIRECRAWL_SCREENSHOT_HOSTS = envlist(
+    "FIRECRAWL_SCREENSHOT_HOSTS", "storage.googleapis.com,service.firecrawl.dev"
+)
+
 # Requests per minute one API token may make (api/), across every web process.
-API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", "300")
-# Finding jobs (keys.listings): pages of the activity listing followed per kind (100 jobs a
-# page), and seconds between two automatic imports for a key that opted in.
-FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5")
-FIRECRAWL_IMPORT_INTERVAL = envint("FIRECRAWL_IMPORT_INTERVAL", "300")
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", "300", minimum=1)

@@ -29,8 +29,10 @@ MAX_TOKENS = 16
 # Characters of each document's markdown that search looks at (titles and URLs are whole): the
 # start of a page is what people search for, and PostgreSQL's tsvector stops at 1 MB.
 INDEXED_CHARS = 100_000
-# Snippets: private-use characters mark a match, since no stored text is trusted to lack any
-# marker: they are stripped from the text first, the rest is escaped, then they become <mark>.
+# Snippets: private-use characters mark a match. The stored text is not stripped of them: the
+# template filter (jobs.templatetags.snippets.marked) escapes the whole snippet and only then
+# turns the markers into <mark>, so a marker the scraped text itself held can at most
+# highlight a word, never open a tag.
 MARK_START, MARK_END = "\ue000", "\ue001"
 SNIPPET_WORDS = 24
 

@@ -4,20 +4,21 @@ and one press of Confirm turned into at most one job on Firecrawl, tracked here 
 A double submit starts one job, by two means:
 - Our form token (jobs.models.start_requests): the confirmation page carries a UUID; the request
   that creates its row (a unique constraint) is the only one to send the start, and any other press
-  of that form waits for its outcome and lands on the same job. A token is used once: after any
-  answer the page comes back with a new one.
+  of that form gets its outcome and lands on the same job: at once when the outcome is known,
+  else through a page that asks again until it is. A token is used once: after any answer the
+  page comes back with a new one.
 - Firecrawl's `x-idempotency-key`, for what our token cannot see: a start whose answer was lost
   (a timeout, a dropped connection, a 5xx). Firecrawl's server checks it on v1 `POST
   /batch/scrape` and `POST /crawl` (v1 and v2), never on v2 `POST /batch/scrape`, and needs its
-  database to do so: a self-hosted server without one fails every start that carries the header
-  (500). So it is sent only to servers listed in FIRECRAWL_IDEMPOTENCY_URLS (hosted Firecrawl by
-  default), on the routes that honour it. When it was sent, pressing Confirm again after a lost
+  database to do so: on a self-hosted server without one, a start that carries the header
+  crashes the whole API process (no answer; the server is down until restarted). So it is sent
+  only to servers listed in FIRECRAWL_IDEMPOTENCY_URLS (hosted Firecrawl by default), on the
+  routes that honour it. When it was sent, pressing Confirm again after a lost
   answer reuses it, and Firecrawl refuses (409) instead of starting the job twice; when it was
   not, the page says the job may have started and a new press uses a new key.
 """
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,13 +31,10 @@ import firecrawl_api
 from firecrawl_api.text import clean_text
 from jobs.models import Job, StartRequest
 from keys import clients
+from keys.allowlist import url_listed
 from keys.models import ApiKey
 
 logger = logging.getLogger(__name__)
-
-HOSTED_API_URL = "https://api.firecrawl.dev"
-# How often a second press of Confirm looks whether the first one has its answer.
-WAIT_STEP = 0.2
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,7 @@ def sends_idempotency_key(key: ApiKey, kind: str) -> bool:
         # No idempotency check on v2 POST /batch/scrape: the header would be ignored, and a
         # retry trusting it could start the batch twice.
         return False
-    allowed = settings.FIRECRAWL_IDEMPOTENCY_URLS
-    return "*" in allowed or key.api_url.rstrip("/") in {url.rstrip("/") for url in allowed}
+    return url_listed(key.api_url, settings.FIRECRAWL_IDEMPOTENCY_URLS)
 
 
 @dataclass
@@ -115,6 +112,8 @@ class StartOutcome:
     uncertain: bool = False
     # This press found the form already pressed, and its outcome is the first press's.
     duplicate: bool = False
+    # That first press is still waiting for Firecrawl's answer.
+    pending: bool = False
     # The token was claimed before for a different start (an API client reusing its
     # Idempotency-Key for another request): nothing was sent.
     key_reused: bool = False
@@ -134,8 +133,9 @@ def start(
 
     `fingerprint` names what is started (the API's requests; the confirmation page's token
     names one start already): a token claimed for another fingerprint starts nothing.
-    Nothing is tracked unless Firecrawl started the job. Never called inside a transaction (the
-    request to Firecrawl must not hold one open).
+    Nothing is tracked unless Firecrawl started the job; the caller queues the sync of the job
+    it returns (jobs.tasks.request_sync). Never called inside a transaction (the request to
+    Firecrawl must not hold one open).
     """
     try:
         claim, mine = StartRequest.objects.claim(
@@ -146,7 +146,7 @@ def start(
     if not mine and claim.fingerprint != fingerprint:
         return StartOutcome(error="This key was used for a different start.", key_reused=True)
     if not mine:
-        return _outcome_of_earlier_press(claim)
+        return outcome_of_earlier_press(claim)
     header = str(idempotency_key) if sends_idempotency_key(plan.api_key, plan.kind) else None
     try:
         with clients.for_key_on_web(plan.api_key) as client:
@@ -175,8 +175,6 @@ def start(
 
 
 def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Job:
-    from jobs.tasks import request_sync
-
     with transaction.atomic():
         job, _ = Job.objects.track(
             owner=owner,
@@ -190,7 +188,6 @@ def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Jo
             invalid_urls=[clean_text(url)[:2048] for url in started.invalid_urls[:10_000]],
         )
         ApiKey.objects.filter(pk=plan.api_key.pk).update(last_used_at=timezone.now())
-    request_sync(job)
     return job
 
 
@@ -201,24 +198,11 @@ UNCERTAIN = (
 
 
 def _failure(exc: firecrawl_api.FirecrawlError, plan: StartPlan) -> StartOutcome:
-    """What the person is told, and whether Firecrawl may have started the job anyway."""
+    """What the person is told, and whether Firecrawl may have started the job anyway (the
+    error's own `may_have_acted`)."""
     what = "crawl" if plan.kind == Job.Kind.CRAWL else "batch"
-    if isinstance(exc, firecrawl_api.BadRequest):
-        if exc.details:
-            return StartOutcome(
-                error=f"Firecrawl refused to start the {what} (400). What it found wrong:",
-                details=exc.details,
-            )
-        reason = f": {exc.api_message}" if exc.api_message else ""
-        return StartOutcome(error=f"Firecrawl refused to start the {what} (400){reason}.")
-    if isinstance(exc, firecrawl_api.PaymentRequired):
-        return StartOutcome(
-            error=f"Firecrawl refused to start the {what}: this key's team is out of credits "
-            "(402). Add credits on Firecrawl, or start fewer pages."
-        )
-    if isinstance(exc, firecrawl_api.RateLimited):
-        # Firecrawl's 429, or our own budget for the key (keys.budget): nothing was sent.
-        return StartOutcome(error=f"{exc.message}. Nothing was started: press Confirm then.")
+    if not exc.may_have_acted:
+        return StartOutcome(error=_refusal(exc, what), details=_details(exc))
     if isinstance(exc, firecrawl_api.Conflict):
         # A reused idempotency key: an earlier press of this form reached Firecrawl, which
         # does not say what it started.
@@ -228,30 +212,15 @@ def _failure(exc: firecrawl_api.FirecrawlError, plan: StartPlan) -> StartOutcome
             "recent jobs (API keys) before starting it again.",
             uncertain=True,
         )
-    if isinstance(exc, firecrawl_api.InvalidResponse) and (exc.api_message or exc.job_status):
-        # A 200 with success:false: Firecrawl said it did not start the job.
-        return StartOutcome(error=f"{exc.message}.")
-    if isinstance(exc, firecrawl_api.Unreachable):
-        # Not retryable and not a deadline: the API URL itself is unusable, nothing went out.
-        lost = exc.retryable or isinstance(exc, firecrawl_api.DeadlineExceeded)
-    else:
-        lost = isinstance(
-            exc,
-            firecrawl_api.UpstreamError
-            | firecrawl_api.InvalidResponse
-            | firecrawl_api.ResponseTooLarge,
-        )
-    if not lost:
-        # 401, 403, no such route, a URL no longer allowed: refused before anything started.
-        return StartOutcome(error=f"{exc.message.rstrip('.')}.")
     if not sends_idempotency_key(plan.api_key, plan.kind):
         return StartOutcome(error=f"{exc.message.rstrip('.')}. {UNCERTAIN}", uncertain=True)
     hint = ""
-    if isinstance(exc, firecrawl_api.UpstreamError) and exc.status_code == 500:
+    if exc.status_code in (None, 500):
+        # No answer at all, or a 500 from whatever stands in front of the server.
         hint = (
-            " (A self-hosted Firecrawl without its database fails every start that carries an "
-            "idempotency key: if that is this server, its administrator should remove it from "
-            "FIRECRAWL_IDEMPOTENCY_URLS.)"
+            " (A self-hosted Firecrawl without its database crashes on every start that "
+            "carries an idempotency key, and answers nothing until it is restarted: if that is "
+            "this server, its administrator should remove it from FIRECRAWL_IDEMPOTENCY_URLS.)"
         )
     return StartOutcome(
         error=f"{exc.message.rstrip('.')}. Firecrawl may have started the {what}; pressing "
@@ -260,18 +229,42 @@ def _failure(exc: firecrawl_api.FirecrawlError, plan: StartPlan) -> StartOutcome
     )
 
 
-def _outcome_of_earlier_press(claim: StartRequest) -> StartOutcome:
-    """A second press of the same form: wait for the first press's answer, and give it."""
-    deadline = time.monotonic() + settings.FIRECRAWL_WEB_DEADLINE + 5
-    while claim.is_pending and time.monotonic() < deadline:
-        time.sleep(WAIT_STEP)
-        claim.refresh_from_db(fields=["state", "job", "message"])
+def _refusal(exc: firecrawl_api.FirecrawlError, what: str) -> str:
+    """Why Firecrawl (or this server: a URL no longer allowed, the key's budget) started
+    nothing, in the words of a start."""
+    if isinstance(exc, firecrawl_api.BadRequest):
+        if exc.details:
+            return f"Firecrawl refused to start the {what} (400). What it found wrong:"
+        reason = f": {exc.api_message}" if exc.api_message else ""
+        return f"Firecrawl refused to start the {what} (400){reason}."
+    if isinstance(exc, firecrawl_api.PaymentRequired):
+        return (
+            f"Firecrawl refused to start the {what}: this key's team is out of credits "
+            "(402). Add credits on Firecrawl, or start fewer pages."
+        )
+    if exc.retry_after is not None:
+        # Firecrawl's 429, or our own budget for the key (keys.budget): nothing was sent.
+        return f"{exc.message}. Nothing was started: press Confirm then."
+    # 401, 403, no such route, a URL no longer allowed, Firecrawl's own "not started".
+    return f"{exc.message.rstrip('.')}."
+
+
+def _details(exc: firecrawl_api.FirecrawlError) -> list[str]:
+    return exc.details if isinstance(exc, firecrawl_api.BadRequest) else []
+
+
+def outcome_of_earlier_press(claim: StartRequest) -> StartOutcome:
+    """A second press of the same form gets the first press's outcome, at once: while that is
+    unknown (its request to Firecrawl is in flight) the outcome says `pending`, and the page
+    asks again shortly. No request waits for another's answer."""
     if claim.state == StartRequest.State.STARTED and claim.job_id is not None:
         return StartOutcome(job=Job.objects.get(pk=claim.job_id), duplicate=True)
     if claim.state == StartRequest.State.STARTED:
         return StartOutcome(
             error="This form started a job that is no longer tracked here.", duplicate=True
         )
+    if claim.awaiting_answer:
+        return StartOutcome(pending=True, duplicate=True)
     if claim.is_pending:
         return StartOutcome(
             error="This form was already sent to Firecrawl, and no answer has come yet. "

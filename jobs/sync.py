@@ -29,6 +29,8 @@ class SyncResult:
     ran: bool = False
     pages: int = 0
     documents_added: int = 0
+    # Screenshots of the new documents, waiting to be fetched.
+    screenshots_added: int = 0
     error: str = ""
 
 
@@ -47,9 +49,10 @@ def sync_job(job_pk: int) -> SyncResult:
     except (Job.DoesNotExist, JobGone):
         logger.info("Job %s was deleted during its sync", job_pk)
     except LeaseLost:
-        # The job is another sync's now: this one writes nothing more (no failed URLs, no
-        # next poll), which the other sync does under its own lease.
-        logger.warning("Lost the lease on job %s; another sync took over", job_pk)
+        # The job is another sync's now, or its owner's action took the lease away: this one
+        # writes nothing more (no failed URLs, no next poll, no failure), which the next sync
+        # does under its own lease.
+        logger.warning("Lost the lease on job %s; another sync or its owner took over", job_pk)
     finally:
         Job.objects.release_lease(job_pk, token)
     return result
@@ -65,11 +68,9 @@ def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
                 job.apply_errors(_read_errors(job, client), lease=token)
         if job.sync_state == Job.SyncState.ACTIVE:
             job.conclude(token, resume_now=not finished)
-    except clients.KeyNotAllowed as exc:
-        job.pause(exc.message)
-        result.error = exc.message
     except firecrawl_api.FirecrawlError as exc:
-        result.error = job.record_failure(exc)
+        # What it means (pause, back off, expired…) is the error's policy, applied by the job.
+        result.error = job.record_failure(exc, token)
         logger.info("Sync of job %s: %s", job.pk, result.error)
     except (JobGone, LeaseLost):
         raise
@@ -80,7 +81,7 @@ def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
         problem = firecrawl_api.FirecrawlError(
             f"The sync failed unexpectedly ({type(exc).__name__}); this is a bug, please report it"
         )
-        result.error = job.record_failure(problem)
+        result.error = job.record_failure(problem, token)
 
 
 def _walk(
@@ -119,11 +120,13 @@ def _walk(
             reader.start(following)
         outcome = job.apply_page(page, token)
         result.documents_added += outcome.added
+        result.screenshots_added += outcome.screenshots
         if outcome.capped:
             job.pause(
                 f"This job reached this server's limit of "
                 f"{settings.FIRECRAWL_MAX_DOCUMENTS_PER_JOB:,} documents per job "
-                "(FIRECRAWL_MAX_DOCUMENTS_PER_JOB); no more are cached"
+                "(FIRECRAWL_MAX_DOCUMENTS_PER_JOB); no more are cached",
+                token,
             )
             return True
         if outcome.repeated:

@@ -26,10 +26,16 @@ urlpatterns = [
         documents.document_markdown,
         name="document_markdown",
     ),
+    path(
+        "jobs/<int:pk>/documents/<int:position>/screenshots/<int:shot>/",
+        documents.document_screenshot,
+        name="document_screenshot",
+    ),
     path("jobs/<int:pk>/download.<slug:format>", downloads.download, name="download"),
     path("jobs/<int:pk>/failed.<slug:format>", downloads.download_failed, name="download_failed"),
     path("start/", start.start, name="start"),
     path("start/batch/", start.start_batch, name="start_batch"),
     path("start/crawl/", start.start_crawl, name="start_crawl"),
     path("start/confirm/", start.confirm_start, name="confirm_start"),
+    path("start/confirm/<uuid:token>/", start.start_outcome, name="start_outcome"),
 ]

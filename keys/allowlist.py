@@ -1,17 +1,26 @@
-"""Which Firecrawl servers a key may be sent to: the FIRECRAWL_API_URLS allow-list."""
+"""Lists of Firecrawl servers an operator names: where a key may be sent (FIRECRAWL_API_URLS), and
+which servers get an idempotency key with a start (FIRECRAWL_IDEMPOTENCY_URLS). One match rule
+for both."""
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
 
-def allowed_api_url(url: str) -> bool:
-    """Whether FIRECRAWL_API_URLS lets requests (carrying a key) go to `url`."""
-    allowed = settings.FIRECRAWL_API_URLS
-    if "*" in allowed:
+def url_listed(url: str, listed: Iterable[str]) -> bool:
+    """Whether `url` is one of the `listed` servers (a trailing slash aside); `*` in the list
+    stands for any http(s) URL with a host."""
+    listed = list(listed)
+    if "*" in listed:
         try:
             parts = urlsplit(url)
         except ValueError:  # e.g. "https://host[": not a URL at all
             return False
         return parts.scheme in {"http", "https"} and bool(parts.hostname)
-    return url.rstrip("/") in {item.rstrip("/") for item in allowed}
+    return url.rstrip("/") in {item.rstrip("/") for item in listed}
+
+
+def allowed_api_url(url: str) -> bool:
+    """Whether FIRECRAWL_API_URLS lets requests (carrying a key) go to `url`."""
+    return url_listed(url, settings.FIRECRAWL_API_URLS)

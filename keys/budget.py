@@ -16,12 +16,19 @@ from keys.models import ApiKey
 
 
 class BudgetExhausted(RateLimited):
+    """Our own pacing (nothing was sent): wait for the next minute's budget."""
+
+    counts_as_failure = False
+
     def __init__(self, retry_after: float, limit: int) -> None:
         super().__init__(retry_after)
         self.message = (
             f"Holding back: this key's budget of {limit} requests per minute is used up; "
             f"resuming in {max(1, round(retry_after))} s"
         )
+
+    def retrying_message(self, seconds: int) -> str:
+        return self.message
 
 
 class RequestBudget:

@@ -1,5 +1,6 @@
-"""The one way to build a Firecrawl client for a key: timeouts fit for the caller, the size cap,
-the request budget, and the API-URL allow-list checked at every use, not only when a key is added.
+"""The one way to build a Firecrawl client for a key: timeouts fit for the caller, the request
+budget, and the API-URL allow-list checked at every use, not only when a key is added. (Every
+response is size-capped by the client itself: firecrawl_api.client.DEFAULT_MAX_RESPONSE_BYTES.)
 """
 
 from django.conf import settings
@@ -10,9 +11,21 @@ from keys.allowlist import allowed_api_url
 from keys.budget import RequestBudget
 from keys.models import ApiKey
 
+# How the worker's calls retry. Tuning, not configuration: they follow from how Firecrawl
+# behaves (pages stream within seconds, 429s ask for seconds to a minute), so they are constants.
+# The first retry waits this long (seconds), doubling with jitter.
+RETRY_BACKOFF = 1.0
+# A 429 asking for longer than this (seconds) is rescheduled instead of waited out in-process.
+MAX_RETRY_WAIT = 30.0
+# Seconds the sync waits for Firecrawl's next bytes before it retries the read (the worker's
+# deadline bounds the whole call anyway).
+READ_TIMEOUT = 60.0
+
 
 class KeyNotAllowed(firecrawl_api.FirecrawlError):
     """The key's API URL is no longer in FIRECRAWL_API_URLS: no request may carry the key there."""
+
+    needs_user = True
 
 
 def _check_allowed(api_url: str) -> None:
@@ -33,11 +46,10 @@ def for_web(
         key,
         api_version,
         max_retries=1,
-        backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
+        backoff_base=RETRY_BACKOFF,
         max_wait=0,
         read_timeout=settings.FIRECRAWL_WEB_DEADLINE,
         deadline=settings.FIRECRAWL_WEB_DEADLINE,
-        max_response_bytes=settings.FIRECRAWL_MAX_RESPONSE_BYTES,
         on_request=budget.spend if budget else None,
     )
 
@@ -59,10 +71,9 @@ def for_worker(
         key.key,
         key.api_version,
         max_retries=max_retries,
-        max_wait=settings.FIRECRAWL_MAX_RETRY_WAIT,
-        backoff_base=settings.FIRECRAWL_RETRY_BACKOFF,
-        read_timeout=settings.FIRECRAWL_READ_TIMEOUT,
+        max_wait=MAX_RETRY_WAIT,
+        backoff_base=RETRY_BACKOFF,
+        read_timeout=READ_TIMEOUT,
         deadline=settings.FIRECRAWL_WORKER_DEADLINE,
-        max_response_bytes=settings.FIRECRAWL_MAX_RESPONSE_BYTES,
         on_request=budget.spend if budget else None,
     )

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 import firecrawl_api
@@ -27,6 +26,9 @@ from keys.models import ApiKey
 logger = logging.getLogger(__name__)
 
 ACTIVITY_PAGE_SIZE = 100
+# Pages of the activity listing read per kind (500 jobs): more than a team starts between two
+# automatic imports, and a bound on what one import costs.
+IMPORT_MAX_PAGES = 5
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Listing:
 
     jobs: list[FoundJob] = field(default_factory=list)
     supported: bool = False
-    # The activity listing had more pages than FIRECRAWL_IMPORT_MAX_PAGES.
+    # The activity listing had more pages than IMPORT_MAX_PAGES.
     truncated: bool = False
 
 
@@ -66,7 +68,7 @@ def list_recent(
     `max_pages` pages each; `kinds` narrows the reading to those kinds. Errors other than "no
     such listing" are raised: the caller says what went wrong.
     """
-    max_pages = settings.FIRECRAWL_IMPORT_MAX_PAGES if max_pages is None else max_pages
+    max_pages = IMPORT_MAX_PAGES if max_pages is None else max_pages
     wanted = tuple(kinds) or (Job.Kind.CRAWL, Job.Kind.BATCH)
     listing = Listing()
     found: dict[str, FoundJob] = {}
@@ -121,9 +123,7 @@ def untracked(owner: object, jobs: Iterable[FoundJob]) -> list[FoundJob]:
 
 def track_found(owner: object, key: ApiKey, jobs: Iterable[FoundJob]) -> list[Job]:
     """Track these listed jobs with `key` (the kind as the listing said it, and the target
-    URL); returns the jobs tracked by this call, each with a sync queued."""
-    from jobs.tasks import request_sync
-
+    URL); returns the jobs tracked by this call, whose syncs the caller queues."""
     created = []
     for found in jobs:
         job, new = Job.objects.track(
@@ -134,26 +134,26 @@ def track_found(owner: object, key: ApiKey, jobs: Iterable[FoundJob]) -> list[Jo
             target_url=clean_text(found.url),
         )
         if new:
-            request_sync(job)
             created.append(job)
     return created
 
 
-def import_new_jobs(key: ApiKey) -> int:
+def import_new_jobs(key: ApiKey) -> list[Job]:
     """The worker's automatic import for a key that opted in: track every listed job that the
     last round did not see (all of them on the first round) and the owner does not track yet.
-    Paid from the key's request budget; returns how many were tracked."""
+    Paid from the key's request budget; returns the jobs it tracked (the caller queues their
+    syncs)."""
     try:
         with clients.for_worker(key, RequestBudget(key.pk), max_retries=1) as client:
             listing = list_recent(client)
     except BudgetExhausted:
         # Our own pacing: the syncs of the key's jobs come first. The next round tries again.
         logger.info("Automatic import for key %s waits for its request budget", key.pk)
-        return 0
+        return []
     except firecrawl_api.FirecrawlError as exc:
         ApiKey.objects.filter(pk=key.pk).update(import_error=clean_text(exc.message)[:500])
         logger.info("Automatic import for key %s: %s", key.pk, exc.message)
-        return 0
+        return []
     seen = set(key.auto_import_seen)
     new = [job for job in listing.jobs if job.id.lower() not in seen]
     tracked = track_found(key.owner, key, untracked(key.owner_id, new))
@@ -165,7 +165,7 @@ def import_new_jobs(key: ApiKey) -> int:
     )
     if tracked:
         logger.info("Automatic import for key %s tracked %d job(s)", key.pk, len(tracked))
-    return len(tracked)
+    return tracked
 
 
 NO_LISTING = (
@@ -175,9 +175,10 @@ NO_LISTING = (
 
 
 def describe_job(job: Job) -> bool:
-    """Learn a tracked job's kind and target URL from the listings, when it lacks either (a
-    bare id or a pasted URL). Asked once, after the job's first read; True if anything was
-    learned."""
+    """Ask the listings about a job tracked by id, once, after its first read: its kind when
+    that is a guess, and a crawl's start URL when it has none (a batch's first URL is not worth
+    the requests). True if a listing named the job; what it said is stored with
+    Job.objects.track, which only fills in what the job lacks."""
     kinds: tuple[str, ...] = ()
     if job.kind_confirmed:
         # Only a crawl's start URL is worth the requests; a batch shows its first URL when it

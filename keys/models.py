@@ -11,7 +11,6 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from firecrawl_api.ids import mask_key
-from keys.allowlist import allowed_api_url
 from keys.encryption import EncryptedTextField
 
 
@@ -39,7 +38,7 @@ class ApiKey(models.Model):
     budget_window = models.DateTimeField(null=True, blank=True, editable=False)
     budget_used = models.PositiveIntegerField(default=0, editable=False)
     # Track new jobs started with this key automatically: the worker's scheduler lists the
-    # key's recent jobs every FIRECRAWL_IMPORT_INTERVAL seconds (see keys.listings).
+    # key's recent jobs every few minutes (jobs.tasks.IMPORT_INTERVAL; see keys.listings).
     auto_import = models.BooleanField("Track new jobs automatically", default=False)
     # When the last automatic import was queued, and why the last one failed ("" if it did not).
     auto_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -47,6 +46,9 @@ class ApiKey(models.Model):
     # The job ids the last automatic import saw listed: only jobs new since then are tracked,
     # so a job its owner stopped tracking is not brought back.
     auto_import_seen = models.JSONField(default=list, blank=True, editable=False)
+    # When a task keeping the screenshots of this key's jobs was queued (jobs.tasks): one at a
+    # time per key, so one key's slow storage host never holds more than one worker.
+    screenshots_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "jobs_apikey"
@@ -81,8 +83,3 @@ class ApiKey(models.Model):
         )
         self.is_default = True
         self.save(update_fields=["is_default", "key_hint"])
-
-    @property
-    def url_allowed(self) -> bool:
-        """Whether this server still lets the key be used (FIRECRAWL_API_URLS may have narrowed)."""
-        return allowed_api_url(self.api_url)

@@ -25,6 +25,8 @@ from unittest import mock
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import HttpResponseBase
 from django.test import Client, RequestFactory
@@ -35,16 +37,20 @@ import firecrawl_api
 from accounts.models import ApiToken
 from fakecrawl import FakeFirecrawl, Fault
 from fakecrawl.content import HOSTILE_HTML, HOSTILE_MARKDOWN
+from fakecrawl.screenshots import png_bytes
 from firecrawl_api.client import FirecrawlClient
-from jobs.models import Document, FailedUrl, Job
+from jobs.models import Document, FailedUrl, Job, Screenshot, StartRequest
 from jobs.sync import sync_job
+from keys import clients
 from keys.models import ApiKey
 from tests.conftest import make_documents, make_failed_urls, make_job
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every named route outside the admin: what its parameters are, which methods it answers.
-# "job"/"key": <int:pk> is that kind of object; "position" is a document of the job.
+# "job"/"key"/"api_token": <int:pk> (or the API's <int:job_id>) is that kind of object;
+# "position" is a document of the job; "start": <uuid:token> is a press of Confirm (a
+# StartRequest).
 ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:dashboard": (None, {"GET", "POST"}),
     "jobs:job": ("job", {"GET"}),
@@ -57,6 +63,7 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:document": ("job", {"GET"}),
     "jobs:document_preview": ("job", {"GET"}),
     "jobs:document_markdown": ("job", {"GET"}),
+    "jobs:document_screenshot": ("job", {"GET"}),
     "jobs:download": ("job", {"GET"}),
     "jobs:download_failed": ("job", {"GET"}),
     "keys:keys": (None, {"GET", "POST"}),
@@ -69,13 +76,14 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:start_batch": (None, {"POST"}),
     "jobs:start_crawl": (None, {"POST"}),
     "jobs:confirm_start": (None, {"POST"}),
+    "jobs:start_outcome": ("start", {"GET"}),
     "login": (None, {"GET", "POST"}),
     "logout": (None, {"POST"}),
     "signup": (None, {"GET", "POST"}),
     "password_change": (None, {"GET", "POST"}),
     "password_change_done": (None, {"GET"}),
     "tokens": (None, {"GET", "POST"}),
-    "revoke_token": ("token", {"POST"}),
+    "revoke_token": ("api_token", {"POST"}),
     # The JSON API: a token authenticates it, never a session (tests/api/test_auth.py), so
     # its isolation is checked with Bob's token below, and it needs no CSRF token.
     "api:openapi-json": (None, {"GET"}),
@@ -125,7 +133,7 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
     kind, _ = ROUTES[name]
     params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
     kwargs: dict[str, int | str] = {}
-    if "pk" in params and kind == "token":
+    if "pk" in params and kind == "api_token":
         kwargs["pk"] = ApiToken.objects.filter(owner=job.owner).values_list("pk", flat=True)[0]
     elif "pk" in params:
         kwargs["pk"] = job.pk if kind == "job" else key.pk
@@ -133,10 +141,14 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
         kwargs["job_id"] = job.pk
     if "position" in params:
         kwargs["position"] = 0
+    if "shot" in params:
+        kwargs["shot"] = 0
+    if "token" in params:
+        kwargs["token"] = str(StartRequest.objects.get(owner=job.owner_id).token)
     formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
     if "format" in params:
         kwargs["format"] = formats[name]
-    unknown = params - {"pk", "job_id", "position", "format"}
+    unknown = params - {"pk", "job_id", "position", "shot", "format", "token"}
     assert not unknown, f"{name}: don't know how to fill {unknown}"
     return reverse(name, kwargs=kwargs)
 
@@ -151,8 +163,9 @@ def urls_answering(method: str, job: Job, key: ApiKey) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
-    """Alice's job with documents (markdown and HTML), a failed URL and progress: every object."""
+def alice_world(alice_key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, ApiKey]:
+    """Alice's job with documents (markdown and HTML), a kept screenshot, a failed URL and
+    progress: every object."""
     ApiKey.objects.filter(pk=alice_key.pk).update(name="Alice-secret-key-name")
     alice_key.refresh_from_db()
     job = make_job(
@@ -160,8 +173,15 @@ def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
         completed=3, total=5,
     )  # fmt: skip
     make_documents(job, 3)
+    settings.MEDIA_ROOT = tmp_path
+    image = png_bytes("alice", 1000)
+    name = storages["default"].save(f"screenshots/{job.pk}/0-0.png", ContentFile(image))
+    Screenshot.objects.create(
+        job=job, position=0, shot=0, state="kept", name=name, content_type="image/png", size=1000
+    )
     make_failed_urls(job, "https://alice.example/failed", error="Timed out")
     job.samples.create(completed=3, total=5)
+    StartRequest.objects.claim(token=uuid.uuid4(), owner=alice_key.owner, api_key=alice_key)
     ApiToken.objects.create_token(owner=alice_key.owner, name="Alice's pipeline", scope="write")
     return job, alice_key
 
@@ -430,11 +450,10 @@ def everything_in_the_database() -> str:
 
 def test_the_plain_api_key_never_appears_anywhere(
     alice: User, simulator: FakeFirecrawl, settings: Any, caplog: pytest.LogCaptureFixture,
-    echo_server: str,
+    echo_server: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     settings.FIRECRAWL_API_URLS = ["*"]
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
-    settings.FIRECRAWL_MAX_RETRY_WAIT = 0
+    monkeypatch.setattr(clients, "MAX_RETRY_WAIT", 0)
     caplog.set_level(logging.DEBUG)
     simulator.add_key(LEAK_KEY, team="leak")
     seen: list[str] = []  # every response body and header, every report

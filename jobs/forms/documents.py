@@ -8,10 +8,10 @@ from django.db.models import F
 
 from firecrawl_dash.forms import QueryForm
 from jobs.models import DocumentQuerySet, Job
-from jobs.pagination import DocumentPaginator
+from jobs.pagination import DOCUMENTS_PER_PAGE, DOCUMENTS_PER_PAGE_CHOICES, DocumentPaginator
+from jobs.search import apply_search
 
-PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
-DEFAULT_PER_PAGE = 50
+PER_PAGE_CHOICES = [(size, str(size)) for size in DOCUMENTS_PER_PAGE_CHOICES]
 # Status filters: a range of status codes each. "Error pages" are pages that answered 4xx or 5xx
 # (documents, unlike failed URLs, which Firecrawl could not scrape at all); the job page uses the
 # same words.
@@ -98,7 +98,7 @@ class DocumentQueryForm(QueryForm):
         if "per_page" not in self.data:
             # Bound forms show the submitted value, so fill in the default for the select to show.
             filled = data.copy()
-            filled["per_page"] = str(DEFAULT_PER_PAGE)
+            filled["per_page"] = str(DOCUMENTS_PER_PAGE)
             self.data = filled
 
     @property
@@ -122,7 +122,7 @@ class DocumentQueryForm(QueryForm):
 
     @property
     def page_size(self) -> int:
-        return self.cleaned_data.get("per_page") or DEFAULT_PER_PAGE
+        return self.cleaned_data.get("per_page") or DOCUMENTS_PER_PAGE
 
     @property
     def page_number(self) -> int:
@@ -149,7 +149,7 @@ class DocumentQueryForm(QueryForm):
         if has_error := self.cleaned_data.get("error"):
             documents = documents.with_error(has_error == "yes")
         if text := self.cleaned_data.get("q"):
-            documents = documents.search(text)
+            documents = apply_search(documents, text)
         return documents
 
     def paginator(self, job: Job) -> DocumentPaginator:

@@ -10,10 +10,10 @@ from django.db import models
 from django.db.models import Q
 
 from firecrawl_api.text import clean_text
-from jobs.models.jobs import Job
+from firecrawl_api.wire import ScrapedDocument
 
 if TYPE_CHECKING:
-    import firecrawl_api
+    from jobs.models.jobs import Job
 
 # Characters of a title or URL that the browser sorts on (and indexes).
 SORT_PREFIX = 200
@@ -61,13 +61,7 @@ class DocumentQuerySet(models.QuerySet["Document"]):
         """Documents Firecrawl marked with an error (a page that was fetched but failed)."""
         return self.exclude(error="") if has_error else self.filter(error="")
 
-    def search(self, text: str) -> "DocumentQuerySet":
-        """Documents whose title, URL or content contain every word of `text`."""
-        from jobs.search import apply_search
-
-        return apply_search(self, text)
-
-    def new_in(self, job: Job, scraped: "list[firecrawl_api.ScrapedDocument]") -> "list[Any]":
+    def new_in(self, job: "Job", scraped: list[ScrapedDocument]) -> "list[Any]":
         """The documents of a page that the job does not hold yet, deduplicated by scrapeId
         (upstream can repeat a page, and a page can repeat a document)."""
         scrape_ids = [doc.scrape_id for doc in scraped if doc.scrape_id]
@@ -86,7 +80,7 @@ class DocumentQuerySet(models.QuerySet["Document"]):
 class Document(models.Model):
     """One scraped page, stored at its upstream offset (stable: upstream appends completions)."""
 
-    job = models.ForeignKey(Job, models.DB_CASCADE, related_name="documents")
+    job = models.ForeignKey("jobs.Job", models.DB_CASCADE, related_name="documents")
     position = models.PositiveIntegerField()
     scrape_id = models.CharField(max_length=100, blank=True)
     source_url = models.TextField(blank=True)
@@ -150,9 +144,7 @@ class Document(models.Model):
         return self.title or self.url
 
     @classmethod
-    def from_scraped(
-        cls, job: Job, position: int, doc: "firecrawl_api.ScrapedDocument"
-    ) -> "Document":
+    def from_scraped(cls, job: "Job", position: int, doc: ScrapedDocument) -> "Document":
         # The text as received, when the parser kept it: exact, and free, where json.dumps cost
         # more than the parse. ASCII escapes keep the fallback storable whatever it holds.
         raw = doc.text if doc.text is not None else json.dumps(doc.raw, separators=(",", ":"))
@@ -172,10 +164,7 @@ class Document(models.Model):
         )
 
     @cached_property
-    def content(self) -> "firecrawl_api.ScrapedDocument":
+    def content(self) -> ScrapedDocument:
         """The stored document read back through the client's typed edge, as every view and
         download sees it: markdown, HTML (or raw HTML), links, metadata, all safe to display."""
-        # Imported here: loading the models does not load the HTTP client.
-        from firecrawl_api import ScrapedDocument
-
         return ScrapedDocument.from_text(self.raw)

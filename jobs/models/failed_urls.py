@@ -14,16 +14,16 @@ from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import models
 from django.db.models import Count
 
 from firecrawl_api.text import clean_text
+from jobs.pagination import FAILED_URLS_PER_PAGE, ListPaginator
 
 if TYPE_CHECKING:
     from jobs.models.jobs import Job
 
-URLS_PER_PAGE = 50
 # Keyset batches for downloads: a failed-URL list of any length streams in flat memory.
 ROWS_PER_BATCH = 500
 
@@ -101,12 +101,13 @@ class FailurePage:
 
 
 def failure_groups(job: "Job", number: int) -> FailurePage | None:
-    """Page `number` of the job's failed URLs (robots-blocked last), grouped; None if none."""
+    """Page `number` of the job's failed URLs (robots-blocked last), grouped; None if none.
+    A page past the end is PageOutOfRange (jobs.pagination)."""
     if not job.failed_count and not job.robots_blocked_count:
         return None
     failed = FailedUrl.objects.filter(job=job).order_by("robots_blocked", "code", "error", "url")
-    paginator = Paginator(failed.only("url", "code", "error", "robots_blocked"), URLS_PER_PAGE)
-    page = paginator.get_page(number)
+    failed = failed.only("url", "code", "error", "robots_blocked")
+    page = ListPaginator(failed, FAILED_URLS_PER_PAGE).page_or_out_of_range(number)
     keys = {(row.robots_blocked, row.code, row.error) for row in page.object_list}
     counts = {
         (row["robots_blocked"], row["code"], row["error"]): row["n"]

@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from firecrawl_api.ids import parse_job_reference
 from firecrawl_api.text import clean_text
+from jobs.models.documents import Document
 from jobs.models.failed_urls import FailedUrl
 from jobs.models.fast_insert import insert_new
+from jobs.models.screenshots import Screenshot
 from keys.models import ApiKey
 
 if TYPE_CHECKING:
@@ -36,7 +38,15 @@ class JobGone(Exception):
 
 
 class LeaseLost(Exception):
-    """This sync's lease ran out and another sync took the job over."""
+    """This sync no longer holds the job: its lease ran out and another sync took the job over,
+    or the owner's action (Refresh now, another key) took the lease away."""
+
+
+@dataclass(frozen=True)
+class Completeness:
+    complete: bool
+    # Why not, in a sentence (empty when complete).
+    note: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class PageOutcome:
     repeated: bool
     # The job reached FIRECRAWL_MAX_DOCUMENTS_PER_JOB with this page.
     capped: bool
+    # Screenshots of the new documents waiting to be kept (jobs.screenshots fetches them).
+    screenshots: int = 0
 
 
 def lease_duration() -> timedelta:
@@ -294,8 +306,52 @@ class Job(models.Model):
         return self.is_settled and self.fully_cached and not self.pagination_stuck
 
     @property
-    def lease_held(self) -> bool:
-        return self.lease_expires_at is not None and self.lease_expires_at > timezone.now()
+    def completeness(self) -> Completeness:
+        """Whether the cache holds everything the job will ever have (is_complete), and if not,
+        why: what the zip's manifest says, in the terms the job page counts in."""
+        cached, expected = self.documents_cached, self.expected
+        if self.is_complete:
+            return Completeness(True, "")
+        if self.sync_state == self.SyncState.EXPIRED:
+            note = f"Results expired upstream: {cached} of {expected} documents were cached."
+        elif self.is_terminal and self.cache_done and not self.pagination_stuck:
+            note = (
+                "Firecrawl had not settled the job's final numbers when this was downloaded: "
+                f"it holds the {cached} documents cached so far."
+            )
+        elif not self.is_terminal:
+            note = (
+                f"The job was still {self.status} when this was downloaded: it holds the "
+                f"{cached} documents cached so far."
+            )
+        elif self.pagination_stuck:
+            note = "Firecrawl stopped paging before every document was read."
+        else:
+            note = f"Cached {cached} of {expected} documents so far."
+        return Completeness(False, note)
+
+    @property
+    def can_cancel(self) -> bool:
+        """Whether Cancel job is offered (and accepted): a job still running upstream as far as
+        is known, with a key to ask with. An expired job, or one Firecrawl never knew, has
+        nothing left to cancel."""
+        gone = (self.SyncState.EXPIRED, self.SyncState.NOT_FOUND)
+        return self.api_key_id is not None and not self.is_terminal and self.sync_state not in gone
+
+    @property
+    def run_time(self) -> timedelta | None:
+        """How long the job has run: Firecrawl's own duration once it gives one, else from its
+        creation to its completion, or to now while it runs. None when nothing says."""
+        if self.duration is not None:
+            return timedelta(seconds=self.duration)
+        started = self.remote_created_at
+        if started is None:
+            return None
+        if self.remote_completed_at is not None:
+            return self.remote_completed_at - started
+        if self.is_terminal:
+            return None
+        return timezone.now() - started
 
     def needs_sync(self, now: datetime | None = None) -> bool:
         """Active, due, and nobody is syncing it (JobQuerySet.needing_sync() is the query form)."""
@@ -362,14 +418,10 @@ class Job(models.Model):
                 raise LeaseLost
             raise JobGone
 
-    def apply_page(
-        self, page: "firecrawl_api.StatusPage", lease: uuid.UUID, now: datetime | None = None
-    ) -> PageOutcome:
+    def apply_page(self, page: "firecrawl_api.StatusPage", lease: uuid.UUID) -> PageOutcome:
         """Store a status page: its new documents at their positions, and the job's counters,
         in one transaction that also renews the lease (a sync that lost it stores nothing)."""
-        from jobs.models.documents import Document
-
-        now = now or timezone.now()
+        now = timezone.now()
         try:
             with transaction.atomic():
                 fresh = Document.objects.new_in(self, page.documents)
@@ -382,6 +434,14 @@ class Job(models.Model):
                 insert_new(
                     [Document.from_scraped(self, start + i, doc) for i, doc in enumerate(fresh)]
                 )
+                # Their screenshots with them, from the URLs parsed already: a crash can never
+                # leave a cached document whose screenshots nobody will fetch.
+                shots = [
+                    shot
+                    for i, doc in enumerate(fresh)
+                    for shot in Screenshot.rows_for(self, start + i, doc)
+                ]
+                insert_new(shots)
                 self.next_skip = start + len(fresh)
                 # Positions 0..next_skip-1 are all stored (each page commits whole): no COUNT.
                 self.documents_cached = self.next_skip
@@ -396,7 +456,8 @@ class Job(models.Model):
                 raise JobGone from None
             raise
         repeated = not capped and len(fresh) < len(page.documents)
-        return PageOutcome(added=len(fresh), repeated=repeated, capped=capped)
+        pending = sum(shot.state == Screenshot.State.PENDING for shot in shots)
+        return PageOutcome(added=len(fresh), repeated=repeated, capped=capped, screenshots=pending)
 
     def _apply_status(self, page: "firecrawl_api.StatusPage") -> None:
         status = page.status if page.status in self.Status.values else self.Status.SCRAPING
@@ -474,14 +535,12 @@ class Job(models.Model):
         self.failed_count = self.failed_urls.filter(robots_blocked=False).count()
         self.robots_blocked_count = self.failed_urls.filter(robots_blocked=True).count()
 
-    def conclude(
-        self, lease: uuid.UUID, *, resume_now: bool = False, now: datetime | None = None
-    ) -> None:
+    def conclude(self, lease: uuid.UUID, *, resume_now: bool = False) -> None:
         """After a round that read Firecrawl without error: settle the job, or say when to read
         it again. A job settles only when Firecrawl's answer has stopped changing: it is over,
         every document is cached, and a read a settle interval after the first agrees with it
         (a cancel finishes in the background, a completion is confirmed late)."""
-        now = now or timezone.now()
+        now = timezone.now()
         self.consecutive_failures = 0
         self.last_error = ""
         if self.pagination_stuck:
@@ -520,58 +579,37 @@ class Job(models.Model):
         seconds = settings.FIRECRAWL_POLL_INTERVAL * 2 ** min(self.consecutive_failures, 10)
         return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
-    def record_failure(
-        self, exc: "firecrawl_api.FirecrawlError", now: datetime | None = None
-    ) -> str:
-        """Turn a failed read into state the job page can show, and decide what happens next.
+    def record_failure(self, exc: "firecrawl_api.FirecrawlError", lease: uuid.UUID) -> str:
+        """Turn a failed read into state the job page can show, and decide what happens next:
+        what the failure means is the error's own policy (firecrawl_api.errors), which a sync
+        reads here only.
 
-        Returns the message shown to the user. Written without the lease: whatever happened to
-        it, a failure must be recorded so the job backs off instead of being retried at once.
+        Returns the message shown to the user. Written under the sync's lease: a sync that lost
+        it (its owner resumed the job or gave it another key meanwhile) writes nothing
+        (LeaseLost), so its stale failure cannot pause a job that has moved on.
         """
-        import firecrawl_api
-        from keys.budget import BudgetExhausted
-
-        now = now or timezone.now()
-        self.consecutive_failures += 1
-        message = exc.message
-        if isinstance(exc, BudgetExhausted):
-            # Our own pacing (keys.budget), not an upstream failure.
-            self.consecutive_failures -= 1
-            self.next_poll_at = now + timedelta(seconds=exc.retry_after)
-        elif isinstance(exc, firecrawl_api.RateLimited):
-            wait = min(max(round(exc.retry_after), 1), int(MAX_BACKOFF.total_seconds()))
-            message = f"Rate limited by Firecrawl, retrying in {wait} s"
-            self.next_poll_at = now + timedelta(seconds=wait)
-        elif isinstance(exc, firecrawl_api.NotFound):
+        now = timezone.now()
+        if exc.counts_as_failure:
+            self.consecutive_failures += 1
+        if exc.job_missing:
             message = self._not_found(now)
-        elif isinstance(exc, firecrawl_api.NotSupported):
-            # No status route at all: the API URL or version names something else.
-            self.sync_state = self.SyncState.PAUSED
-            message = (
-                f"{self.api_url} does not answer Firecrawl's {self.api_version} job routes; "
-                "check the key's API URL and API version"
-            )
-        elif isinstance(
-            exc,
-            (
-                firecrawl_api.AuthError,
-                firecrawl_api.PaymentRequired,
-                firecrawl_api.Forbidden,
-                firecrawl_api.BadRequest,
-                firecrawl_api.ResponseTooLarge,
-            ),
-        ):
+        elif exc.needs_user:
             # Retrying cannot help until the user fixes the key (or the server sends less):
             # stop polling and say why.
             self.sync_state = self.SyncState.PAUSED
+            message = exc.message
         else:
-            self.next_poll_at = now + self.failure_backoff()
-            wait = round((self.next_poll_at - now).total_seconds())
-            message = f"{message.rstrip('.')}; retrying in {wait} s"
+            if exc.retry_after is None:
+                wait = self.failure_backoff()
+            else:
+                seconds = min(max(exc.retry_after, 1), MAX_BACKOFF.total_seconds())
+                wait = timedelta(seconds=round(seconds))
+            self.next_poll_at = now + wait
+            message = exc.retrying_message(round(wait.total_seconds()))
         self.last_error = clean_text(message)[:500]
         fields = ["consecutive_failures", "next_poll_at", "sync_state", "last_error"]
-        self.save_fields(fields)
-        if isinstance(exc, firecrawl_api.AuthError) and self.api_key_id is not None:
+        self.save_fields(fields, lease=lease)
+        if exc.rejects_key and self.api_key_id is not None:
             ApiKey.objects.filter(pk=self.api_key_id).update(last_error=message[:500])
         return message
 
@@ -594,11 +632,12 @@ class Job(models.Model):
             )
         return "Results expired upstream before any document was cached"
 
-    def pause(self, message: str) -> None:
-        """Stop polling until the user acts (Refresh now, another key), and say why."""
+    def pause(self, message: str, lease: uuid.UUID) -> None:
+        """Stop polling until the user acts (Refresh now, another key), and say why; under the
+        sync's lease, as every write of a sync."""
         self.sync_state = self.SyncState.PAUSED
         self.last_error = clean_text(message)[:500]
-        self.save_fields(["sync_state", "last_error"])
+        self.save_fields(["sync_state", "last_error"], lease=lease)
 
     # -- The user's actions ----------------------------------------------------------------------
 
@@ -612,8 +651,13 @@ class Job(models.Model):
         self.settle_signature, self.settle_seen_at = "", None
         # Refresh re-reads the failed URLs too, whatever the counts say.
         self.errors_signature = ""
+        # A sync running now asked Firecrawl with what the user has just changed (the key, or
+        # the state they resumed from): it loses its lease, so none of its writes lands (a stale
+        # 401 cannot pause the job again), and the next sync may start at once.
+        self.lease_token, self.lease_expires_at = None, None
         fields = ["sync_state", "next_poll_at", "consecutive_failures", "errors_signature"]
-        self.save_fields([*fields, "settle_signature", "settle_seen_at"])
+        fields += ["settle_signature", "settle_seen_at", "lease_token", "lease_expires_at"]
+        self.save_fields(fields)
 
     def use_key(self, key: ApiKey) -> None:
         """Read this job with another of the owner's keys on the same server, from now on."""

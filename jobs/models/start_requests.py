@@ -6,6 +6,10 @@ token first (a unique constraint) sends the start to Firecrawl; a second press o
 (a double click, a resubmission after Back) finds the row and waits for the first one's job
 instead of starting another. Rows are never reused: every outcome is final, and a new
 confirmation page brings a new token.
+
+A second press never waits inside its request for the first one's answer: it is sent to a page
+(jobs.views.start.start_outcome) that asks again until the row has its outcome. That page keeps
+the confirmation (`payload`), so a start that failed can be confirmed again from it.
 """
 
 import uuid
@@ -17,6 +21,12 @@ from django.utils import timezone
 
 from jobs.models.jobs import Job
 from keys.models import ApiKey
+
+# How long a confirmation page stays valid: long enough to read it, short enough that the credits
+# and the key it showed still hold.
+CONFIRM_MAX_AGE = timedelta(hours=1)
+# Seconds, beyond a web call's deadline, that a press of Confirm may take to track its job.
+ANSWER_MARGIN = 5
 
 
 class StartRequestQuerySet(models.QuerySet["StartRequest"]):
@@ -41,7 +51,14 @@ class StartRequestQuerySet(models.QuerySet["StartRequest"]):
 
 
 def confirmation_max_age() -> timedelta:
-    return timedelta(seconds=settings.FIRECRAWL_START_CONFIRM_MAX_AGE)
+    return CONFIRM_MAX_AGE
+
+
+def answer_window() -> timedelta:
+    """How long the press that sent a start can be waiting for Firecrawl's answer: its call's
+    deadline, and a margin for tracking the job. Past it, a row still `starting` lost its
+    answer (its process was stopped)."""
+    return timedelta(seconds=settings.FIRECRAWL_WEB_DEADLINE + ANSWER_MARGIN)
 
 
 class StartRequest(models.Model):
@@ -63,6 +80,9 @@ class StartRequest(models.Model):
     job = models.ForeignKey(Job, models.DB_SET_NULL, null=True, blank=True, related_name="+")
     # What the person who pressed Confirm was told, for a second press of the same form.
     message = models.TextField(blank=True)
+    # The signed confirmation, kept by a second press that found the first one waiting: the
+    # page it is sent to can show the confirmation again if the start failed.
+    payload = models.TextField(blank=True)
     # What was asked to start (a digest), when the token came from an API client's
     # Idempotency-Key: the same key sent with another request must not pass for a replay.
     fingerprint = models.CharField(max_length=64, blank=True)
@@ -76,6 +96,11 @@ class StartRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state == self.State.STARTING
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """Pending, and the press that sent it may still get Firecrawl's answer."""
+        return self.is_pending and timezone.now() - self.created_at < answer_window()
 
     def finish(self, state: str, *, job: Job | None = None, message: str = "") -> None:
         self.state, self.job, self.message = state, job, message

@@ -2,7 +2,6 @@
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -39,22 +38,6 @@ def ago(value: datetime | None) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit} ago"
     return "just now" if seconds < 5 else f"{seconds} s ago"
-
-
-@register.filter
-def job_duration(job: Any) -> timedelta | None:
-    """How long the job has run: Firecrawl's own duration once it gives one, else from its
-    creation to its completion, or to now while it runs. None when nothing says."""
-    if job.duration is not None:
-        return timedelta(seconds=job.duration)
-    started = job.remote_created_at
-    if started is None:
-        return None
-    if job.remote_completed_at is not None:
-        return job.remote_completed_at - started
-    if job.is_terminal:
-        return None
-    return timezone.now() - started
 
 
 _HOST = re.compile(

@@ -1,7 +1,6 @@
 """The dashboard: track a job, and the list of the user's jobs (refreshed while one can change)."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -10,8 +9,7 @@ from django_htmx.http import HttpResponseStopPolling
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.forms.dashboard import JobFilterForm, TrackForm
 from jobs.models import Job
-
-JOBS_PER_PAGE = 50
+from jobs.pagination import JOBS_PER_PAGE, ListPaginator, PageOutOfRange
 
 
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
@@ -25,13 +23,12 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         return invalid_query(request, filters.error_text())
     jobs = filters.filter(Job.objects.for_user(request.user))
     status = filters.cleaned_data["status"]
-    paginator = Paginator(jobs, JOBS_PER_PAGE, allow_empty_first_page=True)
-    number = filters.cleaned_data["page"] or 1
-    if number > paginator.num_pages:
-        pages = f"{paginator.num_pages:,} page" + ("" if paginator.num_pages == 1 else "s")
-        message = f"There is no page {number:,}: this list has {pages}."
-        return invalid_query(request, message, status=404)
-    page = paginator.page(number)
+    try:
+        page = ListPaginator(jobs, JOBS_PER_PAGE).page_or_out_of_range(
+            filters.cleaned_data["page"] or 1
+        )
+    except PageOutOfRange as exc:
+        return invalid_query(request, exc.message, status=404)
     context = {
         "page": page,
         # The list refreshes itself while a job on this page can still change.

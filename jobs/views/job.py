@@ -11,10 +11,11 @@ from django_htmx.http import HttpResponseStopPolling
 import firecrawl_api
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.forms.job import FailedPageForm, JobKeyForm
-from jobs.models import Job
+from jobs.models import Job, Screenshot
 from jobs.models.failed_urls import failure_groups
+from jobs.pagination import PageOutOfRange
 from jobs.progress import progress_summary
-from jobs.tasks import request_sync, request_sync_if_due
+from jobs.tasks import request_file_deletion, request_sync, request_sync_if_due
 from jobs.views.common import get_job_for_user
 from keys import clients
 from keys.models import ApiKey
@@ -29,20 +30,33 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     request_sync_if_due(job)
     poll = request.htmx and not request.htmx.history_restore_request
     shown = query.cleaned_data["failures_shown"]
+    # The poll sends the failed URLs (out of band) only when there are new ones.
     failures_changed = shown != job.failed_count + job.robots_blocked_count
+    failures = None
+    if failures_changed or not poll:
+        try:
+            failures = failure_groups(job, query.cleaned_data["failed_page"] or 1)
+        except PageOutOfRange as exc:
+            return invalid_query(request, exc.message, status=404, job=job)
+    screenshots = Screenshot.objects.counts(job)
     context = {
         "job": job,
         "progress": progress_summary(job),
-        # The poll sends the failed URLs (out of band) only when there are new ones.
+        "screenshots": screenshots,
+        # Why some are not kept (yet): only asked when some are not.
+        "screenshot_reasons": Screenshot.objects.reasons(job)
+        if screenshots.pending or screenshots.failed
+        else [],
+        # The page follows the job while a poll could change it, and its screenshots until
+        # each is kept or failed (that comes after the documents).
+        "polling": job.is_active or bool(screenshots.pending),
         "failures_changed": failures_changed,
-        "failures": failure_groups(job, query.cleaned_data["failed_page"] or 1)
-        if failures_changed or not poll
-        else None,
+        "failures": failures,
         "nav": "jobs",
     }
     if poll:
         response = render(request, "jobs/job_detail.html#status", context)
-        if not job.is_active:
+        if not context["polling"]:
             # 286 tells htmx to stop polling; the final fragment is still swapped in.
             response.status_code = HttpResponseStopPolling.status_code
     else:
@@ -89,9 +103,10 @@ def change_job_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def cancel_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
-    if job.api_key is None or job.is_terminal:
+    if not job.can_cancel:
         messages.error(request, "This job cannot be cancelled.")
         return redirect("jobs:job", pk=job.pk)
+    assert job.api_key is not None  # can_cancel says so
     try:
         with clients.for_key_on_web(job.api_key) as client:
             client.cancel(str(job.remote_id), kind=job.kind)
@@ -109,6 +124,8 @@ def delete_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
     if request.method == "POST":
         job.delete()
+        # Its screenshot files go in the background (the rows stay, without a job, until then).
+        request_file_deletion(batches=5)
         messages.success(request, f"Stopped tracking {job}; its cached documents were deleted.")
         return redirect("jobs:dashboard")
     return render(request, "jobs/job_delete.html", {"job": job, "nav": "jobs"})

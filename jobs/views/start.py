@@ -5,10 +5,10 @@ import uuid
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from firecrawl_dash.forms import QueryForm
+from firecrawl_dash.forms import NoParameters
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs import starting
 from jobs.forms.start import (
@@ -19,13 +19,13 @@ from jobs.forms.start import (
     retry_data,
     sign_confirmation,
 )
-from jobs.models import Job
+from jobs.models import Job, StartRequest
+from jobs.tasks import request_sync
 from jobs.views.common import get_job_for_user
 from keys.models import ApiKey
 
-
-class NoParameters(QueryForm):
-    """These pages take no query string: anything in it is a mistake worth saying."""
+# How often the page of a second press of Confirm asks whether the first one has its answer.
+OUTCOME_REFRESH_SECONDS = 1
 
 
 @require_safe
@@ -84,6 +84,43 @@ def confirm_start(request: AuthenticatedRequest) -> HttpResponse:
     outcome = starting.start(
         request.user, plan, token=confirm.token, idempotency_key=confirm.idempotency_key
     )
+    if outcome.pending:
+        # An earlier press of this form is waiting for Firecrawl: this one does not wait in
+        # the request, it goes to a page that asks again until that press has its answer.
+        StartRequest.objects.filter(token=confirm.token, owner=request.user).update(
+            payload=confirm.cleaned_data["payload"]
+        )
+        return redirect("jobs:start_outcome", token=confirm.token)
+    if outcome.job is not None and not outcome.duplicate:
+        request_sync(outcome.job)
+    return _outcome_page(request, confirm, outcome)
+
+
+@require_safe
+def start_outcome(request: AuthenticatedRequest, token: uuid.UUID) -> HttpResponse:
+    """Where a second press of Confirm waits for the first one's answer: this page reloads
+    itself until the answer is in, then shows it as the first press would have."""
+    claim = get_object_or_404(StartRequest, token=token, owner=request.user)
+    query = NoParameters(request.GET)
+    if not query.is_valid():
+        return invalid_query(request, query.error_text())
+    outcome = starting.outcome_of_earlier_press(claim)
+    if outcome.pending:
+        context = {"refresh_seconds": OUTCOME_REFRESH_SECONDS, "nav": "start"}
+        return render(request, "jobs/start_waiting.html", context)
+    confirm = ConfirmStartForm({"payload": claim.payload}, owner=request.user)
+    if outcome.job is None and (not confirm.is_valid() or confirm.start_form is None):
+        # The confirmation is too old to show again: say what happened, from the Start page.
+        messages.error(request, outcome.error)
+        return redirect("jobs:start")
+    return _outcome_page(request, confirm, outcome)
+
+
+def _outcome_page(
+    request: AuthenticatedRequest, confirm: ConfirmStartForm, outcome: starting.StartOutcome
+) -> HttpResponse:
+    """What a press of Confirm shows once its outcome is known: the job, or the confirmation
+    again with what went wrong."""
     if outcome.job is not None:
         job = outcome.job
         if outcome.duplicate:
@@ -97,6 +134,9 @@ def confirm_start(request: AuthenticatedRequest) -> HttpResponse:
                 f"{'' if len(job.invalid_urls) == 1 else 's'} (listed on this page).",
             )
         return redirect("jobs:job", pk=job.pk)
+    form = confirm.start_form
+    assert form is not None  # validated by the caller
+    plan = form.plan()
     # Nothing was tracked. A new token for the next press; the same idempotency key only when
     # Firecrawl may have started the job and checks the key (then a second press is safe).
     keep = outcome.uncertain and starting.sends_idempotency_key(plan.api_key, plan.kind)

@@ -112,7 +112,8 @@ class ApiKeyForm(forms.ModelForm):
 
     @sensitive_variables("key")
     def save(self, commit: bool = True) -> ApiKey:
-        """Save the key; a double submit that raced this one gives back the key it saved."""
+        """Save the key, the default if it is the owner's first; a double submit that raced
+        this one gives back the key it saved."""
         key: ApiKey = super().save(commit=False)
         if self.credits is not None:
             key.remaining_credits = self.credits.remaining_credits
@@ -125,9 +126,15 @@ class ApiKeyForm(forms.ModelForm):
                 key.save()
         except IntegrityError:
             twin = ApiKey.objects.filter(owner=self.owner, name=key.name).first()
-            if twin is None or twin.key != key.key:
+            if twin is not None and twin.key == key.key:
+                return twin
+            if not key.is_default:
                 raise
-            return twin
+            # Another first key was saved at the same moment and became the default (one per
+            # owner, a constraint): this one is simply not the default.
+            key.is_default = False
+            with transaction.atomic():
+                key.save()
         return key
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 import firecrawl_api
 from firecrawl_dash.forms import NoParameters
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
+from jobs.tasks import request_sync
 from keys import clients, listings
 from keys.forms.imports import AutoImportForm, TrackListedForm, sign_jobs
 from keys.models import ApiKey
@@ -22,6 +23,8 @@ def import_jobs(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         form = TrackListedForm(request.POST, owner=request.user, key=key)
         if form.is_valid():
             tracked = listings.track_found(request.user, key, form.found)
+            for tracked_job in tracked:
+                request_sync(tracked_job)
             if len(form.found) == 1 and "job" in request.POST:
                 # One job: land on its page, as Track does on the Jobs page.
                 job_id = form.found[0].id

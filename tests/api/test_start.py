@@ -181,8 +181,9 @@ def test_concurrent_requests_with_one_idempotency_key_start_one_job(
 ) -> None:
     ApiKey.objects.create(owner=alice, name="S", key=KEY, api_url=sim.url, is_default=True)
     token = token_for(alice)
+    poll = threading.Event()
     # The first request is still waiting for Firecrawl when the others arrive.
-    sim.inject(Fault.slow(1.0), method="POST", path_contains="/batch/scrape")
+    sim.inject(Fault.slow(5.0), method="POST", path_contains="/batch/scrape")
     answers: list[Any] = []
 
     def send() -> None:
@@ -191,17 +192,28 @@ def test_concurrent_requests_with_one_idempotency_key_start_one_job(
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=send) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    first = threading.Thread(target=send)
+    first.start()
+    # The first request has claimed the key and is waiting for Firecrawl's answer.
+    while not StartRequest.objects.filter(state=StartRequest.State.STARTING).exists():
+        poll.wait(0.02)
+    for _ in range(2):
+        send()  # while it waits: answered at once, without waiting in a web worker
+    first.join()
+    again = start_batch(api_client(token), idem="nightly-2026-12-06")
 
     assert len(posts(sim)) == 1
     job = Job.objects.get()
-    assert [a.status_code for a in answers] == [201, 201, 201]
-    assert {a.json()["id"] for a in answers} == {job.pk}
-    assert sum(a.has_header("Idempotent-Replayed") for a in answers) == 2
+    waiting, started = answers[:2], answers[2]
+    assert [a.status_code for a in waiting] == [409, 409]
+    assert all(a["Retry-After"] == "2" and "still waiting" in a.json()["message"] for a in waiting)
+    assert (started.status_code, started.json()["id"]) == (201, job.pk)
+    assert (again.status_code, again.json()["id"], again["Idempotent-Replayed"]) == (
+        201,
+        job.pk,
+        "true",
+    )
+    assert job.sync_queued_for is not None  # the first answer queued the new job's first sync
 
 
 def test_the_same_key_with_another_request_is_a_409(

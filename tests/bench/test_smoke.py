@@ -41,7 +41,12 @@ EXPECTED_ROWS = [
     "| partial response, p95 |",
     "## 5. Dashboard with many jobs",
     "| sqlite: jobs list, page 1 |",
-    "## 6. Reading a job through the API",
+    "## 6. Keeping screenshots (filesystem and S3)",
+    "| without screenshots: time to all cached |",
+    "| filesystem: cached and every screenshot kept |",
+    "| S3 (SeaweedFS): cached and every screenshot kept |",
+    "| S3 (SeaweedFS): keeping the screenshots alone |",
+    "## 7. Reading a job through the API",
     "| sqlite: every document, API pages (fields=full) |",
     "| sqlite: peak RSS, API walk |",
 ]

@@ -150,7 +150,6 @@ def e2e_settings(settings: Any) -> None:
     settings.FIRECRAWL_API_URLS = ["*"]
     settings.FIRECRAWL_POLL_INTERVAL = 1
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.1
 
 
 def log_in(context: "BrowserContext", user: "User", base_url: str) -> None:

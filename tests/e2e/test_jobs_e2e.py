@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Frame, Page, expect
 
 from fakecrawl import FakeFirecrawl
-from tests.e2e.conftest import RequestLog, Syncer, sync_until_settled
+from tests.e2e.conftest import RequestLog, Syncer, sync_and_index, sync_until_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -286,3 +286,31 @@ def test_the_job_page_says_an_error_once_not_on_every_poll(
     Job.objects.filter(pk=job.pk).update(status="failed", last_error="Firecrawl failed the job")
     expect(page.get_by_test_id("job-status")).to_have_text("Failed", timeout=8000)
     assert page.evaluate("window.announcements")[-1] == "Failed. Firecrawl failed the job"
+
+
+def test_a_job_confirming_its_final_numbers_polls_without_an_htmx_error(
+    alice_page: Page, track: Track, new_batch: NewBatch, settings: Any
+) -> None:
+    """Each poll of a finished job removes the Cancel control out of band: its place must be
+    on the page, or htmx logs oobErrorNoTarget on every poll."""
+    settings.FIRECRAWL_SETTLE_SECONDS = 600  # it stays "confirming" for the whole test
+    page = alice_page
+    job = track(new_batch(n=5, state="completed"))
+    sync_and_index(job.pk)
+    job.refresh_from_db()
+    assert job.is_active and job.is_terminal and job.cache_done
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.get_by_test_id("settling")).to_be_visible()
+    page.evaluate(
+        """() => {
+          window.polls = 0;
+          document.body.addEventListener('htmx:afterSettle', () => window.polls++);
+        }"""
+    )
+    # Two polls swapped in, out-of-band parts included (3 s apart; generous on a busy machine).
+    page.wait_for_function("() => window.polls >= 2", timeout=30_000)
+
+    assert [text for text in errors if "htmx" in text] == []

@@ -40,7 +40,7 @@ from firecrawl_api import (
     UpstreamError,
 )
 from firecrawl_api.client import IDEMPOTENCY_HEADER, MAX_RETRY_AFTER, FirecrawlClient, _retry_after
-from firecrawl_api.ids import mask_key, parse_job_id
+from firecrawl_api.ids import is_uuid, mask_key, parse_job_reference
 from tests.hostile import HostileFirecrawl, json_reply
 
 UUID4 = "8a6ce4b8-3d5c-4ec6-b2d8-9722f7e756e8"
@@ -212,7 +212,7 @@ def test_it_normalizes_documents_into_typed_fields(
     assert doc.raw["metadata"]["sourceURL"] == doc.source_url
     assert doc.markdown and doc.url and doc.title
     assert doc.status_code is not None
-    assert doc.scrape_id is not None and parse_job_id(doc.scrape_id) is not None
+    assert doc.scrape_id is not None and is_uuid(doc.scrape_id)
     assert all(isinstance(link, str) for link in doc.links)
 
 
@@ -672,7 +672,7 @@ def test_it_lists_each_problem_of_a_rejected_batch(
 def test_it_starts_a_crawl(sim: FakeFirecrawl, client: FirecrawlClient) -> None:
     started = client.start_crawl("https://example.com/", options={"limit": 3})
 
-    assert parse_job_id(started.id) == started.id
+    assert is_uuid(started.id) and started.id == started.id.lower()
     assert started.url.endswith(f"/v1/crawl/{started.id}")
     assert client.job_status(started.id, kind="crawl").total == 3
 
@@ -708,7 +708,7 @@ def test_it_starts_a_batch(sim: FakeFirecrawl, client: FirecrawlClient) -> None:
         options={"formats": ["markdown"], "ignoreInvalidURLs": True},
     )
 
-    assert parse_job_id(started.id) == started.id
+    assert is_uuid(started.id) and started.id == started.id.lower()
     assert started.id in started.url
     assert started.invalid_urls == ["not a url"]
     assert client.job_status(started.id, kind="batch").total == 1
@@ -1009,7 +1009,8 @@ def test_it_masks_keys() -> None:
     ],
 )
 def test_it_finds_the_job_id_in_pasted_text(text: str, expected: str | None) -> None:
-    assert parse_job_id(text) == expected
+    reference = parse_job_reference(text)
+    assert (reference.id if reference else None) == expected
 
 
 def test_it_refuses_other_versions_and_schemes() -> None:

@@ -351,7 +351,6 @@ def test_killing_the_web_server_during_polls_leaves_nothing_half_done(
 def test_killing_the_web_server_during_a_zip_download_leaves_nothing_behind(
     key: ApiKey, sim: FakeFirecrawl, web: WebServer, alice: Any, settings: Any
 ) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     remote_id = sim.create_batch(KEY, n=1500, state="completed", doc_size=6000, fail_every=50)
     job = make_job(key, remote_id)
     for _ in range(5):

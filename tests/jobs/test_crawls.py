@@ -37,7 +37,6 @@ def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
 
 @pytest.fixture(autouse=True)
 def fast(settings: Any) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
 
 

@@ -46,7 +46,6 @@ def key(alice: Any, hostile: HostileFirecrawl) -> ApiKey:
 
 @pytest.fixture(autouse=True)
 def no_retries(settings: Any) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
 
 

@@ -1,5 +1,6 @@
 """The job page, its htmx status partial, and the actions on a job."""
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -183,6 +184,38 @@ def test_cancel_reports_firecrawls_refusal(
     assert "Could not cancel the job" in response.content.decode()
 
 
+def test_an_expired_or_unknown_job_offers_no_cancel_and_refuses_one(
+    alice_client: Client, alice_key: ApiKey, simulator: FakeFirecrawl
+) -> None:
+    for state in (Job.SyncState.EXPIRED, Job.SyncState.NOT_FOUND):
+        remote_id = simulator.create_batch(ALICE_KEY, n=1000, rate=1)
+        job = make_job(alice_key, remote_id, status="scraping", sync_state=state)
+        assert "Cancel job" not in alice_client.get(f"/jobs/{job.pk}/").content.decode()
+        response = alice_client.post(f"/jobs/{job.pk}/cancel/", follow=True)
+        assert "This job cannot be cancelled." in response.content.decode()
+        assert simulator.job(remote_id).status != "cancelled"
+
+
+OOB_TARGET = re.compile(r'<[a-z]+ id="([^"]+)"[^>]* hx-swap-oob="true"')
+
+
+def test_every_out_of_band_part_of_the_poll_has_its_place_on_the_page(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    # A job that finished upstream and is settling: still polled, no Cancel any more.
+    job = make_job(
+        alice_key, str(uuid.uuid4()), status="completed", completed=3, total=3, fully_cached=True
+    )
+    make_failed_urls(job, "https://example.test/gone")
+    page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
+    poll = alice_client.get(f"/jobs/{job.pk}/?failures_shown=0", headers=HTMX).content.decode()
+
+    swapped = set(OOB_TARGET.findall(poll))
+    assert {"cancel-job", "job-kind", "failed-urls"} <= swapped
+    # htmx logs oobErrorNoTarget for any part whose id the page lacks.
+    assert {target for target in swapped if f'id="{target}"' not in page} == set()
+
+
 def test_a_job_whose_key_was_deleted_can_move_to_another_key(
     alice_client: Client, alice_key: ApiKey, bob_key: ApiKey
 ) -> None:
@@ -218,8 +251,8 @@ def test_the_poll_costs_a_fixed_handful_of_queries(
     for completed in range(0, 500, 50):
         job.samples.create(completed=completed, total=500)
     make_failed_urls(job, "https://example.test/broken")
-    # Session, user, the job with its key, its progress samples: failed URLs and the key form
-    # belong to the full page only.
-    with django_assert_num_queries(4):
+    # Session, user, the job with its key, its progress samples, its screenshots' counts:
+    # failed URLs and the key form belong to the full page only.
+    with django_assert_num_queries(5):
         response = alice_client.get(f"/jobs/{job.pk}/?failures_shown=1", headers=HTMX)
     assert 'aria-valuemax="500"' in response.content.decode()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import firecrawl_api
-from jobs.models import Job
+from jobs.models import Job, LeaseLost
 from keys.budget import BudgetExhausted
 from keys.models import ApiKey
 from tests.conftest import make_job
@@ -69,6 +69,14 @@ def job(alice_key: ApiKey) -> Job:
     return make_job(alice_key, str(uuid.uuid4()))
 
 
+@pytest.fixture
+def lease(job: Job) -> uuid.UUID:
+    """The lease of the sync that records the failures."""
+    token = Job.objects.acquire_lease(job.pk)
+    assert token is not None
+    return token
+
+
 @pytest.mark.parametrize(
     ("error", "state"),
     [
@@ -83,9 +91,11 @@ def job(alice_key: ApiKey) -> Job:
         (firecrawl_api.InvalidResponse("Firecrawl sent an impossible total"), Job.SyncState.ACTIVE),
     ],
 )
-def test_each_failure_pauses_or_backs_off(job: Job, error: Any, state: str) -> None:
+def test_each_failure_pauses_or_backs_off(
+    job: Job, lease: uuid.UUID, error: Any, state: str
+) -> None:
     before = timezone.now()
-    message = job.record_failure(error)
+    message = job.record_failure(error, lease)
     job.refresh_from_db()
     assert job.sync_state == state and job.last_error == message
     if state == Job.SyncState.ACTIVE:
@@ -94,27 +104,63 @@ def test_each_failure_pauses_or_backs_off(job: Job, error: Any, state: str) -> N
         assert job.consecutive_failures == 1
 
 
-def test_failures_back_off_longer_each_time_up_to_a_limit(job: Job) -> None:
+def test_failures_back_off_longer_each_time_up_to_a_limit(job: Job, lease: uuid.UUID) -> None:
     waits = []
     for _ in range(14):
         start = timezone.now()
-        job.record_failure(firecrawl_api.UpstreamError(status_code=502))
+        job.record_failure(firecrawl_api.UpstreamError(status_code=502), lease)
         waits.append(round((job.next_poll_at - start).total_seconds()))
     assert waits == sorted(waits)
     assert waits[0] == 10 and waits[-1] == 600
 
 
-def test_a_rate_limit_waits_as_long_as_firecrawl_says_within_reason(job: Job) -> None:
-    message = job.record_failure(firecrawl_api.RateLimited(12))
+def test_a_rate_limit_waits_as_long_as_firecrawl_says_within_reason(
+    job: Job, lease: uuid.UUID
+) -> None:
+    message = job.record_failure(firecrawl_api.RateLimited(12), lease)
     assert message == "Rate limited by Firecrawl, retrying in 12 s"
-    job.record_failure(firecrawl_api.RateLimited(1e308))
+    job.record_failure(firecrawl_api.RateLimited(1e308), lease)
     assert job.next_poll_at - timezone.now() <= timedelta(minutes=10)
 
 
-def test_our_own_budget_is_not_counted_as_an_upstream_failure(job: Job) -> None:
-    job.record_failure(BudgetExhausted(5, limit=200))
+def test_our_own_budget_is_not_counted_as_an_upstream_failure(job: Job, lease: uuid.UUID) -> None:
+    job.record_failure(BudgetExhausted(5, limit=200), lease)
     job.refresh_from_db()
     assert job.consecutive_failures == 0 and job.sync_state == Job.SyncState.ACTIVE
+
+
+@pytest.mark.parametrize("action", ["resume", "use_key"])
+def test_a_sync_whose_job_was_resumed_or_rekeyed_meanwhile_writes_no_failure(
+    job: Job, lease: uuid.UUID, alice_key: ApiKey, action: str
+) -> None:
+    # The owner acts while a sync (holding `lease`) is still waiting for Firecrawl ...
+    owners_copy = Job.objects.get(pk=job.pk)
+    if action == "resume":
+        owners_copy.resume()
+    else:
+        other = ApiKey.objects.create(
+            owner=alice_key.owner, name="Other", key="fc-other", api_url=alice_key.api_url
+        )
+        owners_copy.use_key(other)
+    # ... whose answer, to the old state, is a 401: it must not pause the job again.
+    with pytest.raises(LeaseLost):
+        job.record_failure(firecrawl_api.AuthError(), lease)
+    with pytest.raises(LeaseLost):
+        job.pause("Stale", lease)
+    job.refresh_from_db()
+    assert job.sync_state == Job.SyncState.ACTIVE and job.last_error == ""
+    assert job.needs_sync()  # the next sync may start at once
+
+
+def test_can_cancel_only_a_job_running_upstream_with_a_key(job: Job) -> None:
+    assert job.can_cancel
+    for state in (Job.SyncState.EXPIRED, Job.SyncState.NOT_FOUND):
+        job.sync_state = state
+        assert not job.can_cancel, state
+    job.sync_state, job.status = Job.SyncState.ACTIVE, Job.Status.COMPLETED
+    assert not job.can_cancel
+    job.status, job.api_key = Job.Status.SCRAPING, None
+    assert not job.can_cancel
 
 
 def test_resume_makes_a_paused_or_settled_job_active_and_due_but_never_an_expired_one(

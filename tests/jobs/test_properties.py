@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from firecrawl_api.client import FirecrawlClient
-from firecrawl_api.ids import parse_job_id
+from firecrawl_api.ids import parse_job_reference
 from firecrawl_api.text import clean_text
 from jobs import export
 from jobs.forms.dashboard import JobFilterForm
@@ -39,6 +39,11 @@ hostile_text = st.text(
 
 
 # The batch-id parser ---------------------------------------------------------------------------
+
+
+def parse_job_id(text: str) -> str | None:
+    reference = parse_job_reference(text)
+    return reference.id if reference else None
 
 
 @given(hostile_text)

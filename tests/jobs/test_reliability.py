@@ -25,6 +25,7 @@ import pytest
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
 from jobs.models import Job
 from jobs.sync import sync_job
+from keys import clients
 from keys.models import ApiKey
 from tests.conftest import make_job
 
@@ -178,11 +179,12 @@ def format_table(rows: list[Row]) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fast_retries(settings: Any, sim: FakeFirecrawl, proxy: RewritingProxy) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
-    settings.FIRECRAWL_MAX_RETRY_WAIT = 0  # 429s are rescheduled, not slept through
+def fast_retries(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, sim: FakeFirecrawl, proxy: RewritingProxy
+) -> None:
+    monkeypatch.setattr(clients, "MAX_RETRY_WAIT", 0)  # 429s are rescheduled, not slept through
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
-    settings.FIRECRAWL_READ_TIMEOUT = 0.3
+    monkeypatch.setattr(clients, "READ_TIMEOUT", 0.3)
     settings.FIRECRAWL_API_URLS = ["*"]
     sim.set_mode("2026")
     sim.clear_faults()

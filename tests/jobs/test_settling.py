@@ -45,7 +45,6 @@ def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
 @pytest.fixture(autouse=True)
 def settle_slowly(settings: Any, sim: FakeFirecrawl) -> None:
     settings.FIRECRAWL_SETTLE_SECONDS = SETTLE
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
     sim.settle_seconds = 0.0
     sim.cancel_settle_seconds = None

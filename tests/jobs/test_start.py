@@ -20,9 +20,11 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.models import Document, FailedUrl, Job, ProgressSample, StartRequest
+from jobs.forms.start import ConfirmStartForm
+from jobs.models import Document, FailedUrl, Job, ProgressSample, StartRequest, start_requests
 from jobs.starting import sends_idempotency_key
 from keys.models import ApiKey
+from tests.conftest import make_job
 
 KEY = "fc-start000000000000000000000000s7a1"
 URLS = ["https://shop.example.com/a", "https://shop.example.com/b", "https://shop.example.com/c"]
@@ -341,7 +343,74 @@ def test_a_double_submit_starts_one_job(alice: User, sim: FakeFirecrawl) -> None
     assert len(posts(sim)) == 1
     job = Job.objects.get(api_key=key)
     assert [r.status_code for r in responses] == [302, 302, 302]
-    assert {r["Location"] for r in responses} == {f"/jobs/{job.pk}/"}
+    # The press that sent the start lands on its job; one that came while that press waited for
+    # Firecrawl went to the page that asks again, which lands there too now the answer is in.
+    landings = {
+        client.get(r["Location"])["Location"]
+        if r["Location"].startswith("/start/")
+        else r["Location"]
+        for r in responses
+    }
+    assert landings == {f"/jobs/{job.pk}/"}
+
+
+def first_press_in_flight(client: Client, owner: User, key: ApiKey) -> tuple[str, StartRequest]:
+    """A confirmation whose first press has claimed its token and is still waiting for
+    Firecrawl (as a request in another worker would be)."""
+    payload = payload_of(confirm_batch(client))
+    confirm = ConfirmStartForm({"payload": payload}, owner=owner)
+    assert confirm.is_valid()
+    claim, _ = StartRequest.objects.claim(token=confirm.token, owner=owner, api_key=key)
+    return payload, claim
+
+
+def test_a_second_press_while_the_first_waits_does_not_wait_in_its_request(
+    alice: User, alice_client: Client, key: ApiKey, sim: FakeFirecrawl, settings: Any
+) -> None:
+    settings.FIRECRAWL_WEB_DEADLINE = 1  # how long a press might wait for another's answer
+    payload, claim = first_press_in_flight(alice_client, alice, key)
+
+    second = alice_client.post("/start/confirm/", {"payload": payload})
+
+    # Sent at once to a page of its own, which reloads itself until the answer is in.
+    assert second.status_code == 302
+    assert second["Location"] == f"/start/confirm/{claim.token}/"
+    waiting = alice_client.get(second["Location"])
+    assert waiting.status_code == 200
+    assert '<meta http-equiv="refresh" content="1">' in waiting.content.decode()
+    assert "waiting for its answer" in text_of(waiting)
+    # The first press gets Firecrawl's answer: the page now lands on its job.
+    job = make_job(key, str(uuid.uuid4()))
+    claim.finish(StartRequest.State.STARTED, job=job)
+    landed = alice_client.get(second["Location"], follow=True)
+    assert landed.redirect_chain == [(f"/jobs/{job.pk}/", 302)]
+    assert "This start was already confirmed; here is its job." in text_of(landed)
+    assert posts(sim) == []
+
+
+def test_the_page_of_a_second_press_shows_a_failed_start_with_its_confirmation_again(
+    alice: User, alice_client: Client, key: ApiKey, sim: FakeFirecrawl
+) -> None:
+    payload, claim = first_press_in_flight(alice_client, alice, key)
+    waiting = alice_client.post("/start/confirm/", {"payload": payload})
+    claim.finish(StartRequest.State.FAILED, message="Firecrawl refused to start the batch (400).")
+
+    page = alice_client.get(waiting["Location"])
+
+    assert "Firecrawl refused to start the batch (400)." in text_of(page)
+    # Confirm again: a new form token, and this time the start goes out.
+    again = alice_client.post("/start/confirm/", {"payload": payload_of(page)})
+    job = Job.objects.get(owner=alice)
+    assert again["Location"] == f"/jobs/{job.pk}/" and len(posts(sim)) == 1
+
+
+def test_the_page_of_a_second_press_is_its_owners_alone(
+    alice: User, alice_client: Client, bob_client: Client, key: ApiKey
+) -> None:
+    payload, claim = first_press_in_flight(alice_client, alice, key)
+    alice_client.post("/start/confirm/", {"payload": payload})
+
+    assert bob_client.get(f"/start/confirm/{claim.token}/").status_code == 404
 
 
 def test_a_confirmation_cannot_be_changed_or_used_by_someone_else(
@@ -358,10 +427,10 @@ def test_a_confirmation_cannot_be_changed_or_used_by_someone_else(
 
 
 def test_a_confirmation_expires(
-    alice_client: Client, key: ApiKey, sim: FakeFirecrawl, settings: Any
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     payload = payload_of(confirm_batch(alice_client))
-    settings.FIRECRAWL_START_CONFIRM_MAX_AGE = -1
+    monkeypatch.setattr(start_requests, "CONFIRM_MAX_AGE", timedelta(seconds=-1))
 
     response = alice_client.post("/start/confirm/", {"payload": payload}, follow=True)
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
 from jobs.models import Document, Job
 from jobs.sync import sync_job
+from keys import clients
+from keys.budget import RequestBudget
 from keys.models import ApiKey
 from tests.conftest import make_job
 
@@ -32,9 +34,8 @@ def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
 
 
 @pytest.fixture(autouse=True)
-def fast_retries(settings: Any, sim: FakeFirecrawl) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
-    settings.FIRECRAWL_MAX_RETRY_WAIT = 0  # a 429 is rescheduled instead of waited for
+def fast_retries(settings: Any, monkeypatch: pytest.MonkeyPatch, sim: FakeFirecrawl) -> None:
+    monkeypatch.setattr(clients, "MAX_RETRY_WAIT", 0)  # a 429 is rescheduled, not waited for
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
     settings.FIRECRAWL_API_URLS = ["*"]
     sim.set_mode("2026")
@@ -195,6 +196,35 @@ def test_it_shows_the_rate_limit_wait_to_the_user(
         "Rate limited by Firecrawl, retrying in 14 s"
         in alice_client.get(f"/jobs/{job.pk}/").content.decode()
     )
+
+
+def test_a_stale_401_does_not_pause_a_job_its_owner_gave_another_key_meanwhile(
+    sim: FakeFirecrawl, key: ApiKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote_id = sim.create_batch(KEY, n=10, state="completed")
+    # A key this server does not know: Firecrawl answers 401.
+    revoked = ApiKey.objects.create(
+        owner=key.owner, name="Revoked", key="fc-revoked00000000000000000000dead", api_url=sim.url
+    )
+    job = make_job(revoked, remote_id)
+    spend = RequestBudget.spend
+
+    def owner_rekeys_while_the_request_is_out(budget: RequestBudget) -> None:
+        # Paid just before the request goes out: the owner picks the good key right then.
+        if budget.api_key_pk == revoked.pk:
+            Job.objects.get(pk=job.pk).use_key(key)
+        spend(budget)
+
+    monkeypatch.setattr(RequestBudget, "spend", owner_rekeys_while_the_request_is_out)
+
+    sync_job(job.pk)  # asks with the revoked key, and gets its 401
+
+    job.refresh_from_db()
+    assert (job.sync_state, job.api_key_id, job.last_error) == (Job.SyncState.ACTIVE, key.pk, "")
+    monkeypatch.undo()
+    sync_job(job.pk)  # the sync the owner's change queued
+    job.refresh_from_db()
+    assert job.documents_cached == 10 and job.last_error == ""
 
 
 def test_it_stops_on_the_repeated_pages_of_a_2025_self_hosted_server(

@@ -210,9 +210,9 @@ def test_an_upstream_error_is_a_message_on_the_page(
 
 
 def test_the_activity_listing_is_followed_a_bounded_number_of_pages(
-    alice_client: Client, key: ApiKey, sim: FakeFirecrawl, settings: Any
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.FIRECRAWL_IMPORT_MAX_PAGES = 2
+    monkeypatch.setattr(listings, "IMPORT_MAX_PAGES", 2)
     for _ in range(250):
         sim.create_batch(KEY, n=1, state="completed")
     sim.clear_requests()
@@ -288,7 +288,6 @@ def test_the_worker_tracks_new_jobs_of_keys_that_opted_in(
 ) -> None:
     from django.core.management import call_command
 
-    settings.FIRECRAWL_IMPORT_INTERVAL = 300
     key = ApiKey.objects.create(
         owner=alice, name="Auto", key=KEY, api_url=sim.url, auto_import=True
     )

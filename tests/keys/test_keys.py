@@ -3,6 +3,7 @@
 import logging
 import re
 import socket
+import threading
 import uuid
 from html import unescape
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models.signals import pre_save
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -127,7 +129,6 @@ def test_it_refuses_a_key_firecrawl_rejects(
 def test_it_refuses_a_key_when_firecrawl_is_unreachable(
     alice_client: Client, simulator: FakeFirecrawl, any_url: None, settings: Any
 ) -> None:
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     key = new_key(simulator)
     url = f"http://127.0.0.1:{closed_port()}"
 
@@ -257,7 +258,6 @@ def test_it_never_logs_a_key_it_refuses_or_cannot_check(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     unknown, unreachable, selfhosted = (
         f"fc-{uuid.uuid4().hex}",
         new_key(simulator),
@@ -498,3 +498,48 @@ def test_a_key_submitted_eight_times_at_once_is_added_once_and_never_errors(
         thread.join()
     assert len(statuses) == 8 and 500 not in statuses, statuses
     assert ApiKey.objects.count() == 1 and ApiKey.objects.get().is_default
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_first_keys_saved_at_the_same_moment_are_both_added_one_the_default(
+    alice: User, simulator: FakeFirecrawl
+) -> None:
+    if connection.vendor != "postgresql":
+        # SQLite takes its write lock when the saving transaction begins (BEGIN IMMEDIATE):
+        # there two saves never overlap, so this race cannot happen.
+        pytest.skip("needs PostgreSQL, where two transactions can both see no key yet")
+    keys = [new_key(simulator), new_key(simulator)]
+    both_checked = threading.Barrier(2, timeout=30)
+    met: set[int] = set()
+    statuses: list[int] = []
+
+    def after_the_check_before_the_insert(instance: ApiKey, **kwargs: Any) -> None:
+        # Each request has looked whether Alice has a key (none yet): both meet here, then
+        # both insert, each as the default.
+        if threading.get_ident() not in met:
+            met.add(threading.get_ident())
+            both_checked.wait()
+
+    def submit(name: str, key: str) -> None:
+        client = Client(raise_request_exception=False)
+        client.force_login(alice)
+        response = client.post("/keys/", add_form(simulator, key, name=name))
+        statuses.append(response.status_code)
+        connection.close()
+
+    pre_save.connect(after_the_check_before_the_insert, sender=ApiKey)
+    try:
+        threads = [
+            threading.Thread(target=submit, args=(f"Key {i}", k)) for i, k in enumerate(keys)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        pre_save.disconnect(after_the_check_before_the_insert, sender=ApiKey)
+
+    assert sorted(statuses) == [302, 302]
+    assert ApiKey.objects.count() == 2
+    assert ApiKey.objects.filter(is_default=True).count() == 1

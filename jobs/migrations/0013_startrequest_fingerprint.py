@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0010_apikey_moved_to_keys"),
+        ("jobs", "0012_screenshots"),
     ]
 
     operations = [
