@@ -17,7 +17,7 @@ from firecrawl_dash.forms import error_text
 from jobs.forms.dashboard import TrackForm
 from jobs.models import Job
 from jobs.progress import progress_summary
-from jobs.tasks import request_sync_if_due
+from jobs.tasks import request_sync_if_due, stop_tracking
 from jobs.views.common import get_job_for_user
 from keys.views.common import get_key_for_user
 
@@ -29,7 +29,7 @@ JobId = Path(..., ge=1, le=MAX_ID, description="The dashboard's id of the job.")
 
 
 def jobs_in_order(ids: list[int]) -> list[Job]:
-    found = Job.objects.select_related("api_key").defer("api_key__key").in_bulk(ids)
+    found = Job.objects.tracked().select_related("api_key").defer("api_key__key").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -99,5 +99,5 @@ def get_job(request: Any, job_id: int = JobId) -> Job:
 )
 def stop_tracking_job(request: Any, job_id: int = JobId) -> Status[None]:
     job = get_job_for_user(request, job_id)
-    job.delete()
+    stop_tracking(job)  # gone from every list at once; its rows are deleted in the background
     return Status(204, None)

@@ -78,7 +78,7 @@ def _options(request: Any, payload: StartOptionsIn) -> dict[str, Any]:
 
 def _start(request: Any, form: StartForm, *, dry_run: bool, key: str | None, response: Any) -> Any:
     if not form.is_valid():
-        too_big = form.has_error(NON_FIELD_ERRORS, TOO_MANY_URLS)
+        too_big = any(form.has_error(field, TOO_MANY_URLS) for field in (NON_FIELD_ERRORS, "urls"))
         raise ApiError(413 if too_big else 400, error_text(form))
     plan = form.plan()
     if dry_run:

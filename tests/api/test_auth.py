@@ -21,8 +21,8 @@ JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e51"
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    job = make_job(alice_key, JOB_ID, label="Docs", status=Job.Status.COMPLETED)
+def job(key: ApiKey) -> Job:
+    job = make_job(key, JOB_ID, label="Docs", status=Job.Status.COMPLETED)
     make_documents(job, 3)
     make_failed_urls(job, "https://example.test/broken")
     return job

@@ -18,12 +18,11 @@ from tests.api.conftest import body_of, json_of
 from tests.conftest import make_documents, make_job
 
 JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e71"
-KEY = "fc-apiwalk0000000000000000000000c0de"
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    job = make_job(alice_key, JOB_ID, label="Docs", status=Job.Status.COMPLETED)
+def job(key: ApiKey) -> Job:
+    job = make_job(key, JOB_ID, label="Docs", status=Job.Status.COMPLETED)
     make_documents(job, 12)
     return job
 
@@ -130,12 +129,10 @@ def test_one_document_whole(alice_api: Client, bob_api: Client, job: Job) -> Non
     assert bob_api.get(f"/api/v1/jobs/{job.pk}/documents/4").status_code == 404
 
 
-def test_bad_parameters_and_cursors_are_400s(
-    alice_api: Client, job: Job, alice_key: ApiKey
-) -> None:
+def test_bad_parameters_and_cursors_are_400s(alice_api: Client, job: Job, key: ApiKey) -> None:
     base = f"/api/v1/jobs/{job.pk}/documents"
     cursor = json_of(alice_api.get(f"{base}?per_page=2"))["next"].split("cursor=")[1]
-    other = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e72")
+    other = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e72")
     for query, said in [
         ("per_page=101", "per_page"),
         ("page=2", "Unknown parameter(s): page."),
@@ -152,8 +149,8 @@ def test_bad_parameters_and_cursors_are_400s(
     assert stolen.status_code == 400
 
 
-def test_a_job_without_documents_is_an_empty_page(alice_api: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, JOB_ID)
+def test_a_job_without_documents_is_an_empty_page(alice_api: Client, key: ApiKey) -> None:
+    job = make_job(key, JOB_ID)
     body = json_of(alice_api.get(f"/api/v1/jobs/{job.pk}/documents"))
     assert body["results"] == [] and body["next"] is None
     assert body["resume"] == f"http://testserver/api/v1/jobs/{job.pk}/documents"
@@ -162,27 +159,16 @@ def test_a_job_without_documents_is_an_empty_page(alice_api: Client, alice_key: 
 # While the job is being cached ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
-def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=11, clock=clock) as sim:
-        sim.add_key(KEY, team="walkers")
-        yield sim
-
-
 @pytest.fixture
-def running_job(alice: Any, sim: FakeFirecrawl, settings: Any) -> Job:
+def running_job(key: ApiKey, sim: FakeFirecrawl, clock: ManualClock, settings: Any) -> Job:
+    """A batch of 90 being cached on the test's clock (`sim` runs on it)."""
     settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
-    key = ApiKey.objects.create(owner=alice, name="Walk", key=KEY, api_url=sim.url)
     # Five pages a simulated second: each second of the clock, the sync caches about five more.
-    return make_job(key, sim.create_batch(KEY, n=90, rate=5, doc_size=300))
+    return make_job(key, sim.create_batch(key.key, n=90, rate=5, doc_size=300))
 
 
+@pytest.mark.sim(seed=11)
 def test_a_walk_while_the_job_is_cached_returns_every_document_exactly_once(
     alice_api: Client, running_job: Job, clock: ManualClock
 ) -> None:
@@ -214,6 +200,7 @@ def test_a_walk_while_the_job_is_cached_returns_every_document_exactly_once(
     assert job.documents_cached == 90
 
 
+@pytest.mark.sim(seed=11)
 def test_a_sorted_walk_during_caching_returns_every_earlier_document_once(
     alice_api: Client, running_job: Job, clock: ManualClock
 ) -> None:

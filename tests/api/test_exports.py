@@ -19,8 +19,8 @@ FORMATS = ("zip", "jsonl", "csv", "xlsx")
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    job = make_job(alice_key, JOB_ID, label="Shop", status=Job.Status.COMPLETED)
+def job(key: ApiKey) -> Job:
+    job = make_job(key, JOB_ID, label="Shop", status=Job.Status.COMPLETED)
     make_documents(job, 9)
     Document.objects.filter(job=job, position__in=[3, 4]).update(status_code=500, error="Boom")
     make_failed_urls(job, "https://example.test/x", "https://example.test/y")

@@ -9,8 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from jobs.models import Document, Job
+from jobs.tasks import purge_job_task
 from keys.models import ApiKey
-from tests.api.conftest import post_json
+from tests.api.conftest import json_of, post_json
 from tests.conftest import make_documents, make_job
 
 BATCH_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e61"
@@ -37,8 +38,8 @@ def many_jobs(key: ApiKey, count: int) -> list[Job]:
     return jobs
 
 
-def test_jobs_come_newest_first_in_cursor_pages(alice_api: Client, alice_key: ApiKey) -> None:
-    jobs = many_jobs(alice_key, 7)
+def test_jobs_come_newest_first_in_cursor_pages(alice_api: Client, key: ApiKey) -> None:
+    jobs = many_jobs(key, 7)
     expected = list(Job.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
 
     first = alice_api.get("/api/v1/jobs?per_page=3").json()
@@ -50,22 +51,22 @@ def test_jobs_come_newest_first_in_cursor_pages(alice_api: Client, alice_key: Ap
 
 
 def test_a_new_job_while_listing_neither_repeats_nor_hides_one(
-    alice_api: Client, alice_key: ApiKey
+    alice_api: Client, key: ApiKey
 ) -> None:
-    many_jobs(alice_key, 5)
+    many_jobs(key, 5)
     before = list(Job.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
     first = alice_api.get("/api/v1/jobs?per_page=2").json()
-    make_job(alice_key, str(uuid.uuid4()), label="Newest")  # goes to the front
+    make_job(key, str(uuid.uuid4()), label="Newest")  # goes to the front
     rest = ids_of(alice_api, first["next"])
     assert [job["id"] for job in first["results"]] + rest == before
 
 
 def test_jobs_are_filtered_by_status_kind_key_and_text(
-    alice_api: Client, alice_key: ApiKey, alice: Any
+    alice_api: Client, key: ApiKey, alice: Any
 ) -> None:
     second = ApiKey.objects.create(owner=alice, name="Other", key="fc-other0000000000000000001")
-    done = make_job(alice_key, BATCH_ID, label="Shop prices", status=Job.Status.COMPLETED)
-    crawl = make_job(alice_key, CRAWL_ID, label="Docs site", kind=Job.Kind.CRAWL)
+    done = make_job(key, BATCH_ID, label="Shop prices", status=Job.Status.COMPLETED)
+    crawl = make_job(key, CRAWL_ID, label="Docs site", kind=Job.Kind.CRAWL)
     other = make_job(second, str(uuid.uuid4()), label="Shop stock")
 
     def listed(query: str) -> set[int]:
@@ -80,7 +81,7 @@ def test_jobs_are_filtered_by_status_kind_key_and_text(
     assert listed("q=shop&status=completed") == {done.pk}
 
 
-def test_bad_list_parameters_are_400s_that_say_why(alice_api: Client, alice_key: ApiKey) -> None:
+def test_bad_list_parameters_are_400s_that_say_why(alice_api: Client, key: ApiKey) -> None:
     for query, said in [
         ("status=done", "Status (status)"),
         ("kind=scrape", "kind"),
@@ -96,13 +97,13 @@ def test_bad_list_parameters_are_400s_that_say_why(alice_api: Client, alice_key:
 
 
 def test_another_users_key_as_a_filter_is_a_404(
-    alice_api: Client, alice_key: ApiKey, bob_key: ApiKey
+    alice_api: Client, key: ApiKey, bob_key: ApiKey
 ) -> None:
     assert alice_api.get(f"/api/v1/jobs?key={bob_key.pk}").status_code == 404
 
 
-def test_bob_lists_only_his_jobs(bob_api: Client, alice_key: ApiKey) -> None:
-    make_job(alice_key, BATCH_ID)
+def test_bob_lists_only_his_jobs(bob_api: Client, key: ApiKey) -> None:
+    make_job(key, BATCH_ID)
     assert bob_api.get("/api/v1/jobs").json() == {"results": [], "next": None}
 
 
@@ -110,7 +111,7 @@ def test_bob_lists_only_his_jobs(bob_api: Client, alice_key: ApiKey) -> None:
 
 
 def test_tracking_a_bare_id_makes_an_unconfirmed_batch_and_asks_for_a_sync(
-    alice_api: Client, alice_key: ApiKey
+    alice_api: Client, key: ApiKey
 ) -> None:
     response = post_json(alice_api, "/api/v1/jobs", {"job_id": BATCH_ID, "label": "Prices"})
 
@@ -120,35 +121,31 @@ def test_tracking_a_bare_id_makes_an_unconfirmed_batch_and_asks_for_a_sync(
     body = response.json()
     assert (body["id"], body["firecrawl_id"], body["label"]) == (job.pk, BATCH_ID, "Prices")
     assert (body["kind"], body["kind_confirmed"]) == ("batch", False)
-    assert body["key"] == {"id": alice_key.pk, "name": "Main"}
+    assert body["key"] == {"id": key.pk, "name": "Main"}
     assert job.sync_queued_for is not None  # the Track button's first sync
 
 
-def test_a_pasted_crawl_url_says_it_is_a_crawl(alice_api: Client, alice_key: ApiKey) -> None:
+def test_a_pasted_crawl_url_says_it_is_a_crawl(alice_api: Client, key: ApiKey) -> None:
     url = f"https://api.firecrawl.dev/v2/crawl/{CRAWL_ID}?skip=10"
     body = post_json(alice_api, "/api/v1/jobs", {"job_id": url}).json()
     assert (body["kind"], body["kind_confirmed"], body["firecrawl_id"]) == ("crawl", True, CRAWL_ID)
 
 
-def test_tracking_a_tracked_job_again_answers_it_with_200(
-    alice_api: Client, alice_key: ApiKey
-) -> None:
+def test_tracking_a_tracked_job_again_answers_it_with_200(alice_api: Client, key: ApiKey) -> None:
     first = post_json(alice_api, "/api/v1/jobs", {"job_id": BATCH_ID})
     again = post_json(alice_api, "/api/v1/jobs", {"job_id": BATCH_ID.upper()})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"] and Job.objects.count() == 1
 
 
-def test_tracking_with_another_of_ones_keys(
-    alice_api: Client, alice_key: ApiKey, alice: Any
-) -> None:
+def test_tracking_with_another_of_ones_keys(alice_api: Client, key: ApiKey, alice: Any) -> None:
     second = ApiKey.objects.create(owner=alice, name="Team", key="fc-team00000000000000000000001")
     body = post_json(alice_api, "/api/v1/jobs", {"job_id": BATCH_ID, "key": second.pk}).json()
     assert body["key"] == {"id": second.pk, "name": "Team"}
 
 
 def test_nobody_tracks_with_another_users_key(
-    alice_api: Client, alice_key: ApiKey, bob_key: ApiKey
+    alice_api: Client, key: ApiKey, bob_key: ApiKey
 ) -> None:
     response = post_json(alice_api, "/api/v1/jobs", {"job_id": BATCH_ID, "key": bob_key.pk})
     assert response.status_code == 404 and not Job.objects.exists()
@@ -172,7 +169,7 @@ def test_a_track_the_form_refuses_is_a_400_with_its_message(alice_api: Client, a
     assert not Job.objects.exists()
 
 
-def test_a_body_that_is_not_json_is_a_400(alice_api: Client, alice_key: ApiKey) -> None:
+def test_a_body_that_is_not_json_is_a_400(alice_api: Client, key: ApiKey) -> None:
     response = alice_api.post("/api/v1/jobs", "{nope", content_type="application/json")
     assert response.status_code == 400 and "message" in response.json()
 
@@ -180,10 +177,8 @@ def test_a_body_that_is_not_json_is_a_400(alice_api: Client, alice_key: ApiKey) 
 # One job ------------------------------------------------------------------------------------
 
 
-def test_a_job_has_the_numbers_of_its_page(alice_api: Client, alice_key: ApiKey) -> None:
-    job = make_job(
-        alice_key, BATCH_ID, status=Job.Status.SCRAPING, completed=3, total=10, failed_count=2
-    )
+def test_a_job_has_the_numbers_of_its_page(alice_api: Client, key: ApiKey) -> None:
+    job = make_job(key, BATCH_ID, status=Job.Status.SCRAPING, completed=3, total=10, failed_count=2)
     make_documents(job, 5)  # Firecrawl's `completed` lags the documents it lists
     job.refresh_from_db()
 
@@ -200,11 +195,9 @@ def test_a_job_has_the_numbers_of_its_page(alice_api: Client, alice_key: ApiKey)
     assert f'aria-valuemax="{body["expected"]}"' in html
 
 
-def test_a_settled_job_with_everything_cached_is_complete(
-    alice_api: Client, alice_key: ApiKey
-) -> None:
+def test_a_settled_job_with_everything_cached_is_complete(alice_api: Client, key: ApiKey) -> None:
     job = make_job(
-        alice_key,
+        key,
         BATCH_ID,
         status=Job.Status.COMPLETED,
         completed=2,
@@ -222,10 +215,8 @@ def test_a_settled_job_with_everything_cached_is_complete(
     )
 
 
-def test_reading_a_due_job_asks_the_worker_as_its_page_does(
-    alice_api: Client, alice_key: ApiKey
-) -> None:
-    job = make_job(alice_key, BATCH_ID)
+def test_reading_a_due_job_asks_the_worker_as_its_page_does(alice_api: Client, key: ApiKey) -> None:
+    job = make_job(key, BATCH_ID)
     assert job.needs_sync()
     alice_api.get(f"/api/v1/jobs/{job.pk}")
     job.refresh_from_db()
@@ -242,18 +233,23 @@ def test_an_id_out_of_range_is_a_400_and_a_missing_one_a_404(alice_api: Client, 
 # Stop tracking ------------------------------------------------------------------------------
 
 
-def test_stop_tracking_deletes_the_job_and_its_documents(
-    alice_api: Client, alice_key: ApiKey
+def test_stop_tracking_hides_the_job_at_once_and_deletes_it_in_the_background(
+    alice_api: Client, key: ApiKey
 ) -> None:
-    job = make_job(alice_key, BATCH_ID)
+    job = make_job(key, BATCH_ID)
     make_documents(job, 3)
     response = alice_api.delete(f"/api/v1/jobs/{job.pk}")
     assert response.status_code == 204 and response.content == b""
-    assert not Job.objects.exists() and not Document.objects.exists()
+    # Gone from every answer at once, as from every page; its rows go in the background task.
+    assert alice_api.get(f"/api/v1/jobs/{job.pk}").status_code == 404
+    assert alice_api.get(f"/api/v1/jobs/{job.pk}/documents").status_code == 404
+    assert json_of(alice_api.get("/api/v1/jobs"))["results"] == []
     assert alice_api.delete(f"/api/v1/jobs/{job.pk}").status_code == 404
+    purge_job_task.call(job.pk)
+    assert not Job.objects.exists() and not Document.objects.exists()
 
 
-def test_bob_cannot_stop_tracking_alices_job(bob_api: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, BATCH_ID)
+def test_bob_cannot_stop_tracking_alices_job(bob_api: Client, key: ApiKey) -> None:
+    job = make_job(key, BATCH_ID)
     assert bob_api.delete(f"/api/v1/jobs/{job.pk}").status_code == 404
     assert Job.objects.filter(pk=job.pk).exists()

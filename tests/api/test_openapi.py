@@ -106,11 +106,11 @@ def test_the_docs_page_loads_only_the_apps_own_static_files(client: Client, db: 
 
 
 def test_an_empty_filter_is_no_filter_and_the_document_says_so(
-    schema: dict[str, Any], alice_api: Client, alice_key: Any
+    schema: dict[str, Any], alice_api: Client, key: Any
 ) -> None:
     documents = schema["paths"]["/api/v1/jobs/{job_id}/documents"]["get"]
     empty = {p["name"] for p in documents["parameters"] if p.get("allowEmptyValue")}
     assert empty == {"q", "status", "error", "sort", "per_page", "cursor", "fields"}
-    job = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e91")
+    job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e91")
     query = "&".join(f"{name}=" for name in sorted(empty))
     assert alice_api.get(f"/api/v1/jobs/{job.pk}/documents?{query}").status_code == 200

@@ -26,14 +26,11 @@ MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25")
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    live_server: Any, alice: User, simulator: FakeFirecrawl, settings: Any, tmp_path: Path
+    live_server: Any, alice: User, sim: FakeFirecrawl, key: ApiKey, settings: Any, tmp_path: Path
 ) -> None:
     # Thousands of requests with one token: the rate limit is tested on its own (test_auth).
     settings.API_RATE_LIMIT_PER_MINUTE = 1_000_000
-    key = ApiKey.objects.create(
-        owner=alice, name="Main", key=ALICE_KEY, api_url=simulator.url, is_default=True
-    )
-    remote = simulator.create_batch(ALICE_KEY, n=5, state="completed")
+    remote = sim.create_batch(ALICE_KEY, n=5, state="completed")
     job = make_job(key, remote, label="Fuzzed", status=Job.Status.COMPLETED)
     make_documents(job, 30)
     make_failed_urls(job, "https://example.test/broken", code="TIMEOUT")

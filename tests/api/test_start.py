@@ -4,7 +4,6 @@ confirmation, one job per Idempotency-Key however often it is sent, and every re
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,22 +17,9 @@ from keys.models import ApiKey
 from tests.api.conftest import api_client, post_json, token_for
 from tests.conftest import make_failed_urls, make_job
 
-KEY = "fc-apistart0000000000000000000000a9"
 URLS = ["https://shop.example.com/a", "https://shop.example.com/b", "https://shop.example.com/c"]
 
-
-@pytest.fixture
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=23) as sim:
-        sim.add_key(KEY, team="api-starters", credits=1000)
-        yield sim
-
-
-@pytest.fixture
-def key(alice: User, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(
-        owner=alice, name="Starter", key=KEY, api_url=sim.url, api_version="v2", is_default=True
-    )
+pytestmark = [pytest.mark.sim(seed=23, credits=1000), pytest.mark.key(api_version="v2")]
 
 
 def posts(sim: FakeFirecrawl) -> list[Any]:
@@ -131,7 +117,7 @@ def test_more_urls_than_this_server_starts_is_a_413(
     settings.FIRECRAWL_START_MAX_URLS = 2
     response = start_batch(alice_api)
     assert response.status_code == 413
-    assert "this server starts at most 2 at once" in response.json()["message"]
+    assert "this server starts at most 2 URLs at once" in response.json()["message"]
     assert posts(sim) == []
 
 
@@ -177,9 +163,8 @@ def test_without_a_key_each_request_is_a_new_start(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_idempotency_key_start_one_job(
-    alice: User, sim: FakeFirecrawl
+    alice: User, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    ApiKey.objects.create(owner=alice, name="S", key=KEY, api_url=sim.url, is_default=True)
     token = token_for(alice)
     poll = threading.Event()
     # The first request is still waiting for Firecrawl when the others arrive.
@@ -227,9 +212,8 @@ def test_the_same_key_with_another_request_is_a_409(
 
 
 def test_an_idempotency_key_belongs_to_its_user(
-    alice_api: Client, bob_api: Client, key: ApiKey, bob: User, sim: FakeFirecrawl
+    alice_api: Client, bob_api: Client, key: ApiKey, bob_key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    ApiKey.objects.create(owner=bob, name="B", key=KEY, api_url=sim.url, is_default=True)
     alice_job = start_batch(alice_api, idem="same").json()["id"]
     bob_job = start_batch(bob_api, idem="same").json()["id"]
     assert alice_job != bob_job and len(posts(sim)) == 2

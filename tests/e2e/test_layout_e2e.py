@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.e2e
 
 
-def test_the_keyboard_reaches_the_content_first(alice_page: Page, alice_key: Any) -> None:
+def test_the_keyboard_reaches_the_content_first(alice_page: Page, key: Any) -> None:
     page = alice_page
     page.goto("/")
     page.keyboard.press("Tab")

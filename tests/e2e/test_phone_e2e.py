@@ -36,7 +36,7 @@ MEASURE = """() => {
 
 @pytest.fixture
 def phone_pages(
-    alice: Any, alice_key: Any, track: Callable[..., Any], new_batch: Callable[..., str]
+    alice: Any, key: Any, track: Callable[..., Any], new_batch: Callable[..., str]
 ) -> list[tuple[str, str]]:
     """(name, path) of every page a logged-in person can reach, with data that is hard to fit:
     long labels, long URLs without breaks, failed URLs, hostile titles."""
@@ -68,8 +68,8 @@ def phone_pages(
         ("hostile html", f"/jobs/{hostile.pk}/documents/{hostile_doc.position}/?tab=html"),
         ("stop tracking", f"{jobs}/delete/"),
         ("keys", "/keys/"),
-        ("key rename", f"/keys/{alice_key.pk}/rename/"),
-        ("key delete", f"/keys/{alice_key.pk}/delete/"),
+        ("key rename", f"/keys/{key.pk}/rename/"),
+        ("key delete", f"/keys/{key.pk}/delete/"),
         ("password change", "/accounts/password/"),
         ("400 page", f"{jobs}/documents/?sort=sideways"),
         ("404 past the end", f"{jobs}/documents/?page=999"),

@@ -1,7 +1,6 @@
 """Screenshots of the real app for the README (opt-in: SCREENSHOTS=1 writes docs/screenshots/)."""
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from fakecrawl import FakeFirecrawl
 from tests.e2e.conftest import Syncer, sync_until_settled
+from tests.waiting import wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -30,17 +30,17 @@ def test_it_takes_the_readme_screenshots(
     new_batch: Callable[..., str],
     track: Callable[..., Any],
     syncing: Syncer,
-    simulator: FakeFirecrawl,
-    alice_key: Any,
+    sim: FakeFirecrawl,
+    key: Any,
 ) -> None:
     page = alice_page
     # Firecrawl's v2 API reports when a job was created and how long it ran: the list shows both.
-    alice_key.api_version = "v2"
-    alice_key.save()
+    key.api_version = "v2"
+    key.save()
     done = track(new_batch(n=50, state="completed"), label="Docs site, 50 pages")
     failures = track(new_batch(n=120, state="completed", fail_every=9), label="Blog archive")
     cancelled_id = new_batch(n=400, rate=20, start_offset=8)
-    simulator.cancel(cancelled_id)
+    sim.cancel(cancelled_id)
     cancelled = track(cancelled_id, label="Pricing pages")
     for job in (done, failures, cancelled):
         sync_until_settled(job)
@@ -48,11 +48,11 @@ def test_it_takes_the_readme_screenshots(
     # A job mid-progress, synced in the background like the worker does.
     running = track(new_batch(n=600, rate=12), label="Product catalogue")
     syncing.add(running)
-    time.sleep(1.2)
+    # Enough polls for a chart with a slope (a picture, so it waits for the data it shows).
+    wait_until(lambda: running.samples.count() >= 6, "six progress samples")
 
     page.set_viewport_size({"width": 1200, "height": 820})
     page.goto(f"/jobs/{running.pk}/")
-    page.wait_for_timeout(7000)
     expect(page.get_by_role("progressbar")).not_to_have_attribute("aria-valuenow", "0")
     expect(page.locator(".chart-figure")).to_be_visible()
     shoot(page, "job-progress")
@@ -78,5 +78,5 @@ def test_it_takes_the_readme_screenshots(
     page.locator("#jobs-list").evaluate("el => el.scrollIntoView()")
     shoot(page, "jobs-phone-dark")
     page.goto(f"/jobs/{running.pk}/")
-    page.wait_for_timeout(1500)
+    expect(page.locator(".chart-figure")).to_be_visible()
     shoot(page, "job-phone-dark")
