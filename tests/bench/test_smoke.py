@@ -51,7 +51,10 @@ EXPECTED_ROWS = [
     '| sqlite: "database is locked" in the logs |',
     "| sqlite: healthy jobs cached exactly |",
     "| sqlite: healthy page loads, p95 |",
-    "## 8. Reading a job through the API",
+    "## 8. Pages arriving by webhook vs polling only",
+    "| 40 URLs over 4 s: page lag p95, webhooks |",
+    "| 40 URLs over 4 s: upstream status requests per job, webhooks |",
+    "## 9. Reading a job through the API",
     "| sqlite: every document, API pages (fields=full) |",
     "| sqlite: peak RSS, API walk |",
 ]
@@ -94,7 +97,7 @@ def stand_in(monkeypatch: Any) -> list[str]:
         raise AssertionError("this benchmark was not asked for")
 
     monkeypatch.setattr(scenarios, "dashboard", dashboard)
-    for name in ("ingest", "browse", "download", "poll"):
+    for name in ("ingest", "browse", "download", "poll", "webhooks"):
         monkeypatch.setattr(scenarios, name, never)
     monkeypatch.setattr(common, "postgres_available", lambda: None)
     return ran

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0013_bounded_failures_and_background_deletion"),
+        ("jobs", "0014_job_event_at"),
     ]
 
     operations = [
