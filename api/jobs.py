@@ -96,6 +96,9 @@ def get_job(request: Any, job_id: int = JobId) -> Job:
     auth=write,
     operation_id="stop_tracking_job",
     summary="Stop tracking a job: its cached documents are deleted (not the job on Firecrawl)",
+    description="The job is gone from every answer at once (404 from then on); its documents "
+    "and failed URLs are deleted in the background, as when the job page's Stop tracking is "
+    "pressed.",
 )
 def stop_tracking_job(request: Any, job_id: int = JobId) -> Status[None]:
     job = get_job_for_user(request, job_id)

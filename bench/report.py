@@ -274,10 +274,10 @@ snippets.
 text is written into the page as its JSONL line, neither parsed nor dumped again, and a page is
 streamed a document at a time, so the server never holds it whole. Its peak RSS is 1.2x the
 download's (the client holds a whole page of parsed JSON, where the download's reader holds a
-line). Its time was 1.65x (PostgreSQL) and 2.55x (SQLite) the download's in the last run, on a
-busy machine (load 10-17): one request per 100 documents against one request in all, and the
-per-page cost (the token checked and counted, the job, the keyset query: the summaries-only
-row) was a third to a half of the walk. Reading `raw` as bytes (`convert_to`, as the zip's
+line). Its time was 1.75x (PostgreSQL) and 2.8x (SQLite) the download's in the last run (load
+about 3): one request per 100 documents against one request in all, and the per-page cost (the
+token checked and counted, the job, the keyset query: the summaries-only row) was a third to a
+half of the walk. Reading `raw` as bytes (`convert_to`, as the zip's
 documents.jsonl pass does) was tried and dropped: on PostgreSQL the bytea answer took twice as
 long as the same text.
 
