@@ -1,15 +1,32 @@
-"""The log-in forms (the site's and the admin's), and the form that creates an API token;
-sign-up and password change use Django's forms as they are."""
+"""The log-in forms (the site's and the admin's), sign-up, and the form that creates an API
+token; password change is Django's form as it is."""
 
 from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from accounts import throttle
 from accounts.models import ApiToken
+
+
+class SignupForm(UserCreationForm[User]):
+    """Django's sign-up form and an optional address, for the notifications it turns on."""
+
+    email = forms.EmailField(
+        label="Email",
+        required=False,
+        max_length=254,
+        help_text="Optional. With an address you get an email when a job finishes or needs "
+        "attention; change that under Notifications.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
 
 
 class LoginForm(AuthenticationForm):

@@ -13,17 +13,17 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
-from django.contrib.auth.models import User
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import throttle
-from accounts.forms import LoginForm, TokenForm, locked_message
+from accounts.forms import LoginForm, SignupForm, TokenForm, locked_message
 from accounts.models import ApiToken
 from firecrawl_dash.views import AuthenticatedRequest
+from notifications.models import NotificationSettings
 
 
 class LoginView(auth_views.LoginView):
@@ -42,17 +42,20 @@ def signup(request: HttpRequest) -> HttpResponse:
         raise Http404("Sign-up is closed on this server")
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    # Username and password only: the dashboard needs nothing else about a person.
-    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    # A username and a password; an address only for those who want notifications.
+    form = SignupForm(request.POST or None)
     if request.method == "POST":
         ip = throttle.client_ip(request)
         if wait := throttle.seconds_address_locked(ip):
             # Before the username is even looked at: no answer about it while throttled.
-            form = UserCreationForm()
+            form = SignupForm()
             form.cleaned_data = {}
             form.add_error(None, locked_message(wait, "attempts from your address"))
         elif form.is_valid():
             user = form.save()
+            if user.email:
+                # What the sign-up form promises: told when a job finishes or needs attention.
+                NotificationSettings.objects.for_user(user).email_about_jobs()
             login(request, user)
             messages.success(
                 request, f"Welcome, {user.username}. Add a Firecrawl API key to begin."

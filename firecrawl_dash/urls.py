@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("keys/", include("keys.urls")),
     path("accounts/", include("accounts.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

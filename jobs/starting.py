@@ -201,6 +201,7 @@ def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Jo
             retry_of=plan.retry_of,
             start_options=plan.options,
             invalid_urls=[clean_text(url)[:2048] for url in started.invalid_urls[:10_000]],
+            origin=Job.Origin.STARTED,
         )
         ApiKey.objects.filter(pk=plan.api_key.pk).update(last_used_at=timezone.now())
     return job

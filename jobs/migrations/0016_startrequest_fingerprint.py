@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0014_job_event_at"),
+        ("jobs", "0015_job_notification_fields"),
     ]
 
     operations = [
