@@ -1,4 +1,4 @@
-"""The six benchmarks as the harness runs them: set-up, contenders side by side, table rows.
+"""The benchmarks as the harness runs them: set-up, contenders side by side, table rows.
 
 Each scenario returns a list of `Row`s (and notes); bench.report turns them into the tables.
 """
@@ -787,6 +787,63 @@ def exports(ws: Workspace, sizes: Sizes, section: Section) -> None:
         }
         for label, runs in measured.items()
     }
+
+
+# 9. Reading a job through the API ------------------------------------------------------------
+
+
+def api(ws: Workspace, sizes: Sizes, ingest_section: Section, vendors: list[str]) -> Section:
+    """Every document of benchmark 1's large job, read by a script: the API's cursor pages
+    against the browser's JSONL download, each in a fresh process, side by side."""
+    section = Section("api", "9. Reading a job through the API")
+    for vendor in vendors:
+        db, job_pk = ingest_section.data[f"db {vendor} large"]
+        env = {**conn_env(db), "API_RATE_LIMIT_PER_MINUTE": "1000000"}
+        full = run_child("api", ["walk", str(job_pk), "full"], env)
+        jsonl = run_child("api", ["jsonl", str(job_pk)], env)
+        summary = run_child("api", ["walk", str(job_pk), "summary"], env)
+        for run in (full, jsonl, summary):
+            if run.result["documents"] != sizes.ingest_docs:
+                raise RuntimeError(f"read {run.result['documents']} documents")
+        r = ratio(full.result["seconds"], jsonl.result["seconds"])
+        section.rows.append(
+            Row(
+                f"{vendor}: every document, API pages (fields=full)",
+                f"{fmt_s(full.result['seconds'])}, {full.result['pages']} pages",
+                f"JSONL download {fmt_s(jsonl.result['seconds'])}",
+                f"{r:.2f}x",
+            )
+        )
+        rss = ratio(full.max_rss_mb, jsonl.max_rss_mb)
+        section.rows.append(
+            Row(
+                f"{vendor}: peak RSS, API walk",
+                fmt_mb(full.max_rss_mb),
+                f"JSONL download {fmt_mb(jsonl.max_rss_mb)}",
+                f"{rss:.2f}x",
+                "≤ 1.5x the download",
+                rss <= 1.5,
+            )
+        )
+        section.rows.append(
+            Row(
+                f"{vendor}: summaries only (fields=summary)",
+                f"{fmt_s(summary.result['seconds'])}, {summary.result['pages']} pages",
+                f"RSS {fmt_mb(summary.max_rss_mb)}",
+            )
+        )
+    section.notes.append(
+        f"Benchmark 1's large job ({sizes.ingest_docs:,} documents, "
+        f"{mb(full.result['bytes']):,.0f} MB of JSON through the API) read whole by a script: "
+        "following `next` through GET /api/v1/jobs/{id}/documents?fields=full&per_page=100 with "
+        "a token, each page parsed with json.loads; beside it the browser's JSONL download, each "
+        "line parsed with json.loads. Both through the views with the Django test client, each "
+        "in a fresh process (peak RSS of that process). A page is at most 100 documents or 8 MB "
+        "of them, whichever comes first. Time has no target: a walk is one request per page "
+        "(the token checked and counted, the job, the keyset query), where the download is "
+        "one; the summaries-only row is that per-page cost alone."
+    )
+    return section
 
 
 # 2. Browsing and 5. the dashboard -----------------------------------------------------------------

@@ -134,13 +134,18 @@ def jsonl_line(raw: str) -> str:
 
 def jsonl_bytes(raw: str) -> bytes:
     """One document's JSONL line, as UTF-8 whatever the stored text holds."""
-    line = jsonl_line(raw)
+    return document_json(raw) + b"\n"
+
+
+def document_json(raw: str) -> bytes:
+    """One document's JSON as UTF-8 on one line, whatever the stored text holds: its JSONL
+    line without the newline (the API's documents hold these same bytes)."""
     try:
-        return line.encode()
+        return jsonl_line(raw)[:-1].encode()
     except UnicodeEncodeError:
         # A literal lone surrogate (never in text the sync parsed, but stored text is not
         # trusted here): the same data with ASCII escapes, which any UTF-8 reader takes.
-        return (_reserialized(raw) + "\n").encode()
+        return _reserialized(raw).encode()
 
 
 def _reserialized(raw: str) -> str:

@@ -121,21 +121,37 @@ class StartOutcome:
     duplicate: bool = False
     # That first press is still waiting for Firecrawl's answer.
     pending: bool = False
+    # The token was claimed before for a different start (an API client reusing its
+    # Idempotency-Key for another request): nothing was sent.
+    key_reused: bool = False
+    # What Firecrawl (or the way to it) answered, when this press asked it and it failed.
+    cause: firecrawl_api.FirecrawlError | None = None
 
 
 def start(
-    owner: Any, plan: StartPlan, *, token: uuid.UUID, idempotency_key: uuid.UUID
+    owner: Any,
+    plan: StartPlan,
+    *,
+    token: uuid.UUID,
+    idempotency_key: uuid.UUID,
+    fingerprint: str = "",
 ) -> StartOutcome:
     """Press Confirm: claim the form token, then ask Firecrawl to start the job and track it.
 
+    `fingerprint` names what is started (the API's requests; the confirmation page's token
+    names one start already): a token claimed for another fingerprint starts nothing.
     Nothing is tracked unless Firecrawl started the job; the caller queues the sync of the job
     it returns (jobs.tasks.request_sync). Never called inside a transaction (the request to
     Firecrawl must not hold one open).
     """
     try:
-        claim, mine = StartRequest.objects.claim(token=token, owner=owner, api_key=plan.api_key)
+        claim, mine = StartRequest.objects.claim(
+            token=token, owner=owner, api_key=plan.api_key, fingerprint=fingerprint
+        )
     except StartRequest.DoesNotExist:
         return StartOutcome(error="This confirmation cannot be used. Start again from the form.")
+    if not mine and claim.fingerprint != fingerprint:
+        return StartOutcome(error="This key was used for a different start.", key_reused=True)
     if not mine:
         return outcome_of_earlier_press(claim)
     header = str(idempotency_key) if sends_idempotency_key(plan.api_key, plan.kind) else None
@@ -150,6 +166,7 @@ def start(
                 started = client.start_batch(plan.urls, options=options, idempotency_key=header)
     except firecrawl_api.FirecrawlError as exc:
         outcome = _failure(exc, plan)
+        outcome.cause = exc
         state = StartRequest.State.UNCERTAIN if outcome.uncertain else StartRequest.State.FAILED
         claim.finish(state, message=outcome.error)
         logger.info("Start of a %s with key %s failed: %s", plan.kind, plan.api_key.pk, exc)

@@ -6,7 +6,8 @@ from django import forms
 
 from firecrawl_api.ids import JobReference, parse_job_reference
 from firecrawl_dash.forms import QueryForm
-from jobs.models import Job
+from jobs.models import Job, JobQuerySet
+from jobs.tasks import request_sync
 from keys.forms.choice import KeyChoiceField, OwnKeyMixin
 from keys.models import ApiKey
 
@@ -25,6 +26,7 @@ class TrackForm(OwnKeyMixin):
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.owner = owner
         self.offer_keys(owner)
 
     def clean_job_id(self) -> JobReference:
@@ -36,9 +38,31 @@ class TrackForm(OwnKeyMixin):
             )
         return reference
 
+    def track(self) -> tuple[Job, bool]:
+        """Track the job (the owner's one job with this id, whoever tracked it first) and, when
+        it is new, ask for its first sync. Returns (job, created). The dashboard's Track button
+        and the API's POST /api/v1/jobs both come here."""
+        reference: JobReference = self.cleaned_data["job_id"]
+        job, created = Job.objects.track(
+            owner=self.owner,
+            api_key=self.cleaned_data["api_key"],
+            remote_id=reference.id,
+            kind=reference.kind,
+            label=self.cleaned_data["label"],
+        )
+        if created:
+            request_sync(job)
+        return job, created
+
 
 class JobFilterForm(QueryForm):
     status = forms.ChoiceField(
         choices=[("", "All"), *Job.Status.choices], required=False, label="Status"
     )
     page = forms.IntegerField(label="Page", min_value=1, max_value=10_000_000, required=False)
+
+    def filter(self, jobs: JobQuerySet) -> JobQuerySet:
+        """The jobs the filters select (the list and the API's GET /api/v1/jobs)."""
+        if status := self.cleaned_data.get("status"):
+            jobs = jobs.filter(status=status)
+        return jobs

@@ -32,6 +32,8 @@ FORMAT_CHOICES = [
 MAX_URL_LENGTH = 2048
 MAX_PATH_PATTERNS = 100
 UPLOAD_SUFFIXES = (".txt", ".csv")
+# The error code of a batch over FIRECRAWL_START_MAX_URLS (the API answers it with 413).
+TOO_MANY_URLS = "too_many_urls"
 # How many bad lines an error names before "and N more".
 SHOWN_PROBLEMS = 5
 _is_web_url = URLValidator(schemes=["http", "https"])
@@ -174,7 +176,8 @@ class BatchStartForm(StartForm):
         limit = settings.FIRECRAWL_START_MAX_URLS
         if lines := _too_many_lines(text, limit):
             raise forms.ValidationError(
-                f"That is {lines:,} lines; this server starts at most {limit:,} URLs at once."
+                f"That is {lines:,} lines; this server starts at most {limit:,} URLs at once.",
+                code=TOO_MANY_URLS,
             )
 
     def clean_upload(self) -> list[tuple[int, str]]:
@@ -214,7 +217,8 @@ class BatchStartForm(StartForm):
         if len(given) > limit:
             # Counted before any line is validated.
             raise forms.ValidationError(
-                f"That is {len(given):,} lines; this server starts at most {limit:,} URLs at once."
+                f"That is {len(given):,} lines; this server starts at most {limit:,} URLs at once.",
+                code=TOO_MANY_URLS,
             )
         urls: list[str] = []
         problems = []
@@ -357,6 +361,26 @@ class CrawlStartForm(StartForm):
             "include_paths": ["\n".join(data["include_paths"])],
             "exclude_paths": ["\n".join(data["exclude_paths"])],
         }
+
+
+def retry_data(job: Job) -> dict[str, Any] | None:
+    """A batch of the job's failed URLs, with the job's own scrape options when it was started
+    here, as BatchStartForm data (the job page's Retry button and the API's retry); None when
+    there is nothing to retry."""
+    urls = job.retry_urls()
+    if not urls:
+        return None
+    options = job.scrape_options()
+    data: dict[str, Any] = {
+        "urls": "\n".join(urls),
+        "label": f"Retry of {job}"[:200],
+        "retry_of": str(job.pk),
+        "formats": options.get("formats") or ["markdown"],
+        "only_main_content": "on" if options.get("onlyMainContent", True) is not False else "",
+    }
+    if job.api_key_id is not None:
+        data["api_key"] = str(job.api_key_id)
+    return data
 
 
 START_FORMS: dict[str, type[StartForm]] = {

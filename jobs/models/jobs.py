@@ -18,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from firecrawl_api.ids import parse_job_reference
 from firecrawl_api.text import MAX_MESSAGE, MAX_URL, cut
 from jobs.models.documents import Document
 from jobs.models.failed_urls import FailedUrl
@@ -96,6 +97,12 @@ class JobQuerySet(models.QuerySet["Job"]):
         now = now or timezone.now()
         free = Q(lease_expires_at=None) | Q(lease_expires_at__lte=now)
         return self.active().filter(free, next_poll_at__lte=now)
+
+    def matching(self, text: str) -> "JobQuerySet":
+        """Jobs whose label contains `text`, or whose Firecrawl id it holds (an id or a URL)."""
+        label = Q(label__icontains=text)
+        reference = parse_job_reference(text)
+        return self.filter(label | Q(remote_id=reference.id) if reference else label)
 
     def acquire_lease(self, pk: int) -> uuid.UUID | None:
         """Claim the job with a conditional UPDATE: whatever the number of workers, one wins."""

@@ -2,7 +2,6 @@
 job's failed URLs as a new batch."""
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,6 +19,7 @@ from jobs.forms.start import (
     ConfirmStartForm,
     CrawlStartForm,
     StartForm,
+    retry_data,
     sign_confirmation,
 )
 from jobs.models import Job, StartRequest
@@ -165,30 +165,17 @@ def retry_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     query = NoParameters(request.GET)
     if not query.is_valid():
         return invalid_query(request, query.error_text(), job=job)
-    urls = job.retry_urls()
-    if not urls:
+    data = retry_data(job)
+    if data is None:
         messages.info(request, "This job has no failed URLs to retry.")
         return redirect("jobs:job", pk=job.pk)
-    options = job.scrape_options()
-    only_main_content = options.get("onlyMainContent", True) is not False
-    data: dict[str, Any] = {
-        "urls": "\n".join(urls),
-        "label": f"Retry of {job}"[:200],
-        "retry_of": str(job.pk),
-        "formats": options.get("formats") or ["markdown"],
-    }
-    if job.api_key_id is not None:
-        data["api_key"] = str(job.api_key_id)
     if job.started_here and job.api_key_id is not None:
-        form = BatchStartForm(
-            {**data, "only_main_content": "on" if only_main_content else ""}, owner=request.user
-        )
+        form = BatchStartForm(data, owner=request.user)
         if form.is_valid():
             return _confirmation(request, form)
         return _start_page(request, batch=form, retry_of=job)
-    initial = {**data, "only_main_content": only_main_content}
     return _start_page(
-        request, batch=BatchStartForm(initial=initial, owner=request.user), retry_of=job
+        request, batch=BatchStartForm(initial=data, owner=request.user), retry_of=job
     )
 
 

@@ -54,6 +54,9 @@ EXPECTED_ROWS = [
     "## 8. Pages arriving by webhook vs polling only",
     "| 40 URLs over 4 s: page lag p95, webhooks |",
     "| 40 URLs over 4 s: upstream status requests per job, webhooks |",
+    "## 9. Reading a job through the API",
+    "| sqlite: every document, API pages (fields=full) |",
+    "| sqlite: peak RSS, API walk |",
 ]
 
 
