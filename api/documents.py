@@ -1,12 +1,14 @@
 """/api/v1/jobs/{id}/documents: a job's cached documents as cursor pages (the document browser's
-search, filters and sort), and one document whole."""
+search, filters and sort), one document whole, and its kept screenshots."""
 
 import json
 from collections.abc import Iterator
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.csp import csp_override
 from ninja import Path, Router
 
 from api.auth import read
@@ -15,13 +17,15 @@ from api.errors import error_responses
 from api.forms import DocumentPageQuery
 from api.jobs import JobId
 from api.params import query_parameters, validated
-from api.schemas import MAX_POSITION, DocumentOut, DocumentPage
+from api.schemas import MAX_POSITION, DocumentOut, DocumentPage, ScreenshotList
 from firecrawl_dash.forms import NoParameters
 from jobs.export import BYTES_PER_BATCH, document_json
-from jobs.models import SUMMARY_FIELDS, Document
-from jobs.views.common import get_job_for_user
+from jobs.models import SUMMARY_FIELDS, Document, Screenshot
+from jobs.views.common import IMAGE_CSP, get_job_for_user, kept_screenshot_response
 
 router = Router(tags=["Documents"])
+Position = Path(..., ge=0, le=MAX_POSITION, description="The document's position.")
+Shot = Path(..., ge=0, le=2**15 - 1, description="The screenshot's number (0: the document's own).")
 
 # What a summary holds: a row of the browser, and Firecrawl's scrape id.
 SUMMARY = (*SUMMARY_FIELDS, "scrape_id")
@@ -93,11 +97,70 @@ def list_documents(request: Any, job_id: int = JobId) -> StreamingHttpResponse:
     summary="One document, whole (its summary and the document as Firecrawl sent it)",
 )
 def get_document(
-    request: Any,
-    job_id: int = JobId,
-    position: int = Path(..., ge=0, le=MAX_POSITION, description="The document's position."),
+    request: Any, job_id: int = JobId, position: int = Position
 ) -> StreamingHttpResponse:
     job = get_job_for_user(request, job_id)
     validated(NoParameters(request.GET))
     document = get_object_or_404(Document.objects.only("pk"), job=job, position=position)
     return json_stream(documents_json([document.pk], full=True))
+
+
+@router.get(
+    "/jobs/{int:job_id}/documents/{int:position}/screenshots",
+    response={200: ScreenshotList, **error_responses(404)},
+    auth=read,
+    operation_id="list_screenshots",
+    summary="A document's screenshots: kept, pending or failed, with where to download each",
+    description="Firecrawl deletes its screenshots with the job; the dashboard keeps a copy of "
+    "each in its own storage. A document has at most 21 rows (20 screenshots, and one that says "
+    "how many more it had).",
+)
+def list_screenshots(request: Any, job_id: int = JobId, position: int = Position) -> dict[str, Any]:
+    job = get_job_for_user(request, job_id)
+    validated(NoParameters(request.GET))
+    get_object_or_404(Document.objects.only("pk"), job=job, position=position)
+    shots = Screenshot.objects.filter(job=job, position=position).order_by("shot")
+    results = [
+        {
+            "shot": shot.shot,
+            "state": shot.state,
+            "reason": shot.reason,
+            "content_type": shot.content_type,
+            "size": shot.size,
+            "url": request.build_absolute_uri(
+                reverse("api:document_screenshot", args=[job.pk, position, shot.shot])
+            )
+            if shot.state == Screenshot.State.KEPT
+            else None,
+        }
+        for shot in shots
+    ]
+    return {"results": results}
+
+
+@router.get(
+    "/jobs/{int:job_id}/documents/{int:position}/screenshots/{int:shot}",
+    response={**error_responses(404)},
+    auth=read,
+    operation_id="get_screenshot",
+    url_name="document_screenshot",
+    summary="A kept screenshot, from the dashboard's storage",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The image (PNG, JPEG or WebP, as its first bytes say).",
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in ("image/png", "image/jpeg", "image/webp")
+                },
+            }
+        }
+    },
+)
+@csp_override(IMAGE_CSP)
+def get_screenshot(
+    request: Any, job_id: int = JobId, position: int = Position, shot: int = Shot
+) -> FileResponse:
+    job = get_job_for_user(request, job_id)
+    validated(NoParameters(request.GET))
+    return kept_screenshot_response(job, position, shot)

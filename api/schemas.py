@@ -152,6 +152,24 @@ class DocumentOut(Schema):
     )
 
 
+class ScreenshotOut(Schema):
+    shot: int = Field(
+        description="0: the document's own screenshot; 1, 2…: those its page actions took."
+    )
+    state: Literal["pending", "kept", "failed"] = Field(
+        description="pending: not kept yet (retried); kept: in the dashboard's storage; failed: "
+        "never will be (`reason` says why)."
+    )
+    reason: str
+    content_type: str = Field(description="A kept image's type, read from its first bytes.")
+    size: int = Field(description="A kept image's bytes.")
+    url: str | None = Field(description="Where a kept image is downloaded; None otherwise.")
+
+
+class ScreenshotList(Schema):
+    results: list[ScreenshotOut]
+
+
 class DocumentPage(Schema):
     results: list[DocumentOut]
     next: str | None = Field(

@@ -105,6 +105,8 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "api:stop_tracking_job": ("job", {"GET", "DELETE"}),
     "api:documents": ("job", {"GET"}),
     "api:get_document": ("job", {"GET"}),
+    "api:list_screenshots": ("job", {"GET"}),
+    "api:document_screenshot": ("job", {"GET"}),
     "api:export_zip": ("job", {"GET"}),
     "api:export_jsonl": ("job", {"GET"}),
     "api:export_csv": ("job", {"GET"}),

@@ -3,15 +3,19 @@ document once even while the job is being cached, summaries or whole documents, 
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.test import Client
 
 from api import documents as api_documents
 from fakecrawl import FakeFirecrawl, ManualClock
+from fakecrawl.screenshots import png_bytes
 from jobs.export import jsonl_bytes
-from jobs.models import Document, Job
+from jobs.models import Document, Job, Screenshot
 from jobs.sync import sync_job
 from keys.models import ApiKey
 from tests.api.conftest import body_of, json_of
@@ -218,3 +222,32 @@ def test_a_sorted_walk_during_caching_returns_every_earlier_document_once(
         sync_job(job.pk)
     assert len(seen) == len(set(seen))  # nothing twice
     assert before <= set(seen)  # nothing that was there when the walk began is missed
+
+
+def test_a_documents_screenshots_are_listed_and_a_kept_one_downloads_byte_for_byte(
+    alice_api: Client, job: Job, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    image = png_bytes("kept", 2000)
+    name = storages["default"].save(f"screenshots/{job.pk}/3-0.png", ContentFile(image))
+    Screenshot.objects.create(
+        job=job, position=3, shot=0, state="kept", name=name, content_type="image/png", size=2000
+    )
+    Screenshot.objects.create(job=job, position=3, shot=1, state="pending")
+    Screenshot.objects.create(job=job, position=3, shot=2, state="failed", reason="Not an image")
+
+    listing = json_of(alice_api.get(f"/api/v1/jobs/{job.pk}/documents/3/screenshots"))
+
+    kept, pending, failed = listing["results"]
+    assert (kept["state"], kept["content_type"], kept["size"]) == ("kept", "image/png", 2000)
+    assert (pending["state"], pending["url"]) == ("pending", None)
+    assert (failed["state"], failed["reason"], failed["url"]) == ("failed", "Not an image", None)
+    response = alice_api.get(kept["url"])
+    assert response.status_code == 200
+    assert body_of(response) == image
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    # Not kept (yet, or ever), or no such document: a 404 like any missing object.
+    assert alice_api.get(f"/api/v1/jobs/{job.pk}/documents/3/screenshots/1").status_code == 404
+    assert alice_api.get(f"/api/v1/jobs/{job.pk}/documents/99/screenshots").status_code == 404

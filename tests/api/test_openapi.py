@@ -50,6 +50,8 @@ def test_it_holds_every_operation_of_the_contract(schema: dict[str, Any]) -> Non
         ("DELETE", base),
         ("GET", f"{base}/documents"),
         ("GET", f"{base}/documents/{{position}}"),
+        ("GET", f"{base}/documents/{{position}}/screenshots"),
+        ("GET", f"{base}/documents/{{position}}/screenshots/{{shot}}"),
         ("GET", f"{base}/failed-urls"),
         ("GET", f"{base}/export.zip"),
         ("GET", f"{base}/export.jsonl"),
