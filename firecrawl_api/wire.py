@@ -357,6 +357,11 @@ def _next_skip(value: Any, fallback: int) -> int | None:
 # Failed URLs, credits, started jobs, listings
 
 
+# What Firecrawl's worker fails each URL still queued with once its job is cancelled (both
+# server generations): such an entry in /errors is a cancelled URL, not a failure to scrape it.
+CANCELLED_URL_ERROR = "Parent crawl/batch scrape was cancelled"
+
+
 @dataclass(frozen=True)
 class FailedUrl:
     id: str
@@ -364,6 +369,11 @@ class FailedUrl:
     url: str
     code: str | None
     error: str
+
+    @property
+    def cancelled(self) -> bool:
+        """Left unscraped because the job was cancelled (counted and named apart)."""
+        return not self.code and self.error.strip() == CANCELLED_URL_ERROR
 
 
 @dataclass(frozen=True)

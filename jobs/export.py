@@ -474,6 +474,7 @@ def _manifest_chunks(
             "upstreamCompleted": job.completed,
             "upstreamTotal": job.total,
             "failed": job.failed_count,
+            "cancelled": job.cancelled_count,
             "robotsBlocked": job.robots_blocked_count,
         },
     }
@@ -528,6 +529,7 @@ def failed_record(item: FailedUrl) -> dict[str, Any]:
     return {
         "url": item.url,
         "robotsBlocked": item.robots_blocked,
+        "cancelled": item.cancelled,
         "code": item.code,
         "error": item.error,
         "id": item.remote_id,
@@ -542,6 +544,8 @@ def failed_csv_stream(job: Job) -> Iterator[str]:
     yield writer.writerow(FAILED_CSV_COLUMNS)
     for item in iter_failed_urls(job):
         kind = "robots.txt blocked" if item.robots_blocked else "failed"
+        if item.cancelled:
+            kind = "cancelled"
         row = [
             item.url,
             kind,

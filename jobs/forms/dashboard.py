@@ -6,7 +6,7 @@ from django import forms
 
 from firecrawl_api.ids import JobReference, parse_job_reference
 from firecrawl_dash.forms import QueryForm
-from jobs.models import Job
+from jobs.models import Job, JobQuerySet
 from keys.forms.choice import KeyChoiceField, OwnKeyMixin
 from keys.models import ApiKey
 
@@ -37,8 +37,45 @@ class TrackForm(OwnKeyMixin):
         return reference
 
 
+# The status filter's option for the jobs that need their owner (Job.attention).
+NEEDS_ATTENTION = "attention"
+
+
 class JobFilterForm(QueryForm):
     status = forms.ChoiceField(
-        choices=[("", "All"), *Job.Status.choices], required=False, label="Status"
+        choices=[("", "All"), (NEEDS_ATTENTION, "Needs attention"), *Job.Status.choices],
+        required=False,
+        label="Status",
+    )
+    q = forms.CharField(
+        label="Search jobs",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Label, job id or URL", "autocomplete": "off"}
+        ),
     )
     page = forms.IntegerField(label="Page", min_value=1, max_value=10_000_000, required=False)
+
+    def filter(self, jobs: JobQuerySet) -> JobQuerySet:
+        """The jobs the filters select. A status filters on the word the list shows: a job
+        that needs attention is listed under Needs attention, never under Firecrawl's status."""
+        status = self.cleaned_data.get("status")
+        if status == NEEDS_ATTENTION:
+            jobs = jobs.needing_attention()
+        elif status:
+            jobs = jobs.with_status_word(status)
+        if text := self.cleaned_data.get("q", "").strip():
+            jobs = jobs.matching(text)
+        return jobs
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.cleaned_data.get("status") or self.cleaned_data.get("q", "").strip())
+
+    def subject(self) -> str:
+        """What the list holds, in words: "jobs that need attention", "completed jobs"."""
+        status = self.cleaned_data.get("status")
+        if status == NEEDS_ATTENTION:
+            return "jobs that need attention"
+        return f"{Job.Status(status).label.lower()} jobs" if status else "jobs"

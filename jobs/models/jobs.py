@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from firecrawl_api.ids import parse_job_reference
 from firecrawl_api.text import clean_text
 from jobs.models.documents import Document
 from jobs.models.failed_urls import FailedUrl
@@ -48,6 +50,62 @@ class Completeness:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """How far a job has come, in pages: what the progress bar, the page's and the list's
+    counts, the chart and the API all show (Job.progress).
+
+    Firecrawl's `total` leaves out the URLs that failed, so done counts them: done = scraped +
+    failed + cancelled, of done + pending; for a batch whose submitted URLs are known, of those
+    (a URL that is neither scraped, failed nor pending is still to be accounted for)."""
+
+    scraped: int
+    # URLs Firecrawl could not scrape, and URLs left unscraped by a cancel (from /errors).
+    failed: int
+    cancelled: int
+    # Pages Firecrawl still counts as to do (its total less what it has scraped).
+    pending: int
+    # The denominator: every page (or URL) the job is about, as far as is known now.
+    total: int
+
+    @property
+    def done(self) -> int:
+        return self.scraped + self.failed + self.cancelled
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 0
+        return min(100, round(100 * self.done / self.total))
+
+    def segments(self) -> list[tuple[str, float, float]]:
+        """The bar's parts, scraped then failed then cancelled: (name, start, width), in
+        percent of the total."""
+        parts, start = [], 0.0
+        for name, count in (
+            ("scraped", self.scraped),
+            ("failed", self.failed),
+            ("cancelled", self.cancelled),
+        ):
+            width = 100 * count / self.total if self.total else 0.0
+            width = min(width, 100 - start)
+            if width > 0:
+                parts.append((name, round(start, 3), round(width, 3)))
+            start += width
+        return parts
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Why a job needs its owner to look at it (Job.attention): its status word, shown instead
+    of Firecrawl's, and the reason, in a sentence."""
+
+    word: str
+    reason: str
+    # The CSS name of the word's colour.
+    tone: str
+
+
+@dataclass(frozen=True)
 class PageOutcome:
     added: int
     # The page repeated documents already cached (a self-hosted server's skip bug).
@@ -71,6 +129,27 @@ class JobQuerySet(models.QuerySet["Job"]):
     def active(self) -> "JobQuerySet":
         """Jobs a poll could still change: the query form of Job.is_active."""
         return self.filter(sync_state=Job.SyncState.ACTIVE, api_key__isnull=False)
+
+    def for_list(self) -> "JobQuerySet":
+        """What a list of jobs reads: not a batch's URLs or its start options."""
+        return self.defer("start_urls", "start_options", "invalid_urls")
+
+    def needing_attention(self) -> "JobQuerySet":
+        """Jobs that need their owner: the query form of Job.attention."""
+        return self.filter(attention_q())
+
+    def with_status_word(self, status: str) -> "JobQuerySet":
+        """Jobs the lists show with this status: Firecrawl's, unless the job needs attention
+        (then its own word is shown instead)."""
+        return self.filter(status=status).exclude(attention_q())
+
+    def matching(self, text: str) -> "JobQuerySet":
+        """Jobs whose label or start URL contains `text`, or whose Firecrawl id it holds."""
+        found = Q(label__icontains=text) | Q(target_url__icontains=text)
+        reference = parse_job_reference(text)
+        if reference is not None:
+            found |= Q(remote_id=reference.id)
+        return self.filter(found)
 
     def needing_sync(self, now: datetime | None = None) -> "JobQuerySet":
         """Active jobs whose next poll is due and that nobody is syncing (Job.needs_sync)."""
@@ -103,6 +182,8 @@ class JobQuerySet(models.QuerySet["Job"]):
         retry_of: "Job | None" = None,
         start_options: dict[str, Any] | None = None,
         invalid_urls: list[str] | None = None,
+        start_urls: list[str] | None = None,
+        source_name: str = "",
     ) -> tuple["Job", bool]:
         """The owner's job with this id, tracked with `api_key` unless it already was.
 
@@ -111,7 +192,18 @@ class JobQuerySet(models.QuerySet["Job"]):
         An existing job keeps what it has and learns what it lacked: the kind when it was a
         guess, the target URL, and the start options of a job started here (the worker's import
         may have tracked it from the activity listing a moment before the start finished).
+        `start_urls`: a batch's URLs as started here (Run again sends them again); the URLs
+        Firecrawl accepted are counted (Job.url_count), the progress's denominator.
         """
+        started: dict[str, Any] = {}
+        if start_options is not None:
+            started = {
+                "start_options": start_options,
+                "invalid_urls": invalid_urls or [],
+                "start_urls": start_urls or [],
+                "source_name": source_name[:200],
+                "url_count": Job.accepted_urls(start_urls, invalid_urls),
+            }
         existing = self.filter(owner=owner, remote_id=remote_id).first()
         if existing is not None:
             learned: dict[str, Any] = {}
@@ -120,9 +212,8 @@ class JobQuerySet(models.QuerySet["Job"]):
                 learned.update(kind=kind, kind_confirmed=True)
             if target_url and not existing.target_url:
                 learned["target_url"] = target_url
-            if start_options is not None and existing.start_options is None:
-                learned["start_options"] = start_options
-                learned["invalid_urls"] = invalid_urls or []
+            if started and existing.start_options is None:
+                learned.update(started)
             if retry_of is not None and existing.retry_of_id is None:
                 learned["retry_of"] = retry_of
             if learned:
@@ -143,8 +234,7 @@ class JobQuerySet(models.QuerySet["Job"]):
                     label=label,
                     target_url=target_url,
                     retry_of=retry_of,
-                    start_options=start_options,
-                    invalid_urls=invalid_urls or [],
+                    **started,
                 )
         except IntegrityError:
             # A double submit raced us to it: the one that won is the job.
@@ -209,6 +299,12 @@ class Job(models.Model):
     start_options = models.JSONField(null=True, blank=True)
     # URLs Firecrawl refused as invalid when the job was started here (its `invalidURLs`).
     invalid_urls = models.JSONField(default=list, blank=True)
+    # A batch's URLs as started here, each once (Run again starts them again; at most
+    # FIRECRAWL_START_MAX_URLS), the file they came from, and how many Firecrawl accepted: the
+    # progress's denominator. Lists never load the URLs (JobQuerySet.for_list).
+    start_urls = models.JSONField(default=list, blank=True)
+    source_name = models.CharField(max_length=200, blank=True)
+    url_count = models.PositiveIntegerField(null=True, blank=True)
 
     # What Firecrawl last said about the job.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -223,6 +319,8 @@ class Job(models.Model):
     # From /errors: URLs Firecrawl could not scrape, and URLs robots.txt kept it from.
     failed_count = models.PositiveIntegerField(default=0)
     robots_blocked_count = models.PositiveIntegerField(default=0)
+    # URLs /errors lists as left unscraped by a cancel: counted apart from the failed ones.
+    cancelled_count = models.PositiveIntegerField(default=0)
 
     # Where the local cache stands.
     next_skip = models.PositiveIntegerField(default=0)
@@ -268,7 +366,33 @@ class Job(models.Model):
         indexes = [models.Index(fields=["owner", "-created_at"])]
 
     def __str__(self) -> str:
-        return self.label or str(self.remote_id)
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The label, else a readable name: a crawl's host, a batch's file or its size."""
+        if self.label:
+            return self.label
+        short = f"{str(self.remote_id)[:8]}…"
+        host = _host(self.target_url)
+        if not self.kind_confirmed:
+            return f"Job {short}"
+        if self.kind == self.Kind.CRAWL:
+            return f"Crawl of {host}" if host else f"Crawl {short}"
+        if self.source_name:
+            return self.source_name
+        count = self.url_count or self.progress.total
+        if count:
+            return f"Batch of {count:,} URL{'' if count == 1 else 's'}"
+        return f"Batch from {host}" if host else f"Batch {short}"
+
+    @staticmethod
+    def accepted_urls(urls: list[str] | None, invalid: list[str] | None) -> int | None:
+        """How many of a batch's URLs Firecrawl took (it skips the invalid ones); None for a
+        crawl or a job not started here."""
+        if not urls:
+            return None
+        return max(len(urls) - len(invalid or []), 0)
 
     # -- Reading the state -----------------------------------------------------------------------
 
@@ -299,7 +423,7 @@ class Job(models.Model):
     def completeness(self) -> Completeness:
         """Whether the cache holds everything the job will ever have (is_complete), and if not,
         why: what the zip's manifest says, in the terms the job page counts in."""
-        cached, expected = self.documents_cached, self.expected
+        cached, expected = self.documents_cached, self.documents_expected
         if self.is_complete:
             return Completeness(True, "")
         if self.sync_state == self.SyncState.EXPIRED:
@@ -356,15 +480,43 @@ class Job(models.Model):
         return max(self.completed, self.documents_cached)
 
     @property
-    def expected(self) -> int:
-        """Documents the job will have, as far as is known now."""
+    def documents_expected(self) -> int:
+        """Documents the job will have, as far as is known now (failed URLs have none)."""
         return max(self.total, self.documents_cached)
 
     @property
-    def progress_percent(self) -> int:
-        if not self.expected:
-            return 100 if self.is_terminal else 0
-        return min(100, round(100 * self.scraped / self.expected))
+    def progress(self) -> Progress:
+        """Done (scraped, failed or cancelled) of every page the job is about: the one
+        definition of a job's progress (see Progress)."""
+        scraped = self.scraped
+        pending = max(self.total - scraped, 0)
+        known = scraped + self.failed_count + self.cancelled_count + pending
+        total = max(known, self.url_count or 0) if self.kind == self.Kind.BATCH else known
+        return Progress(scraped, self.failed_count, self.cancelled_count, pending, total)
+
+    @property
+    def attention(self) -> Attention | None:
+        """Why the job needs its owner now, or None: not found on Firecrawl, paused until the
+        owner acts, or retrying after failed reads (JobQuerySet.needing_attention is the query
+        form). Such a job never shows as Pending."""
+        if self.sync_state == self.SyncState.NOT_FOUND:
+            return Attention(
+                "Not found", self.last_error or "Firecrawl does not know this id.", "bad"
+            )
+        if self.sync_state == self.SyncState.PAUSED:
+            return Attention("Paused", self.last_error or "Polling is paused.", "warn")
+        if self.sync_state == self.SyncState.ACTIVE and self.api_key_id is None:
+            return Attention("Paused", "Its API key was deleted: choose another key.", "warn")
+        if self.sync_state == self.SyncState.ACTIVE and self.consecutive_failures:
+            return Attention("Retrying", self.last_error or "Reading it failed.", "warn")
+        return None
+
+    @property
+    def status_word(self) -> str:
+        """What the lists and the page call the job's state: its attention word, else
+        Firecrawl's status."""
+        attention = self.attention
+        return attention.word if attention else self.get_status_display()
 
     @property
     def expires_in(self) -> timedelta | None:
@@ -380,6 +532,7 @@ class Job(models.Model):
                 self.completed,
                 self.total,
                 self.failed_count,
+                self.cancelled_count,
                 self.robots_blocked_count,
             )
         )
@@ -460,10 +613,17 @@ class Job(models.Model):
         self.upstream_warning = clean_text(page.warning or "")
 
     def _record_progress(self, now: datetime) -> None:
+        """A sample of the progress when it changed: the rate, the ETA and the chart."""
+        progress = self.progress
+        failed = progress.failed + progress.cancelled
         last = self.samples.order_by("-at").first()
-        if last is None or (last.completed, last.total) != (self.completed, self.total):
+        if last is None or (last.completed, last.failed, last.total) != (
+            progress.scraped,
+            failed,
+            progress.total,
+        ):
             ProgressSample.objects.create(
-                job=self, at=now, completed=self.completed, total=self.total
+                job=self, at=now, completed=progress.scraped, failed=failed, total=progress.total
             )
 
     def mark_walk_done(self, lease: uuid.UUID) -> None:
@@ -499,7 +659,15 @@ class Job(models.Model):
         Firecrawl stops listing (its /errors answers empty lists once a job expired) is kept.
         """
         rows = [
-            FailedUrl.from_listing(self, item.url, item.id, item.code, item.error, item.timestamp)
+            FailedUrl.from_listing(
+                self,
+                item.url,
+                item.id,
+                item.code,
+                item.error,
+                item.timestamp,
+                cancelled=item.cancelled,
+            )
             for item in listing.errors
         ]
         rows += [FailedUrl.from_listing(self, url, robots=True) for url in listing.robots_blocked]
@@ -508,13 +676,21 @@ class Job(models.Model):
             self.count_failures()
             self.errors_signature = f"{self.status}|{self.completed}|{self.total}"
             self.errors_fetched_at = timezone.now()
-            fields = ["failed_count", "robots_blocked_count", "errors_signature"]
-            self.save_fields([*fields, "errors_fetched_at"], lease=lease)
+            fields = ["failed_count", "cancelled_count", "robots_blocked_count"]
+            self.save_fields([*fields, "errors_signature", "errors_fetched_at"], lease=lease)
+            self._record_progress(self.errors_fetched_at)
 
     def count_failures(self) -> None:
-        """Set the failed and robots-blocked counts from the stored URLs (the caller saves)."""
-        self.failed_count = self.failed_urls.filter(robots_blocked=False).count()
-        self.robots_blocked_count = self.failed_urls.filter(robots_blocked=True).count()
+        """Set the failed, cancelled and robots-blocked counts from the stored URLs (the caller
+        saves)."""
+        rows = self.failed_urls.order_by().values("robots_blocked", "cancelled")
+        counts = {
+            (row["robots_blocked"], row["cancelled"]): row["n"]
+            for row in rows.annotate(n=models.Count("id"))
+        }
+        self.failed_count = counts.get((False, False), 0)
+        self.cancelled_count = counts.get((False, True), 0)
+        self.robots_blocked_count = counts.get((True, False), 0) + counts.get((True, True), 0)
 
     def conclude(self, lease: uuid.UUID, *, resume_now: bool = False) -> None:
         """After a round that read Firecrawl without error: settle the job, or say when to read
@@ -527,7 +703,7 @@ class Job(models.Model):
         if self.pagination_stuck:
             self.last_error = (
                 f"Firecrawl returned the same page twice; {self.documents_cached:,} of "
-                f"{self.expected:,} documents could be fetched"
+                f"{self.documents_expected:,} documents could be fetched"
             )
         if self.is_terminal and self.cache_done:
             signature = self.upstream_signature()
@@ -608,8 +784,8 @@ class Job(models.Model):
         self.sync_state = self.SyncState.EXPIRED
         if self.documents_cached:
             return (
-                f"Results expired upstream: {self.documents_cached:,} of {self.expected:,} "
-                "documents were cached"
+                f"Results expired upstream: {self.documents_cached:,} of "
+                f"{self.documents_expected:,} documents were cached"
             )
         return "Results expired upstream before any document was cached"
 
@@ -652,6 +828,15 @@ class Job(models.Model):
     def started_here(self) -> bool:
         return self.start_options is not None
 
+    @property
+    def can_run_again(self) -> bool:
+        """Run again is offered: the job was started here, so its URLs and options are known,
+        and the owner has a key to start it with."""
+        urls_known = (
+            bool(self.start_urls) if self.kind == self.Kind.BATCH else bool(self.target_url)
+        )
+        return self.started_here and urls_known
+
     def retry_urls(self) -> list[str]:
         """The URLs Firecrawl could not scrape, each once, in the order they were reported.
         Robots-blocked URLs are left out: a retry would be blocked again."""
@@ -665,6 +850,23 @@ class Job(models.Model):
         if self.kind == self.Kind.CRAWL:
             options = options.get("scrapeOptions") or {}
         return {k: v for k, v in options.items() if k in ("formats", "onlyMainContent")}
+
+
+def attention_q() -> Q:
+    """The jobs Job.attention names, as a query (JobQuerySet.needing_attention)."""
+    state = Job.SyncState
+    return (
+        Q(sync_state__in=[state.NOT_FOUND, state.PAUSED])
+        | Q(sync_state=state.ACTIVE, api_key__isnull=True)
+        | Q(sync_state=state.ACTIVE, consecutive_failures__gt=0)
+    )
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a malformed address from upstream: no host to show
+        return ""
 
 
 # What Job.apply_page copies from a status page.
@@ -682,11 +884,13 @@ STATUS_FIELDS = [
 
 
 class ProgressSample(models.Model):
-    """Completed/total at one poll: the rate, the ETA and the chart are drawn from these."""
+    """A job's progress at one poll (Job.progress): pages scraped, URLs failed or cancelled, of
+    the total then; the rate, the ETA and the chart are drawn from these."""
 
     job = models.ForeignKey(Job, models.DB_CASCADE, related_name="samples")
     at = models.DateTimeField(default=timezone.now)
     completed = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField()
 
     class Meta:
@@ -694,4 +898,8 @@ class ProgressSample(models.Model):
         indexes = [models.Index(fields=["job", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.completed}/{self.total} at {self.at:%H:%M:%S}"
+        return f"{self.completed}+{self.failed}/{self.total} at {self.at:%H:%M:%S}"
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed

@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django import template
 from django.utils import timezone
@@ -25,6 +26,18 @@ def timedelta_words(value: timedelta | None) -> str:
     if minutes:
         return f"{minutes} min"
     return f"{seconds} s"
+
+
+@register.filter
+def rounded_duration(value: timedelta | None) -> str:
+    """An estimate in words, rounded to the nearest unit shown: 1 min 54 s is "2 min" (cut
+    down, it would read "1 min"), 40 s is "40 s", 2 h 58 min is "2 h 58 min"."""
+    if value is None or value.total_seconds() < 0:
+        return ""
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{max(round(seconds / 5) * 5, 5)} s"
+    return timedelta_words(timedelta(minutes=round(seconds / 60)))
 
 
 @register.filter
@@ -56,3 +69,17 @@ def url_parts(url: str) -> tuple[str, str]:
     if match["scheme"].lower() != "https":
         host = f"{match['scheme']}://{host}"
     return host, match["rest"]
+
+
+@register.filter
+def web_url(url: str) -> str:
+    """The URL if it is an http(s) address a link may point to, else "": a URL from Firecrawl
+    (a scraped page's, a failed one's) is shown as text, and linked only when it is one of
+    those (never javascript: or data:)."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return url

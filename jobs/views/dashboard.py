@@ -22,9 +22,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     filters = JobFilterForm(request.GET)
     if not filters.is_valid():
         return invalid_query(request, filters.error_text())
-    jobs = Job.objects.for_user(request.user)
-    if status := filters.cleaned_data["status"]:
-        jobs = jobs.filter(status=status)
+    jobs = filters.filter(Job.objects.for_user(request.user).for_list())
     try:
         page = ListPaginator(jobs, JOBS_PER_PAGE).page_or_out_of_range(
             filters.cleaned_data["page"] or 1
@@ -35,7 +33,6 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "page": page,
         # The list refreshes itself while a job on this page can still change.
         "polling": any(job.is_active for job in page.object_list),
-        "status": status,
         "filters": filters,
         "nav": "jobs",
     }
