@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 import firecrawl_api
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
+from jobs import start_options
 from jobs.forms.job import FailedPageForm, JobKeyForm
 from jobs.models import Job
 from jobs.models.failed_urls import failure_groups
@@ -57,6 +58,10 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             if not key_form.has_choices():
                 key_form = None
         context["key_form"] = key_form
+        if job.started_here:
+            context["options"] = start_options.described(
+                job.kind, job.api_version, job.start_options or {}
+            )
         response = render(request, "jobs/job_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
