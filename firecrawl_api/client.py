@@ -414,9 +414,14 @@ class FirecrawlClient:
             raise Unreachable(
                 f"The Firecrawl API URL {self._display_url} is not usable", retryable=False
             ) from None
-        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
+        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError) as exc:
             if deadline.passed():
                 raise self._deadline_exceeded() from None
+            if isinstance(exc, requests.ConnectTimeout):
+                raise Unreachable(
+                    f"Could not reach Firecrawl at {self._display_url} (no answer to connect)",
+                    sent=False,
+                ) from None
             raise Unreachable(
                 f"Firecrawl at {self._display_url} did not answer in time (timed out)"
             ) from None
@@ -426,7 +431,8 @@ class FirecrawlClient:
             ) from None
         except _TRANSPORT_ERRORS as exc:
             raise Unreachable(
-                f"Could not reach Firecrawl at {self._display_url} ({_transport_reason(exc)})"
+                f"Could not reach Firecrawl at {self._display_url} ({_transport_reason(exc)})",
+                sent=not _never_connected(exc),
             ) from None
         return self._interpret(response, content, failure)
 
@@ -587,6 +593,18 @@ def _size(limit: int) -> str:
     if limit >= 2**20:
         return f"{limit / 2**20:g} MB"
     return f"{limit:,} bytes"
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether the connection was never made (refused, no such host): the request did not go
+    out, so nothing can have been started."""
+    reason = exc
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        reason = exc.args[0]
+    if isinstance(reason, urllib3.exceptions.MaxRetryError) and reason.reason is not None:
+        reason = reason.reason
+    # NameResolutionError is a NewConnectionError: a host that does not resolve is one too.
+    return isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError)
 
 
 def _transport_reason(exc: BaseException) -> str:

@@ -84,8 +84,13 @@ def document_filename(position: int, title: str, url: str, extension: str) -> st
     return f"{document_stem(position, title, url)}.{extension}"
 
 
-def job_filename(job: Job, extension: str) -> str:
+def job_filename(job: Job, extension: str, filters: dict[str, Any] | None = None) -> str:
+    """`<label or job id>.<extension>`; a download that follows the document browser's filters
+    says so, and which (`…-filtered-status-errors.zip`), so it never passes for the whole job."""
     stem = slugify_name(job.label, fallback="job") if job.label else str(job.remote_id)
+    if filters:
+        chosen = " ".join(f"{name} {value}" for name, value in sorted(filters.items()))
+        stem += "-filtered-" + slugify_name(chosen, fallback="selection", max_length=60)
     return f"{stem}.{extension}"
 
 

@@ -203,6 +203,12 @@ def _refusal(exc: firecrawl_api.FirecrawlError, what: str) -> str:
     if exc.retry_after is not None:
         # Firecrawl's 429, or our own budget for the key (keys.budget): nothing was sent.
         return f"{exc.message}. Nothing was started: press Confirm then."
+    if isinstance(exc, firecrawl_api.Unreachable):
+        # No connection was made (refused, no such host): the request never went out.
+        return (
+            f"{exc.message.rstrip('.')}. Nothing was started: check the key's API URL, then "
+            "press Confirm again."
+        )
     # 401, 403, no such route, a URL no longer allowed, Firecrawl's own "not started".
     return f"{exc.message.rstrip('.')}."
 

@@ -7,6 +7,7 @@ from django import forms
 from firecrawl_api.ids import JobReference, parse_job_reference
 from firecrawl_dash.forms import QueryForm
 from jobs.models import Job, JobQuerySet
+from keys.allowlist import same_server
 from keys.forms.choice import KeyChoiceField, OwnKeyMixin
 from keys.models import ApiKey
 
@@ -26,6 +27,34 @@ class TrackForm(OwnKeyMixin):
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.offer_keys(owner)
+
+    def clean(self) -> dict[str, Any]:
+        """A pasted API URL names its server: the job is read with the owner's key for that
+        server, and when none is, the person is told (the key chosen is used: behind a proxy a
+        server names itself by another address)."""
+        cleaned = super().clean() or {}
+        reference: JobReference | None = cleaned.get("job_id")
+        key: ApiKey | None = cleaned.get("api_key")
+        self.server_note = ""
+        if reference is None or key is None or reference.server is None:
+            return cleaned
+        if same_server(key.api_url, reference.server):
+            return cleaned
+        keys = self.fields["api_key"].queryset  # type: ignore[attr-defined]
+        match = next((k for k in keys if same_server(k.api_url, reference.server)), None)
+        if match is not None:
+            cleaned["api_key"] = match
+            self.server_note = (
+                f"The URL you pasted is on {reference.server}: the job is read with your key "
+                f"“{match.name}” for that server."
+            )
+        else:
+            self.server_note = (
+                f"The URL you pasted is on {reference.server}, but the key “{key.name}” reads "
+                f"from {key.api_url}: the job is looked up there. If it is not found, add a key "
+                "for that server on API keys."
+            )
+        return cleaned
 
     def clean_job_id(self) -> JobReference:
         reference = parse_job_reference(self.cleaned_data["job_id"])

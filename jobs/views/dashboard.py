@@ -59,6 +59,8 @@ def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:
         kind=reference.kind,
         label=form.cleaned_data["label"],
     )
+    if form.server_note:
+        messages.warning(request, form.server_note)
     if not created:
         messages.info(request, "You already track this job; here it is.")
     else:

@@ -99,3 +99,9 @@ document.addEventListener("toggle", (event) => {
   const panel = details.querySelector("form") || details;
   panel.scrollIntoView({ block: "nearest" });
 }, true);
+
+// A checkbox that saves itself ([data-autosubmit]): its form is sent when it changes.
+document.addEventListener("change", (event) => {
+  const box = event.target.closest("input[data-autosubmit]");
+  if (box && box.form) box.form.requestSubmit();
+});
