@@ -816,6 +816,11 @@ class Job(models.Model):
         fields += ["settle_signature", "settle_seen_at", "lease_token", "lease_expires_at"]
         self.save_fields(fields)
 
+    def relabel(self, label: str) -> None:
+        """The owner names the job (the import page's label): its title from now on."""
+        self.label = label
+        self.save_fields(["label"])
+
     def use_key(self, key: ApiKey) -> None:
         """Read this job with another of the owner's keys on the same server, from now on."""
         self.api_key, self.api_version = key, key.api_version
