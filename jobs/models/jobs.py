@@ -55,8 +55,10 @@ class Progress:
     counts, the chart and the API all show (Job.progress).
 
     Firecrawl's `total` leaves out the URLs that failed, so done counts them: done = scraped +
-    failed + cancelled, of done + pending; for a batch whose submitted URLs are known, of those
-    (a URL that is neither scraped, failed nor pending is still to be accounted for)."""
+    failed + cancelled, of done + pending; for a batch started here, of the URLs it was started
+    with (a URL that is neither scraped, failed nor pending is still to be accounted for). For a
+    batch tracked by id the status and /errors are read a moment apart, so until it settles the
+    sum can be a URL or two off while URLs fail."""
 
     scraped: int
     # URLs Firecrawl could not scrape, and URLs left unscraped by a cancel (from /errors).
@@ -375,13 +377,14 @@ class Job(models.Model):
             return self.label
         short = f"{str(self.remote_id)[:8]}…"
         host = _host(self.target_url)
+        count = self.url_count or self.progress.total
         if not self.kind_confirmed:
-            return f"Job {short}"
+            # Firecrawl answers a batch's id and a crawl's alike: say only what is known.
+            return f"Job of {count:,} page{'' if count == 1 else 's'}" if count else f"Job {short}"
         if self.kind == self.Kind.CRAWL:
             return f"Crawl of {host}" if host else f"Crawl {short}"
         if self.source_name:
             return self.source_name
-        count = self.url_count or self.progress.total
         if count:
             return f"Batch of {count:,} URL{'' if count == 1 else 's'}"
         return f"Batch from {host}" if host else f"Batch {short}"
@@ -478,6 +481,11 @@ class Job(models.Model):
         """Pages Firecrawl has scraped. Its `completed` can lag the documents it already lists,
         so this is never less than what is cached."""
         return max(self.completed, self.documents_cached)
+
+    @property
+    def failures_listed(self) -> int:
+        """The URLs the Failed URLs section lists: failed, cancelled and robots-blocked."""
+        return self.failed_count + self.cancelled_count + self.robots_blocked_count
 
     @property
     def documents_expected(self) -> int:

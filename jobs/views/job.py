@@ -32,7 +32,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     poll = request.htmx and not request.htmx.history_restore_request
     shown = query.cleaned_data["failures_shown"]
     # The poll sends the failed URLs (out of band) only when there are new ones.
-    failures_changed = shown != job.failed_count + job.robots_blocked_count
+    failures_changed = shown != job.failures_listed
     failures = None
     if failures_changed or not poll:
         try:
