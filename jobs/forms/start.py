@@ -40,8 +40,10 @@ MAX_HEADER_VALUE = 4096
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\U0010ffff]*")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
-# JavaScript's named groups, (?<name>…), which Python spells (?P<name>…).
+# JavaScript's named groups, (?<name>…), which Python spells (?P<name>…); and what Python
+# reads but JavaScript refuses: (?P…) groups, (?#…) comments, whole-pattern flags like (?i).
 JS_NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
+PYTHON_ONLY = re.compile(r"\(\?P[<=>]|\(\?#|\(\?[aiLmsux]+\)")
 UPLOAD_SUFFIXES = (".txt", ".csv")
 # How many bad lines an error names before "and N more".
 SHOWN_PROBLEMS = 5
@@ -101,7 +103,10 @@ def split_items(text: str) -> list[str]:
 
 def compile_pattern(pattern: str) -> str | None:
     """Why Firecrawl would refuse this path pattern, or None. It reads them as JavaScript
-    regular expressions; Python's compile the same syntax (named groups spelled apart)."""
+    regular expressions: Python's compile the same syntax, named groups spelled apart, and
+    what only Python has is refused by name."""
+    if match := PYTHON_ONLY.search(pattern):
+        return f"“{match.group()}” is Python's syntax, not JavaScript's"
     try:
         re.compile(JS_NAMED_GROUP.sub("(?P<", pattern))
     except re.error as exc:

@@ -1043,3 +1043,15 @@ def test_a_refused_connection_is_known_not_to_have_reached_firecrawl() -> None:
         client.start_batch(["https://example.com/"], options={})
     assert "connection refused" in caught.value.message
     assert caught.value.may_have_acted is False
+
+
+def test_a_pasted_api_url_names_its_server() -> None:
+    job_id = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
+    pasted = parse_job_reference(f"see https://API.firecrawl.dev/v2/crawl/{job_id}?skip=2")
+    assert pasted is not None and pasted.server == "https://api.firecrawl.dev"
+    assert pasted.kind == "crawl"
+    proxied = parse_job_reference(f"http://fc.internal:3002/base/v1/batch/scrape/{job_id}")
+    assert proxied is not None and proxied.server == "http://fc.internal:3002"
+    for text in (job_id, f"https://www.firecrawl.dev/app/jobs/{job_id}"):
+        reference = parse_job_reference(text)
+        assert reference is not None and reference.server is None

@@ -247,3 +247,34 @@ def test_the_list_shows_when_each_job_was_created_and_how_long_it_ran(
     assert '<td data-label="Duration">5 min</td>' in html
     assert "3 h ago" in html and "12 min ago" in html
     assert '12 min <span class="muted">so far</span>' in html
+
+
+def test_a_pasted_api_url_is_read_with_the_key_for_its_server(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    hosted = ApiKey.objects.create(
+        owner=alice_key.owner,
+        name="Hosted",
+        key="fc-hosted000000000000000000000000h0s7",
+        api_url="https://api.firecrawl.dev",
+    )
+    pasted = f"https://api.firecrawl.dev/v2/crawl/{V7_ID}"
+    response = alice_client.post("/", {"job_id": pasted, "api_key": alice_key.pk}, follow=True)
+    job = Job.objects.get()
+    assert job.api_key == hosted and job.api_url == "https://api.firecrawl.dev"
+    assert "the job is read with your key “Hosted” for that server" in response.content.decode()
+
+
+def test_a_pasted_api_url_of_a_server_without_a_key_says_so(
+    alice_client: Client, alice_key: ApiKey
+) -> None:
+    pasted = f"https://api.firecrawl.dev/v2/crawl/{V7_ID}"
+    html = alice_client.post("/", {"job_id": pasted}, follow=True).content.decode()
+    # Tracked with the key there is (a proxy may name its server otherwise), and said plainly.
+    assert Job.objects.get().api_key == alice_key
+    assert "The URL you pasted is on https://api.firecrawl.dev, but the key “Main”" in html
+
+
+def test_a_bare_id_says_nothing_of_servers(alice_client: Client, alice_key: ApiKey) -> None:
+    html = alice_client.post("/", {"job_id": V7_ID}, follow=True).content.decode()
+    assert "The URL you pasted" not in html
