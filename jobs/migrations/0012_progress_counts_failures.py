@@ -32,11 +32,16 @@ def read_failed_urls(apps: Any, schema_editor: Any) -> None:
             row.cancelled = not row.code and row.error.strip() == CANCELLED_URL_ERROR
         failed_urls.bulk_update(batch, ["sort_key", "cancelled"])
         last = batch[-1].pk
-    cancelled = failed_urls.filter(cancelled=True, robots_blocked=False)
-    for job_id in cancelled.values_list("job_id", flat=True).distinct():
-        count = cancelled.filter(job_id=job_id).count()
-        jobs.filter(pk=job_id).update(
-            cancelled_count=count, failed_count=models.F("failed_count") - count
+    cancelled = failed_urls.filter(cancelled=True, robots_blocked=False).order_by()
+    per_job = cancelled.values("job_id").annotate(n=models.Count("id")).order_by()
+    for row in per_job:
+        count = row["n"]
+        jobs.filter(pk=row["job_id"]).update(
+            cancelled_count=count,
+            failed_count=models.Case(
+                models.When(failed_count__gte=count, then=models.F("failed_count") - count),
+                default=0,
+            ),
         )
 
 
