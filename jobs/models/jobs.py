@@ -856,14 +856,6 @@ class Job(models.Model):
         rows = self.failed_urls.filter(robots_blocked=False).order_by("id")
         return list(dict.fromkeys(rows.values_list("url", flat=True)))
 
-    def scrape_options(self) -> dict[str, Any]:
-        """How pages were scraped, when the job was started here: a batch's own options, a
-        crawl's `scrapeOptions` (what a batch of its failed URLs should use); {} otherwise."""
-        options = self.start_options or {}
-        if self.kind == self.Kind.CRAWL:
-            options = options.get("scrapeOptions") or {}
-        return {k: v for k, v in options.items() if k in ("formats", "onlyMainContent")}
-
 
 def attention_q() -> Q:
     """The jobs Job.attention names, as a query (JobQuerySet.needing_attention)."""
