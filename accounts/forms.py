@@ -1,13 +1,25 @@
-"""The log-in forms (the site's and the admin's); sign-up and password change use Django's forms
-as they are."""
+"""The log-in forms (the site's and the admin's) and sign-up; password change uses Django's form
+as it is."""
 
 from typing import Any
 
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from accounts import throttle
+
+
+class SignupForm(UserCreationForm[User]):
+    """Django's sign-up form, its password rules' complaints under Password, the field they are
+    about (Django puts them under Password confirmation)."""
+
+    def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
+        # Django's SetPasswordMixin method (not in django-stubs yet).
+        super().validate_password_for_user(  # type: ignore[misc]
+            user, password_field_name="password1"
+        )
 
 
 class LoginForm(AuthenticationForm):

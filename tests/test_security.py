@@ -54,6 +54,7 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:delete_job": ("job", {"GET", "POST"}),
     "jobs:change_job_key": ("job", {"POST"}),
     "jobs:retry_job": ("job", {"GET"}),
+    "jobs:run_again": ("job", {"GET"}),
     "jobs:documents": ("job", {"GET"}),
     "jobs:document": ("job", {"GET"}),
     "jobs:document_preview": ("job", {"GET"}),
@@ -132,7 +133,8 @@ def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
     alice_key.refresh_from_db()
     job = make_job(
         alice_key, str(uuid.uuid4()), label="Alice's secret project", status="scraping",
-        completed=3, total=5,
+        completed=3, total=5, start_urls=["https://alice.example/a"],
+        start_options={"formats": ["markdown"], "onlyMainContent": True},
     )  # fmt: skip
     make_documents(job, 3)
     make_failed_urls(job, "https://alice.example/failed", error="Timed out")

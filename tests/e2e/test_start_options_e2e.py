@@ -83,7 +83,11 @@ def test_a_crawls_options_round_trip_through_run_again(
     expect(page.locator(".message-success")).to_contain_text("Started on Firecrawl.")
     first = last_start(simulator, "/crawl")
     depth = {"v1": "maxDepth", "v2": "maxDiscoveryDepth"}[version]
-    sitemap = {"v1": {"ignoreSitemap": True}, "v2": {"sitemap": "skip"}}[version]
+    sitemaps: dict[str, dict[str, Any]] = {
+        "v1": {"ignoreSitemap": True},
+        "v2": {"sitemap": "skip"},
+    }
+    sitemap = sitemaps[version]
     assert first == {
         "url": "https://docs.example.test/docs",
         "limit": 20,
