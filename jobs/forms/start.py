@@ -222,10 +222,13 @@ class StartForm(OwnKeyMixin):
     # Advanced: how each page is read.
     include_tags = ItemsField(
         label="Include tags",
-        help_text="Keep only these elements: CSS selectors, one per line or comma-separated.",
+        widget=forms.TextInput(attrs={"placeholder": "article, .content"}),
+        help_text="Keep only these elements: CSS selectors, comma-separated.",
     )
     exclude_tags = ItemsField(
-        label="Exclude tags", help_text="Leave these elements out (CSS selectors)."
+        label="Exclude tags",
+        widget=forms.TextInput(attrs={"placeholder": "nav, footer"}),
+        help_text="Leave these elements out (CSS selectors).",
     )
     wait_for = forms.IntegerField(
         label="Wait before reading (ms)",

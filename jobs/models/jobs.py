@@ -498,9 +498,14 @@ class Job(models.Model):
         definition of a job's progress (see Progress)."""
         scraped = self.scraped
         pending = max(self.total - scraped, 0)
-        known = scraped + self.failed_count + self.cancelled_count + pending
-        total = max(known, self.url_count or 0) if self.kind == self.Kind.BATCH else known
-        return Progress(scraped, self.failed_count, self.cancelled_count, pending, total)
+        done = scraped + self.failed_count + self.cancelled_count
+        if self.kind == self.Kind.BATCH and self.url_count:
+            # Its size is known: the status and /errors, read a moment apart, can count a URL
+            # that failed in between twice (still in `total`, already failed), never the batch.
+            return Progress(
+                scraped, self.failed_count, self.cancelled_count, pending, max(self.url_count, done)
+            )
+        return Progress(scraped, self.failed_count, self.cancelled_count, pending, done + pending)
 
     @property
     def attention(self) -> Attention | None:

@@ -33,6 +33,12 @@ def shoot(page: Page, name: str, **options: Any) -> None:
     page.screenshot(path=str(OUT / f"{name}.png"), **options)
 
 
+def show_jobs_list(page: Page) -> None:
+    """Scroll to the jobs list's heading, its filters and first jobs below the sticky header."""
+    page.locator("#jobs-list").evaluate("el => el.closest('section').scrollIntoView()")
+    page.evaluate("window.scrollBy(0, -64)")
+
+
 def test_it_takes_the_readme_screenshots(
     alice_page: Page,
     new_batch: Callable[..., str],
@@ -102,7 +108,7 @@ def test_it_takes_the_readme_screenshots(
 
     page.goto("/")
     expect(page.get_by_role("link", name="Product catalogue")).to_be_visible()
-    shoot(page, "dashboard")
+    shoot(page, "dashboard", full_page=True)
 
     page.goto("/start/?tab=crawl")
     crawl_form = page.locator("#crawl")
@@ -112,11 +118,12 @@ def test_it_takes_the_readme_screenshots(
     crawl_form.get_by_text("Advanced options").click()
     crawl_form.get_by_label("Sitemap").select_option("skip")
     crawl_form.get_by_label("Country").fill("DE")
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
     shoot(page, "start-crawl", full_page=True)
 
     page.goto(f"/jobs/{failures.pk}/")
     page.locator("#failed-urls").evaluate("el => el.scrollIntoView()")
-    page.evaluate("window.scrollBy(0, -180)")
+    page.evaluate("window.scrollBy(0, -80)")  # below the sticky header
     shoot(page, "failures")
 
     page.goto(f"/jobs/{failures.pk}/documents/")
@@ -132,12 +139,12 @@ def test_it_takes_the_readme_screenshots(
     page.locator(".document-results").evaluate("el => el.scrollIntoView()")
     shoot(page, "documents-phone")
     page.goto("/")
-    page.locator("#jobs-list").evaluate("el => el.scrollIntoView()")
+    show_jobs_list(page)
     shoot(page, "jobs-phone")
 
     page.emulate_media(color_scheme="dark")
     page.goto("/")
-    page.locator("#jobs-list").evaluate("el => el.scrollIntoView()")
+    show_jobs_list(page)
     shoot(page, "jobs-phone-dark")
     page.goto(f"/jobs/{running.pk}/")
     page.wait_for_timeout(1500)
