@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 # make demo: the simulator's port (0: any free one), and the folder (git-ignored) holding the
-# demo's own database and its worker's log.
+# demo's own database, its kept screenshots and its worker's log.
 SIM_PORT ?= 0
 DEMO_DIR ?= .demo
 
@@ -63,12 +63,13 @@ clean:
 demo: export DATABASE_URL = sqlite:///$(abspath $(DEMO_DIR))/db.sqlite3
 demo: export FIRECRAWL_API_URLS = *
 demo: export FIRECRAWL_POLL_INTERVAL = 2
+demo: export MEDIA_ROOT = $(abspath $(DEMO_DIR))/media
 demo: $(VENV)/.installed-run
 	@mkdir -p $(DEMO_DIR)
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
-# make bench: the five benchmarks, written to docs/PERFORMANCE.md (5-10 minutes).
+# make bench: the six benchmarks, written to docs/PERFORMANCE.md (5-10 minutes).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
 # make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed-dev

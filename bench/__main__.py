@@ -1,7 +1,8 @@
-"""Run the benchmarks: `python -m bench` (all five, full sizes, writes docs/PERFORMANCE.md).
+"""Run the benchmarks: `python -m bench` (all six, full sizes, writes docs/PERFORMANCE.md).
 
     python -m bench --quick              tiny sizes, SQLite only; prints the tables, writes nothing
-    python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard)
+    python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard,
+                                         screenshots)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
     python -m bench --large              one job of 100,000 documents (5 GB), both databases:
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from bench import common, report, scenarios
 
-ALL = ["ingest", "browse", "download", "poll", "dashboard"]
+ALL = ["ingest", "browse", "download", "poll", "dashboard", "screenshots"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 section = scenarios.large(
                     ws, vendors, docs=args.large_docs, base=args.large_docs // 10
                 )
+            elif name == "screenshots":
+                section = scenarios.screenshots(ws, sizes, vendors)
             else:
                 section = scenarios.dashboard(ws, sizes, vendors)
             section.data["seconds"] = time.perf_counter() - t0

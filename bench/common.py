@@ -236,9 +236,12 @@ class SimProcess:
 
 
 @contextmanager
-def simulator(jobs: list[dict[str, Any]], *, warm: bool = True) -> Iterator[SimProcess]:
+def simulator(
+    jobs: list[dict[str, Any]], *, warm: bool = True, screenshot_bytes: int = 20_000
+) -> Iterator[SimProcess]:
     """Start bench.simserver with these jobs (create_batch keyword arguments plus a `name`)."""
     args = [PY, "-m", "bench.simserver", "--jobs", json.dumps(jobs)]
+    args += ["--screenshot-bytes", str(screenshot_bytes)]
     if warm:
         args.append("--warm")
     proc = subprocess.Popen(

@@ -266,4 +266,14 @@ The small user has 150 jobs, a third
 of them running, so page 1, the last page and the filtered list (status Scraping) are full pages
 of 50 for both users; interleaved, every ratio is within 1.1x. The earlier "filtered" misses
 (1.97x, 3.73x) compared 17 rendered rows with 50.
+
+**Screenshots.** Keeping a screenshot costs about its download: the fetcher holds one image at a
+time (at most `MAX_BYTES`, 20 MiB), so memory does not grow with the job (compare the batch a
+tenth the size; on S3 boto3's client adds its own ~40 MB once). The floor, a bare
+`requests.get` of each image, is mostly the simulator's own cost (it generates every PNG on each
+read); the fetcher adds the row's update (one statement per image), the file's write, and on S3
+the upload (a PUT to SeaweedFS on the same machine). One task per key fetches one image after
+another: a job of many screenshots is kept at the storage host's pace, which the hosted API's
+(Google Cloud Storage) sets; fetching several at once per key would cut the time, at the cost of
+the one-worker-per-key bound (not done).
 """

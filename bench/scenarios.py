@@ -1,4 +1,4 @@
-"""The five benchmarks as the harness runs them: set-up, contenders side by side, table rows.
+"""The six benchmarks as the harness runs them: set-up, contenders side by side, table rows.
 
 Each scenario returns a list of `Row`s (and notes); bench.report turns them into the tables.
 """
@@ -38,12 +38,20 @@ class Sizes:
     jobs_large: int
     export_small: int
     export_large: int
+    # Keeping screenshots: a batch of shot_docs documents (and one of shot_small, for the
+    # flatness of memory), each with a screenshot of shot_bytes.
+    shot_docs: int = 1_000
+    shot_small: int = 100
+    shot_bytes: int = 300_000
 
 
 # The dashboard's small user gets three full pages (150 jobs, a third of them running), so page 1,
 # the last page and the filtered list all show 50 rows, as they do for the large user.
 FULL = Sizes(10_000, 1_000, 25_000, 1_000, 100_000, 20, 50, 60.0, 150, 1_000, 10_000, 100_000)
-QUICK = Sizes(100, 30, 1_000, 100, 500, 3, 3, 3.0, 5, 60, 100, 500)
+QUICK = Sizes(
+    100, 30, 1_000, 100, 500, 3, 3, 3.0, 5, 60, 100, 500,
+    shot_docs=20, shot_small=5, shot_bytes=30_000,
+)  # fmt: skip
 
 
 @dataclass
@@ -336,13 +344,133 @@ def unpack(path: Path, tree: Path | None = None) -> dict[str, Any]:
     return run_child("download", ["unpack", *args], common.child_env("sqlite:///unused")).result
 
 
-# 6. One very large job (--large) ----------------------------------------------------------
+# 6. Keeping screenshots ------------------------------------------------------------------------
+
+
+def screenshots(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
+    """A batch whose every document has a screenshot, cached and every screenshot kept, into
+    the filesystem and into S3 (a SeaweedFS of the run's own), against the same batch without
+    screenshots; peak RSS against a batch a tenth the size (flat: one image at a time)."""
+    from tests.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS
+
+    section = Section("screenshots", "6. Keeping screenshots (filesystem and S3)")
+    vendor = vendors[0]
+    shots = {"formats": ["markdown", "screenshot"], "state": "completed", "doc_size": 2_000}
+    specs = [
+        {"name": "plain", "n": sizes.shot_docs, "formats": ["markdown"], **_without(shots)},
+        {"name": "large", "n": sizes.shot_docs, **shots},
+        {"name": "small", "n": sizes.shot_small, **shots},
+    ]
+    runs: dict[str, ChildRun] = {}
+    with (
+        common.simulator(specs, screenshot_bytes=sizes.shot_bytes) as sim,
+        SeaweedFS(ws.root / "seaweedfs") as s3,
+    ):
+        storages = {
+            "filesystem": {"FILE_STORAGE": "filesystem"},
+            "s3": {
+                "FILE_STORAGE": "s3",
+                "AWS_S3_ENDPOINT_URL": s3.endpoint_url,
+                "AWS_STORAGE_BUCKET_NAME": s3.new_bucket(),
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                "AWS_DEFAULT_REGION": REGION,
+            },
+        }
+        floor = run_child("screenshots", ["floor", sim.url, sim.jobs["large"]], plain_env())
+        cases = [("plain", "filesystem")] + [
+            (size, storage) for storage in storages for size in ("large", "small")
+        ]
+        for size, storage in cases:
+            label = f"shots_{size}_{storage}"
+            db = ws.database(vendor, label)
+            media = ws.root / f"media-{label}"
+            env = common.child_env(db.url, MEDIA_ROOT=str(media), **storages[storage])
+            job_pk = str(
+                run_child("ingest", ["track", sim.url, sim.jobs[size]], env).result["job_pk"]
+            )
+            run = run_child("screenshots", ["keep", job_pk], env)
+            expected = sizes.shot_small if size == "small" else sizes.shot_docs
+            kept = 0 if size == "plain" else expected
+            if (run.result["documents"], run.result["kept"]) != (expected, kept):
+                raise RuntimeError(f"{label}: {run.result}")
+            runs[f"{size} {storage}"] = run
+            shutil.rmtree(media, ignore_errors=True)
+            db.drop()
+    plain = runs["plain filesystem"]
+    section.notes.append(
+        f"A completed batch of {sizes.shot_docs:,} documents, each with one screenshot of "
+        f"{sizes.shot_bytes / 1000:,.0f} KB (a PNG on the simulator's storage host), on "
+        f"{vendor}: the sync caches the documents (and a row per screenshot), then the worker's "
+        "fetcher keeps every screenshot, one at a time, into the filesystem (MEDIA_ROOT) or S3 "
+        "(SeaweedFS on this machine, `weed server -s3`). The same batch without screenshots is "
+        f"the reference; memory is compared with a batch of {sizes.shot_small:,}. Each run is a "
+        "fresh process; RSS is its own peak."
+    )
+    floor_mb = mb(floor.result["bytes"])
+    section.rows.append(
+        Row(
+            "floor: GET every screenshot, discarded",
+            fmt_s(floor.result["seconds"]),
+            f"{floor.result['images']:,} images, {floor_mb / floor.result['seconds']:.1f} MB/s",
+        )
+    )
+    section.rows.append(
+        Row(
+            "without screenshots: time to all cached",
+            fmt_s(plain.result["seconds"]),
+            f"RSS {fmt_mb(plain.max_rss_mb)}",
+        )
+    )
+    for storage, name in (("filesystem", "filesystem"), ("s3", "S3 (SeaweedFS)")):
+        big, small = runs[f"large {storage}"], runs[f"small {storage}"]
+        stored_mb = mb(big.result["stored_bytes"])
+        section.rows.append(
+            Row(
+                f"{name}: cached and every screenshot kept",
+                fmt_s(big.result["seconds"]),
+                f"without screenshots {fmt_s(plain.result['seconds'])}",
+                f"{ratio(big.result['seconds'], plain.result['seconds']):.2f}x",
+            )
+        )
+        section.rows.append(
+            Row(
+                f"{name}: keeping the screenshots alone",
+                fmt_s(big.result["keep_seconds"]),
+                f"{stored_mb:,.0f} MB, {stored_mb / big.result['keep_seconds']:.1f} MB/s",
+                f"{ratio(big.result['keep_seconds'], floor.result['seconds']):.2f}x floor",
+            )
+        )
+        flat = ratio(big.max_rss_mb, small.max_rss_mb)
+        section.rows.append(
+            Row(
+                f"{name}: peak RSS {sizes.shot_docs:,} vs {sizes.shot_small:,} documents",
+                f"{fmt_mb(big.max_rss_mb)} vs {fmt_mb(small.max_rss_mb)}",
+                f"without screenshots {fmt_mb(plain.max_rss_mb)}",
+                f"{flat:.2f}x",
+                "≤ 1.3x (flat)",
+                flat <= 1.3,
+            )
+        )
+    section.data["runs"] = {k: {"result": v.result, "rss": v.max_rss_mb} for k, v in runs.items()}
+    return section
+
+
+def plain_env() -> dict[str, str]:
+    return common.child_env("sqlite:///unused")
+
+
+def _without(options: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if key != "formats"}
+
+
+# 7. One very large job (--large) ----------------------------------------------------------
 
 
 def large(ws: Workspace, vendors: list[str], docs: int = 100_000, base: int = 10_000) -> Section:
     """One job of `docs` documents of ~50 KB against one of `base`: caching time, peak RSS,
     database size, search indexing and the zip, per database. What may grow is disk only."""
-    section = Section("large", f"6. One job of {docs:,} documents (--large)")
+    section = Section("large", f"7. One job of {docs:,} documents (--large)")
     sizes = {"large": docs, "base": base}
     specs = [
         {"name": name, "n": n, "doc_size": 25_000, "state": "completed"}

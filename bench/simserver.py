@@ -4,6 +4,7 @@
 "state": "completed"}]' --warm` prints one JSON line (url, job ids, bytes), then answers
 commands on stdin, one JSON line each: `log <job id>` (that job's GET requests so far, as
 [time, skip, status]), `clear` (forget the requests seen). It exits when stdin closes.
+`--screenshot-bytes N`: the size of each screenshot its storage host serves.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", required=True)
     parser.add_argument("--warm", action="store_true", help="serialise every document first")
+    parser.add_argument("--screenshot-bytes", type=int, default=20_000)
     args = parser.parse_args()
 
-    sim = FakeFirecrawl(seed=11)
+    sim = FakeFirecrawl(seed=11, screenshot_bytes=args.screenshot_bytes)
     sim.add_key(SIM_KEY, credits=None)
+    # Serving first: a document's screenshot URL names the storage listener, so it must be
+    # listening before the documents are generated (and warmed).
+    url = sim.start()
     ids: dict[str, str] = {}
     started = time.perf_counter()
     wire_bytes = 0
@@ -39,7 +44,6 @@ def main() -> None:
             # later reads pages that are only joined from bytes, never generated.
             for position in range(job.completed):
                 wire_bytes += len(job.encoded(position)[0])
-    url = sim.start()
     info = {
         "url": url,
         "jobs": ids,

@@ -232,6 +232,25 @@ class ScrapedDocument:
             return []
         return [clean_text(link) for link in links if isinstance(link, str)]
 
+    def screenshots(self, limit: int) -> tuple[list[tuple[int, str | None]], int]:
+        """The document's screenshots as sent, numbered: 0 is the page's own (`screenshot`),
+        n the n-th its page actions took (`actions.screenshots`). A value that is not a string
+        is None (kept, so that it can be reported). At most `limit` are read; the second value
+        says how many more the document had. URLs and data: URIs are NOT display-safe."""
+        shots: list[tuple[int, str | None]] = []
+        own = self.raw.get("screenshot")
+        if own is not None:
+            shots.append((0, own if isinstance(own, str) else None))
+        actions = self.raw.get("actions")
+        taken = actions.get("screenshots") if isinstance(actions, dict) else None
+        taken = taken if isinstance(taken, list) else []
+        room = max(limit - len(shots), 0)
+        shots += [
+            (number, value if isinstance(value, str) else None)
+            for number, value in enumerate(taken[:room], start=1)
+        ]
+        return shots[:limit], max(len(taken) - room, 0) + max(len(shots) - limit, 0)
+
     @cached_property
     def metadata(self) -> dict[str, str]:
         """Every metadata field as display text: lists of strings joined, other values as JSON."""

@@ -200,8 +200,32 @@ USE_THOUSAND_SEPARATOR = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files that must outlive Firecrawl (screenshots, jobs.screenshots): FILE_STORAGE=filesystem
+# keeps them under MEDIA_ROOT, s3 in an S3-compatible bucket through django-storages (its own
+# AWS_* settings), which several web and worker machines share. Either way they are served only
+# through a view that checks the owner: MEDIA_ROOT has no URL, and WhiteNoise never serves it.
+FILE_STORAGE = os.getenv("FILE_STORAGE", "filesystem").strip().lower()
+MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(BASE_DIR / "media")))
+if FILE_STORAGE == "filesystem":
+    FILE_STORAGE_BACKEND = "django.core.files.storage.FileSystemStorage"
+elif FILE_STORAGE == "s3":
+    FILE_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
+    AWS_STORAGE_BUCKET_NAME = os.getenv("AWS_STORAGE_BUCKET_NAME", "")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    # Empty: Amazon S3 itself (its region from AWS_DEFAULT_REGION, as boto3 reads it).
+    AWS_S3_ENDPOINT_URL = os.getenv("AWS_S3_ENDPOINT_URL") or None
+    # Empty: boto3's own lookup (an instance role, ~/.aws); either can come from a file.
+    AWS_ACCESS_KEY_ID = envsecret("AWS_ACCESS_KEY_ID") or None
+    AWS_SECRET_ACCESS_KEY = envsecret("AWS_SECRET_ACCESS_KEY") or None
+    # Names are never reused (a random part), so no existence check before each write; no
+    # ACL: the bucket stays private, and files go out only through the owner's view.
+    AWS_S3_FILE_OVERWRITE = True
+    AWS_DEFAULT_ACL = None
+else:
+    raise ImproperlyConfigured(f"FILE_STORAGE must be filesystem or s3, not {FILE_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_STORAGE_BACKEND},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -288,3 +312,10 @@ FIRECRAWL_START_MAX_UPLOAD_BYTES = envint(
 # server without one crashes (its whole API process) on a start that carries the header. "*"
 # means every server.
 FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.firecrawl.dev")
+
+# Screenshots (jobs.screenshots) are fetched only from the host of the job's own Firecrawl
+# server and from these: where Firecrawl puts them (hosted: signed Google Cloud Storage URLs;
+# before June 2026 also its own Supabase storage).
+FIRECRAWL_SCREENSHOT_HOSTS = envlist(
+    "FIRECRAWL_SCREENSHOT_HOSTS", "storage.googleapis.com,service.firecrawl.dev"
+)

@@ -23,13 +23,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.files.storage import storages
 from django.db import DatabaseError, connection
-from django.db.models import BinaryField, Func, QuerySet
+from django.db.models import BinaryField, Func, Q, QuerySet
 from django.utils import timezone
 
 from firecrawl_api.text import clean_text
 from firecrawl_api.wire import ScrapedDocument
-from jobs.models import SUMMARY_FIELDS, Document, FailedUrl, Job
+from jobs.models import SUMMARY_FIELDS, Document, FailedUrl, Job, Screenshot
 from jobs.models.failed_urls import iter_failed_urls
 from jobs.zipwriter import ZipStream
 
@@ -304,8 +305,9 @@ def job_summary(job: Job) -> dict[str, Any]:
 def zip_stream(
     job: Job, documents: QuerySet[Document], filters: dict[str, Any] | None = None
 ) -> Iterator[bytes]:
-    """The job's zip: documents.jsonl, markdown/, html/, errors.json, then manifest.json (and
-    ERRORS.txt when something could not be written). Always a complete, valid archive."""
+    """The job's zip: documents.jsonl, markdown/, html/, screenshots/, errors.json, then
+    manifest.json (and ERRORS.txt when something could not be written). Always a complete,
+    valid archive."""
     archive = ZipStream()
     try:
         yield from _zip_entries(archive, job, documents, filters)
@@ -323,23 +325,32 @@ class _Problems:
 
     def __init__(self) -> None:
         self.documents: dict[int, str] = {}
+        self.screenshots: dict[tuple[int, int], str] = {}
         self.stopped: list[str] = []
 
     def document(self, position: int, exc: Exception) -> None:
         logger.exception("Document %s could not be written to the zip", position)
         self.documents[position] = f"{type(exc).__name__}: {exc}"[:500]
 
+    def screenshot(self, shot: Screenshot, exc: Exception) -> None:
+        logger.exception("Screenshot %s could not be written to the zip", shot.pk)
+        self.screenshots[shot.position, shot.shot] = f"{type(exc).__name__}: {exc}"[:500]
+
     def stop(self, what: str, exc: Exception) -> None:
         logger.exception("The zip stopped %s", what)
         self.stopped.append(f"{what}: {type(exc).__name__}: {exc}"[:1000])
 
     def __bool__(self) -> bool:
-        return bool(self.documents or self.stopped)
+        return bool(self.documents or self.screenshots or self.stopped)
 
     def text(self) -> str:
         lines = ["This zip is incomplete: some of the job's documents could not be written.", ""]
         lines += [f"- {line}" for line in self.stopped]
         lines += [f"- document at position {p}: {e}" for p, e in sorted(self.documents.items())]
+        lines += [
+            f"- screenshot {shot} of the document at position {p}: {e}"
+            for (p, shot), e in sorted(self.screenshots.items())
+        ]
         lines += ["", "Everything else in the zip is whole; manifest.json lists what it holds."]
         return "\n".join(lines) + "\n"
 
@@ -397,6 +408,31 @@ def _zip_entries(
 
     yield from archive.add_files(content_batches())
 
+    def screenshot_batches() -> Iterator[list[tuple[str, bytes]]]:
+        storage = storages["default"]
+        files: list[tuple[str, bytes]] = []
+        size = 0
+        try:
+            for shot in iter_screenshots(job, len(seen) - 1, kept_only=True):
+                if not seen[shot.position] & 1:
+                    continue  # a document the filters left out
+                try:
+                    with storage.open(shot.name, "rb") as image:
+                        data = image.read()
+                except Exception as exc:  # a missing file must not end the zip
+                    problems.screenshot(shot, exc)
+                    continue
+                files.append((f"screenshots/{shot.filename}", data))
+                size += len(data)
+                if size >= ZIP_BYTES_PER_BATCH:
+                    yield files
+                    files, size = [], 0
+        except DatabaseError as exc:
+            problems.stop("reading screenshots for screenshots/", exc)
+        yield files
+
+    yield from archive.add_files(screenshot_batches())
+
     failed = [b"["]
     try:
         for index, item in enumerate(iter_failed_urls(job)):
@@ -424,6 +460,33 @@ class Utf8(Func):
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, template="convert_to(%(expressions)s, 'UTF8')")
+
+
+def iter_screenshots(job: Job, last: int, *, kept_only: bool = False) -> Iterator[Screenshot]:
+    """The job's screenshots of documents at positions up to `last`, in (position, shot) order,
+    a keyset batch at a time."""
+    rows = Screenshot.objects.filter(job=job, position__lte=last).order_by("position", "shot")
+    if kept_only:
+        rows = rows.kept()
+    after = Q()
+    while batch := list(rows.filter(after)[:ROWS_PER_BATCH]):
+        yield from batch
+        tail = batch[-1]
+        after = Q(position__gt=tail.position) | Q(position=tail.position, shot__gt=tail.shot)
+
+
+def screenshot_record(shot: Screenshot, not_written: str | None = None) -> dict[str, Any]:
+    """A screenshot in the manifest: its file in the zip, or why there is none."""
+    record: dict[str, Any] = {"shot": shot.shot, "state": shot.state}
+    if shot.state == Screenshot.State.KEPT and not_written is None:
+        record.update(
+            file=f"screenshots/{shot.filename}", contentType=shot.content_type, size=shot.size
+        )
+    elif not_written is not None:
+        record.update(file=None, notWritten=not_written)
+    else:
+        record["reason"] = shot.reason
+    return record
 
 
 def iter_raw_batches(
@@ -467,6 +530,7 @@ def _manifest_chunks(
     problems: _Problems,
 ) -> Iterator[bytes]:
     complete, note = job.completeness.complete, job.completeness.note
+    shots = Screenshot.objects.counts(job)
     head = {
         "job": job_summary(job),
         "generatedAt": generated_at.isoformat(),
@@ -482,6 +546,9 @@ def _manifest_chunks(
             "cancelled": job.cancelled_count,
             "robotsBlocked": job.robots_blocked_count,
         },
+        # The job's screenshots (of every document, filtered or not): kept in this dashboard's
+        # storage, still to be fetched, or failed (each document's list says why).
+        "screenshots": {"kept": shots.kept, "pending": shots.pending, "failed": shots.failed},
     }
     if filters:
         head["note"] = (note + " " if note else "") + "Only documents matching the filters."
@@ -489,6 +556,7 @@ def _manifest_chunks(
     first = True
     try:
         small = documents.filter(position__lte=len(seen) - 1)
+        shots_of = _screenshots_by_position(job, len(seen) - 1)
         for document in iter_documents(small, SUMMARY_FIELDS):
             flags = seen[document.position]
             if not flags:
@@ -509,6 +577,11 @@ def _manifest_chunks(
             }
             if document.position in problems.documents:
                 record["notWritten"] = problems.documents[document.position]
+            if shots := shots_of(document.position):
+                record["screenshots"] = [
+                    screenshot_record(shot, problems.screenshots.get((shot.position, shot.shot)))
+                    for shot in shots
+                ]
             yield (("\n  " if first else ",\n  ") + json.dumps(record)).encode()
             first = False
     except DatabaseError as exc:
@@ -523,6 +596,25 @@ def _manifest_chunks(
         "stopped": problems.stopped,
     }
     yield b"\n ],\n" + json.dumps(tail, indent=1)[2:].encode() + b"\n"
+
+
+def _screenshots_by_position(job: Job, last: int) -> Any:
+    """A function giving the screenshots of each position, asked in increasing order: one pass
+    over the job's screenshots beside the documents, never a query per document."""
+    rows = iter_screenshots(job, last)
+    ahead: list[Screenshot] = []
+
+    def of(position: int) -> list[Screenshot]:
+        while not ahead or ahead[-1].position <= position:
+            row = next(rows, None)
+            if row is None:
+                break
+            ahead.append(row)
+        found = [shot for shot in ahead if shot.position == position]
+        ahead[:] = [shot for shot in ahead if shot.position > position]
+        return found
+
+    return of
 
 
 # Failed URLs ---------------------------------------------------------------------------------

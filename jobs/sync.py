@@ -29,6 +29,8 @@ class SyncResult:
     ran: bool = False
     pages: int = 0
     documents_added: int = 0
+    # Screenshots of the new documents, waiting to be fetched.
+    screenshots_added: int = 0
     error: str = ""
 
 
@@ -118,6 +120,7 @@ def _walk(
             reader.start(following)
         outcome = job.apply_page(page, token)
         result.documents_added += outcome.added
+        result.screenshots_added += outcome.screenshots
         if outcome.capped:
             job.pause(
                 f"This job reached this server's limit of "

@@ -1,12 +1,15 @@
 """Background work, run by django-tasks-db's worker: syncing tracked jobs, indexing their documents,
-and importing the new jobs of keys that track them automatically.
+keeping their screenshots (and deleting those of deleted jobs), and importing the new jobs of
+keys that track them automatically.
 
 django-tasks-db has no periodic scheduler and no recovery for a task whose worker died, so the
 job rows are the source of truth: a due job with no live lease gets a sync task from whoever
 notices first (the worker's scheduler loop, a job page's poll, a button), and a conditional
 UPDATE on `sync_queued_for` keeps that to one queued task per job. Indexing for search works the
 same way, on `index_queued_at`, for jobs that have documents not yet indexed, and automatic
-imports on the key's `auto_imported_at`.
+imports on the key's `auto_imported_at`. Screenshots are fetched by one task per key at a time
+(`screenshots_queued_at` on the key), and the files of deleted jobs are deleted in batches
+claimed row by row (jobs.models.screenshots).
 """
 
 from datetime import datetime, timedelta
@@ -16,8 +19,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.tasks import task
 from django.utils import timezone
 
-from jobs import search, sync
-from jobs.models import Document, Job, StartRequest
+from jobs import screenshots, search, sync
+from jobs.models import Document, Job, Screenshot, StartRequest
 from jobs.models.jobs import lease_duration
 from keys import listings
 from keys.models import ApiKey
@@ -44,6 +47,8 @@ def sync_job_task(job_pk: int) -> None:
     if result.documents_added:
         request_index(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
+    if result.screenshots_added and job is not None and job.api_key_id is not None:
+        request_screenshots(job.api_key_id)
     if job is not None and never_read and job.last_polled_at is not None:
         # Its first read: what the listings know of a job tracked by id (its kind, a crawl's
         # start URL) is asked once, now.
@@ -64,6 +69,24 @@ def index_job_task(job_pk: int) -> None:
     # a lease's length it does, harmlessly: batches never overlap). Documents added after the
     # last batch are picked up by the scheduler's next round.
     Job.objects.filter(pk=job_pk).update(index_queued_at=None)
+
+
+@task()
+def fetch_screenshots_task(key_pk: int) -> None:
+    """Keep the due screenshots of one key's jobs for about one worker deadline (plus the
+    image in hand: below the lease, after which its queue slot would be taken for lost)."""
+    screenshots.fetch_due(key_pk, seconds=settings.FIRECRAWL_WORKER_DEADLINE)
+    # Freed only now, so that one task per key runs at a time, however many syncs asked.
+    ApiKey.objects.filter(pk=key_pk).update(screenshots_queued_at=None)
+    if Screenshot.objects.due().filter(job__api_key_id=key_pk).exists():
+        # Out of time with more to do: behind whatever else was queued meanwhile.
+        request_screenshots(key_pk)
+
+
+@task()
+def delete_screenshots_task(pks: list[int]) -> None:
+    """Delete a batch of deleted jobs' screenshot files (claimed by request_file_deletion)."""
+    screenshots.delete_orphaned(pks)
 
 
 def _free(field: str, now: datetime) -> Q:
@@ -103,6 +126,42 @@ def request_index(job_pk: int) -> bool:
     return True
 
 
+def request_screenshots(key_pk: int) -> bool:
+    """Queue the fetching of the key's due screenshots unless it is queued or running already
+    (a conditional UPDATE on the key); True if this call queued it."""
+    now = timezone.now()
+    free = ApiKey.objects.filter(_free("screenshots_queued_at", now), pk=key_pk)
+    if not free.update(screenshots_queued_at=now):
+        return False
+    fetch_screenshots_task.enqueue(key_pk)
+    return True
+
+
+def request_file_deletion(batches: int = 1) -> int:
+    """Queue the deletion of deleted jobs' screenshot files, up to `batches` batches of rows
+    that no task is deleting yet; returns how many batches were queued."""
+    until = timezone.now() + lease_duration()
+    queued = 0
+    for _ in range(batches):
+        pks = Screenshot.objects.claim_orphaned(screenshots.DELETE_BATCH, until)
+        if not pks:
+            break
+        delete_screenshots_task.enqueue(pks)
+        queued += 1
+    return queued
+
+
+def enqueue_due_screenshots() -> int:
+    """Queue a fetch for every key with due screenshots (a lost task and retries included), and
+    the deletion of deleted jobs' files; fail what a deleted key's jobs still had pending."""
+    now = timezone.now()
+    Screenshot.objects.abandon_keyless()
+    due = Screenshot.objects.due(now).filter(job__api_key=OuterRef("pk"))
+    keys = ApiKey.objects.filter(_free("screenshots_queued_at", now)).filter(Exists(due))
+    queued = sum(request_screenshots(pk) for pk in keys.values_list("pk", flat=True))
+    return queued + request_file_deletion(batches=5)
+
+
 def enqueue_due_jobs() -> int:
     """Queue a sync for every active job that is due, and indexing for every job with documents
     left to index (a lost task included); the worker's scheduler calls this."""
@@ -111,7 +170,8 @@ def enqueue_due_jobs() -> int:
     unindexed = Document.objects.filter(job=OuterRef("pk"), search_indexed=False)
     to_index = Job.objects.filter(_free("index_queued_at", now)).filter(Exists(unindexed))
     queued = sum(request_sync(job) for job in due.only("pk"))
-    return queued + sum(request_index(pk) for pk in to_index.values_list("pk", flat=True))
+    queued += sum(request_index(pk) for pk in to_index.values_list("pk", flat=True))
+    return queued + enqueue_due_screenshots()
 
 
 @task()

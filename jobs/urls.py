@@ -27,6 +27,11 @@ urlpatterns = [
         documents.document_markdown,
         name="document_markdown",
     ),
+    path(
+        "jobs/<int:pk>/documents/<int:position>/screenshots/<int:shot>/",
+        documents.document_screenshot,
+        name="document_screenshot",
+    ),
     path("jobs/<int:pk>/download.<slug:format>", downloads.download, name="download"),
     path("jobs/<int:pk>/failed.<slug:format>", downloads.download_failed, name="download_failed"),
     path("start/", start.start, name="start"),

@@ -46,6 +46,9 @@ class ApiKey(models.Model):
     # The job ids the last automatic import saw listed: only jobs new since then are tracked,
     # so a job its owner stopped tracking is not brought back.
     auto_import_seen = models.JSONField(default=list, blank=True, editable=False)
+    # When a task keeping the screenshots of this key's jobs was queued (jobs.tasks): one at a
+    # time per key, so one key's slow storage host never holds more than one worker.
+    screenshots_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "jobs_apikey"

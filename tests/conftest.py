@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
     from jobs.models import Document, Job
     from keys.models import ApiKey
+    from tests.seaweedfs import SeaweedFS
 
 ALICE_KEY = "fc-alice0000000000000000000000a1b2"
 BOB_KEY = "fc-bob000000000000000000000000c3d4"
@@ -175,3 +177,42 @@ def any_api_url(settings: Any) -> None:
     # Simulators listen on loopback ports: allow them, as a self-hosted deployment would ("*").
     # Tests of the allow-list set their own.
     settings.FIRECRAWL_API_URLS = ["*"]
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> "Iterator[SeaweedFS]":
+    """One real S3-compatible server (SeaweedFS) for the session; tests take a bucket each."""
+    from tests.seaweedfs import SeaweedFS
+
+    with SeaweedFS(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(seaweedfs: "SeaweedFS") -> str:
+    """The session's bucket (each bucket costs SeaweedFS volumes of its own: one will do)."""
+    return seaweedfs.new_bucket()
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def file_storage(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> str:
+    """Django's default storage, as FILE_STORAGE configures it: a folder of this test's own
+    (filesystem), or a folder of its own in the bucket of the session's SeaweedFS (s3). The
+    test runs once with each."""
+    from tests.seaweedfs import ACCESS_KEY, REGION, SECRET_KEY
+
+    backend = "django.core.files.storage.FileSystemStorage"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    if request.param == "s3":
+        server = request.getfixturevalue("seaweedfs")
+        backend = "storages.backends.s3.S3Storage"
+        # The settings FILE_STORAGE=s3 reads from the environment (firecrawl_dash.settings).
+        settings.AWS_S3_ENDPOINT_URL = server.endpoint_url
+        settings.AWS_STORAGE_BUCKET_NAME = request.getfixturevalue("s3_bucket")
+        settings.AWS_ACCESS_KEY_ID = ACCESS_KEY
+        settings.AWS_SECRET_ACCESS_KEY = SECRET_KEY
+        settings.AWS_S3_REGION_NAME = REGION
+        settings.AWS_LOCATION = tmp_path.name  # unique per test
+    # Set last: a new STORAGES makes Django build the storage afresh, with the settings above.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": backend}}
+    return str(request.param)

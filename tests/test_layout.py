@@ -27,6 +27,7 @@ ROWS = {
     "jobs.starting": 2,
     "jobs.start_options": 2,
     "jobs.search": 2,
+    "jobs.screenshots": 2,
     "jobs.progress": 2,
     "jobs.pagination": 2,
     "jobs.export": 2,

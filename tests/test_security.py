@@ -25,6 +25,8 @@ from unittest import mock
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import HttpResponseBase
 from django.test import Client, RequestFactory
@@ -34,8 +36,9 @@ from django.views.debug import ExceptionReporter
 import firecrawl_api
 from fakecrawl import FakeFirecrawl, Fault
 from fakecrawl.content import HOSTILE_HTML, HOSTILE_MARKDOWN
+from fakecrawl.screenshots import png_bytes
 from firecrawl_api.client import FirecrawlClient
-from jobs.models import Document, FailedUrl, Job, StartRequest
+from jobs.models import Document, FailedUrl, Job, Screenshot, StartRequest
 from jobs.sync import sync_job
 from keys import clients
 from keys.models import ApiKey
@@ -59,6 +62,7 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:document": ("job", {"GET"}),
     "jobs:document_preview": ("job", {"GET"}),
     "jobs:document_markdown": ("job", {"GET"}),
+    "jobs:document_screenshot": ("job", {"GET"}),
     "jobs:download": ("job", {"GET"}),
     "jobs:download_failed": ("job", {"GET"}),
     "keys:keys": (None, {"GET", "POST"}),
@@ -107,12 +111,14 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
         kwargs["pk"] = job.pk if kind == "job" else key.pk
     if "position" in params:
         kwargs["position"] = 0
+    if "shot" in params:
+        kwargs["shot"] = 0
     if "token" in params:
         kwargs["token"] = str(StartRequest.objects.get(owner=job.owner_id).token)
     formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
     if "format" in params:
         kwargs["format"] = formats[name]
-    unknown = params - {"pk", "position", "format", "token"}
+    unknown = params - {"pk", "position", "shot", "format", "token"}
     assert not unknown, f"{name}: don't know how to fill {unknown}"
     return reverse(name, kwargs=kwargs)
 
@@ -127,8 +133,9 @@ def urls_answering(method: str, job: Job, key: ApiKey) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
-    """Alice's job with documents (markdown and HTML), a failed URL and progress: every object."""
+def alice_world(alice_key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, ApiKey]:
+    """Alice's job with documents (markdown and HTML), a kept screenshot, a failed URL and
+    progress: every object."""
     ApiKey.objects.filter(pk=alice_key.pk).update(name="Alice-secret-key-name")
     alice_key.refresh_from_db()
     job = make_job(
@@ -137,6 +144,12 @@ def alice_world(alice_key: ApiKey) -> tuple[Job, ApiKey]:
         start_options={"formats": ["markdown"], "onlyMainContent": True},
     )  # fmt: skip
     make_documents(job, 3)
+    settings.MEDIA_ROOT = tmp_path
+    image = png_bytes("alice", 1000)
+    name = storages["default"].save(f"screenshots/{job.pk}/0-0.png", ContentFile(image))
+    Screenshot.objects.create(
+        job=job, position=0, shot=0, state="kept", name=name, content_type="image/png", size=1000
+    )
     make_failed_urls(job, "https://alice.example/failed", error="Timed out")
     job.samples.create(completed=3, total=5)
     StartRequest.objects.claim(token=uuid.uuid4(), owner=alice_key.owner, api_key=alice_key)

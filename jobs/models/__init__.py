@@ -1,5 +1,6 @@
-"""The jobs app's models: tracked jobs with their state machine, cached documents, failed URLs,
-progress samples, and the claims that keep one press of Confirm to one started job."""
+"""The jobs app's models: tracked jobs with their state machine, cached documents and their
+screenshots, failed URLs, progress samples, and the claims that keep one press of Confirm to one
+started job."""
 
 from jobs.models.documents import (
     SORT_PREFIX,
@@ -10,6 +11,7 @@ from jobs.models.documents import (
 )
 from jobs.models.failed_urls import FailedUrl
 from jobs.models.jobs import Job, JobGone, JobQuerySet, LeaseLost, ProgressSample
+from jobs.models.screenshots import Screenshot, ScreenshotCounts
 from jobs.models.start_requests import StartRequest
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "JobQuerySet",
     "LeaseLost",
     "ProgressSample",
+    "Screenshot",
+    "ScreenshotCounts",
     "SortPrefix",
     "StartRequest",
 ]

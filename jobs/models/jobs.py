@@ -23,6 +23,7 @@ from firecrawl_api.text import clean_text
 from jobs.models.documents import Document
 from jobs.models.failed_urls import FailedUrl
 from jobs.models.fast_insert import insert_new
+from jobs.models.screenshots import Screenshot
 from keys.models import ApiKey
 
 if TYPE_CHECKING:
@@ -114,6 +115,8 @@ class PageOutcome:
     repeated: bool
     # The job reached FIRECRAWL_MAX_DOCUMENTS_PER_JOB with this page.
     capped: bool
+    # Screenshots of the new documents waiting to be kept (jobs.screenshots fetches them).
+    screenshots: int = 0
 
 
 def lease_duration() -> timedelta:
@@ -590,6 +593,14 @@ class Job(models.Model):
                 insert_new(
                     [Document.from_scraped(self, start + i, doc) for i, doc in enumerate(fresh)]
                 )
+                # Their screenshots with them, from the URLs parsed already: a crash can never
+                # leave a cached document whose screenshots nobody will fetch.
+                shots = [
+                    shot
+                    for i, doc in enumerate(fresh)
+                    for shot in Screenshot.rows_for(self, start + i, doc)
+                ]
+                insert_new(shots)
                 self.next_skip = start + len(fresh)
                 # Positions 0..next_skip-1 are all stored (each page commits whole): no COUNT.
                 self.documents_cached = self.next_skip
@@ -604,7 +615,8 @@ class Job(models.Model):
                 raise JobGone from None
             raise
         repeated = not capped and len(fresh) < len(page.documents)
-        return PageOutcome(added=len(fresh), repeated=repeated, capped=capped)
+        pending = sum(shot.state == Screenshot.State.PENDING for shot in shots)
+        return PageOutcome(added=len(fresh), repeated=repeated, capped=capped, screenshots=pending)
 
     def _apply_status(self, page: "firecrawl_api.StatusPage") -> None:
         status = page.status if page.status in self.Status.values else self.Status.SCRAPING

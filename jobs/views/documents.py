@@ -7,7 +7,8 @@ response carries its own CSP with no script, no same-origin and no network.
 
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.core.files.storage import storages
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 from django.utils.csp import CSP
@@ -17,7 +18,7 @@ from django.views.decorators.csp import csp_override
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.export import document_filename
 from jobs.forms.documents import DocumentQueryForm
-from jobs.models import Document, Job
+from jobs.models import Document, Job, Screenshot
 from jobs.pagination import PageOutOfRange
 from jobs.safe_markdown import render_markdown
 from jobs.search import snippets, unindexed_count
@@ -31,6 +32,8 @@ PREVIEW_CSP: dict[str, Any] = {
     "frame-ancestors": [CSP.SELF],
     "sandbox": True,
 }
+# A kept screenshot is an image and nothing else, even opened on its own.
+IMAGE_CSP: dict[str, Any] = {"default-src": [CSP.NONE], "sandbox": True}
 
 
 def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -89,6 +92,7 @@ def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> Ht
     content = document.content
     markdown = content.markdown or ""
     neighbours = form.filter(job.documents.all()).values_list("position", flat=True)
+    screenshots = list(Screenshot.objects.filter(job=job, position=position).order_by("shot"))
     context: dict[str, Any] = {
         "job": job,
         "document": document,
@@ -96,7 +100,11 @@ def document_detail(request: AuthenticatedRequest, pk: int, position: int) -> Ht
         "tabs": TABS,
         "metadata": list(content.metadata.items()),
         "links": content.links,
-        "screenshot": _http_url(content.screenshot),
+        "screenshots": screenshots,
+        "kept_screenshots": [shot for shot in screenshots if shot.state == Screenshot.State.KEPT],
+        # Only for documents cached before screenshots were kept (they have no rows): once a
+        # copy is kept, the page never points at Firecrawl's.
+        "screenshot": "" if screenshots else _http_url(content.screenshot),
         "markdown": markdown,
         "rendered": render_markdown(markdown) if tab == "markdown" else "",
         "html": content.content_html or "",
@@ -140,4 +148,25 @@ def document_markdown(request: AuthenticatedRequest, pk: int, position: int) -> 
     response = HttpResponse(markdown, content_type="text/markdown; charset=utf-8")
     filename = document_filename(document.position, document.title, document.url, "md")
     response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@csp_override(IMAGE_CSP)
+def document_screenshot(
+    request: AuthenticatedRequest, pk: int, position: int, shot: int
+) -> FileResponse:
+    """A kept screenshot, from storage: only to its job's owner (anyone else gets a 404), as the
+    image type its first bytes said, never sniffed by the browser as anything else."""
+    job = get_job_for_user(request, pk)
+    screenshot = get_object_or_404(Screenshot.objects.kept(), job=job, position=position, shot=shot)
+    try:
+        image = storages["default"].open(screenshot.name, "rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("This screenshot's file is missing from storage.") from exc
+    response = FileResponse(
+        image, content_type=screenshot.content_type, filename=screenshot.filename
+    )
+    # The response itself says what the image is: no guessing from its bytes or its name.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400"
     return response

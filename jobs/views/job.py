@@ -12,11 +12,11 @@ import firecrawl_api
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs import start_options
 from jobs.forms.job import FailedPageForm, JobKeyForm
-from jobs.models import Job
+from jobs.models import Job, Screenshot
 from jobs.models.failed_urls import failure_groups
 from jobs.pagination import PageOutOfRange
 from jobs.progress import progress_summary
-from jobs.tasks import request_sync, request_sync_if_due
+from jobs.tasks import request_file_deletion, request_sync, request_sync_if_due
 from jobs.views.common import get_job_for_user
 from keys import clients
 from keys.models import ApiKey
@@ -39,16 +39,25 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             failures = failure_groups(job, query.cleaned_data["failed_page"] or 1)
         except PageOutOfRange as exc:
             return invalid_query(request, exc.message, status=404, job=job)
+    screenshots = Screenshot.objects.counts(job)
     context = {
         "job": job,
         "progress": progress_summary(job),
+        "screenshots": screenshots,
+        # Why some are not kept (yet): only asked when some are not.
+        "screenshot_reasons": Screenshot.objects.reasons(job)
+        if screenshots.pending or screenshots.failed
+        else [],
+        # The page follows the job while a poll could change it, and its screenshots until
+        # each is kept or failed (that comes after the documents).
+        "polling": job.is_active or bool(screenshots.pending),
         "failures_changed": failures_changed,
         "failures": failures,
         "nav": "jobs",
     }
     if poll:
         response = render(request, "jobs/job_detail.html#status", context)
-        if not job.is_active:
+        if not context["polling"]:
             # 286 tells htmx to stop polling; the final fragment is still swapped in.
             response.status_code = HttpResponseStopPolling.status_code
     else:
@@ -120,6 +129,8 @@ def delete_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
     if request.method == "POST":
         job.delete()
+        # Its screenshot files go in the background (the rows stay, without a job, until then).
+        request_file_deletion(batches=5)
         messages.success(request, f"Stopped tracking {job}; its cached documents were deleted.")
         return redirect("jobs:dashboard")
     return render(request, "jobs/job_delete.html", {"job": job, "nav": "jobs"})

@@ -41,6 +41,11 @@ EXPECTED_ROWS = [
     "| partial response, p95 |",
     "## 5. Dashboard with many jobs",
     "| sqlite: jobs list, page 1 |",
+    "## 6. Keeping screenshots (filesystem and S3)",
+    "| without screenshots: time to all cached |",
+    "| filesystem: cached and every screenshot kept |",
+    "| S3 (SeaweedFS): cached and every screenshot kept |",
+    "| S3 (SeaweedFS): keeping the screenshots alone |",
 ]
 
 

@@ -84,6 +84,19 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
         )
         first = running.inner_text()
         expect(running).not_to_have_text(first, timeout=30_000)
+        # The worker keeps the screenshots of the batch that has them; the job page follows.
+        page.get_by_role("link", name=demo.SCREENSHOT_BATCH).click()
+        expect(page.get_by_test_id("screenshot-counts")).to_have_text(
+            "24 kept · 0 pending · 0 failed", timeout=60_000
+        )
+        page.get_by_role("link", name="Browse documents").click()
+        page.locator("table tbody tr a").first.click()
+        expect(page.get_by_role("img", name="Screenshot", exact=True)).to_be_visible()
+        # Loaded and decoded by the browser: the simulator's PNGs are 256 pixels wide.
+        page.wait_for_function(
+            "() => { const image = document.querySelector('img[alt=Screenshot]');"
+            " return image.complete && image.naturalWidth === 256; }"
+        )
         context.close()
     finally:
         # Ctrl-C, as a terminal sends it: to the whole foreground process group.
@@ -105,3 +118,5 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
         (jobs,) = db.execute("SELECT count(*) FROM jobs_job").fetchone()
     assert (users, jobs) == (1, len(demo.BATCHES) + len(demo.CRAWLS))
     assert [fingerprint(path) for path in development] == before
+    # The screenshots went to the demo's folder too.
+    assert len(list((demo_dir / "media" / "screenshots").glob("*/*.png"))) == 24

@@ -251,9 +251,9 @@ def test_the_poll_costs_a_fixed_handful_of_queries(
     for completed in range(0, 500, 50):
         job.samples.create(completed=completed, total=500)
     make_failed_urls(job, "https://example.test/broken")
-    # Session, user, the job with its key, its progress samples: failed URLs and the key form
-    # belong to the full page only.
-    with django_assert_num_queries(4):
+    # Session, user, the job with its key, its progress samples, its screenshots' counts:
+    # failed URLs and the key form belong to the full page only.
+    with django_assert_num_queries(5):
         response = alice_client.get(f"/jobs/{job.pk}/?failures_shown=1", headers=HTMX)
     # 500 pages Firecrawl counts, and the failed URL it does not.
     assert 'aria-valuemax="501"' in response.content.decode()

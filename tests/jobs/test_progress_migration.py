@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from jobs.models import FailedUrl, Job
 
-BEFORE = [("jobs", "0011_start_request_payload")]
+BEFORE = [("jobs", "0012_screenshots")]
 CANCELLED = "Parent crawl/batch scrape was cancelled"
 
 

@@ -1,7 +1,8 @@
 """`manage.py demo`: the whole product on this machine, against a simulated Firecrawl.
 
 Starts the fakecrawl simulator in this process (real clock), resets a demo user with a key on
-it, tracks five batches (completed, running, with failures, large, hostile) and two crawls, leaves
+it, tracks six batches (completed, running, with failures, large, hostile, with screenshots)
+and two crawls, leaves
 one crawl untracked for Import recent jobs to find, then runs the worker (`manage.py
 run_worker`, a child process) and the development server. Batches and crawls started from the
 Start page run on the simulator too. Ctrl-C stops all.
@@ -40,6 +41,7 @@ PASSWORD = "demo-password-123"
 DEMO_KEY = "fc-demo0000000000000000000000000d3m0"
 DEMO_CREDITS = 50_000
 
+SCREENSHOT_BATCH = "Screenshots (12 pages, two each)"
 # label: create_batch() options. Rates are documents per second of the simulator's real clock.
 BATCHES: dict[str, dict[str, Any]] = {
     "Docs site (completed, 50 pages)": {"n": 50, "state": "completed"},
@@ -48,6 +50,13 @@ BATCHES: dict[str, dict[str, Any]] = {
     "Blog archive (every 7th page fails)": {"n": 120, "rate": 5.0, "fail_every": 7},
     "Knowledge base (large, 2,000 pages)": {"n": 2000, "state": "completed", "doc_size": 3000},
     "Hostile content (scripts, RTL, huge lines)": {"n": 30, "state": "completed", "hostile": True},
+    # Each page's own screenshot and one taken by a page action: the worker keeps both.
+    SCREENSHOT_BATCH: {
+        "n": 12,
+        "state": "completed",
+        "formats": ("markdown", "screenshot"),
+        "actions": [{"type": "screenshot"}],
+    },
 }
 # label: (start URL, create_crawl() options), tracked like the batches.
 CRAWLS: dict[str, tuple[str, dict[str, Any]]] = {

@@ -47,7 +47,7 @@ def read_failed_urls(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0011_start_request_payload"),
+        ("jobs", "0012_screenshots"),
     ]
 
     operations = [
