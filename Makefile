@@ -69,7 +69,8 @@ demo: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
-# make bench: the six benchmarks, written to docs/PERFORMANCE.md (5-10 minutes).
+# make bench: the six benchmarks, written to docs/PERFORMANCE.md (15-20 minutes; the sixth is the
+# load test of a hostile key beside healthy ones, 2 minutes on each database).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
 # make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed-dev

@@ -28,21 +28,23 @@ class LoginForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         ip = throttle.client_ip(self.request)
-        if wait := throttle.seconds_locked(username, ip):
-            minutes = max(1, round(wait / 60))
-            raise ValidationError(
-                f"Too many failed log-ins. Try again in {minutes} minute{'s' * (minutes != 1)}.",
-                code="throttled",
-            )
+        device = throttle.known_device(self.request, username)
+        if wait := throttle.seconds_locked(username, ip, device):
+            raise ValidationError(locked_message(wait, "log-ins"), code="throttled")
         try:
             cleaned = super().clean()
         except ValidationError:
             # Only a wrong password counts: the admin also refuses right ones of non-staff.
             if self.get_user() is None:
-                throttle.record_failure(username, ip)
+                throttle.record_failure(username, ip, device)
             raise
-        throttle.clear_failures(username)
+        throttle.clear_failures(username, device)
         return cleaned
+
+
+def locked_message(wait: int, what: str) -> str:
+    minutes = max(1, round(wait / 60))
+    return f"Too many failed {what}. Try again in {minutes} minute{'s' * (minutes != 1)}."
 
 
 class AdminLoginForm(LoginForm, AdminAuthenticationForm):

@@ -10,8 +10,9 @@ import http.client
 import logging
 import random
 import re
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,6 +48,7 @@ from firecrawl_api.wire import (
     StatusPage,
     as_text_or_none,
     bad_request_details,
+    is_cancelled_entry,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,14 @@ DEFAULT_DEADLINE = 120.0
 # The longest wait a Retry-After header or text may ask for; past it the caller is told when
 # to come back instead.
 MAX_RETRY_AFTER = 3600
+# The most a listing (activity, active crawls) may send, whatever the size cap of the client:
+# a page of 100 jobs is tens of kilobytes.
+LISTING_MAX_BYTES = 8 * 2**20
+# Jobs per page of the activity listing: Firecrawl's own maximum, kept whatever a server sends.
+ACTIVITY_MAX_LIMIT = 100
+# A list of failed URLs is parsed as it streams in (its first entries kept, the rest counted),
+# so it may be this many times larger than other responses: 200,000 entries are ~80 MB.
+ERRORS_SIZE_FACTOR = 8
 
 _RETRY_AFTER_TEXT = re.compile(r"retry\s+after\s+(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
 _RETRY_AFTER_HEADER = Retry(total=0, retry_after_max=MAX_RETRY_AFTER)
@@ -91,10 +101,13 @@ class FirecrawlClient:
     """One Firecrawl key on one server. GETs retry; POST and DELETE never do (not idempotent).
 
     `deadline` bounds a whole call, its retries and waits included (seconds); the timeouts bound
-    each connect and each socket read within it. `max_response_bytes` caps one response body,
+    each connect and each socket read within it. `finish_by`, a time.monotonic() moment, bounds
+    every call together: a worker task's whole budget, so that several calls in one task never
+    add up to more than it. `max_response_bytes` caps one response body,
     counted after decompression. `on_request` is called before every attempt (the request
-    budget), `sleep` between attempts (tests pass a recorder). Holds one requests.Session for
-    connection reuse, so use one client per thread.
+    budget), `sleep` between attempts (tests pass a recorder). `slowest` is the longest one
+    attempt has taken so far (seconds): how a caller tells a slow upstream. Holds one
+    requests.Session for connection reuse, so use one client per thread.
     """
 
     def __init__(
@@ -112,6 +125,7 @@ class FirecrawlClient:
         max_wait: float = 60.0,
         on_request: Callable[[], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        finish_by: float | None = None,
     ) -> None:
         if api_version not in ("v1", "v2"):
             raise ValueError(f"api_version must be 'v1' or 'v2', not {api_version!r}")
@@ -133,6 +147,8 @@ class FirecrawlClient:
         self._connect_timeout = float(connect_timeout)
         self._read_timeout = float(read_timeout)
         self._deadline = float(deadline)
+        self._finish_by = finish_by
+        self.slowest = 0.0
         self._max_response_bytes = int(max_response_bytes)
         self._max_retries = max(0, int(max_retries))
         self._backoff_base = float(backoff_base)
@@ -184,18 +200,36 @@ class FirecrawlClient:
         )
         return StatusPage.from_payload(payload, skip)
 
-    def errors(self, job_id: str, *, kind: str) -> ErrorsListing:
-        """The job's failed URLs and robots-blocked URLs (they never appear among documents)."""
+    def errors(self, job_id: str, *, kind: str, max_items: int | None = None) -> ErrorsListing:
+        """The job's failed URLs and robots-blocked URLs (they never appear among documents):
+        at most `max_items` of each, with how many Firecrawl listed."""
         path = self._job_path(job_id, kind) + "/errors"
+        listed: dict[str, int] = {}
+
+        def scan(chunks: Iterator[bytes]) -> dict[str, Any]:
+            payload, counts = jsonscan.scan_arrays(
+                chunks, keep=max_items or sys.maxsize, tally=_tally_cancelled
+            )
+            listed.update(counts)
+            return payload
+
+        size = self._max_response_bytes * ERRORS_SIZE_FACTOR
         try:
-            payload = self._call("GET", path)
+            payload = self._call("GET", path, stream=scan, max_bytes=size)
         except NotSupported:
             # The 2025 server has no /v2/batch/scrape/{id}/errors route; its /crawl/{id}/errors
             # accepts batch ids.
             if kind != "batch":
                 raise
-            payload = self._call("GET", self._job_path(job_id, "crawl") + "/errors")
-        return ErrorsListing.from_payload(payload)
+            crawl_path = self._job_path(job_id, "crawl") + "/errors"
+            payload = self._call("GET", crawl_path, stream=scan, max_bytes=size)
+        return ErrorsListing.from_payload(
+            payload,
+            max_items=max_items,
+            failed_listed=listed.get("errors"),
+            robots_listed=listed.get("robotsBlocked"),
+            cancelled_listed=listed.get(CANCELLED_TALLY),
+        )
 
     def cancel(self, job_id: str, *, kind: str) -> str:
         """Cancel a job; returns the upstream status ("cancelled"). Never retried."""
@@ -253,10 +287,12 @@ class FirecrawlClient:
     def recent_jobs(
         self, *, kind: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> ActivityPage:
-        """The team's batch scrapes and crawls of the last 24 hours, newest first, one page.
+        """The team's batch scrapes and crawls of the last 24 hours, newest first, one page of
+        at most `limit` jobs (100 when not given), whatever the server sends.
 
-        Only hosted Firecrawl has this listing (v2 only, whatever this client's version):
-        NotSupported says the server lacks it.
+        Hosted Firecrawl has this listing (v2 only, whatever this client's version):
+        NotSupported says the server lacks it. A self-hosted server without its database has
+        the route but answers 500, which no retry changes: it is not retried.
         """
         params: dict[str, int | str] = {}
         if kind is not None:
@@ -270,20 +306,31 @@ class FirecrawlClient:
             params["limit"] = limit
         if cursor is not None:
             params["cursor"] = cursor
-        payload = self._call("GET", "/v2/team/activity", params=params)
-        return ActivityPage.from_payload(payload)
+        payload = self._call(
+            "GET",
+            "/v2/team/activity",
+            params=params,
+            retry_5xx=False,
+            max_bytes=min(LISTING_MAX_BYTES, self._max_response_bytes),
+        )
+        return ActivityPage.from_payload(payload, max_items=limit or ACTIVITY_MAX_LIMIT)
 
-    def active_crawls(self) -> list[ActiveCrawl]:
-        """The team's crawls still running. NotSupported says the server lacks the listing."""
+    def active_crawls(self, *, max_items: int | None = None) -> list[ActiveCrawl]:
+        """The team's crawls still running, at most `max_items` of them. NotSupported says the
+        server lacks the listing."""
         try:
-            payload = self._call("GET", f"/{self._api_version}/crawl/active")
+            payload = self._call(
+                "GET",
+                f"/{self._api_version}/crawl/active",
+                max_bytes=min(LISTING_MAX_BYTES, self._max_response_bytes),
+            )
         except (BadRequest, NotFound) as exc:
             # A server without the route takes "active" for a job id: 400 "Invalid job ID", or
             # 404 "Job not found". There is no id in this path, so either means no listing.
             raise NotSupported(
                 "This Firecrawl server cannot list active crawls", status_code=exc.status_code
             ) from None
-        return ActiveCrawl.list_from_payload(payload)
+        return ActiveCrawl.list_from_payload(payload, max_items=max_items)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -307,16 +354,27 @@ class FirecrawlClient:
         headers: Mapping[str, str] | None = None,
         retry_5xx: bool = True,
         failure: str = "Firecrawl reported a failure",
+        max_bytes: int | None = None,
+        stream: Callable[[Iterator[bytes]], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """One call with its retries. `max_bytes`: the size cap of this call's answer (else the
+        client's). `stream`: parses a successful answer's body as it arrives, instead of the
+        body being read whole first."""
         url = self._api_url + path
-        deadline = transport.Deadline(self._deadline)
+        seconds = self._deadline
+        if self._finish_by is not None:
+            seconds = min(seconds, self._finish_by - time.monotonic())
+        deadline = transport.Deadline(seconds)
+        limit = max_bytes or self._max_response_bytes
         retries = self._max_retries if method == "GET" else 0
         invalid_retries = _INVALID_BODY_RETRIES
         attempt = 0
         while True:
             error: FirecrawlError
             try:
-                return self._attempt(method, url, params, body, headers, failure, deadline)
+                return self._attempt(
+                    method, url, params, body, headers, failure, deadline, limit, stream
+                )
             except _RateLimitHint as hint:
                 cap = hint.seconds if hint.seconds is not None else self._backoff_cap(attempt)
                 error = RateLimited(cap, api_message=hint.api_message)
@@ -374,12 +432,36 @@ class FirecrawlClient:
         headers: Mapping[str, str] | None,
         failure: str,
         deadline: transport.Deadline,
+        limit: int,
+        stream: Callable[[Iterator[bytes]], dict[str, Any]] | None,
     ) -> dict[str, Any]:
-        if self._on_request is not None:
-            self._on_request()
         left = deadline.left()
         if left <= 0:
-            raise self._deadline_exceeded()
+            # Out of time before asking (a task's budget spent): nothing is paid for.
+            raise self._deadline_exceeded(deadline)
+        if self._on_request is not None:
+            self._on_request()
+        started = time.monotonic()
+        try:
+            return self._exchange(
+                method, url, params, body, headers, failure, deadline, limit, stream
+            )
+        finally:
+            self.slowest = max(self.slowest, time.monotonic() - started)
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, int | str] | None,
+        body: dict[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        failure: str,
+        deadline: transport.Deadline,
+        limit: int,
+        stream: Callable[[Iterator[bytes]], dict[str, Any]] | None,
+    ) -> dict[str, Any]:
+        left = deadline.left()
         try:
             with transport.bounded_by(deadline, self._read_timeout):
                 response = self._session.request(
@@ -395,16 +477,15 @@ class FirecrawlClient:
                     stream=True,
                 )
                 with response:
-                    content = transport.read_body(
-                        response.raw, limit=self._max_response_bytes, deadline=deadline
-                    )
+                    if stream is not None and response.status_code == 200:
+                        return self._streamed(response, stream, limit, deadline)
+                    content = transport.read_body(response.raw, limit=limit, deadline=deadline)
         except transport.TooLarge:
             raise ResponseTooLarge(
-                f"Firecrawl sent more than {_size(self._max_response_bytes)} in one response; "
-                "stopped reading"
+                f"Firecrawl sent more than {_size(limit)} in one response; stopped reading"
             ) from None
         except transport.DeadlinePassed:
-            raise self._deadline_exceeded() from None
+            raise self._deadline_exceeded(deadline) from None
         except transport.UnaskedEncoding as exc:
             raise InvalidResponse(
                 f"Firecrawl sent a response in an encoding this client did not ask for "
@@ -416,7 +497,7 @@ class FirecrawlClient:
             ) from None
         except (requests.Timeout, urllib3.exceptions.ReadTimeoutError) as exc:
             if deadline.passed():
-                raise self._deadline_exceeded() from None
+                raise self._deadline_exceeded(deadline) from None
             if isinstance(exc, requests.ConnectTimeout):
                 raise Unreachable(
                     f"Could not reach Firecrawl at {self._display_url} (no answer to connect)",
@@ -436,9 +517,27 @@ class FirecrawlClient:
             ) from None
         return self._interpret(response, content, failure)
 
-    def _deadline_exceeded(self) -> DeadlineExceeded:
+    @staticmethod
+    def _streamed(
+        response: requests.Response,
+        parse: Callable[[Iterator[bytes]], dict[str, Any]],
+        limit: int,
+        deadline: transport.Deadline,
+    ) -> dict[str, Any]:
+        try:
+            return parse(transport.iter_body(response.raw, limit=limit, deadline=deadline))
+        except jsonscan.TooDeep:
+            raise InvalidResponse(_TOO_DEEP, status_code=200) from None
+        except ValueError:  # UnicodeDecodeError included
+            # A cut body shows up as a dropped connection (retried); this one will not change.
+            raise InvalidResponse(
+                "Firecrawl sent a response that is not valid JSON (truncated?)", status_code=200
+            ) from None
+
+    def _deadline_exceeded(self, deadline: transport.Deadline) -> DeadlineExceeded:
         return DeadlineExceeded(
-            f"Firecrawl at {self._display_url} did not finish answering within {self._deadline:g} s"
+            f"Firecrawl at {self._display_url} did not finish answering within "
+            f"{round(max(deadline.seconds, 0), 1):g} s"
         )
 
     def _interpret(
@@ -529,6 +628,15 @@ class _RateLimitHint(Exception):
         super().__init__("rate limited")
         self.seconds = seconds
         self.api_message = api_message
+
+
+CANCELLED_TALLY = "errors:cancelled"
+
+
+def _tally_cancelled(key: str, item: Any) -> str | None:
+    """scan_arrays' tally: /errors entries for URLs a cancel left unscraped, counted as they
+    stream by (kept or not), so a cancelled 200,000-URL batch is not counted as failures."""
+    return CANCELLED_TALLY if key == "errors" and is_cancelled_entry(item) else None
 
 
 def _idempotency(key: str | None) -> dict[str, str] | None:

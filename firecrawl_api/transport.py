@@ -156,11 +156,16 @@ def new_session() -> requests.Session:
 
 def read_body(raw: urllib3.BaseHTTPResponse, *, limit: int, deadline: Deadline) -> bytes:
     """The body, inflated if gzipped, read in large chunks; TooLarge past `limit` bytes."""
+    return b"".join(iter_body(raw, limit=limit, deadline=deadline))
+
+
+def iter_body(raw: urllib3.BaseHTTPResponse, *, limit: int, deadline: Deadline) -> Iterator[bytes]:
+    """The body in pieces as it arrives, inflated if gzipped (for a caller that parses as it
+    reads); TooLarge past `limit` bytes, DeadlinePassed past the deadline."""
     encoding = raw.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip"):
         raise UnaskedEncoding(encoding)
     gunzip = _Gunzip() if encoding.endswith("gzip") else None
-    chunks: list[bytes] = []
     size = 0
     while True:
         if deadline.passed():
@@ -170,9 +175,9 @@ def read_body(raw: urllib3.BaseHTTPResponse, *, limit: int, deadline: Deadline) 
             size += len(piece)
             if size > limit:
                 raise TooLarge
-            chunks.append(piece)
+            yield piece
         if not data:
-            return b"".join(chunks)
+            return
 
 
 class _Gunzip:

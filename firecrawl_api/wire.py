@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 from firecrawl_api import jsonscan
 from firecrawl_api.errors import InvalidResponse
 from firecrawl_api.ids import is_uuid
-from firecrawl_api.text import clean_text
+from firecrawl_api.text import MAX_MESSAGE, MAX_URL, clean_text, cut
 
 # What a database integer column holds: counters and offsets.
 MAX_COUNT = 2**31 - 1
@@ -392,34 +392,88 @@ class FailedUrl:
     @property
     def cancelled(self) -> bool:
         """Left unscraped because the job was cancelled (counted and named apart)."""
-        return not self.code and self.error.strip() == CANCELLED_URL_ERROR
+        return is_cancelled_entry({"code": self.code, "error": self.error})
+
+
+def is_cancelled_entry(item: Any) -> bool:
+    """An entry of /errors (as parsed JSON) for a URL its job's cancel left unscraped."""
+    if not isinstance(item, dict):
+        return False
+    error = item.get("error")
+    return not item.get("code") and isinstance(error, str) and error.strip() == CANCELLED_URL_ERROR
 
 
 @dataclass(frozen=True)
 class ErrorsListing:
+    """A job's failed and robots-blocked URLs: the first `max_items` of each that Firecrawl
+    listed (its URLs and messages cut to text.MAX_URL and text.MAX_MESSAGE), and how many it
+    listed in all (`cancelled_listed`: how many of `failed_listed` a cancel left unscraped)."""
+
     errors: list[FailedUrl]
     robots_blocked: list[str]
+    failed_listed: int = -1  # -1: as many as `errors`
+    robots_listed: int = -1
+    cancelled_listed: int = -1  # -1: as many as `errors` holds
+
+    def __post_init__(self) -> None:
+        if self.failed_listed < 0:
+            object.__setattr__(self, "failed_listed", len(self.errors))
+        if self.cancelled_listed < 0:
+            cancelled = sum(1 for item in self.errors if item.cancelled)
+            object.__setattr__(self, "cancelled_listed", cancelled)
+        if self.robots_listed < 0:
+            object.__setattr__(self, "robots_listed", len(self.robots_blocked))
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> ErrorsListing:
+    def from_payload(
+        cls,
+        payload: dict[str, Any],
+        max_items: int | None = None,
+        *,
+        failed_listed: int | None = None,
+        robots_listed: int | None = None,
+        cancelled_listed: int | None = None,
+    ) -> ErrorsListing:
+        """`failed_listed`, `robots_listed`, `cancelled_listed`: how many entries each list had
+        (and how many of the errors were cancelled URLs), when the payload holds only the first
+        ones (firecrawl_api.jsonscan.scan_arrays)."""
         errors = payload.get("errors", [])
         blocked = payload.get("robotsBlocked", [])
         if not isinstance(errors, list) or not isinstance(blocked, list):
             raise InvalidResponse("Firecrawl's list of failed URLs has an unexpected shape")
+        entries = [item for item in errors if isinstance(item, dict)]
+        urls = [url for url in blocked if isinstance(url, str)]
         return cls(
             errors=[
                 FailedUrl(
-                    id=as_text(item.get("id")),
+                    id=as_text(item.get("id"))[:100],
                     timestamp=as_utc(item.get("timestamp")),
-                    url=as_text(item.get("url")),
-                    code=as_text_or_none(item.get("code")),
-                    error=as_text(item.get("error")),
+                    url=_cut_text(item.get("url"), MAX_URL),
+                    code=_code(item.get("code")),
+                    error=_cut_text(item.get("error"), MAX_MESSAGE),
                 )
-                for item in errors
-                if isinstance(item, dict)
+                for item in entries[:max_items]
             ],
-            robots_blocked=[clean_text(url) for url in blocked if isinstance(url, str)],
+            robots_blocked=[cut(url, MAX_URL) for url in urls[:max_items]],
+            failed_listed=len(entries) if failed_listed is None else failed_listed,
+            robots_listed=len(urls) if robots_listed is None else robots_listed,
+            cancelled_listed=(
+                sum(1 for item in entries if is_cancelled_entry(item))
+                if cancelled_listed is None
+                else cancelled_listed
+            ),
         )
+
+
+def _cut_text(value: Any, limit: int) -> str:
+    """as_text, cut before it is cleaned: a 30 MB message is never copied whole."""
+    if isinstance(value, str):
+        return cut(value, limit)
+    return cut(as_text(value), limit)
+
+
+def _code(value: Any) -> str | None:
+    return cut(value, 100) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -492,12 +546,13 @@ class ActivityPage:
     next_cursor: str | None
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> ActivityPage:
+    def from_payload(cls, payload: dict[str, Any], max_items: int | None = None) -> ActivityPage:
+        """`max_items`: the page's size as asked; a server that sends more is cut to it."""
         data = payload.get("data")
         if not isinstance(data, list):
             raise InvalidResponse("Firecrawl's activity listing has no list of jobs")
         jobs = []
-        for item in data:
+        for item in data[:max_items]:
             if not isinstance(item, dict):
                 continue
             job_id = as_uuid(item.get("id"))
@@ -505,11 +560,8 @@ class ActivityPage:
             kind = ACTIVITY_ENDPOINTS.get(endpoint) if isinstance(endpoint, str) else None
             # Scrapes, searches, maps… are listed too; only jobs with results pages are kept.
             if job_id is not None and kind is not None:
-                jobs.append(
-                    RecentJob(
-                        job_id, kind, as_utc(item.get("created_at")), as_text(item.get("target"))
-                    )
-                )
+                target = _cut_text(item.get("target"), MAX_URL)
+                jobs.append(RecentJob(job_id, kind, as_utc(item.get("created_at")), target))
         cursor = payload.get("cursor")
         if cursor is not None and (not isinstance(cursor, str) or not 0 < len(cursor) <= 1000):
             raise _impossible("page cursor", cursor)
@@ -525,18 +577,21 @@ class ActiveCrawl:
     created_at: datetime | None
 
     @classmethod
-    def list_from_payload(cls, payload: dict[str, Any]) -> list[ActiveCrawl]:
+    def list_from_payload(
+        cls, payload: dict[str, Any], max_items: int | None = None
+    ) -> list[ActiveCrawl]:
+        """The listed crawls, the first `max_items` of them (the listing has no pages)."""
         crawls = payload.get("crawls")
         if not isinstance(crawls, list):
             raise InvalidResponse("Firecrawl's list of active crawls has an unexpected shape")
         return [
             cls(
                 id=job_id,
-                url=as_text(item.get("url")),
-                status=as_text_or_none(item.get("status")),
+                url=_cut_text(item.get("url"), MAX_URL),
+                status=_code(item.get("status")),
                 created_at=as_utc(item.get("created_at")),
             )
-            for item in crawls
+            for item in crawls[:max_items]
             if isinstance(item, dict) and (job_id := as_uuid(item.get("id"))) is not None
         ]
 

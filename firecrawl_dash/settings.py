@@ -185,10 +185,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "jobs:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 REGISTRATION_OPEN = envbool("REGISTRATION_OPEN", "true")
-# After this many failed log-ins for one account within the window, further attempts are refused
-# until old failures age out; from an address with four times as many, so are attempts at any
-# account that has failures (see accounts/throttle.py).
+# After this many failed log-ins for one account within the window (seconds), further attempts
+# are refused until old failures age out; after LOGIN_ADDRESS_FAILURE_LIMIT from one address (at
+# any accounts, sign-ups of taken usernames included), so is every attempt from there. Neither
+# refuses a browser that logged in to the account before (see accounts/throttle.py).
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5", minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", "20", minimum=1)
 LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900", minimum=1)
 
 LANGUAGE_CODE = "en-us"
@@ -300,6 +302,9 @@ FIRECRAWL_WORKER_DEADLINE = envfloat("FIRECRAWL_WORKER_DEADLINE", "60", minimum=
 FIRECRAWL_SETTLE_SECONDS = envfloat("FIRECRAWL_SETTLE_SECONDS", "20", minimum=0)
 # No job caches more documents than this (an upstream whose `next` never ends stops here).
 FIRECRAWL_MAX_DOCUMENTS_PER_JOB = envint("FIRECRAWL_MAX_DOCUMENTS_PER_JOB", "500000", minimum=1)
+# No job stores more failed URLs than this (failed and robots-blocked together): the page says
+# how many Firecrawl listed, and the first ones are kept (a retry covers those).
+FIRECRAWL_MAX_FAILED_URLS_PER_JOB = envint("FIRECRAWL_MAX_FAILED_URLS_PER_JOB", "20000", minimum=1)
 
 # Starting jobs from the dashboard (jobs.starting): the most URLs one batch may have (and the
 # highest page limit of a crawl), and the largest .txt/.csv list of URLs accepted.
@@ -319,3 +324,9 @@ FIRECRAWL_IDEMPOTENCY_URLS = envlist("FIRECRAWL_IDEMPOTENCY_URLS", "https://api.
 FIRECRAWL_SCREENSHOT_HOSTS = envlist(
     "FIRECRAWL_SCREENSHOT_HOSTS", "storage.googleapis.com,service.firecrawl.dev"
 )
+
+# Finding jobs (keys.listings): pages of the activity listing followed per kind (100 jobs a
+# page), and the most jobs one reading lists and tracks (the import page, Track all, one
+# automatic round). An operator of a shared server bounds what one key's listing may cost here.
+FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5", minimum=1)
+FIRECRAWL_IMPORT_MAX_JOBS = envint("FIRECRAWL_IMPORT_MAX_JOBS", "500", minimum=1)

@@ -15,9 +15,7 @@ which the server turns into a broken transfer the browser shows as failed.
 import csv
 import json
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -32,6 +30,7 @@ from firecrawl_api.text import clean_text
 from firecrawl_api.wire import ScrapedDocument
 from jobs.models import SUMMARY_FIELDS, Document, FailedUrl, Job, Screenshot
 from jobs.models.failed_urls import iter_failed_urls
+from jobs.spreadsheet import workbook_stream
 from jobs.zipwriter import ZipStream
 
 logger = logging.getLogger(__name__)
@@ -221,45 +220,15 @@ def csv_stream(documents: QuerySet[Document], columns: list[str] | None = None) 
 
 
 def xlsx_stream(documents: QuerySet[Document], columns: list[str] | None = None) -> Iterator[bytes]:
-    """The documents as an Excel workbook, one row each.
-
-    xlsxwriter in constant-memory mode writes each row to a temporary file as it comes (peak
-    memory is flat at any number of rows, docs/PERFORMANCE.md); the workbook, a zip, exists
-    only once closed, so it is streamed from that file afterwards.
-    """
-    import xlsxwriter  # only the xlsx download needs it
-
+    """The documents as an Excel workbook, one row each, streamed as the rows are read: its first
+    bytes leave at once whatever the number of rows, and memory stays flat (jobs.spreadsheet).
+    Text is text: never a formula, a link or a number because of how it looks."""
     columns = columns or CSV_COLUMNS
-    handle, path = tempfile.mkstemp(prefix="export-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook = xlsxwriter.Workbook(
-            path,
-            {
-                "constant_memory": True,
-                # Text is text: never a formula, a link or a number because of how it looks.
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-                "tmpdir": tempfile.gettempdir(),
-            },
-        )
-        sheet = workbook.add_worksheet("Documents")
-        bold = workbook.add_format({"bold": True})
-        sheet.write_row(0, 0, columns, bold)
-        sheet.freeze_panes(1, 0)
-        for number, row in enumerate(export_rows(documents, columns), start=1):
-            for index, value in enumerate(row):
-                if isinstance(value, int):
-                    sheet.write_number(number, index, value)
-                elif value:
-                    sheet.write_string(number, index, xlsx_text(value))
-        workbook.close()
-        with open(path, "rb") as built:
-            while chunk := built.read(1024 * 1024):
-                yield chunk
-    finally:
-        os.unlink(path)
+    rows = (
+        [value if isinstance(value, int) else xlsx_text(value) if value else None for value in row]
+        for row in export_rows(documents, columns)
+    )
+    return workbook_stream("Documents", columns, rows)
 
 
 def xlsx_text(value: str) -> str:

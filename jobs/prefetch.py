@@ -22,11 +22,11 @@ logger = logging.getLogger(__name__)
 class PageReader:
     """Reads the next status page in a thread while the sync stores the current one."""
 
-    def __init__(self, job: Job, budget: RequestBudget) -> None:
+    def __init__(self, job: Job, budget: RequestBudget, *, finish_by: float | None = None) -> None:
         assert job.api_key is not None
         self._job = job
         self._budget = budget
-        self._client = clients.for_worker(job.api_key, None, max_retries=0)
+        self._client = clients.for_worker(job.api_key, None, max_retries=0, finish_by=finish_by)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-reader")
         self._pending: tuple[int, Future[firecrawl_api.StatusPage]] | None = None
 
@@ -53,6 +53,11 @@ class PageReader:
             logger.info("Reading ahead in job %s failed (%s); asking again", self._job.pk, exc)
             return None
         return page if started_at == skip else None
+
+    @property
+    def slowest(self) -> float:
+        """The longest a read ahead took (seconds)."""
+        return self._client.slowest
 
     def __enter__(self) -> Self:
         return self

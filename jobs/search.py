@@ -13,6 +13,8 @@ and fold text alike: letters and digits only, lower case, accents removed.
 """
 
 import re
+import secrets
+import time
 import unicodedata
 from collections.abc import Iterable
 
@@ -21,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, Func, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
-from firecrawl_api.text import clean_text
+from firecrawl_api.text import MARK_END, MARK_START, clean_text
 from jobs.models import Document
 
 # Enough words for any real query; bounds the work a crafted one can ask for.
@@ -29,11 +31,11 @@ MAX_TOKENS = 16
 # Characters of each document's markdown that search looks at (titles and URLs are whole): the
 # start of a page is what people search for, and PostgreSQL's tsvector stops at 1 MB.
 INDEXED_CHARS = 100_000
-# Snippets: private-use characters mark a match. The stored text is not stripped of them: the
-# template filter (jobs.templatetags.snippets.marked) escapes the whole snippet and only then
-# turns the markers into <mark>, so a marker the scraped text itself held can at most
-# highlight a word, never open a tag.
-MARK_START, MARK_END = "\ue000", "\ue001"
+# Snippets come back with each match between two private-use characters (jobs.templatetags
+# renders them as <mark>). Document text may hold those characters too, so the database marks
+# matches with markers made afresh for each search, which no document can contain; the text
+# around them is cleaned (firecrawl_api.text.clean_text replaces any stray marker) before the
+# fresh markers become the plain ones.
 SNIPPET_WORDS = 24
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -98,13 +100,15 @@ def search_query(tokens: list[str]) -> SearchQuery:
 # Indexing -----------------------------------------------------------------------------------
 
 
-def index_documents(job_pk: int, batch: int = 200) -> int:
-    """Index the job's documents that are not yet searchable; returns how many it indexed.
+def index_documents(job_pk: int, batch: int = 200, *, seconds: float | None = None) -> int:
+    """Index the job's documents that are not yet searchable, for about `seconds` at most (None:
+    until none is left); returns how many it indexed.
 
     Each batch commits on its own, so a crash loses at most one batch of work and a rerun
     carries on where it stopped; indexed documents are never indexed twice. Indexers of one job
     running at once (several workers) share the batches instead of waiting on each other.
     """
+    give_up_at = None if seconds is None else time.monotonic() + seconds
     indexed = 0
     while True:
         with transaction.atomic():
@@ -116,7 +120,7 @@ def index_documents(job_pk: int, batch: int = 200) -> int:
                 # SQLite: setting the flag is what feeds FTS5 (a trigger does the insert).
                 done = Document.objects.filter(pk__in=list(batch_ids)).update(search_indexed=True)
         indexed += done
-        if done < batch:
+        if done < batch or (give_up_at is not None and time.monotonic() > give_up_at):
             return indexed
 
 
@@ -194,6 +198,8 @@ def snippets(documents: Iterable[Document], text: str) -> dict[int, str]:
     ids = [document.pk for document in documents]
     if not tokens or not ids:
         return {}
+    nonce = secrets.token_hex(8)
+    start, end = f"{MARK_START}{nonce}{MARK_START}", f"{MARK_END}{nonce}{MARK_END}"
     if connection.vendor == "sqlite":
         # Only ids (integers from our own rows) are formatted in; the query is a parameter.
         sql = _FTS_SNIPPETS.format(ids=", ".join(str(int(pk)) for pk in ids))
@@ -204,11 +210,11 @@ def snippets(documents: Iterable[Document], text: str) -> dict[int, str]:
         last = tokens[-1]
         query = fts5_query(tokens) if len(last) <= 3 else fts5_query(tokens).removesuffix("*")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [MARK_START, MARK_END, SNIPPET_WORDS, query])
+            cursor.execute(sql, [start, end, SNIPPET_WORDS, query])
             # Bytes, decoded here: json_extract turns a lone "\\ud800" escape into bytes that
             # are not UTF-8, which the driver would refuse to decode.
             return {
-                pk: clean_text(snippet.decode("utf-8", "replace"))
+                pk: _marked(snippet.decode("utf-8", "replace"), start, end)
                 for pk, snippet in cursor.fetchall()
                 if snippet
             }
@@ -219,8 +225,8 @@ def snippets(documents: Iterable[Document], text: str) -> dict[int, str]:
             Func(F("raw"), function="jobs_document_markdown", output_field=TextField()),
             search_query(tokens),
             config="simple",
-            start_sel=MARK_START,
-            stop_sel=MARK_END,
+            start_sel=start,
+            stop_sel=end,
             max_words=SNIPPET_WORDS,
             min_words=SNIPPET_WORDS // 2,
             max_fragments=2,
@@ -228,6 +234,16 @@ def snippets(documents: Iterable[Document], text: str) -> dict[int, str]:
         )
         found = Document.objects.filter(pk__in=ids).values_list("pk", headline)
         return {
-            pk: clean_text(snippet) for pk, snippet in found if snippet and MARK_START in snippet
+            pk: _marked(snippet, start, end)
+            for pk, snippet in found
+            if snippet and start in snippet
         }
     return {}
+
+
+def _marked(snippet: str, start: str, end: str) -> str:
+    """The database's snippet, cleaned, with only its own fresh markers as MARK_START/MARK_END."""
+    return MARK_START.join(
+        MARK_END.join(clean_text(text) for text in piece.split(end))
+        for piece in snippet.split(start)
+    )

@@ -5,6 +5,10 @@ each answer means for the job is decided by the job itself (jobs.models.jobs). E
 idempotent and commits as it goes, so a crash loses at most the pages in flight, which the next
 run fetches again. HTTP never happens inside a transaction, and a lease on the job row makes sure
 only one sync of a job runs at a time, whatever the number of workers.
+
+A sync holds a worker about one deadline at most, its requests included (`finish_by`): then the
+job is queued again behind the others, so no slow or huge upstream keeps a worker from other
+users' jobs. How slowly the key's Firecrawl answered is noted on the key (ApiKey.note_speed).
 """
 
 import logging
@@ -60,12 +64,25 @@ def sync_job(job_pk: int) -> SyncResult:
 
 def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
     assert job.api_key is not None
+    finish_by = clients.worker_budget()
+    budget = RequestBudget(job.api_key.pk)
+    slowest = 0.0
     try:
-        budget = RequestBudget(job.api_key.pk)
-        with clients.for_worker(job.api_key, budget) as client, PageReader(job, budget) as reader:
-            finished = _walk(job, client, reader, token, result)
-            if finished and job.errors_due():
-                job.apply_errors(_read_errors(job, client), lease=token)
+        with (
+            clients.for_worker(job.api_key, budget, finish_by=finish_by) as client,
+            PageReader(job, budget, finish_by=finish_by) as reader,
+        ):
+            try:
+                if job.errors_pending and job.errors_due():
+                    job.apply_errors(_read_errors(job, client), lease=token)
+                finished = _walk(job, client, reader, token, result, finish_by)
+                if finished and job.errors_due():
+                    if time.monotonic() + client.slowest > finish_by:
+                        job.defer_errors(token)
+                    else:
+                        job.apply_errors(_read_errors(job, client), lease=token)
+            finally:
+                slowest = max(client.slowest, reader.slowest)
         if job.sync_state == Job.SyncState.ACTIVE:
             job.conclude(token, resume_now=not finished)
     except firecrawl_api.FirecrawlError as exc:
@@ -82,6 +99,8 @@ def _sync(job: Job, token: uuid.UUID, result: SyncResult) -> None:
             f"The sync failed unexpectedly ({type(exc).__name__}); this is a bug, please report it"
         )
         result.error = job.record_failure(problem, token)
+    finally:
+        job.api_key.note_speed(slowest)
 
 
 def _walk(
@@ -90,13 +109,15 @@ def _walk(
     reader: PageReader,
     token: uuid.UUID,
     result: SyncResult,
+    finish_by: float,
 ) -> bool:
     """Follow the job's pages from its stored skip. False when it stopped for time, leaving
-    pages for the next run: one sync holds the worker about one call's deadline at most, so
-    other users' jobs wait behind a slow or huge one no longer than that."""
-    started = time.monotonic()
-    slowest = 0.0
+    pages for the next run: no page is asked for that would end past `finish_by`, as far as
+    the slowest request so far tells."""
+    slowest = client.slowest
     while True:
+        if time.monotonic() + slowest > finish_by:
+            return False
         asked_at = time.monotonic()
         try:
             page = reader.take(job.next_skip) or client.job_status(
@@ -146,13 +167,15 @@ def _walk(
             # An empty page always ends the walk: a cancelled job's `next` points to itself.
             job.mark_walk_done(token)
             return True
-        if time.monotonic() - started + slowest > settings.FIRECRAWL_WORKER_DEADLINE:
-            return False
 
 
 def _read_errors(job: Job, client: FirecrawlClient) -> firecrawl_api.ErrorsListing:
     try:
-        return client.errors(str(job.remote_id), kind=job.kind)
+        return client.errors(
+            str(job.remote_id),
+            kind=job.kind,
+            max_items=settings.FIRECRAWL_MAX_FAILED_URLS_PER_JOB,
+        )
     except (firecrawl_api.NotFound, firecrawl_api.NotSupported):
         # Expired, or a server without the route: nothing more to learn, and what was stored
         # is kept.

@@ -1,47 +1,66 @@
 """Background work, run by django-tasks-db's worker: syncing tracked jobs, indexing their documents,
-keeping their screenshots (and deleting those of deleted jobs), and importing the new jobs of
-keys that track them automatically.
+keeping their screenshots, finding jobs (automatic imports, what the listings say of a job
+tracked by id), and deleting the jobs their owners stopped tracking and their files.
 
 django-tasks-db has no periodic scheduler and no recovery for a task whose worker died, so the
 job rows are the source of truth: a due job with no live lease gets a sync task from whoever
 notices first (the worker's scheduler loop, a job page's poll, a button), and a conditional
 UPDATE on `sync_queued_for` keeps that to one queued task per job. Indexing for search works the
 same way, on `index_queued_at`, for jobs that have documents not yet indexed, and automatic
-imports on the key's `auto_imported_at`. Screenshots are fetched by one task per key at a time
+imports on the key's `import_due_at`. Screenshots are fetched by one task per key at a time
 (`screenshots_queued_at` on the key), and the files of deleted jobs are deleted in batches
 claimed row by row (jobs.models.screenshots).
+
+No task holds a worker much longer than one deadline: a sync stops after about one
+(jobs.sync), an import reads one page of a listing per task, indexing and deleting go a batch
+at a time for about one, each queuing itself again for the rest. And the worker takes the ready
+task of highest priority first: a slow key's syncs wait behind every other key's, finding and
+deleting jobs behind every sync, so one user's slow upstream costs another at most the one
+task already running.
 """
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.tasks import task
+from django.tasks import Task, task
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from jobs import screenshots, search, sync
 from jobs.models import Document, Job, Screenshot, StartRequest
-from jobs.models.jobs import lease_duration
+from jobs.models.jobs import BATCH, lease_duration
 from keys import listings
 from keys.models import ApiKey
 
-# How often a key set to track new jobs automatically lists its jobs: well under the 24 hours
-# Firecrawl keeps them, and a few requests per key an hour.
-IMPORT_INTERVAL = timedelta(minutes=5)
+# django-tasks-db claims the ready task of highest priority first, then the earliest run_after,
+# then the earliest enqueued.
+SYNC_PRIORITY = 0
+SLOW_KEY_PRIORITY = -10
+BACKGROUND_PRIORITY = -20
 
 
 @task()
-def sync_job_task(job_pk: int) -> None:
+def sync_job_task(job_pk: int, slow: bool = False) -> None:
+    """`slow`: queued as a slow key's job (behind other keys' syncs)."""
     Job.objects.filter(pk=job_pk).update(sync_queued_for=None)
     # Whoever queued this saw the job due, but on a read that may predate a sync which has run
     # since: the slot is free while a sync runs, so a poll that read the job just before can
     # queue a second one. Only a job still due is synced: at most one poll per interval.
     row = (
         Job.objects.filter(pk=job_pk, next_poll_at__lte=timezone.now())
-        .values("last_polled_at")
+        .values("last_polled_at", "api_key__slow_until")
         .first()
     )
     due = row is not None
+    if row is not None and not slow and _slow(row["api_key__slow_until"]):
+        # Its key turned slow since this was queued: behind the other keys' syncs now.
+        request_syncs([job_pk])
+        return
     never_read = row is not None and row["last_polled_at"] is None
     result = sync.sync_job(job_pk) if due else sync.SyncResult()
     if result.documents_added:
@@ -49,10 +68,15 @@ def sync_job_task(job_pk: int) -> None:
     job = Job.objects.filter(pk=job_pk).first()
     if result.screenshots_added and job is not None and job.api_key_id is not None:
         request_screenshots(job.api_key_id)
-    if job is not None and never_read and job.last_polled_at is not None:
+    if (
+        job is not None
+        and never_read
+        and job.last_polled_at is not None
+        and job.description_wanted() is not None
+    ):
         # Its first read: what the listings know of a job tracked by id (its kind, a crawl's
-        # start URL) is asked once, now.
-        listings.describe_job(job)
+        # start URL) is asked once, in a task of its own.
+        _enqueue(describe_job_task, [(job_pk,)], priority=BACKGROUND_PRIORITY)
     if job is None or not job.is_active:
         return
     when = job.next_poll_at
@@ -64,10 +88,11 @@ def sync_job_task(job_pk: int) -> None:
 
 @task()
 def index_job_task(job_pk: int) -> None:
-    search.index_documents(job_pk)
+    # For about one deadline: what is left (of a huge job, or added meanwhile) is queued again
+    # by the scheduler's next round.
+    search.index_documents(job_pk, seconds=settings.FIRECRAWL_WORKER_DEADLINE)
     # Cleared only once done, so the scheduler does not queue a second indexer meanwhile (past
-    # a lease's length it does, harmlessly: batches never overlap). Documents added after the
-    # last batch are picked up by the scheduler's next round.
+    # a lease's length it does, harmlessly: batches never overlap).
     Job.objects.filter(pk=job_pk).update(index_queued_at=None)
 
 
@@ -89,6 +114,78 @@ def delete_screenshots_task(pks: list[int]) -> None:
     screenshots.delete_orphaned(pks)
 
 
+@task()
+def describe_job_task(job_pk: int) -> None:
+    job = Job.objects.tracked().select_related("api_key").filter(pk=job_pk).first()
+    if job is not None:
+        listings.describe_job(job)
+
+
+@task()
+def import_key_task(key_pk: int) -> None:
+    """One step of a key's automatic import round (keys.listings.import_step)."""
+    key = ApiKey.objects.select_related("owner").filter(pk=key_pk, auto_import=True).first()
+    if key is None:
+        return
+    tracked, next_step_at = listings.import_step(key)
+    request_syncs(tracked)
+    if next_step_at is not None:
+        _enqueue(import_key_task, [(key_pk,)], when=next_step_at, priority=BACKGROUND_PRIORITY)
+
+
+@task()
+def purge_job_task(job_pk: int) -> None:
+    """Delete a stopped job's rows for about one deadline; queue the rest."""
+    Job.objects.filter(pk=job_pk).update(sync_queued_for=None)
+    if not Job.objects.purge(job_pk, seconds=settings.FIRECRAWL_WORKER_DEADLINE):
+        request_purge(job_pk)
+        return
+    # The job is gone; its screenshots' rows stay, without a job, until their files are deleted.
+    request_file_deletion(batches=5)
+
+
+def _slow(slow_until: datetime | None) -> bool:
+    return slow_until is not None and slow_until > timezone.now()
+
+
+def _enqueue(
+    task: Task[Any, Any],
+    calls: Sequence[tuple[Any, ...]],
+    *,
+    when: datetime | None = None,
+    priority: int = SYNC_PRIORITY,
+) -> None:
+    """Queue `task` once per argument tuple in `calls`, at `when` (None: now), with `priority`.
+
+    Many at once go into django-tasks-db's table in one INSERT per BATCH (its enqueue() makes
+    one each): tracking 1,000 listed jobs queues their syncs in one pass.
+    """
+    if not calls:
+        return
+    future = when is not None and when > timezone.now()
+    queued = task.using(priority=priority, run_after=when if future else None)
+    backend = queued.get_backend()
+    if len(calls) == 1 or not isinstance(backend, DatabaseBackend):
+        for args in calls:
+            queued.enqueue(*args)
+        return
+    DBTaskResult.objects.bulk_create(
+        [
+            DBTaskResult(
+                args_kwargs={"args": list(args), "kwargs": {}},
+                priority=priority,
+                task_path=queued.module_path,
+                queue_name=queued.queue_name,
+                # What the backend's pre_save handler sets for "now" (bulk_create sends none).
+                run_after=when if future and when else get_date_max(),
+                backend_name=backend.alias,
+            )
+            for args in calls
+        ],
+        batch_size=BATCH,
+    )
+
+
 def _free(field: str, now: datetime) -> Q:
     """No task is queued in `field`, or the queued one is presumed lost: not started a lease's
     length after it was due, its worker died."""
@@ -102,15 +199,33 @@ def _claim(job_pk: int, field: str, when: datetime) -> bool:
     )
 
 
-def request_sync(job: Job, when: datetime | None = None) -> bool:
-    """Queue a sync of the job unless one is already queued; True if this call queued it."""
+def request_syncs(job_pks: Iterable[int], when: datetime | None = None) -> int:
+    """Queue a sync of each of these jobs unless one is queued already, at `when` (None: now),
+    a slow key's behind the others; returns how many were queued. A few statements per BATCH
+    jobs, each batch claimed in one short transaction."""
     now = timezone.now()
     when = max(when or now, now)
-    if not _claim(job.pk, "sync_queued_for", when):
-        return False
-    task = sync_job_task if when <= now else sync_job_task.using(run_after=when)
-    task.enqueue(job.pk)
-    return True
+    pks = list(job_pks)
+    queued = 0
+    for start in range(0, len(pks), BATCH):
+        with transaction.atomic():
+            free = Job.objects.filter(pk__in=pks[start : start + BATCH])
+            free = free.filter(_free("sync_queued_for", now)).select_for_update(
+                skip_locked=True, of=("self",)
+            )
+            claimed = list(free.values_list("pk", "api_key__slow_until"))
+            Job.objects.filter(pk__in=[pk for pk, _ in claimed]).update(sync_queued_for=when)
+        fast = [(pk,) for pk, slow_until in claimed if not _slow(slow_until)]
+        slow = [(pk, True) for pk, slow_until in claimed if _slow(slow_until)]
+        _enqueue(sync_job_task, fast, when=when, priority=SYNC_PRIORITY)
+        _enqueue(sync_job_task, slow, when=when, priority=SLOW_KEY_PRIORITY)
+        queued += len(claimed)
+    return queued
+
+
+def request_sync(job: Job, when: datetime | None = None) -> bool:
+    """Queue a sync of the job unless one is already queued; True if this call queued it."""
+    return request_syncs([job.pk], when) == 1
 
 
 def request_sync_if_due(job: Job) -> bool:
@@ -146,7 +261,7 @@ def request_file_deletion(batches: int = 1) -> int:
         pks = Screenshot.objects.claim_orphaned(screenshots.DELETE_BATCH, until)
         if not pks:
             break
-        delete_screenshots_task.enqueue(pks)
+        _enqueue(delete_screenshots_task, [(pks,)], priority=BACKGROUND_PRIORITY)
         queued += 1
     return queued
 
@@ -162,36 +277,53 @@ def enqueue_due_screenshots() -> int:
     return queued + request_file_deletion(batches=5)
 
 
+def stop_tracking(job: Job) -> None:
+    """Stop tracking a job, the one way every page and API does it: gone from every page at
+    once, its rows deleted in the background (JobQuerySet.purge), never in the request."""
+    job.stop_tracking()
+    request_purge(job.pk)
+
+
+def request_purge(job_pk: int) -> bool:
+    """Queue the deletion of a stopped job's rows unless it is queued already. A stopped job
+    never syncs, so its `sync_queued_for` says whether a deletion is queued."""
+    if not _claim(job_pk, "sync_queued_for", timezone.now()):
+        return False
+    _enqueue(purge_job_task, [(job_pk,)], priority=BACKGROUND_PRIORITY)
+    return True
+
+
 def enqueue_due_jobs() -> int:
-    """Queue a sync for every active job that is due, and indexing for every job with documents
-    left to index (a lost task included); the worker's scheduler calls this."""
+    """Queue a sync for every active job that is due, indexing for every job with documents
+    left to index, and the deletion of stopped jobs (a lost task included); the worker's
+    scheduler calls this."""
     now = timezone.now()
     due = Job.objects.needing_sync(now).filter(_free("sync_queued_for", now))
+    queued = request_syncs(due.values_list("pk", flat=True))
     unindexed = Document.objects.filter(job=OuterRef("pk"), search_indexed=False)
-    to_index = Job.objects.filter(_free("index_queued_at", now)).filter(Exists(unindexed))
-    queued = sum(request_sync(job) for job in due.only("pk"))
+    to_index = Job.objects.tracked().filter(_free("index_queued_at", now)).filter(Exists(unindexed))
     queued += sum(request_index(pk) for pk in to_index.values_list("pk", flat=True))
+    stopped = Job.objects.filter(stopped_at__isnull=False).filter(_free("sync_queued_for", now))
+    queued += sum(request_purge(pk) for pk in stopped.values_list("pk", flat=True))
     return queued + enqueue_due_screenshots()
 
 
-@task()
-def import_key_task(key_pk: int) -> None:
-    key = ApiKey.objects.select_related("owner").filter(pk=key_pk, auto_import=True).first()
-    if key is not None:
-        for job in listings.import_new_jobs(key):
-            request_sync(job)
-
-
 def enqueue_due_imports() -> int:
-    """Queue an automatic import for every key that opted in and was not imported for
-    IMPORT_INTERVAL (a conditional UPDATE per key, so one worker queues it however many run),
-    and forget form tokens no confirmation page can use any more."""
+    """Queue an automatic import round for every key that opted in and is due (a conditional
+    UPDATE per key, so one worker queues it however many run), and forget form tokens no
+    confirmation page can use any more."""
     now = timezone.now()
-    due = Q(auto_imported_at=None) | Q(auto_imported_at__lte=now - IMPORT_INTERVAL)
+    due = Q(import_due_at=None) | Q(import_due_at__lte=now)
+    # Not due again until an interval from now: a round whose chain of tasks was lost (its
+    # worker died) is simply followed by the next one.
+    next_due = now + listings.IMPORT_INTERVAL
     queued = 0
     for pk in ApiKey.objects.filter(due, auto_import=True).values_list("pk", flat=True):
-        if ApiKey.objects.filter(due, pk=pk, auto_import=True).update(auto_imported_at=now):
-            import_key_task.enqueue(pk)
+        claimed = ApiKey.objects.filter(due, pk=pk, auto_import=True).update(
+            auto_imported_at=now, import_due_at=next_due, import_round=None
+        )
+        if claimed:
+            _enqueue(import_key_task, [(pk,)], priority=BACKGROUND_PRIORITY)
             queued += 1
     StartRequest.objects.expired().delete()
     return queued

@@ -1,11 +1,12 @@
-"""A per-key budget of requests to Firecrawl, shared by every job, worker and web process.
+"""Pacing the requests to Firecrawl: a per-key budget shared by every job, worker and web
+process, and the backoff after failures in a row.
 
 Firecrawl limits requests per team per minute and answers 429 past that; staying under a
 configurable budget keeps one busy dashboard from starving the team's other clients. The
 budget lives in the database (a one-minute window on the ApiKey row), so every process sees it.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -58,3 +59,9 @@ class RequestBudget:
     @staticmethod
     def _seconds_to_next_window(now: datetime, window: datetime) -> float:
         return 60 - (now - window).total_seconds()
+
+
+def backoff(base_seconds: float, failures: int, cap: timedelta) -> timedelta:
+    """How long to wait after `failures` failures in a row: `base_seconds` doubled each time, at
+    most `cap`. A failing job's polls and a failing listing's rounds back off alike."""
+    return min(timedelta(seconds=base_seconds * 2 ** min(failures, 20)), cap)

@@ -1,7 +1,13 @@
 """The one way to build a Firecrawl client for a key: timeouts fit for the caller, the request
 budget, and the API-URL allow-list checked at every use, not only when a key is added. (Every
 response is size-capped by the client itself: firecrawl_api.client.DEFAULT_MAX_RESPONSE_BYTES.)
+
+Time is bounded per call (the deadline) and, with `finish_by`, for a whole piece of work: a page
+view or a worker task given one deadline (`web_budget`, `worker_budget`) never spends more on
+Firecrawl, however many calls it makes.
 """
+
+import time
 
 from django.conf import settings
 
@@ -36,8 +42,23 @@ def _check_allowed(api_url: str) -> None:
         )
 
 
+def web_budget() -> float:
+    """A finish_by for work done while a person waits: one web deadline from now."""
+    return time.monotonic() + settings.FIRECRAWL_WEB_DEADLINE
+
+
+def worker_budget() -> float:
+    """A finish_by for one worker task: one worker deadline from now."""
+    return time.monotonic() + settings.FIRECRAWL_WORKER_DEADLINE
+
+
 def for_web(
-    api_url: str, key: str, api_version: str, *, budget: RequestBudget | None = None
+    api_url: str,
+    key: str,
+    api_version: str,
+    *,
+    budget: RequestBudget | None = None,
+    finish_by: float | None = None,
 ) -> FirecrawlClient:
     """For a call made while a person waits on the page: one retry, a short deadline."""
     _check_allowed(api_url)
@@ -51,19 +72,27 @@ def for_web(
         read_timeout=settings.FIRECRAWL_WEB_DEADLINE,
         deadline=settings.FIRECRAWL_WEB_DEADLINE,
         on_request=budget.spend if budget else None,
+        finish_by=finish_by,
     )
 
 
-def for_key_on_web(key: ApiKey) -> FirecrawlClient:
-    return for_web(key.api_url, key.key, key.api_version, budget=RequestBudget(key.pk))
+def for_key_on_web(key: ApiKey, *, finish_by: float | None = None) -> FirecrawlClient:
+    return for_web(
+        key.api_url, key.key, key.api_version, budget=RequestBudget(key.pk), finish_by=finish_by
+    )
 
 
 def for_worker(
-    key: ApiKey, budget: RequestBudget | None, *, max_retries: int = 4
+    key: ApiKey,
+    budget: RequestBudget | None,
+    *,
+    max_retries: int = 4,
+    finish_by: float | None = None,
 ) -> FirecrawlClient:
     """For the sync in the worker: retries with backoff, 429s waited out up to a limit.
 
-    Every request is paid from `budget`; without one, the caller has paid already.
+    Every request is paid from `budget`; without one, the caller has paid already. Give the
+    task's `finish_by` (worker_budget()) so that all its calls together fit one deadline.
     """
     _check_allowed(key.api_url)
     return FirecrawlClient(
@@ -76,4 +105,5 @@ def for_worker(
         read_timeout=READ_TIMEOUT,
         deadline=settings.FIRECRAWL_WORKER_DEADLINE,
         on_request=budget.spend if budget else None,
+        finish_by=finish_by,
     )

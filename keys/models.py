@@ -4,14 +4,21 @@ The table is still `jobs_apikey`: the model moved here from the jobs app without
 (keys/migrations/0001_initial.py).
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from firecrawl_api.ids import mask_key
 from keys.encryption import EncryptedTextField
+
+# A request that takes this share of a worker deadline or more makes its key slow (see
+# ApiKey.note_speed), for SLOW_FOR.
+SLOW_SHARE = 0.25
+SLOW_FOR = timedelta(minutes=10)
 
 
 class ApiKey(models.Model):
@@ -38,7 +45,7 @@ class ApiKey(models.Model):
     budget_window = models.DateTimeField(null=True, blank=True, editable=False)
     budget_used = models.PositiveIntegerField(default=0, editable=False)
     # Track new jobs started with this key automatically: the worker's scheduler lists the
-    # key's recent jobs every few minutes (jobs.tasks.IMPORT_INTERVAL; see keys.listings).
+    # key's recent jobs every few minutes (keys.listings.IMPORT_INTERVAL).
     auto_import = models.BooleanField("Track new jobs automatically", default=False)
     # When the last automatic import was queued, and why the last one failed ("" if it did not).
     auto_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -49,6 +56,16 @@ class ApiKey(models.Model):
     # When a task keeping the screenshots of this key's jobs was queued (jobs.tasks): one at a
     # time per key, so one key's slow storage host never holds more than one worker.
     screenshots_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An automatic import reads one page per task (keys.listings.ImportRound): the round in
+    # progress (None between rounds), when the next round is due (None: at once), and how many
+    # rounds in a row failed (the next one then waits longer, as a failing job does).
+    import_round = models.JSONField(null=True, blank=True, editable=False)
+    import_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    import_failures = models.PositiveIntegerField(default=0, editable=False)
+    # This key's Firecrawl answered slowly lately: until then its work (syncs, listings) is
+    # queued behind other keys' (jobs.tasks), so a slow upstream costs others one deadline at
+    # most.
+    slow_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "jobs_apikey"
@@ -83,3 +100,18 @@ class ApiKey(models.Model):
         )
         self.is_default = True
         self.save(update_fields=["is_default", "key_hint"])
+
+    @property
+    def is_slow(self) -> bool:
+        """Its Firecrawl answered slowly lately: its work queues behind other keys' (jobs.tasks)."""
+        return self.slow_until is not None and self.slow_until > timezone.now()
+
+    def note_speed(self, slowest: float) -> None:
+        """After the worker's requests with this key, `slowest` the longest one took (seconds):
+        mark the key slow for a while, or no longer slow."""
+        if slowest >= settings.FIRECRAWL_WORKER_DEADLINE * SLOW_SHARE:
+            self.slow_until = timezone.now() + SLOW_FOR
+            ApiKey.objects.filter(pk=self.pk).update(slow_until=self.slow_until)
+        elif self.slow_until is not None:
+            self.slow_until = None
+            ApiKey.objects.filter(pk=self.pk).update(slow_until=None)

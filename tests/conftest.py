@@ -1,13 +1,18 @@
-"""Shared fixtures: personas (Alice and Bob), their keys, and a Firecrawl simulator."""
+"""Shared fixtures: personas (Alice and Bob), the test's own Firecrawl simulator (`sim`, set up
+by `@pytest.mark.sim(...)`), Alice's key on it (`key`) and Bob's (`bob_key`), a manual clock, and
+Hypothesis settings that hold on a slow machine.
+"""
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import hypothesis
 import pytest
+from hypothesis import HealthCheck
 
-from fakecrawl import FakeFirecrawl
+from fakecrawl import FakeFirecrawl, ManualClock
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -16,6 +21,15 @@ if TYPE_CHECKING:
     from jobs.models import Document, Job
     from keys.models import ApiKey
     from tests.seaweedfs import SeaweedFS
+
+# Hypothesis times each example (a 200 ms deadline) and how long inputs take to generate: on a
+# busy machine both fail tests that are right. Property tests that suppress another health check
+# list SLOW_MACHINE with it (an explicit list replaces this one).
+SLOW_MACHINE = [HealthCheck.too_slow]
+hypothesis.settings.register_profile(
+    "slow-machine", deadline=None, suppress_health_check=SLOW_MACHINE
+)
+hypothesis.settings.load_profile("slow-machine")
 
 ALICE_KEY = "fc-alice0000000000000000000000a1b2"
 BOB_KEY = "fc-bob000000000000000000000000c3d4"
@@ -53,32 +67,50 @@ def bob_client(bob: "User") -> "Client":
     return client
 
 
-@pytest.fixture(scope="session")
-def simulator() -> Iterator[FakeFirecrawl]:
-    """One simulator for the session; tests make their own keys and jobs on it."""
-    sim = FakeFirecrawl(seed=7)
-    sim.start()
-    sim.add_key(ALICE_KEY, team="alice")
-    sim.add_key(BOB_KEY, team="bob")
-    yield sim
-    sim.stop()
+@pytest.fixture
+def clock() -> ManualClock:
+    """The simulator's clock, moved only by the test: asking for it puts `sim` on it."""
+    return ManualClock()
 
 
 @pytest.fixture
-def alice_key(alice: "User", simulator: FakeFirecrawl) -> "ApiKey":
-    from keys.models import ApiKey
+def sim(request: pytest.FixtureRequest) -> Iterator[FakeFirecrawl]:
+    """A Firecrawl simulator of the test's own, serving Alice's and Bob's keys.
 
-    return ApiKey.objects.create(
-        owner=alice, name="Main", key=ALICE_KEY, api_url=simulator.url, is_default=True
-    )
+    `@pytest.mark.sim(...)` on a test or a module (the test's own marker wins) passes options
+    to FakeFirecrawl (seed, mode, site_fanout, ...), and `credits=N` to their teams. The
+    simulator runs on real time, or on the test's `clock` when the test uses one.
+    """
+    options: dict[str, Any] = {"seed": 0}
+    for marker in reversed(list(request.node.iter_markers("sim"))):
+        options.update(marker.kwargs)
+    credits = {"credits": options.pop("credits")} if "credits" in options else {}
+    if "clock" in request.fixturenames:
+        options["clock"] = request.getfixturevalue("clock")
+    with FakeFirecrawl(**options) as simulator:
+        simulator.add_key(ALICE_KEY, team="alice", **credits)
+        simulator.add_key(BOB_KEY, team="bob", **credits)
+        yield simulator
 
 
 @pytest.fixture
-def bob_key(bob: "User", simulator: FakeFirecrawl) -> "ApiKey":
+def key(alice: "User", sim: FakeFirecrawl, request: pytest.FixtureRequest) -> "ApiKey":
+    """Alice's default key on `sim`; `@pytest.mark.key(api_version="v2")` for the v2 routes."""
+    from keys.models import ApiKey
+
+    fields: dict[str, Any] = {"name": "Main", "is_default": True}
+    for marker in reversed(list(request.node.iter_markers("key"))):
+        fields.update(marker.kwargs)
+    return ApiKey.objects.create(owner=alice, key=ALICE_KEY, api_url=sim.url, **fields)
+
+
+@pytest.fixture
+def bob_key(bob: "User", sim: FakeFirecrawl) -> "ApiKey":
+    """Bob's default key on `sim`."""
     from keys.models import ApiKey
 
     return ApiKey.objects.create(
-        owner=bob, name="Bob's", key=BOB_KEY, api_url=simulator.url, is_default=True
+        owner=bob, name="Bob's", key=BOB_KEY, api_url=sim.url, is_default=True
     )
 
 
@@ -106,7 +138,7 @@ def make_failed_urls(
         + [FailedUrl.from_listing(job, url, robots=True) for url in robots_blocked]
     )
     job.count_failures()
-    job.save(update_fields=["failed_count", "robots_blocked_count"])
+    job.save(update_fields=["failed_count", "robots_blocked_count", "failed_stored"])
 
 
 def make_documents(job: "Job", count: int, start: int = 0, **overrides: Any) -> "list[Document]":
@@ -168,7 +200,7 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def settle_at_once(settings: Any) -> None:
     # The simulator's clock is manual, the app's is real: a job settles on its first terminal
-    # read unless a test of settling sets an interval (tests/jobs/test_settling.py).
+    # read unless a test of settling sets an interval (tests/jobs/sync/test_settling.py).
     settings.FIRECRAWL_SETTLE_SECONDS = 0
 
 

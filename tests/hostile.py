@@ -5,7 +5,8 @@ values no real server would send. Each reply is registered for one path (usually
 path); every large body is generated as it is sent, so the server never holds more than a chunk.
 
 Run as `python -m tests.hostile URL JOB_ID` it is the child process of the memory tests: it
-reads one status page with a default client and prints what happened and its peak memory.
+reads one status page with a default client under a hard address-space ceiling, and prints what
+happened (and, for whoever reads it, its peak memory).
 """
 
 from __future__ import annotations
@@ -287,7 +288,7 @@ def large_page(size: int = 5 * MIB, documents: int = 50) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading in a child process, to measure its peak memory alone
+# Reading in a child process, alone, under a memory ceiling
 
 
 @dataclass(frozen=True)

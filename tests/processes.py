@@ -34,14 +34,21 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def start_worker(
-    log: Path, *, lease_seconds: int = 2, interval: float = 0.1, **env: str
+    log: Path,
+    *,
+    lease_seconds: int = 2,
+    interval: float = 0.1,
+    patched: bool = False,
+    **env: str,
 ) -> subprocess.Popen[bytes]:
     """`manage.py run_worker`, as `make run` starts it; a short lease so kills recover fast.
+    `patched`: through tests/patched_manage.py, whose test-only patches `env` names.
 
     A lease this short is below the worker's deadline, which the system check refuses in
     production (jobs.checks): the tests' workers skip the checks, on purpose.
     """
-    command = ["manage.py", "run_worker", "--schedule-every", "0.2", "--interval", str(interval)]
+    manage = ["-m", "tests.patched_manage"] if patched else ["manage.py"]
+    command = [*manage, "run_worker", "--schedule-every", "0.2", "--interval", str(interval)]
     command.append("--skip-checks")
     return subprocess.Popen(
         [sys.executable, *command],
@@ -60,3 +67,17 @@ def assert_cache_exact(job: Job, sim: FakeFirecrawl) -> None:
     assert [position for position, _ in cached] == list(range(len(expected)))
     assert [scrape_id for _, scrape_id in cached] == expected
     assert job.documents_cached == len(expected)
+
+
+def assert_cache_is_a_prefix(job: Job, sim: FakeFirecrawl, when: str = "") -> None:
+    """What a sync cut short leaves: the first documents upstream has, each once, at its upstream
+    position, and the job's counters saying exactly how many."""
+    job.refresh_from_db()
+    upstream = [d["metadata"]["scrapeId"] for d in sim.job(str(job.remote_id)).documents]
+    cached = list(job.documents.order_by("position").values_list("position", "scrape_id"))
+    assert [position for position, _ in cached] == list(range(len(cached))), when
+    assert [scrape_id for _, scrape_id in cached] == upstream[: len(cached)], when
+    assert job.documents_cached == job.next_skip == len(cached), (
+        f"{when}: {len(cached)} documents stored; the job counts {job.documents_cached} and "
+        f"would read on from {job.next_skip}"
+    )

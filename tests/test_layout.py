@@ -32,6 +32,7 @@ ROWS = {
     "jobs.pagination": 2,
     "jobs.export": 2,
     "jobs.zipwriter": 2,
+    "jobs.spreadsheet": 2,
     "jobs.safe_markdown": 2,
     "jobs.checks": 2,
     "keys.listings": 2,

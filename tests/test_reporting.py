@@ -48,13 +48,13 @@ def debug(settings: Any) -> None:
     ],
 )
 def test_the_key_never_appears_on_the_debug_page_of_the_key_form(
-    alice: User, simulator: FakeFirecrawl, debug: None, settings: Any, failing: str
+    alice: User, sim: FakeFirecrawl, debug: None, settings: Any, failing: str
 ) -> None:
     settings.FIRECRAWL_API_URLS = ["*"]
-    simulator.add_key(KEY, team="reporting")
+    sim.add_key(KEY, team="reporting")
     client = Client(raise_request_exception=False)
     client.force_login(alice)
-    form = {"name": "Work key", "key": KEY, "api_url": simulator.url, "api_version": "v1"}
+    form = {"name": "Work key", "key": KEY, "api_url": sim.url, "api_version": "v1"}
 
     with mock.patch(failing, side_effect=RuntimeError("deliberate")):
         response = client.post("/keys/", form)

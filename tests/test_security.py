@@ -133,13 +133,13 @@ def urls_answering(method: str, job: Job, key: ApiKey) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def alice_world(alice_key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, ApiKey]:
+def alice_world(key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, ApiKey]:
     """Alice's job with documents (markdown and HTML), a kept screenshot, a failed URL and
     progress: every object."""
-    ApiKey.objects.filter(pk=alice_key.pk).update(name="Alice-secret-key-name")
-    alice_key.refresh_from_db()
+    ApiKey.objects.filter(pk=key.pk).update(name="Alice-secret-key-name")
+    key.refresh_from_db()
     job = make_job(
-        alice_key, str(uuid.uuid4()), label="Alice's secret project", status="scraping",
+        key, str(uuid.uuid4()), label="Alice's secret project", status="scraping",
         completed=3, total=5, start_urls=["https://alice.example/a"],
         start_options={"formats": ["markdown"], "onlyMainContent": True},
     )  # fmt: skip
@@ -152,8 +152,8 @@ def alice_world(alice_key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, 
     )
     make_failed_urls(job, "https://alice.example/failed", error="Timed out")
     job.samples.create(completed=3, total=5)
-    StartRequest.objects.claim(token=uuid.uuid4(), owner=alice_key.owner, api_key=alice_key)
-    return job, alice_key
+    StartRequest.objects.claim(token=uuid.uuid4(), owner=key.owner, api_key=key)
+    return job, key
 
 
 def state_of_everyone() -> dict[str, Any]:
@@ -393,13 +393,13 @@ def everything_in_the_database() -> str:
 
 
 def test_the_plain_api_key_never_appears_anywhere(
-    alice: User, simulator: FakeFirecrawl, settings: Any, caplog: pytest.LogCaptureFixture,
+    alice: User, sim: FakeFirecrawl, settings: Any, caplog: pytest.LogCaptureFixture,
     echo_server: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     settings.FIRECRAWL_API_URLS = ["*"]
     monkeypatch.setattr(clients, "MAX_RETRY_WAIT", 0)
     caplog.set_level(logging.DEBUG)
-    simulator.add_key(LEAK_KEY, team="leak")
+    sim.add_key(LEAK_KEY, team="leak")
     seen: list[str] = []  # every response body and header, every report
 
     def keep(response: HttpResponseBase) -> HttpResponseBase:
@@ -410,27 +410,25 @@ def test_the_plain_api_key_never_appears_anywhere(
     client = Client()
     client.force_login(alice)
     # Add a key: a rejected one (401 from Firecrawl) first, then the real one.
-    form = {"name": "Leaky", "api_url": simulator.url, "api_version": "v1"}
+    form = {"name": "Leaky", "api_url": sim.url, "api_version": "v1"}
     bad = keep(client.post("/keys/", {**form, "key": BAD_KEY}))
     assert "rejected this key (401)" in body_of(bad).decode()
     keep(client.post("/keys/", {**form, "key": LEAK_KEY}))
     key = ApiKey.objects.get(owner=alice, name="Leaky")
     # Track a batch and sync it through a 429, a 500 burst, then to its end.
-    remote_id = simulator.create_batch(LEAK_KEY, n=60, state="completed", fail_every=10)
+    remote_id = sim.create_batch(LEAK_KEY, n=60, state="completed", fail_every=10)
     keep(client.post("/", {"job_id": f"https://api.firecrawl.dev/v1/batch/scrape/{remote_id}"}))
     job = Job.objects.get(owner=alice, remote_id=remote_id)
-    simulator.inject(Fault.rate_limit(retry_after=90), job_id=remote_id, count=1)
+    sim.inject(Fault.rate_limit(retry_after=90), job_id=remote_id, count=1)
     sync_job(job.pk)
-    simulator.inject(Fault.server_error(500), job_id=remote_id, count=5)
+    sim.inject(Fault.server_error(500), job_id=remote_id, count=5)
     sync_job(job.pk)
     for _ in range(4):
         sync_job(job.pk)
     job.refresh_from_db()
     assert job.is_settled and job.documents_cached == 54
     # A key Firecrawl revoked (401 during the sync), and an upstream echoing our header back.
-    revoked = ApiKey.objects.create(
-        owner=alice, name="Revoked", key=REVOKED_KEY, api_url=simulator.url
-    )
+    revoked = ApiKey.objects.create(owner=alice, name="Revoked", key=REVOKED_KEY, api_url=sim.url)
     revoked_job = make_job(revoked, str(uuid.uuid4()))
     sync_job(revoked_job.pk)
     echo = ApiKey.objects.create(owner=alice, name="Echo", key=ECHO_KEY, api_url=echo_server)
@@ -677,14 +675,12 @@ print(json.dumps({
 
 
 def test_hostile_scraped_content_stays_inert_in_every_view(
-    alice_client: Client, alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl, settings: Any
 ) -> None:
     from tests.conftest import ALICE_KEY
 
-    remote_id = simulator.create_batch(
-        ALICE_KEY, n=15, state="completed", hostile=True, fail_every=5
-    )
-    job = make_job(alice_key, remote_id, label="<script>alert('label')</script>")
+    remote_id = sim.create_batch(ALICE_KEY, n=15, state="completed", hostile=True, fail_every=5)
+    job = make_job(key, remote_id, label="<script>alert('label')</script>")
     for _ in range(3):
         sync_job(job.pk)
     job.refresh_from_db()

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxValueValidator, URLValidator
 from django.utils.datastructures import MultiValueDict
 
+from firecrawl_api.text import clean_text, cut
 from firecrawl_dash.forms import QueryForm
 from jobs import start_options
 from jobs.models import Job
@@ -60,9 +61,21 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def _too_many_lines(text: str, limit: int) -> int:
+    """How many lines with text `text` has when that is more than `limit`, else 0: counted
+    before any line is validated, at C speed while the text is small."""
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return 0
+    count = sum(1 for line in lines if line.strip())
+    return count if count > limit else 0
+
+
 def normalize_url(text: str) -> str | None:
     """An http(s) URL as Firecrawl should get it ("example.com/a" gets https://), or None."""
     url = text.strip()
+    if clean_text(url) != url:
+        return None  # NUL, other controls, bidi overrides: no web address holds them
     if "://" not in url:
         url = f"https://{url}"
     if len(url) > MAX_URL_LENGTH:
@@ -423,6 +436,18 @@ class BatchStartForm(StartForm):
         retry_field.queryset = Job.objects.for_user(owner)
         self.upload_name = ""
 
+    def clean_urls(self) -> str:
+        text: str = self.cleaned_data.get("urls", "")
+        self._check_line_count(text)
+        return text
+
+    def _check_line_count(self, text: str) -> None:
+        limit = settings.FIRECRAWL_START_MAX_URLS
+        if lines := _too_many_lines(text, limit):
+            raise forms.ValidationError(
+                f"That is {lines:,} lines; this server starts at most {limit:,} URLs at once."
+            )
+
     def clean_upload(self) -> list[tuple[int, str]]:
         upload: UploadedFile | None = self.cleaned_data.get("upload")
         if upload is None:
@@ -440,7 +465,8 @@ class BatchStartForm(StartForm):
             text = upload.read(limit + 1).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise forms.ValidationError("That file is not UTF-8 text.") from None
-        self.upload_name = PurePath(name).name[:200]
+        self._check_line_count(text)
+        self.upload_name = cut(PurePath(name).name, 200)
         if suffix == ".csv":
             try:
                 return urls_from_csv(text)
@@ -457,12 +483,18 @@ class BatchStartForm(StartForm):
         given += [(f"File line {n}", line) for n, line in cleaned.get("upload", [])]
         if not given:
             raise forms.ValidationError("Give at least one URL, in the box or in a file.")
+        limit = settings.FIRECRAWL_START_MAX_URLS
+        if len(given) > limit:
+            # Counted before any line is validated.
+            raise forms.ValidationError(
+                f"That is {len(given):,} lines; this server starts at most {limit:,} URLs at once."
+            )
         urls: list[str] = []
         problems = []
         for where, text in given:
             url = normalize_url(text)
             if url is None:
-                problems.append(f"{where} is not a web address: “{text[:80]}”")
+                problems.append(f"{where} is not a web address: “{clean_text(text[:80])}”")
             else:
                 urls.append(url)
         if problems:
@@ -472,11 +504,6 @@ class BatchStartForm(StartForm):
             )
             return cleaned
         unique = list(dict.fromkeys(urls))
-        limit = settings.FIRECRAWL_START_MAX_URLS
-        if len(unique) > limit:
-            raise forms.ValidationError(
-                f"That is {len(unique):,} URLs; this server starts at most {limit:,} at once."
-            )
         cleaned["url_list"] = unique
         cleaned["duplicates"] = len(urls) - len(unique)
         if not pasted and self.upload_name:

@@ -9,7 +9,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
-from firecrawl_api.text import clean_text
+from firecrawl_api.text import MAX_MESSAGE, MAX_TITLE, MAX_URL, clean_text, cut
 from firecrawl_api.wire import ScrapedDocument
 
 if TYPE_CHECKING:
@@ -153,12 +153,13 @@ class Document(models.Model):
             job=job,
             position=position,
             scrape_id=clean_text(doc.scrape_id or "")[:100],
-            source_url=clean_text(doc.source_url),
-            url=clean_text(doc.url),
-            title=clean_text(doc.title),
+            # Cut for lists and search; the document's JSON keeps them whole.
+            source_url=cut(doc.source_url, MAX_URL),
+            url=cut(doc.url, MAX_URL),
+            title=cut(doc.title, MAX_TITLE),
             status_code=status_code,
-            error=clean_text(doc.error or ""),
-            warning=clean_text(doc.warning or ""),
+            error=cut(doc.error or "", MAX_MESSAGE),
+            warning=cut(doc.warning or "", MAX_MESSAGE),
             size=len(raw),
             raw=raw,
         )

@@ -15,11 +15,12 @@ from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.paginator import Page
 from django.db import models
 from django.db.models import Count
 
-from firecrawl_api.text import clean_text
+from firecrawl_api.text import MAX_MESSAGE, MAX_URL, cut
 from jobs.pagination import FAILED_URLS_PER_PAGE, ListPaginator
 
 if TYPE_CHECKING:
@@ -91,10 +92,10 @@ class FailedUrl(models.Model):
     ) -> "FailedUrl":
         failed = cls(
             job=job,
-            url=clean_text(url),
-            remote_id=clean_text(remote_id or "")[:100],
-            code=clean_text(code or "")[:100],
-            error=clean_text(error),
+            url=cut(url, MAX_URL),
+            remote_id=cut(remote_id or "", 100),
+            code=cut(code or "", 100),
+            error=cut(error, MAX_MESSAGE),
             failed_at=failed_at,
             robots_blocked=robots,
             cancelled=cancelled,
@@ -119,6 +120,13 @@ class FailureGroup:
 class FailurePage:
     page: Page[FailedUrl]
     groups: list[FailureGroup]
+    # Firecrawl listed more than are stored (FIRECRAWL_MAX_FAILED_URLS_PER_JOB): how many.
+    reported: int = 0
+    cap: int = 0
+
+    @property
+    def capped(self) -> bool:
+        return self.reported > self.page.paginator.count
 
 
 GROUP_FIELDS = ("robots_blocked", "cancelled", "code", "error")
@@ -154,7 +162,12 @@ def failure_groups(job: "Job", number: int) -> FailurePage | None:
         group = FailureGroup(robots_blocked, cancelled, code, error, count=counts.get(key, 0))
         group.urls = [row.url for row in rows]
         groups.append(group)
-    return FailurePage(page=page, groups=groups)
+    return FailurePage(
+        page=page,
+        groups=groups,
+        reported=job.failed_count + job.robots_blocked_count,
+        cap=settings.FIRECRAWL_MAX_FAILED_URLS_PER_JOB,
+    )
 
 
 def iter_failed_urls(job: "Job") -> Iterator[FailedUrl]:

@@ -6,6 +6,7 @@ next poll is due, who may write it (a lease). The sync (jobs.sync) only orchestr
 Firecrawl and hands each answer to these methods. HTTP never happens in this module.
 """
 
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,11 +20,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from firecrawl_api.ids import parse_job_reference
-from firecrawl_api.text import clean_text
+from firecrawl_api.text import MAX_MESSAGE, MAX_URL, cut
 from jobs.models.documents import Document
 from jobs.models.failed_urls import FailedUrl
 from jobs.models.fast_insert import insert_new
 from jobs.models.screenshots import Screenshot
+from keys.budget import backoff
 from keys.models import ApiKey
 
 if TYPE_CHECKING:
@@ -32,6 +34,12 @@ if TYPE_CHECKING:
 # A 404 this soon after tracking is Firecrawl's creation race, not an unknown job.
 NOT_FOUND_GRACE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=10)
+# Rows written per statement and per transaction when many are (jobs tracked at once, failed
+# URLs): short transactions, so no other user's write waits behind them, and never an `IN`
+# list longer than this.
+BATCH = 500
+# Rows deleted per transaction when a stopped job's data goes (documents can be large).
+PURGE_BATCH = 200
 
 
 class JobGone(Exception):
@@ -128,12 +136,17 @@ def settle_interval() -> timedelta:
 
 
 class JobQuerySet(models.QuerySet["Job"]):
+    def tracked(self) -> "JobQuerySet":
+        """Jobs not on their way out (Job.stop_tracking): every page and listing shows only
+        these."""
+        return self.filter(stopped_at=None)
+
     def for_user(self, user: Any) -> "JobQuerySet":
-        return self.filter(owner=user)
+        return self.tracked().filter(owner=user)
 
     def active(self) -> "JobQuerySet":
         """Jobs a poll could still change: the query form of Job.is_active."""
-        return self.filter(sync_state=Job.SyncState.ACTIVE, api_key__isnull=False)
+        return self.tracked().filter(sync_state=Job.SyncState.ACTIVE, api_key__isnull=False)
 
     def for_list(self) -> "JobQuerySet":
         """What a list of jobs reads: not a batch's URLs or its start options."""
@@ -206,17 +219,13 @@ class JobQuerySet(models.QuerySet["Job"]):
                 "start_options": start_options,
                 "invalid_urls": invalid_urls or [],
                 "start_urls": start_urls or [],
-                "source_name": source_name[:200],
+                "source_name": cut(source_name, 200),
                 "url_count": Job.accepted_urls(start_urls, invalid_urls),
             }
-        existing = self.filter(owner=owner, remote_id=remote_id).first()
+        target_url = cut(target_url, MAX_URL)
+        existing = self.tracked().filter(owner=owner, remote_id=remote_id).first()
         if existing is not None:
-            learned: dict[str, Any] = {}
-            if kind is not None and not existing.kind_confirmed:
-                # What was a guess is known now (a pasted crawl URL, the activity listing).
-                learned.update(kind=kind, kind_confirmed=True)
-            if target_url and not existing.target_url:
-                learned["target_url"] = target_url
+            learned: dict[str, Any] = existing.lacking(kind=kind, target_url=target_url)
             if started and existing.start_options is None:
                 learned.update(started)
             if retry_of is not None and existing.retry_of_id is None:
@@ -243,14 +252,85 @@ class JobQuerySet(models.QuerySet["Job"]):
                 )
         except IntegrityError:
             # A double submit raced us to it: the one that won is the job.
-            return self.get(owner=owner, remote_id=remote_id), False
+            return self.tracked().get(owner=owner, remote_id=remote_id), False
         return job, True
 
+    def track_many(
+        self, *, owner: Any, api_key: ApiKey, listed: "Iterable[tuple[str, str, str]]"
+    ) -> list[int]:
+        """Track these (job id, kind, target URL), as a listing named them (the kind is fact),
+        with `api_key`: those the owner does not track yet, a few statements per BATCH jobs
+        whatever their number. Returns the new jobs' pks."""
+        created: list[int] = []
+        rows = list(listed)
+        for start in range(0, len(rows), BATCH):
+            chunk = {
+                remote_id.lower(): (kind, url) for remote_id, kind, url in rows[start:][:BATCH]
+            }
+            new = set(chunk) - self.tracked_ids(owner, chunk)
+            if not new:
+                continue
+            before = timezone.now()
+            Job.objects.bulk_create(
+                [
+                    Job(
+                        owner=owner,
+                        api_key=api_key,
+                        api_url=api_key.api_url,
+                        api_version=api_key.api_version,
+                        kind=chunk[remote_id][0],
+                        kind_confirmed=True,
+                        remote_id=remote_id,
+                        target_url=cut(chunk[remote_id][1], MAX_URL),
+                    )
+                    for remote_id in sorted(new)
+                ],
+                # Another request may track one of them meanwhile: that one stays.
+                ignore_conflicts=True,
+            )
+            ids = [uuid.UUID(remote_id) for remote_id in new]
+            created += (
+                self.tracked()
+                .filter(owner=owner, remote_id__in=ids, created_at__gte=before)
+                .values_list("pk", flat=True)
+            )
+        return created
+
     def tracked_ids(self, owner: Any, remote_ids: "Iterable[str]") -> set[str]:
-        """Which of these job ids the owner tracks already (with any key), as lowercase text."""
-        ids = {uuid.UUID(remote_id) for remote_id in remote_ids}
-        tracked = self.filter(owner=owner, remote_id__in=ids).values_list("remote_id", flat=True)
-        return {str(remote_id) for remote_id in tracked}
+        """Which of these job ids the owner tracks already (with any key), as lowercase text.
+        Asked BATCH ids at a time: a listing of any length never makes one long `IN` list."""
+        ids = sorted({uuid.UUID(remote_id) for remote_id in remote_ids})
+        found: set[str] = set()
+        for start in range(0, len(ids), BATCH):
+            rows = self.tracked().filter(owner=owner, remote_id__in=ids[start : start + BATCH])
+            found.update(str(remote_id) for remote_id in rows.values_list("remote_id", flat=True))
+        return found
+
+    def purge(self, pk: int, *, seconds: float) -> bool:
+        """Delete a stopped job's rows for about `seconds`, a batch per transaction, then the
+        job; True once it is gone. The one place a job's data is deleted (Job.stop_tracking):
+        100,000 documents go without holding the database from anyone for long."""
+        job = Job(pk=pk)
+        give_up_at = time.monotonic() + seconds
+        for related in (job.samples, job.failed_urls, job.documents):
+            while ids := list(related.order_by().values_list("pk", flat=True)[:PURGE_BATCH]):
+                related.model._base_manager.filter(pk__in=ids).delete()
+                if time.monotonic() > give_up_at:
+                    return False
+        # Whatever a sync still in flight added meanwhile goes with the row (DB_CASCADE).
+        self.filter(pk=pk, stopped_at__isnull=False).delete()
+        return True
+
+    def learn(self, *, kind: str | None = None, target_url: str = "") -> int:
+        """Tell these jobs what a listing said of them (the kind as fact, a target URL), where
+        they lack it: an UPDATE of existing rows only, so a job deleted meanwhile stays gone.
+        Returns how many rows learned something."""
+        learned = 0
+        if kind is not None:
+            learned += self.filter(kind_confirmed=False).update(kind=kind, kind_confirmed=True)
+        if target_url:
+            learned += self.filter(target_url="").update(target_url=cut(target_url, MAX_URL))
+        return learned
 
 
 class Job(models.Model):
@@ -321,11 +401,15 @@ class Job(models.Model):
     remote_completed_at = models.DateTimeField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True)
     upstream_warning = models.TextField(blank=True)
-    # From /errors: URLs Firecrawl could not scrape, and URLs robots.txt kept it from.
+    # From /errors: how many URLs Firecrawl could not scrape, and robots.txt kept it from (the
+    # most any read listed), and how many failed URLs are stored: at most
+    # FIRECRAWL_MAX_FAILED_URLS_PER_JOB rows of both kinds are kept.
     failed_count = models.PositiveIntegerField(default=0)
     robots_blocked_count = models.PositiveIntegerField(default=0)
-    # URLs /errors lists as left unscraped by a cancel: counted apart from the failed ones.
+    # URLs /errors lists as left unscraped by a cancel: counted apart from the failed ones
+    # (failed_count and failed_stored never include them).
     cancelled_count = models.PositiveIntegerField(default=0)
+    failed_stored = models.PositiveIntegerField(default=0)
 
     # Where the local cache stands.
     next_skip = models.PositiveIntegerField(default=0)
@@ -345,6 +429,8 @@ class Job(models.Model):
     # The status counts when /errors was last read: read again whenever they change.
     errors_signature = models.CharField(max_length=200, blank=True)
     errors_fetched_at = models.DateTimeField(null=True, blank=True)
+    # /errors was due when a sync ran out of time: the next sync reads it first.
+    errors_pending = models.BooleanField(default=False)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
@@ -359,14 +445,22 @@ class Job(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Its owner stopped tracking it: no page shows it any more, and its rows are deleted in the
+    # background, a batch at a time (JobQuerySet.purge), then the job itself.
+    stopped_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # A job id names one job whatever its kind.
-            models.UniqueConstraint(fields=["owner", "remote_id"], name="unique_job_per_owner"),
+            # A job id names one job whatever its kind (one being deleted aside: its owner may
+            # track the id again at once).
+            models.UniqueConstraint(
+                fields=["owner", "remote_id"],
+                condition=Q(stopped_at=None),
+                name="unique_job_per_owner",
+            ),
         ]
         indexes = [models.Index(fields=["owner", "-created_at"])]
 
@@ -405,7 +499,11 @@ class Job(models.Model):
     @property
     def is_active(self) -> bool:
         """A poll could still change this job (JobQuerySet.active() is the query form)."""
-        return self.sync_state == self.SyncState.ACTIVE and self.api_key_id is not None
+        return (
+            self.sync_state == self.SyncState.ACTIVE
+            and self.api_key_id is not None
+            and self.stopped_at is None
+        )
 
     @property
     def is_settled(self) -> bool:
@@ -540,6 +638,31 @@ class Job(models.Model):
             return None
         return self.expires_at - timezone.now()
 
+    def description_wanted(self) -> tuple[str, ...] | None:
+        """Which kinds of the listings could tell this job what it lacks (its kind, a crawl's
+        start URL): () for both, None when nothing is worth the requests (a batch shows its
+        first URL when it was started here or imported, and nothing is lost without it)."""
+        if not self.kind_confirmed:
+            return ()
+        if self.kind == self.Kind.CRAWL and not self.target_url:
+            return (self.Kind.CRAWL,)
+        return None
+
+    @property
+    def failed_urls_capped(self) -> bool:
+        """Firecrawl listed more failed URLs than are stored (FIRECRAWL_MAX_FAILED_URLS_PER_JOB)."""
+        return self.failed_stored < self.failed_count
+
+    def lacking(self, *, kind: str | None = None, target_url: str = "") -> dict[str, Any]:
+        """What a listing or a pasted URL says that this job does not know yet: the kind when
+        it was a guess, the target URL when it has none."""
+        learned: dict[str, Any] = {}
+        if kind is not None and not self.kind_confirmed:
+            learned.update(kind=kind, kind_confirmed=True)
+        if target_url and not self.target_url:
+            learned["target_url"] = cut(target_url, MAX_URL)
+        return learned
+
     def upstream_signature(self) -> str:
         return "|".join(
             str(value)
@@ -605,8 +728,13 @@ class Job(models.Model):
                 # Positions 0..next_skip-1 are all stored (each page commits whole): no COUNT.
                 self.documents_cached = self.next_skip
                 self._apply_status(page)
-                self.last_polled_at = now
                 fields = [*STATUS_FIELDS, "next_skip", "documents_cached", "last_polled_at"]
+                if self.kind == self.Kind.CRAWL and not self.kind_confirmed:
+                    # Its batch route said 404 and its crawl route answers (try_other_kind):
+                    # this server tells the kinds apart, so it is a crawl.
+                    self.kind_confirmed = True
+                    fields.append("kind_confirmed")
+                self.last_polled_at = now
                 self.save_fields(fields, lease=lease)
                 self._record_progress(now)
         except IntegrityError:
@@ -635,7 +763,7 @@ class Job(models.Model):
         self.remote_created_at = page.created_at or self.remote_created_at
         self.remote_completed_at = page.completed_at or self.remote_completed_at
         self.duration = page.duration if page.duration is not None else self.duration
-        self.upstream_warning = clean_text(page.warning or "")
+        self.upstream_warning = cut(page.warning or "", MAX_MESSAGE)
 
     def _record_progress(self, now: datetime) -> None:
         """A sample of the progress when it changed: the rate, the ETA and the chart."""
@@ -665,25 +793,32 @@ class Job(models.Model):
         """HTTP 200 with success:false: the job failed to start, there is nothing to fetch."""
         self.status = self.Status.FAILED
         self.fully_cached = True
-        self.upstream_warning = clean_text(message)
+        self.upstream_warning = cut(message, MAX_MESSAGE)
         self.last_polled_at = timezone.now()
         self.save_fields(["status", "fully_cached", "upstream_warning", "last_polled_at"], lease)
 
     def try_other_kind(self, lease: uuid.UUID) -> bool:
-        """A bare id that Firecrawl does not know as a batch may be a crawl: ask that, once."""
+        """A bare id that Firecrawl does not know as a batch may be a crawl: ask that, once.
+
+        Still a guess: the kind is confirmed only if the crawl route answers (apply_page). An
+        id that neither route knows stays of unknown kind, never shown as a crawl."""
         if self.kind_confirmed or self.kind != self.Kind.BATCH or self.last_polled_at:
             return False
-        self.kind, self.kind_confirmed = self.Kind.CRAWL, True
-        self.save_fields(["kind", "kind_confirmed"], lease=lease)
+        self.kind = self.Kind.CRAWL
+        self.save_fields(["kind"], lease=lease)
         return True
 
     def apply_errors(self, listing: "firecrawl_api.ErrorsListing", lease: uuid.UUID) -> None:
-        """Store the failed and robots-blocked URLs Firecrawl reports.
+        """Store the failed and robots-blocked URLs Firecrawl reports, and how many it listed.
 
         Only ever adds: a URL already stored is recognised by its fingerprint, and one that
         Firecrawl stops listing (its /errors answers empty lists once a job expired) is kept.
+        At most FIRECRAWL_MAX_FAILED_URLS_PER_JOB rows are kept per job, written BATCH rows per
+        statement, each its own short transaction: a list of 200,000 never holds the database
+        from other users' writes.
         """
-        rows = [
+        room = settings.FIRECRAWL_MAX_FAILED_URLS_PER_JOB - self.failed_urls.count()
+        rows = (
             FailedUrl.from_listing(
                 self,
                 item.url,
@@ -694,28 +829,72 @@ class Job(models.Model):
                 cancelled=item.cancelled,
             )
             for item in listing.errors
-        ]
-        rows += [FailedUrl.from_listing(self, url, robots=True) for url in listing.robots_blocked]
-        with transaction.atomic():
-            FailedUrl.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-            self.count_failures()
-            self.errors_signature = f"{self.status}|{self.completed}|{self.total}"
-            self.errors_fetched_at = timezone.now()
-            fields = ["failed_count", "cancelled_count", "robots_blocked_count"]
-            self.save_fields([*fields, "errors_signature", "errors_fetched_at"], lease=lease)
-            self._record_progress(self.errors_fetched_at)
+        )
+        blocked = (FailedUrl.from_listing(self, url, robots=True) for url in listing.robots_blocked)
+        batch: list[FailedUrl] = []
+        for row in (*rows, *blocked):
+            if room <= 0:
+                break
+            batch.append(row)
+            if len(batch) == min(BATCH, room):
+                room -= self._store_failed(batch)
+                batch = []
+        if batch and room > 0:
+            self._store_failed(batch)
+        self.count_failures(
+            listed=listing.failed_listed - listing.cancelled_listed,
+            cancelled_listed=listing.cancelled_listed,
+            robots_listed=listing.robots_listed,
+        )
+        self.errors_signature = f"{self.status}|{self.completed}|{self.total}"
+        self.errors_fetched_at = timezone.now()
+        self.errors_pending = False
+        fields = ["failed_count", "cancelled_count", "robots_blocked_count", "failed_stored"]
+        self.save_fields(
+            [*fields, "errors_signature", "errors_fetched_at", "errors_pending"], lease=lease
+        )
+        self._record_progress(self.errors_fetched_at)
 
-    def count_failures(self) -> None:
-        """Set the failed, cancelled and robots-blocked counts from the stored URLs (the caller
-        saves)."""
+    def defer_errors(self, lease: uuid.UUID) -> None:
+        """/errors is due but this sync has no time left for it: the next one reads it first
+        (a slow upstream's syncs would otherwise never get to it)."""
+        self.errors_pending = True
+        self.save_fields(["errors_pending"], lease=lease)
+
+    def _store_failed(self, rows: list[FailedUrl]) -> int:
+        """Insert the rows not stored yet; how many were new."""
+        prints = [row.fingerprint for row in rows]
+        known = set(
+            self.failed_urls.filter(fingerprint__in=prints).values_list("fingerprint", flat=True)
+        )
+        unique = {row.fingerprint: row for row in rows if row.fingerprint not in known}
+        fresh = list(unique.values())
+        try:
+            FailedUrl.objects.bulk_create(fresh, ignore_conflicts=True)
+        except IntegrityError:
+            # The job row vanished under us (foreign key).
+            if not Job.objects.filter(pk=self.pk).exists():
+                raise JobGone from None
+            raise
+        return len(fresh)
+
+    def count_failures(
+        self, *, listed: int = 0, cancelled_listed: int = 0, robots_listed: int = 0
+    ) -> None:
+        """Set the failure counts (the caller saves): the stored URLs, and how many Firecrawl
+        listed, which only ever grows (an expired job's /errors lists nothing). URLs the cancel
+        left unscraped are counted apart from the failed ones."""
         rows = self.failed_urls.order_by().values("robots_blocked", "cancelled")
-        counts = {
+        stored = {
             (row["robots_blocked"], row["cancelled"]): row["n"]
             for row in rows.annotate(n=models.Count("id"))
         }
-        self.failed_count = counts.get((False, False), 0)
-        self.cancelled_count = counts.get((False, True), 0)
-        self.robots_blocked_count = counts.get((True, False), 0) + counts.get((True, True), 0)
+        self.failed_stored = stored.get((False, False), 0)
+        self.failed_count = max(self.failed_count, listed, self.failed_stored)
+        cancelled_stored = stored.get((False, True), 0)
+        self.cancelled_count = max(self.cancelled_count, cancelled_listed, cancelled_stored)
+        robots_stored = stored.get((True, False), 0) + stored.get((True, True), 0)
+        self.robots_blocked_count = max(self.robots_blocked_count, robots_listed, robots_stored)
 
     def conclude(self, lease: uuid.UUID, *, resume_now: bool = False) -> None:
         """After a round that read Firecrawl without error: settle the job, or say when to read
@@ -730,7 +909,7 @@ class Job(models.Model):
                 f"Firecrawl returned the same page twice; {self.documents_cached:,} of "
                 f"{self.documents_expected:,} documents could be fetched"
             )
-        if self.is_terminal and self.cache_done:
+        if self.is_terminal and self.cache_done and not self.errors_pending:
             signature = self.upstream_signature()
             if signature != self.settle_signature or self.settle_seen_at is None:
                 self.settle_signature, self.settle_seen_at = signature, now
@@ -758,8 +937,7 @@ class Job(models.Model):
         return timedelta(seconds=seconds)
 
     def failure_backoff(self) -> timedelta:
-        seconds = settings.FIRECRAWL_POLL_INTERVAL * 2 ** min(self.consecutive_failures, 10)
-        return min(timedelta(seconds=seconds), MAX_BACKOFF)
+        return backoff(settings.FIRECRAWL_POLL_INTERVAL, self.consecutive_failures, MAX_BACKOFF)
 
     def record_failure(self, exc: "firecrawl_api.FirecrawlError", lease: uuid.UUID) -> str:
         """Turn a failed read into state the job page can show, and decide what happens next:
@@ -788,7 +966,7 @@ class Job(models.Model):
                 wait = timedelta(seconds=round(seconds))
             self.next_poll_at = now + wait
             message = exc.retrying_message(round(wait.total_seconds()))
-        self.last_error = clean_text(message)[:500]
+        self.last_error = cut(message, 500)
         fields = ["consecutive_failures", "next_poll_at", "sync_state", "last_error"]
         self.save_fields(fields, lease=lease)
         if exc.rejects_key and self.api_key_id is not None:
@@ -818,10 +996,16 @@ class Job(models.Model):
         """Stop polling until the user acts (Refresh now, another key), and say why; under the
         sync's lease, as every write of a sync."""
         self.sync_state = self.SyncState.PAUSED
-        self.last_error = clean_text(message)[:500]
+        self.last_error = cut(message, 500)
         self.save_fields(["sync_state", "last_error"], lease=lease)
 
     # -- The user's actions ----------------------------------------------------------------------
+
+    def stop_tracking(self) -> None:
+        """Stop tracking the job: gone from every page at once; its rows are deleted in the
+        background (JobQuerySet.purge, queued by jobs.tasks.stop_tracking), never in a request."""
+        self.stopped_at = timezone.now()
+        Job.objects.filter(pk=self.pk, stopped_at=None).update(stopped_at=self.stopped_at)
 
     def resume(self) -> None:
         """Read the job again now (Refresh now, another key): whatever paused or settled it may
@@ -869,8 +1053,9 @@ class Job(models.Model):
 
     def retry_urls(self) -> list[str]:
         """The URLs Firecrawl could not scrape, each once, in the order they were reported.
-        Robots-blocked URLs are left out: a retry would be blocked again."""
-        rows = self.failed_urls.filter(robots_blocked=False).order_by("id")
+        Robots-blocked URLs are left out (a retry would be blocked again), and so are those a
+        cancel left unscraped (the owner stopped them; Run again starts the whole job)."""
+        rows = self.failed_urls.filter(robots_blocked=False, cancelled=False).order_by("id")
         return list(dict.fromkeys(rows.values_list("url", flat=True)))
 
 

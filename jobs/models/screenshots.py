@@ -56,7 +56,11 @@ class ScreenshotCounts:
 
 class ScreenshotQuerySet(models.QuerySet["Screenshot"]):
     def pending(self) -> "ScreenshotQuerySet":
-        return self.filter(state=Screenshot.State.PENDING, job__isnull=False)
+        """Still to keep: of a job that exists and is tracked (a stopped job's rows are being
+        deleted, its files with them)."""
+        return self.filter(
+            state=Screenshot.State.PENDING, job__isnull=False, job__stopped_at__isnull=True
+        )
 
     def due(self, now: datetime | None = None) -> "ScreenshotQuerySet":
         """Pending screenshots whose next attempt is due, oldest first."""

@@ -16,7 +16,7 @@ from jobs.models import Job, Screenshot
 from jobs.models.failed_urls import failure_groups
 from jobs.pagination import PageOutOfRange
 from jobs.progress import progress_summary
-from jobs.tasks import request_file_deletion, request_sync, request_sync_if_due
+from jobs.tasks import request_sync, request_sync_if_due, stop_tracking
 from jobs.views.common import get_job_for_user
 from keys import clients
 from keys.models import ApiKey
@@ -128,9 +128,7 @@ def cancel_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def delete_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
     if request.method == "POST":
-        job.delete()
-        # Its screenshot files go in the background (the rows stay, without a job, until then).
-        request_file_deletion(batches=5)
-        messages.success(request, f"Stopped tracking {job}; its cached documents were deleted.")
+        stop_tracking(job)
+        messages.success(request, f"Stopped tracking {job}; its cached documents are deleted.")
         return redirect("jobs:dashboard")
     return render(request, "jobs/job_delete.html", {"job": job, "nav": "jobs"})

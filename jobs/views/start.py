@@ -3,13 +3,16 @@ job's failed URLs as a new batch."""
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.datastructures import MultiValueDict
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from firecrawl_dash.forms import NoParameters
+from firecrawl_dash.uploads import read_capped
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs import start_options, starting
 from jobs.forms.start import (
@@ -52,8 +55,18 @@ def _refuse_others_objects(request: AuthenticatedRequest) -> None:
             raise Http404
 
 
+@csrf_exempt  # checked by _start_batch, once the size of the body is known to be bounded
 @require_POST
 def start_batch(request: AuthenticatedRequest) -> HttpResponse:
+    refused = read_capped(request, settings.FIRECRAWL_START_MAX_UPLOAD_BYTES)
+    if refused:
+        # The form back, saying why: never a bare 400, and nothing of the body kept.
+        return _start_page(request, batch_refused=refused)
+    return _start_batch(request)
+
+
+@csrf_protect
+def _start_batch(request: AuthenticatedRequest) -> HttpResponse:
     _refuse_others_objects(request)
     form = BatchStartForm(request.POST, request.FILES, owner=request.user)
     if not form.is_valid():
@@ -202,6 +215,7 @@ def _start_page(
     crawl: CrawlStartForm | None = None,
     retry_of: Job | None = None,
     tab: str | None = None,
+    batch_refused: str = "",
 ) -> HttpResponse:
     """The Start page, a tab per kind: the one asked for, else the one a form came back to."""
     if tab is None:
@@ -209,6 +223,7 @@ def _start_page(
     batch = batch or BatchStartForm(owner=request.user)
     context = {
         "batch_form": batch,
+        "batch_refused": batch_refused,
         "crawl_form": crawl or CrawlStartForm(owner=request.user),
         "has_keys": batch.default_key is not None,
         "retry_of": retry_of,

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core import signing
 
 from jobs.models import Job
@@ -57,7 +58,8 @@ class TrackListedForm(forms.Form):
                     created_at=datetime.fromisoformat(created) if created else None,
                     url=str(url),
                 )
-                for job_id, kind, created, url in rows
+                # Never more than one reading lists, whatever was signed before a change.
+                for job_id, kind, created, url in rows[: settings.FIRECRAWL_IMPORT_MAX_JOBS]
             ]
         except signing.SignatureExpired:
             raise forms.ValidationError(

@@ -34,6 +34,11 @@ def main_content(response: Any) -> str:
     return page(response).split('<main id="main"', 1)[1]
 
 
+def form_of(response: Any) -> str:
+    """The page's main content, its one-time tokens left out."""
+    return re.sub(r'value="[^"]*"', "", main_content(response))
+
+
 def sign_up(client: Client, username: str, confirmation: str = PASSPHRASE, **kwargs: Any) -> Any:
     """Post the sign-up form, typing PASSPHRASE and then `confirmation`."""
     data = {"username": username, "password1": PASSPHRASE, "password2": confirmation}
@@ -142,6 +147,26 @@ def test_it_refuses_a_taken_username(client: Client, alice: User) -> None:
 
     assert "A user with that username already exists." in page(response)
     assert User.objects.count() == 1
+
+
+def test_probing_sign_up_for_usernames_costs_what_guessing_passwords_does(
+    client: Client, alice: User, settings: Any
+) -> None:
+    # Each answer "taken" (case variants too) counts as a failed log-in of the address...
+    for name in ["alice", "ALICE", "Alice"] * 7:
+        sign_up(client, name)
+    # ...so once the address is over its limit, sign-up answers the same for a taken name and a
+    # free one, without looking either up: nothing more is learned from here.
+    taken, free = (form_of(sign_up(client, name)) for name in ["aLiCe", "nobody-yet"])
+    assert "Too many failed attempts from your address" in taken
+    assert "already exists" not in taken
+    assert taken == free
+    assert not User.objects.filter(username="nobody-yet").exists()
+    # And log-in from that address is cut off too: one budget of failures.
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert "Too many failed log-ins" in page(response)
 
 
 def test_it_sends_a_logged_in_user_away_from_sign_up(alice_client: Client) -> None:

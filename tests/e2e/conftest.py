@@ -19,6 +19,7 @@ import pytest
 
 from fakecrawl import FakeFirecrawl
 from tests.conftest import ALICE_KEY
+from tests.waiting import TIMEOUT
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,8 +46,9 @@ SKIP_REASON = (
     "NO CHROMIUM FOUND: browser tests (tests/e2e) skipped. Install it (apt-get install chromium) "
     "or set CHROMIUM_PATH to a Chromium executable."
 )
-# Long enough for a slow CI box, short enough that a broken page fails fast.
-TIMEOUT_MS = 10_000
+# Long enough for a CI machine whose cores are all taken, short enough that a broken page fails
+# within a minute.
+TIMEOUT_MS = 30_000
 
 
 def chromium_path() -> str | None:
@@ -182,20 +184,20 @@ def bob_page(chromium: "Browser", bob: "User", live_server: Any) -> Iterator["Pa
 
 
 @pytest.fixture
-def track(alice_key: "ApiKey") -> Callable[..., "Job"]:
+def track(key: "ApiKey") -> Callable[..., "Job"]:
     """A job on the simulator, tracked by Alice (as the Track form would create it)."""
     from tests.conftest import make_job
 
     def make(remote_id: str, **fields: Any) -> "Job":
-        return make_job(alice_key, remote_id, **fields)
+        return make_job(key, remote_id, **fields)
 
     return make
 
 
 @pytest.fixture
-def new_batch(simulator: FakeFirecrawl) -> Callable[..., str]:
+def new_batch(sim: FakeFirecrawl) -> Callable[..., str]:
     def create(**options: Any) -> str:
-        return simulator.create_batch(ALICE_KEY, **options)
+        return sim.create_batch(ALICE_KEY, **options)
 
     return create
 
@@ -255,7 +257,7 @@ def sync_and_index(job_pk: int) -> None:
         index_documents(job_pk)
 
 
-def sync_until_settled(job: "Job", timeout: float = 20) -> "Job":
+def sync_until_settled(job: "Job", timeout: float = TIMEOUT) -> "Job":
     """Sync in the test's own thread until nothing is left to fetch."""
     import time
 

@@ -39,39 +39,37 @@ MEASURE = """() => {
 }"""
 
 
-def every_page(alice_key: Any, simulator: FakeFirecrawl) -> list[tuple[str, str]]:
+def every_page(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
     """(name, path) of every page a logged-in person reaches, its data made here."""
     from jobs.models import Document, Job
     from keys.models import ApiKey
 
-    owner = alice_key.owner
+    owner = key.owner
     failing = make_job(
-        alice_key,
-        simulator.create_batch(ALICE_KEY, urls=LONG_URLS, state="completed", fail_every=4),
+        key,
+        sim.create_batch(ALICE_KEY, urls=LONG_URLS, state="completed", fail_every=4),
         label="A job label long enough to need wrapping on any phone screen at all",
     )
     sync_until_settled(failing)
     hostile = sync_until_settled(
-        make_job(alice_key, simulator.create_batch(ALICE_KEY, n=9, state="completed", hostile=True))
+        make_job(key, sim.create_batch(ALICE_KEY, n=9, state="completed", hostile=True))
     )
-    running = make_job(
-        alice_key, simulator.create_batch(ALICE_KEY, n=300, rate=0.5), label="Still running"
-    )
-    cancelled_id = simulator.create_batch(ALICE_KEY, n=80, rate=40)
-    simulator.cancel(cancelled_id)
-    cancelled = sync_until_settled(make_job(alice_key, cancelled_id))
+    running = make_job(key, sim.create_batch(ALICE_KEY, n=300, rate=0.5), label="Still running")
+    cancelled_id = sim.create_batch(ALICE_KEY, n=80, rate=40)
+    sim.cancel(cancelled_id)
+    cancelled = sync_until_settled(make_job(key, cancelled_id))
     # Unlabelled jobs of each kind, and one Firecrawl never knew.
     crawl = make_job(
-        alice_key,
-        simulator.create_crawl(ALICE_KEY, f"{LONG_HOST}/docs", limit=5, state="completed"),
+        key,
+        sim.create_crawl(ALICE_KEY, f"{LONG_HOST}/docs", limit=5, state="completed"),
         kind=Job.Kind.CRAWL,
         target_url=f"{LONG_HOST}/docs/{'deep-path-segment-' * 5}",
     )
     sync_until_settled(crawl)
     for _ in range(3):
-        make_job(alice_key, str(uuid.uuid4()), kind_confirmed=False)
+        make_job(key, str(uuid.uuid4()), kind_confirmed=False)
     lost = make_job(
-        alice_key,
+        key,
         str(uuid.uuid4()),
         sync_state=Job.SyncState.NOT_FOUND,
         last_error="Not found on Firecrawl: no job with this id answers to this key.",
@@ -79,7 +77,7 @@ def every_page(alice_key: Any, simulator: FakeFirecrawl) -> list[tuple[str, str]
     Job.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=3))
     # A job started here: its options, and Run again.
     started = make_job(
-        alice_key,
+        key,
         str(uuid.uuid4()),
         start_options={
             "formats": ["markdown", "html", "links", "rawHtml", "screenshot"],
@@ -130,9 +128,9 @@ def every_page(alice_key: Any, simulator: FakeFirecrawl) -> list[tuple[str, str]
         ("retry", f"{jobs}/retry/"),
         ("run again", f"/jobs/{started.pk}/again/"),
         ("keys", "/keys/"),
-        ("key rename", f"/keys/{alice_key.pk}/rename/"),
-        ("key delete", f"/keys/{alice_key.pk}/delete/"),
-        ("import", f"/keys/{alice_key.pk}/import/"),
+        ("key rename", f"/keys/{key.pk}/rename/"),
+        ("key delete", f"/keys/{key.pk}/delete/"),
+        ("import", f"/keys/{key.pk}/import/"),
         ("password change", "/accounts/password/"),
         ("400 page", f"{jobs}/documents/?sort=sideways"),
         ("404 past the end", f"{jobs}/documents/?page=999"),
@@ -140,7 +138,7 @@ def every_page(alice_key: Any, simulator: FakeFirecrawl) -> list[tuple[str, str]
     ]
     # This round's other pages, where they exist.
     for name, url_name, kwargs in (
-        ("key page", "keys:key", {"pk": alice_key.pk}),
+        ("key page", "keys:key", {"pk": key.pk}),
         ("notifications", "notifications:settings", {}),
         ("api tokens", "accounts:tokens", {}),
         ("api tokens", "tokens", {}),

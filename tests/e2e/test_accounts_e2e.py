@@ -52,7 +52,7 @@ def test_it_sends_anonymous_visitors_to_the_login_form(anon_page: Page, live_ser
 
 
 def test_the_account_menu_opens_changes_the_password_and_closes_on_escape(
-    alice_page: Page, alice_key: Any
+    alice_page: Page, key: Any
 ) -> None:
     page = alice_page
     page.goto("/")

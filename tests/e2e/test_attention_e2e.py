@@ -28,9 +28,9 @@ def closed_port() -> int:
     return port
 
 
-def troubled_jobs(alice_key: ApiKey, track: Track, new_batch: NewBatch) -> dict[str, Job]:
+def troubled_jobs(key: ApiKey, track: Track, new_batch: NewBatch) -> dict[str, Job]:
     """A job of each kind of trouble, read once, and two healthy ones."""
-    owner = alice_key.owner
+    owner = key.owner
     unknown = track(str(uuid.uuid4()), label="Typo in the id")
     # Past Firecrawl's creation race: a 404 now means it never knew the id.
     Job.objects.filter(pk=unknown.pk).update(created_at=timezone.now() - timedelta(minutes=5))
@@ -44,7 +44,7 @@ def troubled_jobs(alice_key: ApiKey, track: Track, new_batch: NewBatch) -> dict[
         owner=owner,
         name="Revoked",
         key="fc-revoked000000000000000000000000",
-        api_url=(alice_key.api_url),
+        api_url=(key.api_url),
     )
     jobs = {
         "not found": unknown,
@@ -81,10 +81,10 @@ def row_of(page: Page, label: str) -> Any:
 
 
 def test_jobs_that_need_attention_say_so_in_the_list_and_on_their_page(
-    alice_page: Page, alice_key: ApiKey, track: Track, new_batch: NewBatch
+    alice_page: Page, key: ApiKey, track: Track, new_batch: NewBatch
 ) -> None:
     page = alice_page
-    troubled_jobs(alice_key, track, new_batch)
+    troubled_jobs(key, track, new_batch)
     page.goto("/")
     words = {
         "Typo in the id": "Not found",
@@ -114,10 +114,10 @@ def test_jobs_that_need_attention_say_so_in_the_list_and_on_their_page(
 
 
 def test_the_needs_attention_filter_applies_as_it_is_chosen(
-    alice_page: Page, alice_key: ApiKey, track: Track, new_batch: NewBatch
+    alice_page: Page, key: ApiKey, track: Track, new_batch: NewBatch
 ) -> None:
     page = alice_page
-    troubled_jobs(alice_key, track, new_batch)
+    troubled_jobs(key, track, new_batch)
     page.goto("/")
     rows = page.locator(".jobs-table tbody tr")
     expect(rows).to_have_count(5)
@@ -138,10 +138,10 @@ def test_the_needs_attention_filter_applies_as_it_is_chosen(
 
 
 def test_the_search_finds_jobs_by_label_id_or_url_as_one_types(
-    alice_page: Page, alice_key: ApiKey, track: Track, new_batch: NewBatch
+    alice_page: Page, key: ApiKey, track: Track, new_batch: NewBatch
 ) -> None:
     page = alice_page
-    jobs = troubled_jobs(alice_key, track, new_batch)
+    jobs = troubled_jobs(key, track, new_batch)
     page.goto("/")
     rows = page.locator(".jobs-table tbody tr")
     search = page.get_by_label("Search jobs")

@@ -2,35 +2,18 @@
 cached, shown as a crawl with its start URL. The worker runs in a thread of the test."""
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from fakecrawl import FakeFirecrawl
+from tests.conftest import ALICE_KEY as KEY
 from tests.e2e.conftest import TaskWorker
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.key(api_version="v2")]
 
-KEY = "fc-e2ecrawl0000000000000000000000e2e2"
 SITE = "https://docs.example.test"
-
-
-@pytest.fixture
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=12) as sim:
-        sim.add_key(KEY, team="e2e-crawl")
-        yield sim
-
-
-@pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl) -> Any:
-    from keys.models import ApiKey
-
-    return ApiKey.objects.create(
-        owner=alice, name="Crawler", key=KEY, api_url=sim.url, api_version="v2", is_default=True
-    )
 
 
 @pytest.mark.parametrize("pasted", ["bare id", "URL"])
@@ -51,7 +34,7 @@ def test_it_tracks_a_crawl_by_id_or_url_until_every_document_is_cached(
 
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
     expect(page.get_by_test_id("cache-state")).to_have_text(
-        "All 30 documents cached", timeout=20_000
+        "All 30 documents cached", timeout=60_000
     )
     # What the listings said after the first read: a crawl, and where it started.
     page.reload()

@@ -6,8 +6,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +15,7 @@ from playwright.sync_api import expect
 
 from fakecrawl.management.commands import demo
 from tests.e2e.conftest import TIMEOUT_MS
+from tests.waiting import answers, wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -30,18 +29,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "make demo stopped before it served"
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"make demo did not answer at {url} in {seconds} s")
 
 
 def fingerprint(path: Path) -> tuple[int, int] | None:
@@ -66,7 +53,7 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/accounts/login/", make)
+        wait_until(lambda: answers(f"{base}/accounts/login/"), "make demo answered", process=make)
         context = chromium.new_context(base_url=base)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
@@ -83,7 +70,7 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
             "td[data-label='Cached']"
         )
         first = running.inner_text()
-        expect(running).not_to_have_text(first, timeout=30_000)
+        expect(running).not_to_have_text(first, timeout=60_000)
         # The worker keeps the screenshots of the batch that has them; the job page follows.
         page.get_by_role("link", name=demo.SCREENSHOT_BATCH).click()
         expect(page.get_by_test_id("screenshot-counts")).to_have_text(

@@ -40,7 +40,7 @@ def test_search_results_show_where_the_words_matched_and_hostile_text_stays_text
     expect(marks.first).to_have_text("alert", ignore_case=True)
     # The scraped markup is shown as text: a <script> in a snippet is characters, not an element.
     assert snippets.locator("script, img, [hx-get], [onerror]").count() == 0
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(500)  # a window for a script to run, if one could: none may
     assert dialogs == []
 
 

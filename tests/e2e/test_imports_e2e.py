@@ -2,36 +2,18 @@
 document is cached. The worker runs in a thread of the test (`worker`), as `manage.py
 run_worker` would."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from fakecrawl import FakeFirecrawl
+from tests.conftest import ALICE_KEY as KEY
 from tests.e2e.conftest import TaskWorker
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.key(api_version="v2")]
 
-KEY = "fc-e2eimport000000000000000000000e2e1"
 SITE = "https://docs.example.test"
-
-
-@pytest.fixture
-def sim() -> Iterator[FakeFirecrawl]:
-    """A Firecrawl of Alice's own, so its listings hold only this test's jobs."""
-    with FakeFirecrawl(seed=11) as sim:
-        sim.add_key(KEY, team="e2e-import")
-        yield sim
-
-
-@pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl) -> Any:
-    from keys.models import ApiKey
-
-    return ApiKey.objects.create(
-        owner=alice, name="Listed", key=KEY, api_url=sim.url, api_version="v2", is_default=True
-    )
 
 
 def test_it_imports_a_recent_job_and_caches_it(
@@ -64,7 +46,7 @@ def test_it_imports_a_recent_job_and_caches_it(
     expect(page.get_by_test_id("job-kind")).to_have_text("Crawl")
     expect(page.get_by_test_id("target-url")).to_have_text(SITE)
     expect(page.get_by_test_id("cache-state")).to_have_text(
-        "All 12 documents cached", timeout=20_000
+        "All 12 documents cached", timeout=60_000
     )
     # Only the batch is left to import.
     page.go_back()

@@ -11,9 +11,7 @@ from tests.conftest import ALICE_KEY
 pytestmark = pytest.mark.e2e
 
 
-def test_it_adds_a_key_and_only_ever_shows_it_masked(
-    alice_page: Page, simulator: FakeFirecrawl
-) -> None:
+def test_it_adds_a_key_and_only_ever_shows_it_masked(alice_page: Page, sim: FakeFirecrawl) -> None:
     page = alice_page
     page.goto("/")
     expect(page.get_by_text("Add a Firecrawl API key first")).to_be_visible()
@@ -22,7 +20,7 @@ def test_it_adds_a_key_and_only_ever_shows_it_masked(
 
     page.get_by_label("Name").fill("Main")
     page.get_by_label("API key").fill(ALICE_KEY)
-    page.get_by_label("API URL").fill(simulator.url)
+    page.get_by_label("API URL").fill(sim.url)
     page.get_by_label("API version").select_option("v1")
     page.get_by_role("button", name="Add key").click()
 
@@ -34,12 +32,12 @@ def test_it_adds_a_key_and_only_ever_shows_it_masked(
     assert ALICE_KEY[3:-4] not in page.content()
 
 
-def test_it_does_not_echo_a_rejected_key(alice_page: Page, simulator: FakeFirecrawl) -> None:
+def test_it_does_not_echo_a_rejected_key(alice_page: Page, sim: FakeFirecrawl) -> None:
     page = alice_page
     page.goto("/keys/")
     page.get_by_label("Name").fill("Typo")
     page.get_by_label("API key").fill("fc-not-a-key-the-simulator-knows")
-    page.get_by_label("API URL").fill(simulator.url)
+    page.get_by_label("API URL").fill(sim.url)
     page.get_by_role("button", name="Add key").click()
 
     expect(page.get_by_role("alert")).to_contain_text("Firecrawl rejected this key (401).")
@@ -48,7 +46,7 @@ def test_it_does_not_echo_a_rejected_key(alice_page: Page, simulator: FakeFirecr
     assert "fc-not-a-key-the-simulator-knows" not in page.content()
 
 
-def test_it_renames_then_deletes_a_key_after_confirmation(alice_page: Page, alice_key: Any) -> None:
+def test_it_renames_then_deletes_a_key_after_confirmation(alice_page: Page, key: Any) -> None:
     page = alice_page
     page.goto("/keys/")
     page.get_by_role("row", name="Main").get_by_role("link", name="Rename").click()

@@ -12,7 +12,7 @@ from tests.e2e.pages import LOGGED_OUT, MEASURE, every_page
 pytestmark = pytest.mark.e2e
 
 
-def test_the_keyboard_reaches_the_content_first(alice_page: Page, alice_key: Any) -> None:
+def test_the_keyboard_reaches_the_content_first(alice_page: Page, key: Any) -> None:
     page = alice_page
     page.goto("/")
     page.keyboard.press("Tab")
@@ -105,8 +105,8 @@ TARGETS = """() => {
 
 
 @pytest.fixture
-def pages(alice_key: Any, simulator: FakeFirecrawl) -> list[tuple[str, str]]:
-    return every_page(alice_key, simulator)
+def pages(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
+    return every_page(key, sim)
 
 
 def test_no_page_is_wider_than_the_screen_on_a_desktop(

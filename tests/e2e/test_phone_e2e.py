@@ -16,8 +16,8 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone_pages(alice_key: Any, simulator: FakeFirecrawl) -> list[tuple[str, str]]:
-    return every_page(alice_key, simulator)
+def phone_pages(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
+    return every_page(key, sim)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

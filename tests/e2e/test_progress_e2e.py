@@ -25,13 +25,13 @@ def progress_numbers(page: Page) -> tuple[int, int]:
 
 def test_failed_urls_count_as_done_and_the_denominator_stays_the_urls_submitted(
     alice_page: Page,
-    alice_key: ApiKey,
-    simulator: FakeFirecrawl,
+    key: ApiKey,
+    sim: FakeFirecrawl,
     worker: TaskWorker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     page = alice_page
-    monkeypatch.setattr(simulator, "post_rate", 40)
+    monkeypatch.setattr(sim, "post_rate", 40)
     # 120 URLs, every 7th fails: Firecrawl's own total shrinks as they do (117, 115, … 103).
     urls = [
         f"https://blog.example.test/{'fail' if n % 7 == 0 else 'post'}/{n}" for n in range(1, 121)

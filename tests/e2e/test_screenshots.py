@@ -4,7 +4,6 @@ Desktop and phone, light and dark: a running job, the jobs list with jobs that n
 Start with a crawl's options, failed and cancelled URLs, the document browser."""
 
 import os
-import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,6 +16,7 @@ from playwright.sync_api import Page, ViewportSize, expect
 
 from fakecrawl import FakeFirecrawl
 from tests.e2e.conftest import Syncer, sync_until_settled
+from tests.waiting import wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -44,25 +44,23 @@ def test_it_takes_the_readme_screenshots(
     new_batch: Callable[..., str],
     track: Callable[..., Any],
     syncing: Syncer,
-    simulator: FakeFirecrawl,
-    alice_key: Any,
+    sim: FakeFirecrawl,
+    key: Any,
 ) -> None:
     from jobs import start_options
     from jobs.models import Job
 
     page = alice_page
     # Firecrawl's v2 API reports when a job was created and how long it ran: the list shows both.
-    alice_key.api_version = "v2"
-    alice_key.save()
+    key.api_version = "v2"
+    key.save()
     done = track(new_batch(n=50, state="completed"), label="Docs site, 50 pages")
     failures = track(new_batch(n=120, state="completed", fail_every=7), label="Blog archive")
     cancelled_id = new_batch(n=200, rate=20, start_offset=0.65)
-    simulator.cancel(cancelled_id)
+    sim.cancel(cancelled_id)
     cancelled = track(cancelled_id, label="Pricing pages")
     crawl = track(
-        simulator.create_crawl(
-            alice_key.key, "https://handbook.example.test", limit=40, state="completed"
-        ),
+        sim.create_crawl(key.key, "https://handbook.example.test", limit=40, state="completed"),
         kind=Job.Kind.CRAWL,
         target_url="https://handbook.example.test",
     )
@@ -84,7 +82,7 @@ def test_it_takes_the_readme_screenshots(
     # A job mid-progress, started here (its options, Run again), synced like the worker does.
     urls = [f"https://shop.example.test/products/{n}" for n in range(1, 601)]
     running = track(
-        simulator.create_batch(alice_key.key, urls, rate=12, fail_every=23),
+        sim.create_batch(key.key, urls, rate=12, fail_every=23),
         label="Product catalogue",
         start_options=start_options.body(
             "batch", "v2", {"formats": ["markdown", "links"], "only_main_content": True}
@@ -93,11 +91,11 @@ def test_it_takes_the_readme_screenshots(
         url_count=len(urls),
     )
     syncing.add(running)
-    time.sleep(1.2)
+    # Enough polls for a chart with a slope (a picture, so it waits for the data it shows).
+    wait_until(lambda: running.samples.count() >= 6, "six progress samples")
 
     page.set_viewport_size(DESKTOP)
     page.goto(f"/jobs/{running.pk}/")
-    page.wait_for_timeout(7000)
     expect(page.get_by_role("progressbar")).not_to_have_attribute("aria-valuenow", "0")
     expect(page.locator(".chart-figure")).to_be_visible()
     expect(page.get_by_test_id("scrape-counts")).to_contain_text("failed")
@@ -147,5 +145,5 @@ def test_it_takes_the_readme_screenshots(
     show_jobs_list(page)
     shoot(page, "jobs-phone-dark")
     page.goto(f"/jobs/{running.pk}/")
-    page.wait_for_timeout(1500)
+    expect(page.locator(".chart-figure")).to_be_visible()
     shoot(page, "job-phone-dark")

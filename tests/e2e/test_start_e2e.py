@@ -21,8 +21,8 @@ URLS = [
 ]
 
 
-def batch_posts(simulator: FakeFirecrawl) -> int:
-    return simulator.count_requests("POST", "/batch/scrape")
+def batch_posts(sim: FakeFirecrawl) -> int:
+    return sim.count_requests("POST", "/batch/scrape")
 
 
 def fill_batch(page: Page, urls: list[str]) -> None:
@@ -33,15 +33,15 @@ def fill_batch(page: Page, urls: list[str]) -> None:
 
 def test_it_starts_a_batch_from_pasted_urls_and_caches_it(
     alice_page: Page,
-    alice_key: Any,
-    simulator: FakeFirecrawl,
+    key: Any,
+    sim: FakeFirecrawl,
     worker: TaskWorker,
     live_server: Any,
 ) -> None:
     from jobs.models import Job
 
     page = alice_page
-    before = batch_posts(simulator)
+    before = batch_posts(sim)
     page.goto("/")
     fill_batch(page, [*URLS, URLS[0]])
 
@@ -50,24 +50,24 @@ def test_it_starts_a_batch_from_pasted_urls_and_caches_it(
     expect(page.get_by_test_id("url-count")).to_have_text("3 URLs (1 duplicate left out)")
     expect(page.get_by_test_id("estimated-credits")).to_contain_text("3")
     expect(page.get_by_test_id("remaining-credits")).to_have_text(re.compile(r"^[\d,]+$"))
-    assert batch_posts(simulator) == before
+    assert batch_posts(sim) == before
 
     page.get_by_role("button", name="Confirm").click()
 
-    job = Job.objects.get(owner=alice_key.owner)
+    job = Job.objects.get(owner=key.owner)
     expect(page).to_have_url(f"{live_server.url}/jobs/{job.pk}/")
     expect(page.locator(".message-success")).to_contain_text("Started on Firecrawl.")
     expect(page.get_by_test_id("job-kind")).to_have_text("Batch scrape")
     expect(page.get_by_test_id("cache-state")).to_have_text(
-        "All 3 documents cached", timeout=20_000
+        "All 3 documents cached", timeout=60_000
     )
-    assert batch_posts(simulator) == before + 1
+    assert batch_posts(sim) == before + 1
 
 
 def test_confirm_clicked_twice_starts_one_job_upstream(
     alice_page: Page,
-    alice_key: Any,
-    simulator: FakeFirecrawl,
+    key: Any,
+    sim: FakeFirecrawl,
     worker: TaskWorker,
     server_requests: RequestLog,
     live_server: Any,
@@ -77,10 +77,10 @@ def test_confirm_clicked_twice_starts_one_job_upstream(
     page = alice_page
     page.goto("/start/")
     fill_batch(page, URLS)
-    before = batch_posts(simulator)
+    before = batch_posts(sim)
     # Firecrawl takes a while to answer, and the person clicks again meanwhile. (A dblclick
     # proper is one submission in Chromium: the second replaces the first before it is sent.)
-    simulator.inject(Fault.slow(1.5), method="POST", path_contains="/batch/scrape")
+    sim.inject(Fault.slow(1.5), method="POST", path_contains="/batch/scrape")
     # Playwright's own clicks wait for the first navigation to end, so the page clicks: once,
     # and again 0.4 s later, while the first press is still waiting for Firecrawl.
     confirm = page.get_by_role("button", name="Confirm")
@@ -88,11 +88,11 @@ def test_confirm_clicked_twice_starts_one_job_upstream(
 
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
     expect(page.get_by_test_id("cache-state")).to_have_text(
-        "All 3 documents cached", timeout=20_000
+        "All 3 documents cached", timeout=60_000
     )
     assert server_requests.count("/start/confirm/") == 2, "the browser sent one press only"
-    assert batch_posts(simulator) == before + 1
-    job = Job.objects.get(owner=alice_key.owner)
+    assert batch_posts(sim) == before + 1
+    job = Job.objects.get(owner=key.owner)
     assert page.url == f"{live_server.url}/jobs/{job.pk}/"
 
 
@@ -113,7 +113,7 @@ def test_it_retries_the_failed_urls_of_a_job_and_links_the_two(
     request_sync(original)
     page.goto(f"/jobs/{original.pk}/")
     expect(page.get_by_test_id("cache-state")).to_have_text(
-        "All 3 documents cached", timeout=20_000
+        "All 3 documents cached", timeout=60_000
     )
     page.reload()
 
@@ -131,7 +131,7 @@ def test_it_retries_the_failed_urls_of_a_job_and_links_the_two(
     retry = Job.objects.get(retry_of=original)
     expect(page.get_by_role("heading", level=1)).to_have_text("Retry of Shop")
     expect(page.get_by_test_id("cache-state")).to_have_text(
-        "All 2 documents cached", timeout=20_000
+        "All 2 documents cached", timeout=60_000
     )
     back = page.get_by_role("link", name=re.compile(r"^Retry of"))
     expect(back).to_have_attribute("href", f"/jobs/{original.pk}/")

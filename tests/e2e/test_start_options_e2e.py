@@ -16,16 +16,14 @@ from keys.models import ApiKey
 pytestmark = pytest.mark.e2e
 
 
-def last_start(simulator: FakeFirecrawl, path: str) -> dict[str, Any]:
-    posts = [r for r in simulator.requests if r.method == "POST" and r.path.endswith(path)]
+def last_start(sim: FakeFirecrawl, path: str) -> dict[str, Any]:
+    posts = [r for r in sim.requests if r.method == "POST" and r.path.endswith(path)]
     body: dict[str, Any] = json.loads(posts[-1].body)
     return body
 
 
-def starts(simulator: FakeFirecrawl) -> int:
-    return simulator.count_requests("POST", "/crawl") + simulator.count_requests(
-        "POST", "/batch/scrape"
-    )
+def starts(sim: FakeFirecrawl) -> int:
+    return sim.count_requests("POST", "/crawl") + sim.count_requests("POST", "/batch/scrape")
 
 
 def fill_crawl(page: Page) -> None:
@@ -64,11 +62,11 @@ def fill_crawl(page: Page) -> None:
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_a_crawls_options_round_trip_through_run_again(
-    alice_page: Page, alice_key: ApiKey, simulator: FakeFirecrawl, version: str
+    alice_page: Page, key: ApiKey, sim: FakeFirecrawl, version: str
 ) -> None:
     page = alice_page
-    alice_key.api_version = version
-    alice_key.save()
+    key.api_version = version
+    key.save()
     fill_crawl(page)
     page.get_by_role("button", name="Start crawl").click()
 
@@ -78,10 +76,10 @@ def test_a_crawls_options_round_trip_through_run_again(
     for text in ("Max depth", "^/docs/old/.*, ^/docs/draft/.*", "Ignore it", "1.5 s", "30,000 ms"):
         expect(options).to_contain_text(text)
     expect(options).to_contain_text("Cookie: …")  # a header's value is never shown
-    before = starts(simulator)
+    before = starts(sim)
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator(".message-success")).to_contain_text("Started on Firecrawl.")
-    first = last_start(simulator, "/crawl")
+    first = last_start(sim, "/crawl")
     depth = {"v1": "maxDepth", "v2": "maxDiscoveryDepth"}[version]
     sitemaps: dict[str, dict[str, Any]] = {
         "v1": {"ignoreSitemap": True},
@@ -121,20 +119,20 @@ def test_a_crawls_options_round_trip_through_run_again(
     expect(page.get_by_test_id("options")).to_contain_text("Ignore it: follow links only")
     page.get_by_role("button", name="Run again").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the crawl")
-    assert starts(simulator) == before + 1
+    assert starts(sim) == before + 1
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator(".message-success")).to_contain_text("Started on Firecrawl.")
-    assert starts(simulator) == before + 2
-    assert last_start(simulator, "/crawl") == first
-    assert Job.objects.filter(owner=alice_key.owner, label="Docs crawl").count() == 2
+    assert starts(sim) == before + 2
+    assert last_start(sim, "/crawl") == first
+    assert Job.objects.filter(owner=key.owner, label="Docs crawl").count() == 2
 
 
 def test_a_batchs_urls_and_options_round_trip_through_run_again(
-    alice_page: Page, alice_key: ApiKey, simulator: FakeFirecrawl
+    alice_page: Page, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
     page = alice_page
-    alice_key.api_version = "v2"
-    alice_key.save()
+    key.api_version = "v2"
+    key.save()
     urls = [f"https://shop.example.test/item/{n}" for n in range(1, 6)]
     page.goto("/start/")
     batch = page.locator("#batch")
@@ -147,7 +145,7 @@ def test_a_batchs_urls_and_options_round_trip_through_run_again(
     page.get_by_role("button", name="Start batch").click()
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator(".message-success")).to_contain_text("Started on Firecrawl.")
-    first = last_start(simulator, "/batch/scrape")
+    first = last_start(sim, "/batch/scrape")
     assert first == {
         "urls": urls,
         "ignoreInvalidURLs": True,
@@ -163,18 +161,18 @@ def test_a_batchs_urls_and_options_round_trip_through_run_again(
     expect(page.get_by_test_id("url-count")).to_have_text("5 URLs")
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator(".message-success")).to_contain_text("Started on Firecrawl.")
-    assert last_start(simulator, "/batch/scrape") == first
+    assert last_start(sim, "/batch/scrape") == first
 
 
 def test_an_invalid_regex_is_refused_before_anything_is_sent(
-    alice_page: Page, alice_key: ApiKey, simulator: FakeFirecrawl
+    alice_page: Page, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
     page = alice_page
     page.goto("/start/?tab=crawl")
     crawl = page.locator("#crawl")
     crawl.get_by_label("Start URL").fill("https://docs.example.test/")
     crawl.get_by_label("Include paths").fill("^/guide/.*\n^/guide/(.*")
-    sent = len(simulator.requests)
+    sent = len(sim.requests)
     page.get_by_role("button", name="Start crawl").click()
 
     # Back on the form, the crawl tab open, the pattern named; Firecrawl was never asked.
@@ -183,11 +181,11 @@ def test_an_invalid_regex_is_refused_before_anything_is_sent(
     expect(errors).to_contain_text("Line 2 is not a regular expression")
     expect(errors).to_contain_text("^/guide/(.*")
     expect(crawl.get_by_label("Start URL")).to_have_value("https://docs.example.test/")
-    assert len(simulator.requests) == sent, simulator.requests[sent:]
+    assert len(sim.requests) == sent, sim.requests[sent:]
 
 
 def test_out_of_range_numbers_and_bad_headers_open_the_advanced_options_with_their_errors(
-    alice_page: Page, alice_key: ApiKey, simulator: FakeFirecrawl
+    alice_page: Page, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
     page = alice_page
     page.goto("/start/")
@@ -198,7 +196,7 @@ def test_out_of_range_numbers_and_bad_headers_open_the_advanced_options_with_the
     batch.get_by_label("Timeout (ms)").fill("30000")
     batch.get_by_label("Headers").fill("Not a header")
     batch.get_by_label("Country").fill("ZZ")
-    sent = len(simulator.requests)
+    sent = len(sim.requests)
     page.get_by_role("button", name="Start batch").click()
 
     details = batch.get_by_test_id("advanced-batch")
@@ -206,4 +204,4 @@ def test_out_of_range_numbers_and_bad_headers_open_the_advanced_options_with_the
     expect(batch.get_by_text("Wait at most half the timeout (15,000 ms)")).to_be_visible()
     expect(batch.get_by_text("Line 1 is not “Name: value”")).to_be_visible()
     expect(batch.get_by_text("two-letter ISO 3166-1 code")).to_be_visible()
-    assert len(simulator.requests) == sent
+    assert len(sim.requests) == sent

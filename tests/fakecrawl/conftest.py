@@ -1,26 +1,17 @@
-"""Fixtures of the simulator tests: a sim clock, a simulator serving Alice and Bob, Alice's view."""
+"""Fixtures of the simulator tests: every simulator here runs on the test's manual clock (time
+moves only when a test says so), and Alice's view of it over HTTP."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from fakecrawl import FakeFirecrawl, ManualClock
-from tests.fakecrawl.support import ALICE, BOB, Api
+from tests.fakecrawl.support import Api
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=0, clock=clock) as simulator:
-        simulator.add_key(ALICE, team="alice")
-        simulator.add_key(BOB, team="bob")
-        yield simulator
+@pytest.fixture(autouse=True)
+def frozen_time(clock: ManualClock) -> None:
+    """Asking for `clock` puts the shared `sim` on it (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -14,12 +14,14 @@ from typing import Any
 import requests
 
 from fakecrawl import FakeFirecrawl
+from tests.conftest import ALICE_KEY, BOB_KEY
 
 API_DIR = Path(__file__).resolve().parent / "captures"
 SPEC_V2 = API_DIR / "firecrawl-docs" / "api-reference" / "v2-openapi.json"
 
-ALICE = "fc-alice"
-BOB = "fc-bob"
+# The keys the shared `sim` serves (tests/conftest.py).
+ALICE = ALICE_KEY
+BOB = BOB_KEY
 
 
 def capture_paths(pattern: str, generation: str = "2026") -> list[Path]:

@@ -2,6 +2,7 @@
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -105,3 +106,56 @@ def test_an_integer_too_long_for_python_is_an_infinity_not_an_error() -> None:
     assert payload["data"] == [-math.inf, 7]
     assert payload["data"].texts == [f"-{digits}", "7"]
     assert jsonscan.parse(digits) == math.inf
+
+
+# Streamed: scan_arrays ------------------------------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(
+    st.dictionaries(st.text(max_size=5), st.lists(_json_values, max_size=6) | _json_values),
+    st.integers(0, 4),
+    st.lists(st.integers(1, 50), min_size=1, max_size=20),
+)
+def test_scan_arrays_reads_a_stream_cut_anywhere_keeping_the_first_items_of_each_array(
+    payload: dict[str, Any], keep: int, cuts: list[int]
+) -> None:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    chunks, start = [], 0
+    for size in cuts * (len(body) // sum(cuts) + 1):
+        chunks.append(body[start : start + size])
+        start += size
+
+    scanned, counts = jsonscan.scan_arrays(iter(chunks), keep=keep)
+
+    for key, value in payload.items():
+        if isinstance(value, list):
+            assert scanned[key] == value[:keep] and counts[key] == len(value)
+        else:
+            assert scanned[key] == value
+
+
+def test_scan_arrays_holds_one_item_at_a_time_of_a_huge_list() -> None:
+    def body() -> Iterator[bytes]:
+        yield b'{"errors":['
+        for n in range(200_000):
+            yield (b"," if n else b"") + json.dumps({"url": f"https://x.test/{n}"}).encode()
+        yield b'],"robotsBlocked":["https://x.test/r"]}'
+
+    scanned, counts = jsonscan.scan_arrays(body(), keep=3)
+
+    assert [item["url"] for item in scanned["errors"]] == [f"https://x.test/{n}" for n in range(3)]
+    assert counts == {"errors": 200_000, "robotsBlocked": 1}
+
+
+@pytest.mark.parametrize("body", [b'{"errors":[1,2', b'{"errors":[1,,2]}', b"[1]", b'{"a":1}x'])
+def test_scan_arrays_refuses_what_is_not_one_whole_object(body: bytes) -> None:
+    with pytest.raises(ValueError):
+        jsonscan.scan_arrays(iter([body]), keep=5)

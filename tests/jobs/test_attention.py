@@ -32,13 +32,13 @@ job_states = st.fixed_dictionaries(
 @WITH_DB
 @given(st.lists(job_states, min_size=1, max_size=8), st.sampled_from(Job.Status.values))
 def test_the_attention_queries_select_exactly_the_jobs_their_properties_name(
-    alice_key: ApiKey, states: list[dict[str, Any]], status: str
+    key: ApiKey, states: list[dict[str, Any]], status: str
 ) -> None:
     Job.objects.all().delete()
     jobs = []
     for state in states:
         with_key = state.pop("with_key")
-        job = make_job(alice_key, str(uuid.uuid4()), **state)
+        job = make_job(key, str(uuid.uuid4()), **state)
         if not with_key:
             Job.objects.filter(pk=job.pk).update(api_key=None)
             job.refresh_from_db()
@@ -65,42 +65,42 @@ def test_the_attention_queries_select_exactly_the_jobs_their_properties_name(
     ],
 )
 def test_a_job_in_trouble_has_its_own_status_word_never_pending(
-    alice_key: ApiKey, fields: dict[str, Any], word: str
+    key: ApiKey, fields: dict[str, Any], word: str
 ) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), **fields)
+    job = make_job(key, str(uuid.uuid4()), **fields)
     assert job.status_word == word
     if job.attention is not None:
         assert job.attention.reason == (fields.get("last_error") or job.attention.reason)
 
 
-def test_a_job_whose_key_was_deleted_is_paused_with_the_reason(alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()))
+def test_a_job_whose_key_was_deleted_is_paused_with_the_reason(key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()))
     Job.objects.filter(pk=job.pk).update(api_key=None)
     job.refresh_from_db()
     assert job.attention is not None and job.attention.word == "Paused"
     assert "API key was deleted" in job.attention.reason
 
 
-def test_progress_counts_failed_and_cancelled_urls_as_done(alice_key: ApiKey) -> None:
+def test_progress_counts_failed_and_cancelled_urls_as_done(key: ApiKey) -> None:
     # Firecrawl's total (103) leaves out the 17 failed URLs of a 120-URL batch.
-    job = make_job(alice_key, str(uuid.uuid4()), status="scraping", completed=60, total=103)
+    job = make_job(key, str(uuid.uuid4()), status="scraping", completed=60, total=103)
     make_failed_urls(job, *(f"https://example.test/failed/{n}" for n in range(17)))
     progress = job.progress
     assert (progress.scraped, progress.failed, progress.pending) == (60, 17, 43)
     assert (progress.done, progress.total, progress.percent) == (77, 120, 64)
 
 
-def test_a_batch_started_here_counts_the_urls_it_was_started_with(alice_key: ApiKey) -> None:
+def test_a_batch_started_here_counts_the_urls_it_was_started_with(key: ApiKey) -> None:
     # Read before Firecrawl counted them all: the denominator is already the batch's size.
-    job = make_job(alice_key, str(uuid.uuid4()), completed=0, total=0, url_count=200)
+    job = make_job(key, str(uuid.uuid4()), completed=0, total=0, url_count=200)
     assert (job.progress.done, job.progress.total) == (0, 200)
     assert job.title == "Batch of 200 URLs"
 
 
-def test_cancelled_urls_are_counted_apart_from_failures(alice_key: ApiKey) -> None:
+def test_cancelled_urls_are_counted_apart_from_failures(key: ApiKey) -> None:
     from jobs.models import FailedUrl
 
-    job = make_job(alice_key, str(uuid.uuid4()), status="cancelled", completed=13, total=13)
+    job = make_job(key, str(uuid.uuid4()), status="cancelled", completed=13, total=13)
     FailedUrl.objects.bulk_create(
         [
             FailedUrl.from_listing(
@@ -117,8 +117,8 @@ def test_cancelled_urls_are_counted_apart_from_failures(alice_key: ApiKey) -> No
     assert names == ["scraped", "failed", "cancelled"]
 
 
-def test_the_bars_segments_never_run_past_its_end(alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), completed=5, total=0, documents_cached=5)
+def test_the_bars_segments_never_run_past_its_end(key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()), completed=5, total=0, documents_cached=5)
     segments = job.progress.segments()
     assert segments == [("scraped", 0.0, 100.0)]
 
@@ -132,10 +132,10 @@ def test_the_status_filter_has_needs_attention_and_refuses_unknown_words() -> No
 
 
 def test_the_list_shows_the_attention_word_with_its_reason(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     make_job(
-        alice_key,
+        key,
         str(uuid.uuid4()),
         label="Down",
         consecutive_failures=1,

@@ -13,26 +13,24 @@ V7_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
 V4_ID = "5d3c8f0e-4b1a-4c2d-9e8f-7a6b5c4d3e2f"
 
 
-def test_it_tracks_a_bare_id_and_lands_on_the_job_page(
-    alice_client: Client, alice_key: ApiKey
-) -> None:
+def test_it_tracks_a_bare_id_and_lands_on_the_job_page(alice_client: Client, key: ApiKey) -> None:
     response = alice_client.post("/", {"job_id": V7_ID, "label": "Docs site"})
     job = Job.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/jobs/{job.pk}/"
     assert str(job.remote_id) == V7_ID
     assert job.label == "Docs site"
-    assert job.api_key == alice_key and job.api_url == alice_key.api_url
+    assert job.api_key == key and job.api_url == key.api_url
 
 
-def test_it_finds_the_id_inside_a_pasted_url(alice_client: Client, alice_key: ApiKey) -> None:
+def test_it_finds_the_id_inside_a_pasted_url(alice_client: Client, key: ApiKey) -> None:
     pasted = f"  https://api.firecrawl.dev/v1/batch/scrape/{V4_ID.upper()}?skip=100 "
     alice_client.post("/", {"job_id": pasted})
     assert str(Job.objects.get().remote_id) == V4_ID
 
 
 def test_it_rejects_text_without_an_id_and_stores_nothing(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     response = alice_client.post("/", {"job_id": "https://api.firecrawl.dev/v1/batch/scrape/"})
     assert response.status_code == 200
@@ -41,7 +39,7 @@ def test_it_rejects_text_without_an_id_and_stores_nothing(
 
 
 def test_tracking_the_same_id_twice_opens_the_existing_job(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     alice_client.post("/", {"job_id": V7_ID})
     response = alice_client.post("/", {"job_id": f"id: {V7_ID}"}, follow=True)
@@ -50,7 +48,7 @@ def test_tracking_the_same_id_twice_opens_the_existing_job(
 
 
 def test_two_users_can_track_the_same_batch_separately(
-    alice_client: Client, alice_key: ApiKey, bob_client: Client, bob_key: ApiKey
+    alice_client: Client, key: ApiKey, bob_client: Client, bob_key: ApiKey
 ) -> None:
     alice_client.post("/", {"job_id": V7_ID})
     bob_client.post("/", {"job_id": V7_ID})
@@ -58,15 +56,15 @@ def test_two_users_can_track_the_same_batch_separately(
 
 
 def test_it_offers_a_key_select_only_when_the_user_has_several(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     single = alice_client.get("/").content.decode()
     assert '<select name="api_key"' not in single
     other = ApiKey.objects.create(
-        owner=alice_key.owner,
+        owner=key.owner,
         name="Second",
         key="fc-second00000000000000000000009999",
-        api_url=alice_key.api_url,
+        api_url=key.api_url,
     )
     several = alice_client.get("/").content.decode()
     assert '<select name="api_key"' in several and "Second" in several
@@ -74,9 +72,7 @@ def test_it_offers_a_key_select_only_when_the_user_has_several(
     assert Job.objects.get().api_key == other
 
 
-def test_it_refuses_another_users_key(
-    alice_client: Client, alice_key: ApiKey, bob_key: ApiKey
-) -> None:
+def test_it_refuses_another_users_key(alice_client: Client, key: ApiKey, bob_key: ApiKey) -> None:
     response = alice_client.post("/", {"job_id": V7_ID, "api_key": bob_key.pk})
     assert response.status_code == 200
     assert not Job.objects.exists()
@@ -89,11 +85,11 @@ def test_without_a_key_it_says_what_to_do_next(alice_client: Client) -> None:
 
 
 def test_it_lists_only_the_users_jobs_and_filters_by_status(
-    alice_client: Client, alice_key: ApiKey, bob_key: ApiKey
+    alice_client: Client, key: ApiKey, bob_key: ApiKey
 ) -> None:
-    make_job(alice_key, str(uuid.uuid4()), label="Running one", status="scraping")
+    make_job(key, str(uuid.uuid4()), label="Running one", status="scraping")
     make_job(
-        alice_key,
+        key,
         str(uuid.uuid4()),
         label="Done one",
         status="completed",
@@ -121,10 +117,10 @@ def test_it_lists_only_the_users_jobs_and_filters_by_status(
 
 
 def test_the_jobs_list_costs_the_same_queries_for_many_jobs(
-    alice_client: Client, alice_key: ApiKey, django_assert_num_queries: Any
+    alice_client: Client, key: ApiKey, django_assert_num_queries: Any
 ) -> None:
     for n in range(60):
-        make_job(alice_key, str(uuid.uuid4()), status="scraping" if n % 2 else "completed")
+        make_job(key, str(uuid.uuid4()), status="scraping" if n % 2 else "completed")
     # Session, user, count, the page's jobs, the user's keys (for the Track form).
     with django_assert_num_queries(5):
         response = alice_client.get("/")
@@ -157,10 +153,10 @@ def settled(key: ApiKey, **fields: Any) -> Job:
 
 
 def test_the_list_polls_itself_while_a_job_on_the_page_is_active(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
-    running(alice_key, label="Running")
-    settled(alice_key, label="Done")
+    running(key, label="Running")
+    settled(key, label="Done")
     html = alice_client.get("/?status=").content.decode()
     # One poll for the whole list, carrying its filters; not one per row.
     assert html.count('hx-trigger="every 3s"') == 1
@@ -168,9 +164,9 @@ def test_the_list_polls_itself_while_a_job_on_the_page_is_active(
 
 
 def test_a_poll_gets_only_the_list_and_keeps_polling_while_a_job_is_active(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
-    job = running(alice_key, label="Running")
+    job = running(key, label="Running")
     response = alice_client.get("/", headers=HTMX)
     html = response.content.decode()
     assert response.status_code == 200
@@ -185,10 +181,10 @@ def test_a_poll_gets_only_the_list_and_keeps_polling_while_a_job_is_active(
 
 
 def test_the_poll_answers_286_once_nothing_on_the_page_is_active(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
-    settled(alice_key, label="Done")
-    orphan = make_job(alice_key, str(uuid.uuid4()), label="Key gone", status="scraping")
+    settled(key, label="Done")
+    orphan = make_job(key, str(uuid.uuid4()), label="Key gone", status="scraping")
     Job.objects.filter(pk=orphan.pk).update(api_key=None)  # its key was deleted: no more syncs
     response = alice_client.get("/", headers=HTMX)
     # 286 stops htmx's polling; the final list is still swapped in, without a trigger.
@@ -199,11 +195,11 @@ def test_the_poll_answers_286_once_nothing_on_the_page_is_active(
 
 
 def test_only_the_shown_page_decides_whether_the_list_polls(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
-    running(alice_key, label="Old running job")  # the oldest: alone on page 2
+    running(key, label="Old running job")  # the oldest: alone on page 2
     for _ in range(50):
-        settled(alice_key)
+        settled(key)
     assert alice_client.get("/", headers=HTMX).status_code == 286
     second = alice_client.get("/?page=2", headers=HTMX)
     assert second.status_code == 200 and 'hx-get="/?page=2"' in second.content.decode()
@@ -212,9 +208,9 @@ def test_only_the_shown_page_decides_whether_the_list_polls(
 
 
 def test_a_history_restore_request_gets_the_whole_jobs_page(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
-    running(alice_key)
+    running(key)
     response = alice_client.get("/", headers={**HTMX, "HX-History-Restore-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 200
@@ -222,12 +218,12 @@ def test_a_history_restore_request_gets_the_whole_jobs_page(
     assert "HX-Request" in response["Vary"]
 
 
-def test_a_bad_query_is_still_a_400_for_a_poll(alice_client: Client, alice_key: ApiKey) -> None:
+def test_a_bad_query_is_still_a_400_for_a_poll(alice_client: Client, key: ApiKey) -> None:
     assert alice_client.get("/?status=finished", headers=HTMX).status_code == 400
 
 
 def test_the_list_shows_when_each_job_was_created_and_how_long_it_ran(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     from datetime import timedelta
 
@@ -235,13 +231,13 @@ def test_the_list_shows_when_each_job_was_created_and_how_long_it_ran(
 
     now = timezone.now()
     settled(
-        alice_key,
+        key,
         label="Finished",
         remote_created_at=now - timedelta(hours=3),
         remote_completed_at=now - timedelta(hours=2, minutes=55),
         duration=300.0,
     )
-    running(alice_key, label="Going", remote_created_at=now - timedelta(minutes=12, seconds=5))
+    running(key, label="Going", remote_created_at=now - timedelta(minutes=12, seconds=5))
     html = alice_client.get("/").content.decode()
     assert '<th scope="col">Created</th><th scope="col">Duration</th>' in html
     assert '<td data-label="Duration">5 min</td>' in html
@@ -250,31 +246,31 @@ def test_the_list_shows_when_each_job_was_created_and_how_long_it_ran(
 
 
 def test_a_pasted_api_url_is_read_with_the_key_for_its_server(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     hosted = ApiKey.objects.create(
-        owner=alice_key.owner,
+        owner=key.owner,
         name="Hosted",
         key="fc-hosted000000000000000000000000h0s7",
         api_url="https://api.firecrawl.dev",
     )
     pasted = f"https://api.firecrawl.dev/v2/crawl/{V7_ID}"
-    response = alice_client.post("/", {"job_id": pasted, "api_key": alice_key.pk}, follow=True)
+    response = alice_client.post("/", {"job_id": pasted, "api_key": key.pk}, follow=True)
     job = Job.objects.get()
     assert job.api_key == hosted and job.api_url == "https://api.firecrawl.dev"
     assert "the job is read with your key “Hosted” for that server" in response.content.decode()
 
 
 def test_a_pasted_api_url_of_a_server_without_a_key_says_so(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     pasted = f"https://api.firecrawl.dev/v2/crawl/{V7_ID}"
     html = alice_client.post("/", {"job_id": pasted}, follow=True).content.decode()
     # Tracked with the key there is (a proxy may name its server otherwise), and said plainly.
-    assert Job.objects.get().api_key == alice_key
+    assert Job.objects.get().api_key == key
     assert "The URL you pasted is on https://api.firecrawl.dev, but the key “Main”" in html
 
 
-def test_a_bare_id_says_nothing_of_servers(alice_client: Client, alice_key: ApiKey) -> None:
+def test_a_bare_id_says_nothing_of_servers(alice_client: Client, key: ApiKey) -> None:
     html = alice_client.post("/", {"job_id": V7_ID}, follow=True).content.decode()
     assert "The URL you pasted" not in html

@@ -5,12 +5,12 @@ import os
 import signal
 import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.waiting import answers, wait_for_line, wait_until
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -50,16 +50,10 @@ def test_one_ctrl_c_stops_make_run_quietly(tmp_path: Path) -> None:
             env={**os.environ, "DATABASE_URL": database},
         )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert make.poll() is None, output.read_text()
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "make run did not answer in 60 s"
-                time.sleep(0.3)
-        time.sleep(1)  # the worker is up too
+        login = f"http://127.0.0.1:{port}/accounts/login/"
+        wait_until(lambda: answers(login), "make run answered", process=make)
+        # Logged by the worker once its signal handlers are installed.
+        wait_for_line(output, "Starting worker", make)
         assert len(processes_using(database)) >= 3, "make, the web server and the worker"
     finally:
         # Ctrl-C, as a terminal sends it: to the whole foreground process group.
@@ -75,7 +69,4 @@ def test_one_ctrl_c_stops_make_run_quietly(tmp_path: Path) -> None:
     # The worker stopped on the one signal it was sent, after the step in hand.
     assert "stopping after the current step" in text
     assert "terminating current task" not in text
-    deadline = time.monotonic() + 10
-    while processes_using(database):
-        assert time.monotonic() < deadline, f"left running: {processes_using(database)}"
-        time.sleep(0.2)
+    wait_until(lambda: not processes_using(database), "every process of make run ended")

@@ -19,8 +19,8 @@ JOB_ID = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    return make_job(alice_key, JOB_ID, label="Docs", status=Job.Status.COMPLETED)
+def job(key: ApiKey) -> Job:
+    return make_job(key, JOB_ID, label="Docs", status=Job.Status.COMPLETED)
 
 
 def url(job: Job, query: str = "") -> str:

@@ -58,8 +58,8 @@ def test_document_names_read_well(title: str, url: str, expected: str) -> None:
     assert export.document_filename(3, title, url, "md") == expected
 
 
-def test_a_job_zip_is_named_after_its_label_or_id(alice_key: ApiKey) -> None:
-    job = make_job(alice_key, JOB_ID, label="Q3 pricing / crawl")
+def test_a_job_zip_is_named_after_its_label_or_id(key: ApiKey) -> None:
+    job = make_job(key, JOB_ID, label="Q3 pricing / crawl")
     assert export.job_filename(job, "zip") == "q3-pricing-crawl.zip"
     job.label = ""
     assert export.job_filename(job, "zip") == f"{JOB_ID}.zip"
@@ -90,9 +90,9 @@ def read_zip(job: Job, documents: Any = None, filters: Any = None) -> zipfile.Zi
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
+def job(key: ApiKey) -> Job:
     job = make_job(
-        alice_key,
+        key,
         JOB_ID,
         label="Export",
         status=Job.Status.COMPLETED,
@@ -462,8 +462,8 @@ def test_the_zip_keeps_its_central_directory_on_disk_not_in_memory() -> None:
     assert peak < directory / 3
 
 
-def test_a_filtered_download_is_named_after_its_filters(alice_key: ApiKey) -> None:
-    job = make_job(alice_key, JOB_ID, label="Blog archive")
+def test_a_filtered_download_is_named_after_its_filters(key: ApiKey) -> None:
+    job = make_job(key, JOB_ID, label="Blog archive")
     assert export.job_filename(job, "zip", {}) == "blog-archive.zip"
     filtered = export.job_filename(job, "zip", {"status": "errors", "q": "Pricing page"})
     assert filtered == "blog-archive-filtered-q-pricing-page-status-errors.zip"

@@ -9,7 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl
-from jobs.models import Job
+from jobs.models import Document, Job
+from jobs.tasks import purge_job_task
 from keys.models import ApiKey
 from tests.conftest import ALICE_KEY, make_documents, make_failed_urls, make_job
 
@@ -29,10 +30,8 @@ def settled_job(key: ApiKey) -> Job:
     )
 
 
-def test_a_partial_request_gets_only_the_status_fragment(
-    alice_client: Client, alice_key: ApiKey
-) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), status="scraping", completed=5, total=10)
+def test_a_partial_request_gets_only_the_status_fragment(alice_client: Client, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()), status="scraping", completed=5, total=10)
     response = alice_client.get(f"/jobs/{job.pk}/", headers=HTMX)
     html = response.content.decode()
     assert response.status_code == 200
@@ -44,10 +43,8 @@ def test_a_partial_request_gets_only_the_status_fragment(
     assert "HX-Request" in response["Vary"]
 
 
-def test_a_history_restore_request_gets_the_full_page(
-    alice_client: Client, alice_key: ApiKey
-) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()))
+def test_a_history_restore_request_gets_the_full_page(alice_client: Client, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()))
     response = alice_client.get(
         f"/jobs/{job.pk}/", headers={**HTMX, "HX-History-Restore-Request": "true"}
     )
@@ -55,10 +52,8 @@ def test_a_history_restore_request_gets_the_full_page(
     assert "<html" in html and "Browse documents" in html and "Download zip" in html
 
 
-def test_polling_stops_when_nothing_is_left_to_change(
-    alice_client: Client, alice_key: ApiKey
-) -> None:
-    job = settled_job(alice_key)
+def test_polling_stops_when_nothing_is_left_to_change(alice_client: Client, key: ApiKey) -> None:
+    job = settled_job(key)
     response = alice_client.get(f"/jobs/{job.pk}/", headers=HTMX)
     assert response.status_code == 286
     assert "hx-trigger" not in response.content.decode()
@@ -66,11 +61,11 @@ def test_polling_stops_when_nothing_is_left_to_change(
 
 
 def test_the_poll_asks_for_a_sync_once_when_data_is_stale(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     from django_tasks_db.models import DBTaskResult
 
-    job = make_job(alice_key, str(uuid.uuid4()))
+    job = make_job(key, str(uuid.uuid4()))
     for _ in range(5):
         alice_client.get(f"/jobs/{job.pk}/", headers=HTMX)
     # Five pollers, one queued task: the queue claim is a conditional UPDATE.
@@ -78,11 +73,11 @@ def test_the_poll_asks_for_a_sync_once_when_data_is_stale(
 
 
 def test_the_poll_does_not_queue_while_a_sync_holds_the_lease(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     from django_tasks_db.models import DBTaskResult
 
-    job = make_job(alice_key, str(uuid.uuid4()))
+    job = make_job(key, str(uuid.uuid4()))
     Job.objects.filter(pk=job.pk).update(
         lease_token=uuid.uuid4(), lease_expires_at=timezone.now() + timedelta(minutes=1)
     )
@@ -90,8 +85,8 @@ def test_the_poll_does_not_queue_while_a_sync_holds_the_lease(
     assert DBTaskResult.objects.count() == 0
 
 
-def test_it_shows_progress_rate_and_cache_state(alice_client: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()), status="scraping", completed=812, total=1000)
+def test_it_shows_progress_rate_and_cache_state(alice_client: Client, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()), status="scraping", completed=812, total=1000)
     make_documents(job, 812)
     job.samples.create(at=timezone.now() - timedelta(minutes=2), completed=612, total=1000)
     job.samples.create(at=timezone.now(), completed=812, total=1000)
@@ -102,8 +97,8 @@ def test_it_shows_progress_rate_and_cache_state(alice_client: Client, alice_key:
     assert "<polyline" in html
 
 
-def test_it_lists_failed_urls(alice_client: Client, alice_key: ApiKey) -> None:
-    job = settled_job(alice_key)
+def test_it_lists_failed_urls(alice_client: Client, key: ApiKey) -> None:
+    job = settled_job(key)
     make_failed_urls(
         job,
         "https://example.test/broken",
@@ -118,9 +113,9 @@ def test_it_lists_failed_urls(alice_client: Client, alice_key: ApiKey) -> None:
 
 
 def test_another_users_job_is_a_404_everywhere(
-    alice_key: ApiKey, bob_client: Client, bob_key: ApiKey
+    key: ApiKey, bob_client: Client, bob_key: ApiKey
 ) -> None:
-    job = settled_job(alice_key)
+    job = settled_job(key)
     for method, path in [
         ("get", f"/jobs/{job.pk}/"),
         ("post", f"/jobs/{job.pk}/refresh/"),
@@ -132,79 +127,75 @@ def test_another_users_job_is_a_404_everywhere(
     assert Job.objects.filter(pk=job.pk).exists()
 
 
-def test_stop_tracking_asks_first_then_deletes_the_cache(
-    alice_client: Client, alice_key: ApiKey
-) -> None:
-    job = settled_job(alice_key)
+def test_stop_tracking_asks_first_then_deletes_the_cache(alice_client: Client, key: ApiKey) -> None:
+    job = settled_job(key)
     make_documents(job, 3)
     confirm = alice_client.get(f"/jobs/{job.pk}/delete/").content.decode()
     assert "This deletes the 3 cached documents" in confirm
     assert Job.objects.filter(pk=job.pk).exists()
     response = alice_client.post(f"/jobs/{job.pk}/delete/")
     assert response.status_code == 302
+    # Gone from every page at once; its rows go in the background, a batch at a time.
+    assert alice_client.get(f"/jobs/{job.pk}/").status_code == 404
+    assert str(job.remote_id) not in alice_client.get("/").content.decode()
+    purge_job_task.call(job.pk)
     assert not Job.objects.filter(pk=job.pk).exists()
-    from jobs.models import Document
-
     assert not Document.objects.filter(job_id=job.pk).exists()
 
 
-def test_state_changes_need_post(alice_client: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()))
+def test_state_changes_need_post(alice_client: Client, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()))
     assert alice_client.get(f"/jobs/{job.pk}/refresh/").status_code == 405
     assert alice_client.get(f"/jobs/{job.pk}/cancel/").status_code == 405
 
 
-def test_refresh_resumes_a_job_paused_for_a_key_problem(
-    alice_client: Client, alice_key: ApiKey
-) -> None:
-    job = make_job(
-        alice_key, str(uuid.uuid4()), sync_state=Job.SyncState.PAUSED, last_error="Rejected"
-    )
+def test_refresh_resumes_a_job_paused_for_a_key_problem(alice_client: Client, key: ApiKey) -> None:
+    job = make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.PAUSED, last_error="Rejected")
     alice_client.post(f"/jobs/{job.pk}/refresh/")
     job.refresh_from_db()
     assert job.sync_state != Job.SyncState.PAUSED and job.sync_queued_for is not None
 
 
 def test_cancel_asks_firecrawl_to_stop_the_job(
-    alice_client: Client, alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl, settings: Any
 ) -> None:
-    remote_id = simulator.create_batch(ALICE_KEY, n=1000, rate=1)
-    job = make_job(alice_key, remote_id, status="scraping")
+    remote_id = sim.create_batch(ALICE_KEY, n=1000, rate=1)
+    job = make_job(key, remote_id, status="scraping")
     response = alice_client.post(f"/jobs/{job.pk}/cancel/", follow=True)
     assert "Cancel requested" in response.content.decode()
-    assert simulator.job(remote_id).status == "cancelled"
+    assert sim.job(remote_id).status == "cancelled"
 
 
 def test_cancel_reports_firecrawls_refusal(
-    alice_client: Client, alice_key: ApiKey, simulator: FakeFirecrawl
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    remote_id = simulator.create_batch(ALICE_KEY, n=5, state="completed")
-    job = make_job(alice_key, remote_id, status="scraping")
+    remote_id = sim.create_batch(ALICE_KEY, n=5, state="completed")
+    job = make_job(key, remote_id, status="scraping")
     response = alice_client.post(f"/jobs/{job.pk}/cancel/", follow=True)
     assert "Could not cancel the job" in response.content.decode()
 
 
 def test_an_expired_or_unknown_job_offers_no_cancel_and_refuses_one(
-    alice_client: Client, alice_key: ApiKey, simulator: FakeFirecrawl
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
     for state in (Job.SyncState.EXPIRED, Job.SyncState.NOT_FOUND):
-        remote_id = simulator.create_batch(ALICE_KEY, n=1000, rate=1)
-        job = make_job(alice_key, remote_id, status="scraping", sync_state=state)
+        remote_id = sim.create_batch(ALICE_KEY, n=1000, rate=1)
+        job = make_job(key, remote_id, status="scraping", sync_state=state)
         assert "Cancel job" not in alice_client.get(f"/jobs/{job.pk}/").content.decode()
         response = alice_client.post(f"/jobs/{job.pk}/cancel/", follow=True)
         assert "This job cannot be cancelled." in response.content.decode()
-        assert simulator.job(remote_id).status != "cancelled"
+        assert sim.job(remote_id).status != "cancelled"
 
 
 OOB_TARGET = re.compile(r'<[a-z]+ id="([^"]+)"[^>]* hx-swap-oob="true"')
 
 
 def test_every_out_of_band_part_of_the_poll_has_its_place_on_the_page(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     # A job that finished upstream and is settling: still polled, no Cancel any more.
     job = make_job(
-        alice_key, str(uuid.uuid4()), status="completed", completed=3, total=3, fully_cached=True
+        key, str(uuid.uuid4()), status="completed", completed=3, total=3, fully_cached=True
     )
     make_failed_urls(job, "https://example.test/gone")
     page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
@@ -217,16 +208,16 @@ def test_every_out_of_band_part_of_the_poll_has_its_place_on_the_page(
 
 
 def test_a_job_whose_key_was_deleted_can_move_to_another_key(
-    alice_client: Client, alice_key: ApiKey, bob_key: ApiKey
+    alice_client: Client, key: ApiKey, bob_key: ApiKey
 ) -> None:
-    job = make_job(alice_key, str(uuid.uuid4()))
+    job = make_job(key, str(uuid.uuid4()))
     spare = ApiKey.objects.create(
-        owner=alice_key.owner,
+        owner=key.owner,
         name="Spare",
         key="fc-spare0000000000000000000000005678",
-        api_url=alice_key.api_url,
+        api_url=key.api_url,
     )
-    alice_key.delete()
+    key.delete()
     page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "Read this job with another key" in page and "Spare" in page
     # Bob's key is not Alice's to use.
@@ -239,10 +230,10 @@ def test_a_job_whose_key_was_deleted_can_move_to_another_key(
 
 
 def test_the_poll_costs_a_fixed_handful_of_queries(
-    alice_client: Client, alice_key: ApiKey, django_assert_num_queries: Any
+    alice_client: Client, key: ApiKey, django_assert_num_queries: Any
 ) -> None:
     job = make_job(
-        alice_key,
+        key,
         str(uuid.uuid4()),
         status="scraping",
         total=500,

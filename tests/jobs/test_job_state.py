@@ -14,10 +14,10 @@ import firecrawl_api
 from jobs.models import Job, LeaseLost
 from keys.budget import BudgetExhausted
 from keys.models import ApiKey
-from tests.conftest import make_job
+from tests.conftest import SLOW_MACHINE, make_job
 
 WITH_DB = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture]
 )
 offsets = st.sampled_from([None, -3600, -1, 0, 1, 3600])
 
@@ -36,13 +36,13 @@ job_states = st.fixed_dictionaries(
 @WITH_DB
 @given(st.lists(job_states, min_size=1, max_size=8))
 def test_the_active_and_due_queries_select_exactly_the_jobs_their_properties_name(
-    alice_key: ApiKey, states: list[dict[str, Any]]
+    key: ApiKey, states: list[dict[str, Any]]
 ) -> None:
     Job.objects.all().delete()
     now = timezone.now()
     for state in states:
         job = make_job(
-            alice_key,
+            key,
             str(uuid.uuid4()),
             sync_state=state["sync_state"],
             status=state["status"],
@@ -65,8 +65,8 @@ def _polling_over(job: Job) -> bool:
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    return make_job(alice_key, str(uuid.uuid4()))
+def job(key: ApiKey) -> Job:
+    return make_job(key, str(uuid.uuid4()))
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_our_own_budget_is_not_counted_as_an_upstream_failure(job: Job, lease: u
 
 @pytest.mark.parametrize("action", ["resume", "use_key"])
 def test_a_sync_whose_job_was_resumed_or_rekeyed_meanwhile_writes_no_failure(
-    job: Job, lease: uuid.UUID, alice_key: ApiKey, action: str
+    job: Job, lease: uuid.UUID, key: ApiKey, action: str
 ) -> None:
     # The owner acts while a sync (holding `lease`) is still waiting for Firecrawl ...
     owners_copy = Job.objects.get(pk=job.pk)
@@ -139,7 +139,7 @@ def test_a_sync_whose_job_was_resumed_or_rekeyed_meanwhile_writes_no_failure(
         owners_copy.resume()
     else:
         other = ApiKey.objects.create(
-            owner=alice_key.owner, name="Other", key="fc-other", api_url=alice_key.api_url
+            owner=key.owner, name="Other", key="fc-other", api_url=key.api_url
         )
         owners_copy.use_key(other)
     # ... whose answer, to the old state, is a 401: it must not pause the job again.
@@ -164,27 +164,25 @@ def test_can_cancel_only_a_job_running_upstream_with_a_key(job: Job) -> None:
 
 
 def test_resume_makes_a_paused_or_settled_job_active_and_due_but_never_an_expired_one(
-    alice_key: ApiKey,
+    key: ApiKey,
 ) -> None:
     for state in (Job.SyncState.PAUSED, Job.SyncState.SETTLED, Job.SyncState.NOT_FOUND):
-        job = make_job(alice_key, str(uuid.uuid4()), sync_state=state, errors_signature="x")
+        job = make_job(key, str(uuid.uuid4()), sync_state=state, errors_signature="x")
         job.resume()
         job.refresh_from_db()
         assert job.needs_sync() and job.errors_signature == ""
-    expired = make_job(alice_key, str(uuid.uuid4()), sync_state=Job.SyncState.EXPIRED)
+    expired = make_job(key, str(uuid.uuid4()), sync_state=Job.SyncState.EXPIRED)
     expired.resume()
     expired.refresh_from_db()
     assert expired.sync_state == Job.SyncState.EXPIRED
 
 
-def test_tracking_an_id_twice_keeps_one_job_and_learns_its_kind(alice_key: ApiKey) -> None:
+def test_tracking_an_id_twice_keeps_one_job_and_learns_its_kind(key: ApiKey) -> None:
     remote_id = str(uuid.uuid4())
-    first, created = Job.objects.track(
-        owner=alice_key.owner, api_key=alice_key, remote_id=remote_id
-    )
+    first, created = Job.objects.track(owner=key.owner, api_key=key, remote_id=remote_id)
     assert created and first.kind == Job.Kind.BATCH and not first.kind_confirmed
     again, created = Job.objects.track(
-        owner=alice_key.owner, api_key=alice_key, remote_id=remote_id, kind=Job.Kind.CRAWL
+        owner=key.owner, api_key=key, remote_id=remote_id, kind=Job.Kind.CRAWL
     )
     assert not created and again.pk == first.pk
     first.refresh_from_db()

@@ -15,8 +15,8 @@ from tests.conftest import make_job
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    return make_job(alice_key, str(uuid.uuid4()), status="scraping", completed=0, total=1000)
+def job(key: ApiKey) -> Job:
+    return make_job(key, str(uuid.uuid4()), status="scraping", completed=0, total=1000)
 
 
 def sample(job: Job, seconds_ago: float, completed: int, total: int = 1000) -> None:
@@ -93,9 +93,9 @@ START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 
 
 def test_the_chart_spans_zero_to_the_expected_pages_over_the_sampled_time(
-    alice_key: ApiKey,
+    key: ApiKey,
 ) -> None:
-    job = sampled_job(alice_key, START, (0, 0), (5, 150), (10, 300), total=1000)
+    job = sampled_job(key, START, (0, 0), (5, 150), (10, 300), total=1000)
     summary = progress_summary(job)
     assert summary.chart_top == 1000 and summary.chart_middle == 500
     assert (summary.chart_start, summary.chart_end) == (START, START + timedelta(minutes=10))
@@ -104,15 +104,16 @@ def test_the_chart_spans_zero_to_the_expected_pages_over_the_sampled_time(
     assert summary.chart_points.split()[-1] == "300.0,42.0"
 
 
-def test_a_short_span_shows_seconds_and_a_long_one_the_day(alice_key: ApiKey) -> None:
-    short = sampled_job(alice_key, START, (0, 0), (0.5, 3), total=5)
+def test_a_short_span_shows_seconds_and_a_long_one_the_day(key: ApiKey) -> None:
+    short = sampled_job(key, START, (0, 0), (0.5, 3), total=5)
     assert progress_summary(short).chart_time_format == "H:i:s"
-    overnight = sampled_job(alice_key, START, (0, 0), (12 * 60, 40), total=80)
+    assert progress_summary(short).chart_middle == 3  # a whole page, never 2.5
+    overnight = sampled_job(key, START, (0, 0), (12 * 60, 40), total=80)
     assert progress_summary(overnight).chart_time_format == "M j, H:i"
 
 
-def test_the_job_page_labels_both_axes(alice_client: Client, alice_key: ApiKey) -> None:
-    job = sampled_job(alice_key, START, (0, 0), (5, 150), (10, 300), total=1000)
+def test_the_job_page_labels_both_axes(alice_client: Client, key: ApiKey) -> None:
+    job = sampled_job(key, START, (0, 0), (5, 150), (10, 300), total=1000)
     html = alice_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "<figcaption>Pages done over time (scraped or failed)</figcaption>" in html
     assert '<div class="chart-y" aria-hidden="true"><span>1,000</span><span>500</span>' in html
@@ -122,8 +123,8 @@ def test_the_job_page_labels_both_axes(alice_client: Client, alice_key: ApiKey) 
     assert 'aria-label="300 of 1,000 pages done between 14:00 and 14:10"' in html
 
 
-def test_one_sample_draws_no_chart(alice_client: Client, alice_key: ApiKey) -> None:
-    job = sampled_job(alice_key, START, (0, 0), total=10)
+def test_one_sample_draws_no_chart(alice_client: Client, key: ApiKey) -> None:
+    job = sampled_job(key, START, (0, 0), total=10)
     assert progress_summary(job).chart_points == ""
     assert "chart-figure" not in alice_client.get(f"/jobs/{job.pk}/").content.decode()
 
@@ -132,8 +133,8 @@ def test_one_sample_draws_no_chart(alice_client: Client, alice_key: ApiKey) -> N
     ("total", "top", "middle"), [(5, 6, 3), (1, 2, 1), (7, 8, 4), (1000, 1000, 500)]
 )
 def test_the_middle_gridline_is_always_a_whole_page(
-    alice_key: ApiKey, total: int, top: int, middle: int
+    key: ApiKey, total: int, top: int, middle: int
 ) -> None:
-    job = sampled_job(alice_key, START, (0, 0), (0.5, 1), total=total)
+    job = sampled_job(key, START, (0, 0), (0.5, 1), total=total)
     summary = progress_summary(job)
     assert (summary.chart_top, summary.chart_middle) == (top, middle)

@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from jobs.models import FailedUrl, Job
 
-BEFORE = [("jobs", "0012_screenshots")]
+BEFORE = [("jobs", "0013_bounded_failures_and_background_deletion")]
 CANCELLED = "Parent crawl/batch scrape was cancelled"
 
 
@@ -37,6 +37,7 @@ def test_stored_failed_urls_are_told_apart_and_counted_again() -> None:
         remote_id=uuid.uuid4(),
         status="cancelled",
         failed_count=4,
+        failed_stored=4,
     )
     rows = [
         ("https://example.test/page/105", "", CANCELLED),
@@ -51,7 +52,8 @@ def test_stored_failed_urls_are_told_apart_and_counted_again() -> None:
     try:
         migrate(latest())
         migrated = Job.objects.get(pk=job.pk)
-        assert (migrated.failed_count, migrated.cancelled_count) == (1, 3)
+        counts = (migrated.failed_count, migrated.failed_stored, migrated.cancelled_count)
+        assert counts == (1, 1, 3)
         cancelled = FailedUrl.objects.filter(job=migrated, cancelled=True).order_by("sort_key")
         assert [row.url.rsplit("/", 1)[1] for row in cancelled] == ["3", "14", "105"]
         assert not FailedUrl.objects.get(job=migrated, code="SCRAPE_TIMEOUT").cancelled

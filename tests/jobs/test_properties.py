@@ -23,11 +23,11 @@ from jobs.forms.documents import DocumentQueryForm
 from jobs.models import Document, Job
 from keys.allowlist import allowed_api_url
 from keys.models import ApiKey
-from tests.conftest import make_documents, make_job
+from tests.conftest import SLOW_MACHINE, make_documents, make_job
 from tests.hostile import HostileFirecrawl, json_reply, status_body
 
 WITH_DB = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture]
 )
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 hostile_text = st.text(
@@ -107,13 +107,13 @@ def test_job_file_names_are_safe(label: str) -> None:
 @WITH_DB
 @given(titles=st.lists(hostile_text, min_size=1, max_size=8))
 def test_a_zip_of_hostile_titles_has_only_safe_distinct_entries(
-    alice_key: ApiKey, titles: list[str]
+    key: ApiKey, titles: list[str]
 ) -> None:
     import json
     import zipfile
 
     Job.objects.all().delete()
-    job = make_job(alice_key, str(uuid.uuid4()), status="completed", fully_cached=True)
+    job = make_job(key, str(uuid.uuid4()), status="completed", fully_cached=True)
     make_documents(job, len(titles))
     for position, title in enumerate(titles):
         raw = {"markdown": "m", "html": "<p>h</p>", "metadata": {"title": title}}
@@ -170,11 +170,11 @@ def test_the_documents_form_never_crashes_and_accepts_only_known_values(
 @WITH_DB
 @given(pairs=queries)
 def test_the_query_string_views_answer_200_400_or_404_never_500(
-    alice_client: Client, alice_key: ApiKey, pairs: list[tuple[str, str]]
+    alice_client: Client, key: ApiKey, pairs: list[tuple[str, str]]
 ) -> None:
-    job = Job.objects.filter(owner=alice_key.owner).first()
+    job = Job.objects.filter(owner=key.owner).first()
     if job is None:
-        job = make_job(alice_key, str(uuid.uuid4()), status="completed")
+        job = make_job(key, str(uuid.uuid4()), status="completed")
         make_documents(job, 30)
     query = "?" + urlencode(pairs)
     for path in (
@@ -203,7 +203,7 @@ def hostile() -> Iterator[HostileFirecrawl]:
         yield server
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(suppress_health_check=[*SLOW_MACHINE, HealthCheck.function_scoped_fixture])
 @given(
     hosts,
     st.one_of(st.integers(min_value=-5, max_value=10**6).map(str), hostile_text),

@@ -4,12 +4,10 @@
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from html import unescape
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl
@@ -17,21 +15,7 @@ from jobs.models import Job
 from keys.models import ApiKey
 from tests.conftest import make_failed_urls, make_job
 
-KEY = "fc-retry0000000000000000000000r3t1"
-
-
-@pytest.fixture
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=41) as sim:
-        sim.add_key(KEY, team="retriers")
-        yield sim
-
-
-@pytest.fixture
-def key(alice: User, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(
-        owner=alice, name="Retrier", key=KEY, api_url=sim.url, api_version="v2", is_default=True
-    )
+pytestmark = pytest.mark.key(api_version="v2")
 
 
 def text_of(response: Any) -> str:

@@ -1,4 +1,4 @@
-"""Screenshots kept before Firecrawl's copies expire (jobs.screenshots), against the simulator's
+"""Screenshots kept before Firecrawl's copies expire (jobs.screenshots), against the sim's
 storage host, each test once with FILE_STORAGE=filesystem and once with S3 (a real SeaweedFS):
 kept and served after upstream forgot them, data: URIs, hostile answers, owners, deletion."""
 
@@ -41,12 +41,12 @@ IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.Immed
 
 
 @pytest.fixture(autouse=True)
-def clean_simulator(simulator: FakeFirecrawl, settings: Any) -> Iterator[None]:
+def clean_simulator(sim: FakeFirecrawl, settings: Any) -> Iterator[None]:
     settings.FIRECRAWL_RETRY_BACKOFF = 0.001
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
     yield
-    simulator.clear_faults()
-    simulator.screenshots = "storage"
+    sim.clear_faults()
+    sim.screenshots = "storage"
 
 
 def cached_job(key: ApiKey, sim: FakeFirecrawl, n: int = 2, **options: Any) -> Job:
@@ -111,21 +111,21 @@ def states(job: Job) -> list[tuple[int, int, str]]:
 
 
 def test_the_sync_makes_a_pending_row_per_screenshot_with_the_documents(
-    alice_key: ApiKey, simulator: FakeFirecrawl
+    key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    job = cached_job(alice_key, simulator, n=3, actions=ACTIONS)
+    job = cached_job(key, sim, n=3, actions=ACTIONS)
 
     # Each document: its own screenshot (0) and its two actions' (1, 2).
     assert states(job) == [(p, s, "pending") for p in range(3) for s in range(3)]
     sources = Screenshot.objects.filter(job=job).values_list("source", flat=True)
-    assert all(source.startswith(simulator.storage_url) for source in sources)
+    assert all(source.startswith(sim.storage_url) for source in sources)
 
 
 def test_a_page_and_its_screenshot_rows_are_stored_together_or_not_at_all(
-    alice_key: ApiKey, simulator: FakeFirecrawl, monkeypatch: Any
+    key: ApiKey, sim: FakeFirecrawl, monkeypatch: Any
 ) -> None:
-    remote_id = simulator.create_batch(ALICE_KEY, n=3, state="completed", formats=SHOTS)
-    job = make_job(alice_key, remote_id, kind=Job.Kind.BATCH)
+    remote_id = sim.create_batch(ALICE_KEY, n=3, state="completed", formats=SHOTS)
+    job = make_job(key, remote_id, kind=Job.Kind.BATCH)
     rows_for = Screenshot.rows_for
 
     def fails(*args: Any) -> Any:
@@ -145,13 +145,13 @@ def test_a_page_and_its_screenshot_rows_are_stored_together_or_not_at_all(
 
 
 def test_screenshots_are_kept_and_served_after_the_storage_host_stops_serving_them(
-    file_storage: str, alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
+    file_storage: str, key: ApiKey, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    job = cached_job(alice_key, simulator, n=2, actions=ACTIONS[:1])
-    upstream = upstream_images(simulator, job)
+    job = cached_job(key, sim, n=2, actions=ACTIONS[:1])
+    upstream = upstream_images(sim, job)
 
-    fetch_all(alice_key)
-    simulator.expire(str(job.remote_id))
+    fetch_all(key)
+    sim.expire(str(job.remote_id))
 
     assert states(job) == [(p, s, "kept") for p in range(2) for s in range(2)]
     assert requests.get(Screenshot.objects.filter(job=job)[0].source, timeout=10).status_code == 400
@@ -168,26 +168,26 @@ def test_screenshots_are_kept_and_served_after_the_storage_host_stops_serving_th
 
 
 def test_the_document_page_shows_the_kept_copy_never_the_upstream_url(
-    alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl, file_storage: str
+    key: ApiKey, alice_client: Client, sim: FakeFirecrawl, file_storage: str
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1, actions=ACTIONS[:1])
-    fetch_all(alice_key)
+    job = cached_job(key, sim, n=1, actions=ACTIONS[:1])
+    fetch_all(key)
 
     html = alice_client.get(f"/jobs/{job.pk}/documents/0/").content.decode()
 
     assert f'<img src="/jobs/{job.pk}/documents/0/screenshots/0/" alt="Screenshot"' in html
     assert f'src="/jobs/{job.pk}/documents/0/screenshots/1/" alt="Screenshot of action 1"' in html
-    assert simulator.storage_url not in html and "expires upstream" not in html
+    assert sim.storage_url not in html and "expires upstream" not in html
 
 
 def test_data_uris_are_decoded_and_kept(
-    file_storage: str, alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
+    file_storage: str, key: ApiKey, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    simulator.screenshots = "inline"  # a self-hosted server without cloud storage
-    job = cached_job(alice_key, simulator, n=2)
-    inline = [doc["screenshot"] for doc in simulator.job(str(job.remote_id)).documents]
+    sim.screenshots = "inline"  # a self-hosted server without cloud storage
+    job = cached_job(key, sim, n=2)
+    inline = [doc["screenshot"] for doc in sim.job(str(job.remote_id)).documents]
 
-    fetch_all(alice_key)
+    fetch_all(key)
 
     assert Screenshot.objects.get(job=job, position=0).source == "data:image/png;base64"
     assert states(job) == [(0, 0, "kept"), (1, 0, "kept")]
@@ -197,14 +197,14 @@ def test_data_uris_are_decoded_and_kept(
 
 
 def test_the_job_page_follows_pending_screenshots_after_the_job_settled(
-    alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
+    key: ApiKey, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    job = cached_job(alice_key, simulator, n=2)
+    job = cached_job(key, sim, n=2)
     assert job.is_settled
     poll = {"HX-Request": "true"}
 
     waiting = alice_client.get(f"/jobs/{job.pk}/", headers=poll)
-    fetch_all(alice_key)
+    fetch_all(key)
     done = alice_client.get(f"/jobs/{job.pk}/", headers=poll)
 
     assert waiting.status_code == 200 and 'hx-trigger="every 3s"' in waiting.content.decode()
@@ -237,20 +237,20 @@ HOSTILE = {
 def test_a_hostile_storage_answer_keeps_nothing_says_why_and_spares_other_users(
     case: str,
     file_storage: str,
-    alice_key: ApiKey,
+    key: ApiKey,
     bob_key: ApiKey,
     alice_client: Client,
-    simulator: FakeFirecrawl,
+    sim: FakeFirecrawl,
     monkeypatch: Any,
 ) -> None:
     fault, state, reason = HOSTILE[case]
     monkeypatch.setattr(screenshots, "MAX_BYTES", 2**20)
     monkeypatch.setattr(screenshots, "FETCH_DEADLINE", 1)
-    alices = cached_job(alice_key, simulator, n=1)
-    bobs = cached_job(bob_key, simulator, n=1)
-    simulator.inject(fault, job_id=str(alices.remote_id), count=None, on="storage")
+    alices = cached_job(key, sim, n=1)
+    bobs = cached_job(bob_key, sim, n=1)
+    sim.inject(fault, job_id=str(alices.remote_id), count=None, on="storage")
 
-    fetch_all(alice_key)
+    fetch_all(key)
     fetch_all(bob_key)
 
     alice_shot = Screenshot.objects.get(job=alices)
@@ -266,38 +266,38 @@ def test_a_hostile_storage_answer_keeps_nothing_says_why_and_spares_other_users(
 
 
 def test_screenshots_on_a_host_neither_firecrawl_nor_listed_are_never_fetched(
-    alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any
+    key: ApiKey, sim: FakeFirecrawl, settings: Any
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1)
+    job = cached_job(key, sim, n=1)
     # The job's server is no longer allowed, and the storage list names only Google's.
     settings.FIRECRAWL_API_URLS = ["https://api.firecrawl.dev"]
     settings.FIRECRAWL_SCREENSHOT_HOSTS = ["storage.googleapis.com"]
 
-    fetch_all(alice_key)
+    fetch_all(key)
 
     shot = Screenshot.objects.get(job=job)
     assert shot.state == "failed"
     assert shot.reason.startswith("127.0.0.1 is not the job's Firecrawl server nor a storage")
-    assert not [r for r in simulator.storage_requests if str(job.remote_id) in r.path]
+    assert not [r for r in sim.storage_requests if str(job.remote_id) in r.path]
 
 
 def test_a_storage_host_on_the_list_is_fetched_from_whatever_the_jobs_server(
-    alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any, file_storage: str
+    key: ApiKey, sim: FakeFirecrawl, settings: Any, file_storage: str
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1)
+    job = cached_job(key, sim, n=1)
     settings.FIRECRAWL_API_URLS = ["https://api.firecrawl.dev"]
     settings.FIRECRAWL_SCREENSHOT_HOSTS = ["storage.googleapis.com", "127.0.0.1"]
 
-    fetch_all(alice_key)
+    fetch_all(key)
 
     assert states(job) == [(0, 0, "kept")]
 
 
 def test_a_failure_that_may_pass_is_retried_with_a_growing_wait_then_given_up(
-    alice_key: ApiKey, simulator: FakeFirecrawl, file_storage: str
+    key: ApiKey, sim: FakeFirecrawl, file_storage: str
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1)
-    simulator.inject(Fault.server_error(503), job_id=str(job.remote_id), count=None, on="storage")
+    job = cached_job(key, sim, n=1)
+    sim.inject(Fault.server_error(503), job_id=str(job.remote_id), count=None, on="storage")
     shot = Screenshot.objects.get(job=job)
     waits = []
 
@@ -305,7 +305,7 @@ def test_a_failure_that_may_pass_is_retried_with_a_growing_wait_then_given_up(
         # Due now, whatever the wait: the test does not wait for it.
         Screenshot.objects.filter(pk=shot.pk).update(next_attempt_at=LONG_AGO)
         fetched_at = timezone.now()
-        fetch_all(alice_key)
+        fetch_all(key)
         shot.refresh_from_db()
         waits.append(round((shot.next_attempt_at - fetched_at).total_seconds()))
 
@@ -316,10 +316,10 @@ def test_a_failure_that_may_pass_is_retried_with_a_growing_wait_then_given_up(
 
 
 def test_another_users_screenshot_url_is_a_404(
-    alice_key: ApiKey, bob_client: Client, alice_client: Client, simulator: FakeFirecrawl
+    key: ApiKey, bob_client: Client, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1)
-    fetch_all(alice_key)
+    job = cached_job(key, sim, n=1)
+    fetch_all(key)
     url = f"/jobs/{job.pk}/documents/0/screenshots/0/"
 
     assert alice_client.get(url).status_code == 200
@@ -328,27 +328,27 @@ def test_another_users_screenshot_url_is_a_404(
 
 
 def test_a_screenshot_not_kept_yet_is_a_404_not_the_upstream_url(
-    alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
+    key: ApiKey, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1)
+    job = cached_job(key, sim, n=1)
 
     response = alice_client.get(f"/jobs/{job.pk}/documents/0/screenshots/0/")
 
     assert response.status_code == 404
     page = alice_client.get(f"/jobs/{job.pk}/documents/0/").content.decode()
-    assert "Not kept yet" in page and simulator.storage_url not in page
+    assert "Not kept yet" in page and sim.storage_url not in page
 
 
 def test_deleting_a_job_deletes_its_files_in_the_background(
     file_storage: str,
-    alice_key: ApiKey,
+    key: ApiKey,
     alice_client: Client,
-    simulator: FakeFirecrawl,
+    sim: FakeFirecrawl,
     settings: Any,
 ) -> None:
-    doomed = cached_job(alice_key, simulator, n=3, actions=ACTIONS[:1])
-    kept = cached_job(alice_key, simulator, n=1)
-    fetch_all(alice_key)
+    doomed = cached_job(key, sim, n=3, actions=ACTIONS[:1])
+    kept = cached_job(key, sim, n=1)
+    fetch_all(key)
     assert len(stored_files()) == 7
     settings.TASKS = IMMEDIATE_TASKS  # the queued deletion runs as it is queued
 
@@ -361,10 +361,10 @@ def test_deleting_a_job_deletes_its_files_in_the_background(
 
 
 def test_file_deletion_goes_in_claimed_batches_that_two_workers_never_share(
-    alice_key: ApiKey, simulator: FakeFirecrawl, file_storage: str, monkeypatch: Any
+    key: ApiKey, sim: FakeFirecrawl, file_storage: str, monkeypatch: Any
 ) -> None:
-    job = cached_job(alice_key, simulator, n=5)
-    fetch_all(alice_key)
+    job = cached_job(key, sim, n=5)
+    fetch_all(key)
     monkeypatch.setattr(screenshots, "DELETE_BATCH", 2)
     job.delete()
 
@@ -381,9 +381,9 @@ def test_file_deletion_goes_in_claimed_batches_that_two_workers_never_share(
 
 
 def test_a_fetch_finishing_after_its_job_was_deleted_leaves_no_file(
-    alice_key: ApiKey, simulator: FakeFirecrawl, file_storage: str
+    key: ApiKey, sim: FakeFirecrawl, file_storage: str
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1)
+    job = cached_job(key, sim, n=1)
     shot = Screenshot.objects.select_related("job").get(job=job)
     job.delete()  # while the fetch below is in flight
 
@@ -395,40 +395,38 @@ def test_a_fetch_finishing_after_its_job_was_deleted_leaves_no_file(
 
 
 def test_one_fetch_task_per_key_at_a_time_and_the_scheduler_finds_due_ones(
-    alice_key: ApiKey, bob_key: ApiKey, simulator: FakeFirecrawl
+    key: ApiKey, bob_key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    cached_job(alice_key, simulator, n=1)
-    cached_job(bob_key, simulator, n=1)
+    cached_job(key, sim, n=1)
+    cached_job(bob_key, sim, n=1)
 
-    assert request_screenshots(alice_key.pk)
-    assert not request_screenshots(alice_key.pk)  # queued already: one per key
+    assert request_screenshots(key.pk)
+    assert not request_screenshots(key.pk)  # queued already: one per key
     assert enqueue_due_screenshots() == 1  # Bob's; Alice's is queued
-    assert queued(fetch_screenshots_task) == [alice_key.pk, bob_key.pk]
+    assert queued(fetch_screenshots_task) == [key.pk, bob_key.pk]
 
 
 def test_a_fetch_task_yields_the_worker_after_its_time_and_queues_the_rest(
-    alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any, monkeypatch: Any
+    key: ApiKey, sim: FakeFirecrawl, settings: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(screenshots, "FETCH_DEADLINE", 1)
     settings.FIRECRAWL_WORKER_DEADLINE = 0.5
-    job = cached_job(alice_key, simulator, n=4)
-    simulator.inject(
-        Fault.trickle(3, pieces=30), job_id=str(job.remote_id), count=None, on="storage"
-    )
-    assert request_screenshots(alice_key.pk)
+    job = cached_job(key, sim, n=4)
+    sim.inject(Fault.trickle(3, pieces=30), job_id=str(job.remote_id), count=None, on="storage")
+    assert request_screenshots(key.pk)
 
-    fetch_screenshots_task.call(alice_key.pk)
+    fetch_screenshots_task.call(key.pk)
 
     attempts = sum(Screenshot.objects.filter(job=job).values_list("attempts", flat=True))
     assert attempts == 1  # one slow image, then the worker went back to the queue
-    assert queued(fetch_screenshots_task) == [alice_key.pk, alice_key.pk]
+    assert queued(fetch_screenshots_task) == [key.pk, key.pk]
 
 
 def test_a_sync_that_caches_documents_queues_their_screenshots(
-    alice_key: ApiKey, simulator: FakeFirecrawl, settings: Any, file_storage: str
+    key: ApiKey, sim: FakeFirecrawl, settings: Any, file_storage: str
 ) -> None:
-    remote_id = simulator.create_batch(ALICE_KEY, n=2, state="completed", formats=SHOTS)
-    job = make_job(alice_key, remote_id, kind=Job.Kind.BATCH)
+    remote_id = sim.create_batch(ALICE_KEY, n=2, state="completed", formats=SHOTS)
+    job = make_job(key, remote_id, kind=Job.Kind.BATCH)
     settings.TASKS = IMMEDIATE_TASKS
 
     sync_job_task.call(job.pk)
@@ -437,10 +435,10 @@ def test_a_sync_that_caches_documents_queues_their_screenshots(
 
 
 def test_a_deleted_keys_pending_screenshots_fail_with_the_reason(
-    alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
+    key: ApiKey, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    job = cached_job(alice_key, simulator, n=1)
-    alice_key.delete()
+    job = cached_job(key, sim, n=1)
+    key.delete()
 
     enqueue_due_screenshots()
 
@@ -450,9 +448,9 @@ def test_a_deleted_keys_pending_screenshots_fail_with_the_reason(
 
 
 def test_values_that_can_never_be_images_are_failed_rows_never_dropped(
-    alice_key: ApiKey, simulator: FakeFirecrawl
+    key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    job = make_job(alice_key, "0190c0de-0000-7000-8000-000000000001")
+    job = make_job(key, "0190c0de-0000-7000-8000-000000000001")
     odd: dict[str, Any] = {
         "screenshot": {"url": "https://x"},
         "actions": {"screenshots": ["javascript:alert(1)", *["https://x/a.png"] * 30]},
@@ -469,14 +467,14 @@ def test_values_that_can_never_be_images_are_failed_rows_never_dropped(
 
 
 def test_the_zip_holds_the_kept_screenshots_and_its_manifest_names_them(
-    file_storage: str, alice_key: ApiKey, alice_client: Client, simulator: FakeFirecrawl
+    file_storage: str, key: ApiKey, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    job = cached_job(alice_key, simulator, n=3, actions=ACTIONS[:1])
-    upstream = upstream_images(simulator, job)
+    job = cached_job(key, sim, n=3, actions=ACTIONS[:1])
+    upstream = upstream_images(sim, job)
     Screenshot.objects.filter(job=job, position=2, shot=1).update(
         state="failed", reason="Not a PNG, JPEG or WebP image (by its first bytes); not kept"
     )
-    fetch_all(alice_key)
+    fetch_all(key)
 
     response = alice_client.get(f"/jobs/{job.pk}/download.zip")
     archive = zipfile.ZipFile(io.BytesIO(body(response)))

@@ -7,6 +7,7 @@ from django.db import connection
 
 from jobs.models import Document, Job
 from jobs.search import apply_search, document_words, fts5_query, index_documents, search_tokens
+from jobs.tasks import enqueue_due_jobs
 from keys.models import ApiKey
 from tests.conftest import make_documents, make_job
 
@@ -14,8 +15,8 @@ SQLITE = connection.vendor == "sqlite"
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    return make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e44")
+def job(key: ApiKey) -> Job:
+    return make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e44")
 
 
 def found(job: Job, text: str) -> list[int]:
@@ -52,8 +53,17 @@ def test_cached_documents_are_searchable_once_indexed(job: Job) -> None:
     assert not Document.objects.filter(job=job, search_indexed=False).exists()
 
 
-def test_it_indexes_only_the_given_job(job: Job, alice_key: ApiKey) -> None:
-    other = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e66")
+def test_an_indexing_task_stops_after_its_time_and_the_scheduler_queues_the_rest(job: Job) -> None:
+    Document.objects.bulk_create([doc(job, n, f"word{n}") for n in range(3)])
+
+    assert index_documents(job.pk, batch=1, seconds=0) == 1  # one batch, then out of time
+    enqueue_due_jobs()
+    assert Job.objects.get(pk=job.pk).index_queued_at is not None  # the rest is queued again
+    assert index_documents(job.pk, batch=1) == 2
+
+
+def test_it_indexes_only_the_given_job(job: Job, key: ApiKey) -> None:
+    other = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e66")
     Document.objects.bulk_create([doc(job, 0, "walrus"), doc(other, 0, "walrus")])
     assert index_documents(job.pk) == 1
     assert found(job, "walrus") == [0] and found(other, "walrus") == []
@@ -89,15 +99,15 @@ def test_a_search_inside_a_subquery_filters_its_own_rows(job: Job) -> None:
     assert sorted(rows.values_list("position", flat=True)) == [1, 2]
 
 
-def test_it_searches_only_the_given_job(job: Job, alice_key: ApiKey) -> None:
-    other = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e55")
+def test_it_searches_only_the_given_job(job: Job, key: ApiKey) -> None:
+    other = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e55")
     make_documents(job, 2)
     make_documents(other, 2)
     assert found(job, "page") == [0, 1]
 
 
-def test_deleting_a_job_half_indexed_keeps_the_index_exact(job: Job, alice_key: ApiKey) -> None:
-    other = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e77")
+def test_deleting_a_job_half_indexed_keeps_the_index_exact(job: Job, key: ApiKey) -> None:
+    other = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e77")
     make_documents(job, 3)  # indexed
     Document.objects.bulk_create([doc(job, 3, "page four"), doc(job, 4, "page five")])
     make_documents(other, 2)

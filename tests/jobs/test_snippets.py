@@ -21,8 +21,8 @@ HOSTILE = (
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    return make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e88", status="completed")
+def job(key: ApiKey) -> Job:
+    return make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e88", status="completed")
 
 
 def cache(job: Job, *markdowns: str, raw_text: str | None = None) -> None:
@@ -52,6 +52,16 @@ def test_a_search_shows_where_the_words_matched(alice_client: Client, job: Job) 
     html = alice_client.get(f"/jobs/{job.pk}/documents/?q=hidden+tr").content.decode()
     [cell] = snippet_cells(html)
     assert "<mark>hidden</mark>" in cell and "<mark>treasure</mark>" in cell
+
+
+def test_markers_in_the_document_text_never_highlight_what_did_not_match(
+    alice_client: Client, job: Job
+) -> None:
+    cache(job, f"the treasure and a forged {MARK_START}fake{MARK_END} highlight")
+    html = alice_client.get(f"/jobs/{job.pk}/documents/?q=treasure").content.decode()
+    [cell] = snippet_cells(html)
+    assert re.findall(r"<mark>(.*?)</mark>", cell) == ["treasure"]
+    assert MARK_START not in html and MARK_END not in html
 
 
 def test_scraped_markup_in_a_snippet_stays_text(alice_client: Client, job: Job) -> None:

@@ -13,8 +13,8 @@ from tests.conftest import make_job
 
 
 @pytest.fixture
-def job(alice_key: ApiKey) -> Job:
-    return make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e99")
+def job(key: ApiKey) -> Job:
+    return make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e99")
 
 
 def document(job: Job, position: int, title: str, url: str, status: int | None) -> Document:

@@ -7,7 +7,6 @@ import re
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
 from typing import Any
@@ -24,17 +23,12 @@ from jobs.forms.start import ConfirmStartForm
 from jobs.models import Document, FailedUrl, Job, ProgressSample, StartRequest, start_requests
 from jobs.starting import sends_idempotency_key
 from keys.models import ApiKey
+from tests.conftest import ALICE_KEY as KEY
 from tests.conftest import make_job
 
-KEY = "fc-start000000000000000000000000s7a1"
+pytestmark = [pytest.mark.sim(credits=1000), pytest.mark.key(api_version="v2", name="Starter")]
+
 URLS = ["https://shop.example.com/a", "https://shop.example.com/b", "https://shop.example.com/c"]
-
-
-@pytest.fixture
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=21) as sim:
-        sim.add_key(KEY, team="starters", credits=1000)
-        yield sim
 
 
 def make_key(owner: User, sim: FakeFirecrawl, version: str = "v2", **fields: Any) -> ApiKey:
@@ -47,11 +41,6 @@ def make_key(owner: User, sim: FakeFirecrawl, version: str = "v2", **fields: Any
         is_default=fields.pop("is_default", True),
         **fields,
     )
-
-
-@pytest.fixture
-def key(alice: User, sim: FakeFirecrawl) -> ApiKey:
-    return make_key(alice, sim)
 
 
 def text_of(response: Any) -> str:
@@ -221,7 +210,7 @@ def test_the_number_of_urls_is_limited_by_a_setting(
 ) -> None:
     settings.FIRECRAWL_START_MAX_URLS = 2
     page = text_of(confirm_batch(alice_client))
-    assert "That is 3 URLs; this server starts at most 2 at once." in page
+    assert "That is 3 lines; this server starts at most 2 URLs at once." in page
     page = text_of(confirm_crawl(alice_client, limit="3"))
     assert "Ensure this value is less than or equal to 2." in page
 

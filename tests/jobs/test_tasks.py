@@ -2,33 +2,19 @@
 once per poll interval."""
 
 import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from fakecrawl import FakeFirecrawl, Fault
+from fakecrawl import FakeFirecrawl
 from jobs.models import Job
 from jobs.tasks import request_sync
 from keys.models import ApiKey
+from tests.conftest import ALICE_KEY as KEY
 from tests.conftest import make_job
-
-KEY = "fc-tasks00000000000000000000000be11"
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=13) as sim:
-        sim.add_key(KEY, team="tasks")
-        yield sim
-
-
-@pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(owner=alice, name="Tasks", key=KEY, api_url=sim.url)
+from tests.waiting import wait_until
 
 
 def status_requests(sim: FakeFirecrawl, remote_id: str) -> int:
@@ -51,16 +37,27 @@ def test_a_poll_that_saw_the_job_due_before_its_sync_does_not_queue_a_second_pol
     job = make_job(key, remote_id)
     assert request_sync(job)
     seen_by_the_poll = Job.objects.get(pk=job.pk)
-    sim.inject(Fault.slow(1.0), job_id=remote_id)  # the sync is in flight for a second
+    # The sync's read of the job is answered only once the poll has asked for its sync: the
+    # sync is in flight for as long as the poll takes, however slow the machine.
+    polled = threading.Event()
+    answer = sim.handle
+
+    def held(method: str, target: str, headers: dict[str, str], body: bytes) -> Any:
+        if remote_id in target:
+            assert polled.wait(timeout=120), "the poll never came"
+        return answer(method, target, headers, body)
+
+    sim.handle = held  # type: ignore[method-assign]
 
     def poll_during_the_sync() -> None:
         try:
-            deadline = time.monotonic() + 30
-            while not Job.objects.filter(pk=job.pk, lease_token__isnull=False).exists():
-                assert time.monotonic() < deadline, "the sync never started"
-                time.sleep(0.01)
+            wait_until(
+                lambda: Job.objects.filter(pk=job.pk, lease_token__isnull=False).exists(),
+                "the sync started",
+            )
             request_sync(seen_by_the_poll)
         finally:
+            polled.set()
             connection.close()
 
     poller = threading.Thread(target=poll_during_the_sync)

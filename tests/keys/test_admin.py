@@ -28,7 +28,7 @@ def change_form(key: ApiKey, **overrides: Any) -> dict[str, Any]:
     return {name: value for name, value in data.items() if value != ""}
 
 
-def test_it_lists_keys_masked(admin_client: Client, alice_key: ApiKey) -> None:
+def test_it_lists_keys_masked(admin_client: Client, key: ApiKey) -> None:
     html = admin_client.get("/admin/keys/apikey/").content.decode()
 
     assert "fc-…a1b2" in html
@@ -36,10 +36,8 @@ def test_it_lists_keys_masked(admin_client: Client, alice_key: ApiKey) -> None:
     assert ALICE_KEY[3:] not in html
 
 
-def test_it_shows_a_key_masked_and_never_as_an_input(
-    admin_client: Client, alice_key: ApiKey
-) -> None:
-    html = admin_client.get(f"/admin/keys/apikey/{alice_key.pk}/change/").content.decode()
+def test_it_shows_a_key_masked_and_never_as_an_input(admin_client: Client, key: ApiKey) -> None:
+    html = admin_client.get(f"/admin/keys/apikey/{key.pk}/change/").content.decode()
 
     assert "fc-…a1b2" in html
     assert ALICE_KEY not in html
@@ -47,11 +45,11 @@ def test_it_shows_a_key_masked_and_never_as_an_input(
     assert 'name="key"' not in html
 
 
-def test_it_masks_the_key_on_the_pages_around_it(admin_client: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, UUID7)
+def test_it_masks_the_key_on_the_pages_around_it(admin_client: Client, key: ApiKey) -> None:
+    job = make_job(key, UUID7)
     pages = [
-        f"/admin/keys/apikey/{alice_key.pk}/delete/",
-        f"/admin/keys/apikey/{alice_key.pk}/history/",
+        f"/admin/keys/apikey/{key.pk}/delete/",
+        f"/admin/keys/apikey/{key.pk}/history/",
         f"/admin/jobs/job/{job.pk}/change/",
         "/admin/keys/apikey/?q=Main",
     ]
@@ -62,31 +60,29 @@ def test_it_masks_the_key_on_the_pages_around_it(admin_client: Client, alice_key
         assert ALICE_KEY not in response.content.decode(), url
 
 
-def test_it_cannot_add_a_key(admin_client: Client, alice_key: ApiKey) -> None:
+def test_it_cannot_add_a_key(admin_client: Client, key: ApiKey) -> None:
     changelist = admin_client.get("/admin/keys/apikey/").content.decode()
 
     assert admin_client.get("/admin/keys/apikey/add/").status_code == 403
     assert "/admin/keys/apikey/add/" not in changelist
 
 
-def test_it_edits_a_key_without_touching_the_secret(
-    admin_client: Client, alice_key: ApiKey
-) -> None:
+def test_it_edits_a_key_without_touching_the_secret(admin_client: Client, key: ApiKey) -> None:
     response = admin_client.post(
-        f"/admin/keys/apikey/{alice_key.pk}/change/", change_form(alice_key, name="Renamed")
+        f"/admin/keys/apikey/{key.pk}/change/", change_form(key, name="Renamed")
     )
 
     assert response.status_code == 302
-    alice_key.refresh_from_db()
-    assert alice_key.name == "Renamed"
-    assert alice_key.key == ALICE_KEY
-    assert alice_key.key_hint == "fc-…a1b2"
+    key.refresh_from_db()
+    assert key.name == "Renamed"
+    assert key.key == ALICE_KEY
+    assert key.key_hint == "fc-…a1b2"
 
 
 def test_it_leaves_the_choice_of_default_key_to_its_owner(
-    admin_client: Client, alice_key: ApiKey
+    admin_client: Client, key: ApiKey
 ) -> None:
-    spare = ApiKey.objects.create(owner=alice_key.owner, name="Spare", key=f"{ALICE_KEY}9")
+    spare = ApiKey.objects.create(owner=key.owner, name="Spare", key=f"{ALICE_KEY}9")
     html = admin_client.get(f"/admin/keys/apikey/{spare.pk}/change/").content.decode()
 
     response = admin_client.post(
@@ -95,10 +91,10 @@ def test_it_leaves_the_choice_of_default_key_to_its_owner(
 
     assert 'name="is_default"' not in html
     assert response.status_code == 302
-    assert list(ApiKey.objects.filter(is_default=True)) == [alice_key]
+    assert list(ApiKey.objects.filter(is_default=True)) == [key]
 
 
-def test_it_keeps_people_without_staff_status_out(alice_client: Client, alice_key: ApiKey) -> None:
+def test_it_keeps_people_without_staff_status_out(alice_client: Client, key: ApiKey) -> None:
     response = alice_client.get("/admin/keys/apikey/")
 
     assert response.status_code == 302
@@ -106,7 +102,7 @@ def test_it_keeps_people_without_staff_status_out(alice_client: Client, alice_ke
 
 
 def test_it_lets_staff_see_every_users_keys(
-    admin_client: Client, admin_user: User, alice_key: ApiKey, bob_key: ApiKey
+    admin_client: Client, admin_user: User, key: ApiKey, bob_key: ApiKey
 ) -> None:
     html = admin_client.get("/admin/keys/apikey/").content.decode()
 

@@ -81,11 +81,11 @@ def test_it_shows_the_add_key_form(alice_client: Client) -> None:
 
 
 def test_it_adds_a_key_firecrawl_accepts(
-    alice_client: Client, alice: User, simulator: FakeFirecrawl, any_url: None
+    alice_client: Client, alice: User, sim: FakeFirecrawl, any_url: None
 ) -> None:
-    key = new_key(simulator, credits=1000)
+    key = new_key(sim, credits=1000)
 
-    response = alice_client.post("/keys/", add_form(simulator, key), follow=True)
+    response = alice_client.post("/keys/", add_form(sim, key), follow=True)
 
     html = page(response)
     assert response.redirect_chain == [("/keys/", 302)]
@@ -100,11 +100,11 @@ def test_it_adds_a_key_firecrawl_accepts(
 
 
 def test_it_keeps_the_key_encrypted_in_the_database(
-    alice_client: Client, simulator: FakeFirecrawl, any_url: None
+    alice_client: Client, sim: FakeFirecrawl, any_url: None
 ) -> None:
-    key = new_key(simulator)
+    key = new_key(sim)
 
-    alice_client.post("/keys/", add_form(simulator, key))
+    alice_client.post("/keys/", add_form(sim, key))
 
     [stored] = raw_key_column()
     assert key not in stored
@@ -114,11 +114,11 @@ def test_it_keeps_the_key_encrypted_in_the_database(
 
 
 def test_it_refuses_a_key_firecrawl_rejects(
-    alice_client: Client, simulator: FakeFirecrawl, any_url: None
+    alice_client: Client, sim: FakeFirecrawl, any_url: None
 ) -> None:
     unknown = f"fc-{uuid.uuid4().hex}"
 
-    response = alice_client.post("/keys/", add_form(simulator, unknown))
+    response = alice_client.post("/keys/", add_form(sim, unknown))
 
     assert response.status_code == 200
     assert "Firecrawl rejected this key" in page(response)
@@ -127,23 +127,23 @@ def test_it_refuses_a_key_firecrawl_rejects(
 
 
 def test_it_refuses_a_key_when_firecrawl_is_unreachable(
-    alice_client: Client, simulator: FakeFirecrawl, any_url: None, settings: Any
+    alice_client: Client, sim: FakeFirecrawl, any_url: None, settings: Any
 ) -> None:
-    key = new_key(simulator)
+    key = new_key(sim)
     url = f"http://127.0.0.1:{closed_port()}"
 
-    response = alice_client.post("/keys/", add_form(simulator, key, api_url=url))
+    response = alice_client.post("/keys/", add_form(sim, key, api_url=url))
 
     assert f"Could not reach Firecrawl at {url}" in page(response)
     assert not ApiKey.objects.exists()
 
 
 def test_it_saves_a_key_when_the_server_has_no_credits_to_report(
-    alice_client: Client, alice: User, simulator: FakeFirecrawl, any_url: None
+    alice_client: Client, alice: User, sim: FakeFirecrawl, any_url: None
 ) -> None:
-    selfhosted = new_key(simulator, credits=None)
+    selfhosted = new_key(sim, credits=None)
 
-    response = alice_client.post("/keys/", add_form(simulator, selfhosted), follow=True)
+    response = alice_client.post("/keys/", add_form(sim, selfhosted), follow=True)
 
     html = page(response)
     assert "Firecrawl did not report credits for this key; saved anyway." in html
@@ -152,38 +152,38 @@ def test_it_saves_a_key_when_the_server_has_no_credits_to_report(
 
 
 def test_it_only_accepts_the_configured_api_urls(
-    alice_client: Client, simulator: FakeFirecrawl, settings: Any
+    alice_client: Client, sim: FakeFirecrawl, settings: Any
 ) -> None:
     settings.FIRECRAWL_API_URLS = ["https://api.firecrawl.dev"]
-    key = new_key(simulator)
-    requests_before = len(simulator.requests)
+    key = new_key(sim)
+    requests_before = len(sim.requests)
 
-    response = alice_client.post("/keys/", add_form(simulator, key))
+    response = alice_client.post("/keys/", add_form(sim, key))
 
     assert "This server only allows these API URLs: https://api.firecrawl.dev" in page(response)
     assert not ApiKey.objects.exists()
     # The URL is refused before anything is sent to it.
-    assert len(simulator.requests) == requests_before
+    assert len(sim.requests) == requests_before
 
 
 def test_it_accepts_a_listed_api_url_with_a_trailing_slash(
-    alice_client: Client, alice: User, simulator: FakeFirecrawl, settings: Any
+    alice_client: Client, alice: User, sim: FakeFirecrawl, settings: Any
 ) -> None:
-    settings.FIRECRAWL_API_URLS = [simulator.url]
-    key = new_key(simulator)
+    settings.FIRECRAWL_API_URLS = [sim.url]
+    key = new_key(sim)
 
-    alice_client.post("/keys/", add_form(simulator, key, api_url=simulator.url + "/"))
+    alice_client.post("/keys/", add_form(sim, key, api_url=sim.url + "/"))
 
-    assert ApiKey.objects.get(owner=alice).api_url == simulator.url
+    assert ApiKey.objects.get(owner=alice).api_url == sim.url
 
 
 @pytest.mark.parametrize(
     "url", ["ftp://127.0.0.1/", "javascript:alert(1)", "file:///etc/passwd", "gopher://127.0.0.1/"]
 )
 def test_it_refuses_anything_but_http_even_when_any_url_is_allowed(
-    alice_client: Client, simulator: FakeFirecrawl, any_url: None, url: str
+    alice_client: Client, sim: FakeFirecrawl, any_url: None, url: str
 ) -> None:
-    response = alice_client.post("/keys/", add_form(simulator, new_key(simulator), api_url=url))
+    response = alice_client.post("/keys/", add_form(sim, new_key(sim), api_url=url))
 
     assert response.status_code == 200
     assert "field-errors" in page(response)
@@ -191,18 +191,18 @@ def test_it_refuses_anything_but_http_even_when_any_url_is_allowed(
 
 
 def test_it_refuses_a_second_key_with_the_same_name(
-    alice_client: Client, alice_key: ApiKey, simulator: FakeFirecrawl
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    response = alice_client.post("/keys/", add_form(simulator, new_key(simulator), name="Main"))
+    response = alice_client.post("/keys/", add_form(sim, new_key(sim), name="Main"))
 
     assert "You already have a key with this name." in page(response)
     assert ApiKey.objects.count() == 1
 
 
 def test_it_makes_only_the_first_key_the_default(
-    alice_client: Client, alice_key: ApiKey, simulator: FakeFirecrawl
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    alice_client.post("/keys/", add_form(simulator, new_key(simulator)))
+    alice_client.post("/keys/", add_form(sim, new_key(sim)))
 
     assert list(ApiKey.objects.values_list("name", "is_default")) == [
         ("Main", True),
@@ -216,13 +216,13 @@ def test_it_makes_only_the_first_key_the_default(
 
 def test_it_never_shows_or_logs_the_plain_key(
     alice_client: Client,
-    simulator: FakeFirecrawl,
+    sim: FakeFirecrawl,
     any_url: None,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    key = new_key(simulator)
-    alice_client.post("/keys/", add_form(simulator, key))
+    key = new_key(sim)
+    alice_client.post("/keys/", add_form(sim, key))
     saved = ApiKey.objects.get()
     job = make_job(saved, UUID7, label="A job")
 
@@ -252,7 +252,7 @@ def test_it_never_shows_or_logs_the_plain_key(
 
 def test_it_never_logs_a_key_it_refuses_or_cannot_check(
     alice_client: Client,
-    simulator: FakeFirecrawl,
+    sim: FakeFirecrawl,
     any_url: None,
     settings: Any,
     caplog: pytest.LogCaptureFixture,
@@ -260,15 +260,15 @@ def test_it_never_logs_a_key_it_refuses_or_cannot_check(
     caplog.set_level(logging.DEBUG)
     unknown, unreachable, selfhosted = (
         f"fc-{uuid.uuid4().hex}",
-        new_key(simulator),
-        new_key(simulator, credits=None),
+        new_key(sim),
+        new_key(sim, credits=None),
     )
 
-    alice_client.post("/keys/", add_form(simulator, unknown))
+    alice_client.post("/keys/", add_form(sim, unknown))
     alice_client.post(
-        "/keys/", add_form(simulator, unreachable, api_url=f"http://127.0.0.1:{closed_port()}")
+        "/keys/", add_form(sim, unreachable, api_url=f"http://127.0.0.1:{closed_port()}")
     )
-    alice_client.post("/keys/", add_form(simulator, selfhosted))
+    alice_client.post("/keys/", add_form(sim, selfhosted))
 
     assert "credit usage unavailable (500)" in caplog.text
     for key in [unknown, unreachable, selfhosted]:
@@ -276,21 +276,21 @@ def test_it_never_logs_a_key_it_refuses_or_cannot_check(
 
 
 def test_it_does_not_echo_a_refused_key_back_into_the_form(
-    alice_client: Client, simulator: FakeFirecrawl, any_url: None
+    alice_client: Client, sim: FakeFirecrawl, any_url: None
 ) -> None:
-    key = new_key(simulator)
+    key = new_key(sim)
 
-    response = alice_client.post("/keys/", add_form(simulator, key, name="x" * 101))
+    response = alice_client.post("/keys/", add_form(sim, key, name="x" * 101))
 
     assert "Ensure this value has at most 100 characters" in page(response)
     assert key not in page(response)
 
 
 def test_it_lists_keys_in_a_fixed_number_of_queries(
-    alice_client: Client, alice_key: ApiKey, django_assert_num_queries: Any
+    alice_client: Client, key: ApiKey, django_assert_num_queries: Any
 ) -> None:
     for n in range(5):
-        ApiKey.objects.create(owner=alice_key.owner, name=f"Spare {n}", key=f"{ALICE_KEY}{n}")
+        ApiKey.objects.create(owner=key.owner, name=f"Spare {n}", key=f"{ALICE_KEY}{n}")
 
     # session, user, keys
     with django_assert_num_queries(3):
@@ -304,22 +304,22 @@ def test_it_lists_keys_in_a_fixed_number_of_queries(
 # Rename, default, delete
 
 
-def test_it_renames_a_key(alice_client: Client, alice_key: ApiKey) -> None:
-    html = page(alice_client.get(f"/keys/{alice_key.pk}/rename/"))
-    response = alice_client.post(f"/keys/{alice_key.pk}/rename/", {"name": " Personal "})
+def test_it_renames_a_key(alice_client: Client, key: ApiKey) -> None:
+    html = page(alice_client.get(f"/keys/{key.pk}/rename/"))
+    response = alice_client.post(f"/keys/{key.pk}/rename/", {"name": " Personal "})
 
     assert texts(html, "label") == ["Name"]
     assert response["Location"] == "/keys/"
-    alice_key.refresh_from_db()
-    assert alice_key.name == "Personal"
-    assert alice_key.key == ALICE_KEY
+    key.refresh_from_db()
+    assert key.name == "Personal"
+    assert key.key == ALICE_KEY
 
 
 def test_it_renames_without_overwriting_what_workers_write(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     with CaptureQueriesContext(connection) as queries:
-        alice_client.post(f"/keys/{alice_key.pk}/rename/", {"name": "Personal"})
+        alice_client.post(f"/keys/{key.pk}/rename/", {"name": "Personal"})
 
     [update] = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "jobs_apikey"')]
     assert '"name"' in update
@@ -327,10 +327,8 @@ def test_it_renames_without_overwriting_what_workers_write(
         assert column not in update
 
 
-def test_it_refuses_to_rename_onto_another_keys_name(
-    alice_client: Client, alice_key: ApiKey
-) -> None:
-    spare = ApiKey.objects.create(owner=alice_key.owner, name="Spare", key=f"{ALICE_KEY}9")
+def test_it_refuses_to_rename_onto_another_keys_name(alice_client: Client, key: ApiKey) -> None:
+    spare = ApiKey.objects.create(owner=key.owner, name="Spare", key=f"{ALICE_KEY}9")
 
     response = alice_client.post(f"/keys/{spare.pk}/rename/", {"name": "Main"})
 
@@ -339,8 +337,8 @@ def test_it_refuses_to_rename_onto_another_keys_name(
     assert spare.name == "Spare"
 
 
-def test_it_makes_another_key_the_default(alice_client: Client, alice_key: ApiKey) -> None:
-    spare = ApiKey.objects.create(owner=alice_key.owner, name="Spare", key=f"{ALICE_KEY}9")
+def test_it_makes_another_key_the_default(alice_client: Client, key: ApiKey) -> None:
+    spare = ApiKey.objects.create(owner=key.owner, name="Spare", key=f"{ALICE_KEY}9")
 
     response = alice_client.post(f"/keys/{spare.pk}/default/", follow=True)
 
@@ -348,21 +346,21 @@ def test_it_makes_another_key_the_default(alice_client: Client, alice_key: ApiKe
     assert list(ApiKey.objects.filter(is_default=True)) == [spare]
 
 
-def test_it_asks_before_deleting_a_key(alice_client: Client, alice_key: ApiKey) -> None:
-    make_job(alice_key, UUID7)
+def test_it_asks_before_deleting_a_key(alice_client: Client, key: ApiKey) -> None:
+    make_job(key, UUID7)
 
-    html = page(alice_client.get(f"/keys/{alice_key.pk}/delete/"))
+    html = page(alice_client.get(f"/keys/{key.pk}/delete/"))
 
     assert "Delete key “Main”?" in html
     assert "1 job read with it will stop syncing" in html
     assert texts(html, "button")[-1] == "Delete key"
-    assert ApiKey.objects.filter(pk=alice_key.pk).exists()
+    assert ApiKey.objects.filter(pk=key.pk).exists()
 
 
-def test_it_deletes_a_key_and_keeps_its_jobs(alice_client: Client, alice_key: ApiKey) -> None:
-    job = make_job(alice_key, UUID7)
+def test_it_deletes_a_key_and_keeps_its_jobs(alice_client: Client, key: ApiKey) -> None:
+    job = make_job(key, UUID7)
 
-    response = alice_client.post(f"/keys/{alice_key.pk}/delete/", follow=True)
+    response = alice_client.post(f"/keys/{key.pk}/delete/", follow=True)
 
     assert "Key “Main” deleted. Jobs read with it stay browsable." in page(response)
     assert not ApiKey.objects.exists()
@@ -370,12 +368,12 @@ def test_it_deletes_a_key_and_keeps_its_jobs(alice_client: Client, alice_key: Ap
 
 
 def test_it_promotes_another_key_when_the_default_is_deleted(
-    alice_client: Client, alice_key: ApiKey
+    alice_client: Client, key: ApiKey
 ) -> None:
     for name in ["Spare", "Backup"]:
-        ApiKey.objects.create(owner=alice_key.owner, name=name, key=f"{ALICE_KEY}{name}")
+        ApiKey.objects.create(owner=key.owner, name=name, key=f"{ALICE_KEY}{name}")
 
-    alice_client.post(f"/keys/{alice_key.pk}/delete/")
+    alice_client.post(f"/keys/{key.pk}/delete/")
 
     assert list(ApiKey.objects.values_list("name", "is_default")) == [
         ("Backup", True),
@@ -387,13 +385,11 @@ def test_it_promotes_another_key_when_the_default_is_deleted(
 # Each user sees only their own keys
 
 
-def test_it_lists_only_bobs_own_keys(
-    bob_client: Client, alice_key: ApiKey, bob_key: ApiKey
-) -> None:
+def test_it_lists_only_bobs_own_keys(bob_client: Client, key: ApiKey, bob_key: ApiKey) -> None:
     html = page(bob_client.get("/keys/"))
 
     assert "Bob's" in html
-    assert alice_key.key_hint not in html
+    assert key.key_hint not in html
     assert "Main" not in texts(html, "td")
 
 
@@ -408,43 +404,43 @@ def test_it_lists_only_bobs_own_keys(
     ],
 )
 def test_it_answers_404_to_bob_for_alices_key(
-    bob_client: Client, alice_key: ApiKey, bob_key: ApiKey, method: str, action: str
+    bob_client: Client, key: ApiKey, bob_key: ApiKey, method: str, action: str
 ) -> None:
     response = getattr(bob_client, method)(
-        f"/keys/{alice_key.pk}/{action}/", {"name": "Stolen"} if method == "post" else None
+        f"/keys/{key.pk}/{action}/", {"name": "Stolen"} if method == "post" else None
     )
 
     assert response.status_code == 404
-    alice_key.refresh_from_db()
-    assert (alice_key.name, alice_key.is_default, alice_key.key) == ("Main", True, ALICE_KEY)
+    key.refresh_from_db()
+    assert (key.name, key.is_default, key.key) == ("Main", True, ALICE_KEY)
     bob_key.refresh_from_db()
     assert bob_key.is_default
 
 
 def test_it_refuses_a_get_to_make_default_whoever_owns_the_key(
-    alice_client: Client, bob_client: Client, alice_key: ApiKey
+    alice_client: Client, bob_client: Client, key: ApiKey
 ) -> None:
     # POST only: a 405 for everyone, so it tells Bob nothing about Alice's key ids.
-    assert alice_client.get(f"/keys/{alice_key.pk}/default/").status_code == 405
-    assert bob_client.get(f"/keys/{alice_key.pk}/default/").status_code == 405
+    assert alice_client.get(f"/keys/{key.pk}/default/").status_code == 405
+    assert bob_client.get(f"/keys/{key.pk}/default/").status_code == 405
 
 
 def test_a_key_with_characters_no_header_can_carry_is_refused_without_an_error_page(
-    alice_client: Client, simulator: FakeFirecrawl
+    alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    response = alice_client.post("/keys/", add_form(simulator, "fc-ключ0000000000000000000000"))
+    response = alice_client.post("/keys/", add_form(sim, "fc-ключ0000000000000000000000"))
     assert response.status_code == 200
     assert "letters, digits and punctuation only" in page(response)
     assert not ApiKey.objects.exists()
 
 
 def test_an_unreachable_server_keeps_the_key_and_offers_to_save_it_unchecked(
-    alice_client: Client, simulator: FakeFirecrawl
+    alice_client: Client, sim: FakeFirecrawl
 ) -> None:
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{spare.getsockname()[1]}"
-    form = add_form(simulator, ALICE_KEY, api_url=dead)
+    form = add_form(sim, ALICE_KEY, api_url=dead)
     response = alice_client.post("/keys/", form)
     html = page(response)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
@@ -462,22 +458,20 @@ def test_an_unreachable_server_keeps_the_key_and_offers_to_save_it_unchecked(
 
 
 def test_a_refused_key_is_not_echoed_back_into_the_form(
-    alice_client: Client, simulator: FakeFirecrawl
+    alice_client: Client, sim: FakeFirecrawl
 ) -> None:
-    response = alice_client.post(
-        "/keys/", add_form(simulator, "fc-0f9e8d7c6b5a49382716a5b4c3d2e1f0")
-    )
+    response = alice_client.post("/keys/", add_form(sim, "fc-0f9e8d7c6b5a49382716a5b4c3d2e1f0"))
     assert "Firecrawl rejected this key (401)." in page(response)
     assert "0f9e8d7c6b5a49382716a5b4c3d2e1f0" not in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_key_submitted_eight_times_at_once_is_added_once_and_never_errors(
-    alice: User, simulator: FakeFirecrawl
+    alice: User, sim: FakeFirecrawl
 ) -> None:
     import threading
 
-    key = new_key(simulator)
+    key = new_key(sim)
     statuses: list[int] = []
     lock = threading.Lock()
     start = threading.Barrier(8)
@@ -486,7 +480,7 @@ def test_a_key_submitted_eight_times_at_once_is_added_once_and_never_errors(
         client = Client()
         client.force_login(alice)
         start.wait()
-        response = client.post("/keys/", add_form(simulator, key))
+        response = client.post("/keys/", add_form(sim, key))
         with lock:
             statuses.append(response.status_code)
         connection.close()
@@ -503,13 +497,13 @@ def test_a_key_submitted_eight_times_at_once_is_added_once_and_never_errors(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_first_keys_saved_at_the_same_moment_are_both_added_one_the_default(
-    alice: User, simulator: FakeFirecrawl
+    alice: User, sim: FakeFirecrawl
 ) -> None:
     if connection.vendor != "postgresql":
         # SQLite takes its write lock when the saving transaction begins (BEGIN IMMEDIATE):
         # there two saves never overlap, so this race cannot happen.
         pytest.skip("needs PostgreSQL, where two transactions can both see no key yet")
-    keys = [new_key(simulator), new_key(simulator)]
+    keys = [new_key(sim), new_key(sim)]
     both_checked = threading.Barrier(2, timeout=30)
     met: set[int] = set()
     statuses: list[int] = []
@@ -524,7 +518,7 @@ def test_two_first_keys_saved_at_the_same_moment_are_both_added_one_the_default(
     def submit(name: str, key: str) -> None:
         client = Client(raise_request_exception=False)
         client.force_login(alice)
-        response = client.post("/keys/", add_form(simulator, key, name=name))
+        response = client.post("/keys/", add_form(sim, key, name=name))
         statuses.append(response.status_code)
         connection.close()
 

@@ -23,7 +23,7 @@ from jobs.tasks import enqueue_due_imports, enqueue_due_jobs
 
 logger = logging.getLogger(__name__)
 
-# Seconds between two looks for keys due an automatic import (jobs.tasks.IMPORT_INTERVAL apart).
+# Seconds between two looks for keys due an automatic import (keys.listings.IMPORT_INTERVAL apart).
 IMPORTS_CHECK_EVERY = 10.0
 
 

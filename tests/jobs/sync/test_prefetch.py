@@ -1,7 +1,6 @@
 """Reading the next status page ahead (jobs/prefetch.py): used only when it is the page asked
 for and arrived whole; any other outcome falls back to the sync's own request."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,16 +10,8 @@ from jobs.models import Job
 from jobs.prefetch import PageReader
 from keys.budget import RequestBudget
 from keys.models import ApiKey
+from tests.conftest import ALICE_KEY as KEY
 from tests.conftest import make_job
-
-KEY = "fc-reader0000000000000000000000ab12"
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=21) as sim:
-        sim.add_key(KEY, team="reader")
-        yield sim
 
 
 @pytest.fixture
@@ -59,7 +50,6 @@ def test_a_failed_read_ahead_falls_back_to_the_syncs_own_request(
     with PageReader(job, RequestBudget(job.api_key_id or 0)) as reader:
         reader.start(100)
         assert reader.take(100) is None  # a single attempt: no retry in the thread
-    sim.clear_faults()
 
 
 def test_nothing_is_read_ahead_when_the_budget_is_spent(

@@ -4,7 +4,8 @@ and the failures in each progress sample.
 
 Failed URLs already stored are read once: a cancelled one is recognised by the message
 Firecrawl gives them (its text copied here, as a migration must not change with the code), and
-each gets its sort key; the jobs that had cancelled URLs are counted again.
+each gets its sort key; the jobs that had cancelled URLs are counted again (neither the failed
+count nor the stored failed count includes them any more).
 """
 
 import re
@@ -42,12 +43,16 @@ def read_failed_urls(apps: Any, schema_editor: Any) -> None:
                 models.When(failed_count__gte=count, then=models.F("failed_count") - count),
                 default=0,
             ),
+            failed_stored=models.Case(
+                models.When(failed_stored__gte=count, then=models.F("failed_stored") - count),
+                default=0,
+            ),
         )
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0012_screenshots"),
+        ("jobs", "0013_bounded_failures_and_background_deletion"),
     ]
 
     operations = [

@@ -11,7 +11,6 @@ import json
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,22 +23,10 @@ from jobs.models import Job
 from jobs.sync import sync_job
 from jobs.tasks import enqueue_due_jobs, request_sync_if_due, sync_job_task
 from keys.models import ApiKey
+from tests.conftest import ALICE_KEY as KEY
 from tests.conftest import make_job
 
-KEY = "fc-settling000000000000000000000a11"
 SETTLE = 0.2  # seconds of real time between the two agreeing reads
-
-
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
-def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=12, clock=clock) as sim:
-        sim.add_key(KEY, team="settling")
-        yield sim
 
 
 @pytest.fixture(autouse=True)
@@ -49,11 +36,6 @@ def settle_slowly(settings: Any, sim: FakeFirecrawl) -> None:
     sim.settle_seconds = 0.0
     sim.cancel_settle_seconds = None
     sim.completed_lag = 0
-
-
-@pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(owner=alice, name="Settling", key=KEY, api_url=sim.url)
 
 
 def poll_until_settled(job: Job, clock: ManualClock, sim_step: float) -> list[tuple[Any, ...]]:

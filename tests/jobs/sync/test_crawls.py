@@ -5,46 +5,27 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
 from html import unescape
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl, ManualClock
 from jobs.models import Job
 from jobs.sync import sync_job
 from keys.models import ApiKey
+from tests.conftest import ALICE_KEY as KEY
 
-KEY = "fc-crawls00000000000000000000000c4a1"
+# A site of 1 + 5 + 25 + 125 pages: enough for crawls of more than one status page.
+pytestmark = [pytest.mark.sim(site_fanout=5, site_depth=3), pytest.mark.key(api_version="v2")]
+
 SITE = "https://docs.example.test"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
-    # A site of 1 + 5 + 25 + 125 pages: enough for crawls of more than one status page.
-    with FakeFirecrawl(seed=17, clock=clock, site_fanout=5, site_depth=3) as sim:
-        sim.add_key(KEY, team="crawlers")
-        yield sim
 
 
 @pytest.fixture(autouse=True)
 def fast(settings: Any) -> None:
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
-
-
-@pytest.fixture
-def key(alice: User, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(
-        owner=alice, name="Crawler", key=KEY, api_url=sim.url, api_version="v2", is_default=True
-    )
 
 
 def track_crawl(key: ApiKey, remote_id: str, **fields: Any) -> Job:
@@ -158,7 +139,7 @@ def test_a_crawl_settles_only_once_firecrawl_has_stopped_changing(
         sync_job(job.pk)
         job.refresh_from_db()
         assert job.status == "completed" and job.is_active  # seen once: not settled yet
-        time.sleep(0.6)
+        time.sleep(0.6)  # the app's settle interval (real time, 0.5 s) passes
         sync_job(job.pk)
         job.refresh_from_db()
         assert job.is_settled and job.is_complete

@@ -13,7 +13,6 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,16 @@ from django.db import connection
 from django.test import Client
 
 from fakecrawl import FakeFirecrawl
+from jobs.models import Job
 from keys.models import ApiKey
+from tests.conftest import ALICE_KEY as KEY
 from tests.conftest import make_job
-from tests.jobs.test_crash import ServedLog, report
+from tests.jobs.sync.support import ServedLog, report
 from tests.processes import assert_cache_exact, start_worker
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-KEY = "fc-concurrency0000000000000000c0c0"
 DOCS, RATE = 3000, 300.0  # a job that runs for ~10 s while everything below happens
 POLL_INTERVAL = 1  # FIRECRAWL_POLL_INTERVAL in the workers (tests/processes.py child_env)
 
@@ -40,19 +41,9 @@ def postgres_only() -> None:
         pytest.skip("concurrency tests need PostgreSQL (DATABASE_URL=postgres://...)")
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=13) as sim:
-        sim.add_key(KEY, team="concurrency")
-        yield sim
-
-
-def test_four_workers_twenty_pollers_and_a_download(
-    alice: Any, sim: FakeFirecrawl, tmp_path: Path, settings: Any,
-    request: pytest.FixtureRequest,
-) -> None:  # fmt: skip
-    settings.FIRECRAWL_API_URLS = ["*"]
-    key = ApiKey.objects.create(owner=alice, name="Shared", key=KEY, api_url=sim.url)
+def test_four_workers_twenty_pollers_and_a_download_fetch_each_document_once(
+    alice: Any, key: ApiKey, sim: FakeFirecrawl, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     served = ServedLog(sim)
     sim.handle = served  # type: ignore[method-assign]
     remote_id = sim.create_batch(KEY, n=DOCS, rate=RATE, doc_size=800, fail_every=100)
@@ -98,12 +89,7 @@ def test_four_workers_twenty_pollers_and_a_download(
     for thread in threads:
         thread.start()
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            job.refresh_from_db()
-            if not job.is_active:
-                break
-            time.sleep(0.2)
+        wait_until(lambda: not Job.objects.get(pk=job.pk).is_active, "the job settled")
     finally:
         stop.set()
         for thread in threads:
@@ -112,7 +98,6 @@ def test_four_workers_twenty_pollers_and_a_download(
             worker.terminate()
         for worker in workers:
             worker.wait(10)
-        del sim.handle
     elapsed = time.monotonic() - started
     job.refresh_from_db()
     assert job.is_settled and errors == [], errors

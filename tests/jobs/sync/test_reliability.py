@@ -27,9 +27,9 @@ from jobs.models import Job
 from jobs.sync import sync_job
 from keys import clients
 from keys.models import ApiKey
+from tests.conftest import ALICE_KEY as KEY
 from tests.conftest import make_job
 
-KEY = "fc-reliability000000000000000000abcd"
 N = 300  # documents per job; 3 pages of 100 when complete
 
 # ---------------------------------------------------------------------------------------------
@@ -94,10 +94,6 @@ class RewritingProxy:
             handler.wfile.flush()
             time.sleep(pause)
 
-    def reset(self) -> None:
-        self.rewrite = self.before = None
-        self.trickle = None
-
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -120,19 +116,7 @@ class Row:
     seen: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
-def sim(clock: ManualClock) -> Iterator[FakeFirecrawl]:
-    with FakeFirecrawl(seed=21, clock=clock) as sim:
-        sim.add_key(KEY, team="reliability")
-        yield sim
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def proxy(sim: FakeFirecrawl) -> Iterator[RewritingProxy]:
     proxy = RewritingProxy(sim.url)
     yield proxy
@@ -179,22 +163,10 @@ def format_table(rows: list[Row]) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fast_retries(
-    settings: Any, monkeypatch: pytest.MonkeyPatch, sim: FakeFirecrawl, proxy: RewritingProxy
-) -> None:
+def fast_retries(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clients, "MAX_RETRY_WAIT", 0)  # 429s are rescheduled, not slept through
     settings.FIRECRAWL_RATE_LIMIT_PER_MINUTE = 100_000
     monkeypatch.setattr(clients, "READ_TIMEOUT", 0.3)
-    settings.FIRECRAWL_API_URLS = ["*"]
-    sim.set_mode("2026")
-    sim.clear_faults()
-    sim.page_limit_chars = 10_485_760
-    proxy.reset()
-
-
-@pytest.fixture
-def key(alice: Any, sim: FakeFirecrawl) -> ApiKey:
-    return ApiKey.objects.create(owner=alice, name="Direct", key=KEY, api_url=sim.url)
 
 
 @pytest.fixture
@@ -518,14 +490,14 @@ def test_a_replica_claiming_completion_too_early(
     assert job.status == Job.Status.COMPLETED
 
 
-def test_a_zip_taken_while_the_sync_adds_documents_is_consistent(alice_key: ApiKey) -> None:
+def test_a_zip_taken_while_the_sync_adds_documents_is_consistent(key: ApiKey) -> None:
     import io
     import zipfile
 
     from jobs import export
     from tests.conftest import make_documents
 
-    job = make_job(alice_key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e12", status="scraping")
+    job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e12", status="scraping")
     make_documents(job, 50)
     chunks = export.zip_stream(job, job.documents.all())
     data = next(chunks)
