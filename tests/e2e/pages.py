@@ -2,8 +2,8 @@
 phone and desktop widths (tests/e2e/test_phone_e2e.py, test_layout_e2e.py).
 
 Many keys with long names and URLs, unlabelled jobs of every kind and state, long labels, long
-unbroken URLs, failed and cancelled URLs, hostile titles; and the pages of this round's features
-(a key's page, Notifications, API tokens) whenever their URLs exist.
+unbroken URLs, failed and cancelled URLs, hostile titles, kept screenshots; and the pages of this
+round's features (a key's page, Notifications, API tokens) whenever their URLs exist.
 """
 
 import contextlib
@@ -41,6 +41,7 @@ MEASURE = """() => {
 
 def every_page(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
     """(name, path) of every page a logged-in person reaches, its data made here."""
+    from jobs import screenshots
     from jobs.models import Document, Job
     from keys.models import ApiKey
 
@@ -99,6 +100,20 @@ def every_page(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
             api_url=f"https://firecrawl-{n}.self-hosted.internal.example.test:3002",
             api_version="v2",
         )
+    # Screenshots kept here (its own and an action's per page), as the worker keeps them.
+    shots = make_job(
+        key,
+        sim.create_batch(
+            ALICE_KEY,
+            urls=LONG_URLS[:3],
+            state="completed",
+            formats=["markdown", "screenshot"],
+            actions=[{"type": "screenshot"}],
+        ),
+        label="With screenshots",
+    )
+    sync_until_settled(shots)
+    screenshots.fetch_due(key.pk, seconds=60)
     document = Document.objects.filter(job=failing).order_by("position").first()
     hostile_doc = Document.objects.filter(job=hostile, title__contains="<script>").first()
     assert document is not None and hostile_doc is not None
@@ -122,6 +137,8 @@ def every_page(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
         ("document html", f"{jobs}/documents/{document.position}/?tab=html"),
         ("hostile markdown", f"/jobs/{hostile.pk}/documents/{hostile_doc.position}/"),
         ("hostile html", f"/jobs/{hostile.pk}/documents/{hostile_doc.position}/?tab=html"),
+        ("screenshots job", f"/jobs/{shots.pk}/"),
+        ("document with screenshots", f"/jobs/{shots.pk}/documents/0/"),
         ("stop tracking", f"{jobs}/delete/"),
         ("start", "/start/"),
         ("start a crawl", "/start/?tab=crawl"),

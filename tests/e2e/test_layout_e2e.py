@@ -1,5 +1,6 @@
 """Keyboard use and layout: the skip link, visible focus, and tables that scroll on a phone."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,7 +106,8 @@ TARGETS = """() => {
 
 
 @pytest.fixture
-def pages(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
+def pages(key: Any, sim: FakeFirecrawl, settings: Any, tmp_path: Path) -> list[tuple[str, str]]:
+    settings.MEDIA_ROOT = tmp_path / "media"  # the kept screenshots
     return every_page(key, sim)
 
 

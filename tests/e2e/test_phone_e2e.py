@@ -1,6 +1,7 @@
 """Every page at phone width (390 by 844 px), light and dark: nothing scrolls sideways, and the
 tables turn into rows that can be read without a sideways swipe."""
 
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -16,7 +17,10 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone_pages(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
+def phone_pages(
+    key: Any, sim: FakeFirecrawl, settings: Any, tmp_path: Path
+) -> list[tuple[str, str]]:
+    settings.MEDIA_ROOT = tmp_path / "media"  # the kept screenshots
     return every_page(key, sim)
 
 
