@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -56,6 +58,14 @@ def ago(value: datetime | None) -> str:
 _HOST = re.compile(
     r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?P<host>[^/?#]*)(?P<rest>.*)$", re.DOTALL
 )
+
+
+@register.filter
+def breakable(text: str) -> SafeString:
+    """The text escaped, with a line-break opportunity after each dot and slash: a host name in
+    a title ("Crawl of handbook.example.test") wraps at its dots on a phone, not mid-word."""
+    # Escaping never makes a dot or a slash, so the <wbr>s are the only markup.
+    return mark_safe(re.sub(r"([./])", r"\1<wbr>", str(escape(text))))  # noqa: S308
 
 
 @register.filter

@@ -274,3 +274,12 @@ def test_a_pasted_api_url_of_a_server_without_a_key_says_so(
 def test_a_bare_id_says_nothing_of_servers(alice_client: Client, key: ApiKey) -> None:
     html = alice_client.post("/", {"job_id": V7_ID}, follow=True).content.decode()
     assert "The URL you pasted" not in html
+
+
+def test_a_title_in_the_list_wraps_at_its_dots_and_stays_escaped(
+    alice_client: Client, key: ApiKey
+) -> None:
+    make_job(key, str(uuid.uuid4()), label="<b>handbook.example.test/guide</b>")
+    html = alice_client.get("/").content.decode()
+    assert "&lt;b&gt;handbook.<wbr>example.<wbr>test/<wbr>guide&lt;/<wbr>b&gt;</a>" in html
+    assert "<b>handbook" not in html
