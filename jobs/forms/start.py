@@ -419,15 +419,7 @@ class BatchStartForm(StartForm):
     # The uploaded file's name, carried through the confirmation: the job's title.
     source_name = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
 
-    field_order = [
-        "api_key",
-        "urls",
-        "upload",
-        "formats",
-        "only_main_content",
-        "label",
-        "max_concurrency",
-    ]
+    field_order = [*basic, "max_concurrency"]
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, owner=owner, **kwargs)
@@ -606,15 +598,7 @@ class CrawlStartForm(StartForm):
     )
 
     field_order = [
-        "api_key",
-        "url",
-        "limit",
-        "max_depth",
-        "include_paths",
-        "exclude_paths",
-        "formats",
-        "only_main_content",
-        "label",
+        *basic,
         "regex_on_full_url",
         "crawl_entire_domain",
         "allow_subdomains",
