@@ -43,8 +43,9 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
+# make pytest PYTEST_ARGS="tests/jobs -x": a part of the suite.
 pytest: $(VENV)/.installed-dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # make lock: requirements.in -> requirements.txt, then requirements-dev.in -> requirements-dev.txt
 # (constrained by the first, so both agree), with the options in pyproject.toml. Pins that still
@@ -64,13 +65,14 @@ demo: export DATABASE_URL = sqlite:///$(abspath $(DEMO_DIR))/db.sqlite3
 demo: export FIRECRAWL_API_URLS = *
 demo: export FIRECRAWL_POLL_INTERVAL = 2
 demo: export MEDIA_ROOT = $(abspath $(DEMO_DIR))/media
+demo: export PUBLIC_URL = http://127.0.0.1:$(PORT)
 demo: $(VENV)/.installed-run
 	@mkdir -p $(DEMO_DIR)
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
-# make bench: the six benchmarks, written to docs/PERFORMANCE.md (15-20 minutes; the sixth is the
-# load test of a hostile key beside healthy ones, 2 minutes on each database).
+# make bench: every benchmark, written to docs/PERFORMANCE.md (about 30 minutes: the load test of a
+# hostile key runs 2 minutes of load on each database, the webhooks' batches a minute or two).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
 # make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed-dev

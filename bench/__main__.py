@@ -1,8 +1,8 @@
-"""Run the benchmarks: `python -m bench` (all seven, full sizes, writes docs/PERFORMANCE.md).
+"""Run the benchmarks: `python -m bench` (all of them, full sizes, writes docs/PERFORMANCE.md).
 
     python -m bench --quick              tiny sizes, SQLite only; prints the tables, writes nothing
     python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard,
-                                         screenshots, fairness)
+                                         screenshots, fairness, webhooks)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
     python -m bench --large              one job of 100,000 documents (5 GB), both databases:
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench import common, report, scenarios
 
-ALL = ["ingest", "browse", "download", "poll", "dashboard", "screenshots", "fairness"]
+ALL = ["ingest", "browse", "download", "poll", "dashboard", "screenshots", "fairness", "webhooks"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 section = scenarios.poll(ws, sizes)
             elif name == "fairness":
                 section = scenarios.fairness(ws, sizes, vendors)
+            elif name == "webhooks":
+                section = scenarios.webhooks(ws, sizes)
             elif name == "large":
                 section = scenarios.large(
                     ws, vendors, docs=args.large_docs, base=args.large_docs // 10

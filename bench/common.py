@@ -237,10 +237,15 @@ class SimProcess:
 
 @contextmanager
 def simulator(
-    jobs: list[dict[str, Any]], *, warm: bool = True, screenshot_bytes: int = 20_000
+    jobs: list[dict[str, Any]],
+    *,
+    warm: bool = True,
+    screenshot_bytes: int = 20_000,
+    options: Sequence[str] = (),
 ) -> Iterator[SimProcess]:
-    """Start bench.simserver with these jobs (create_batch keyword arguments plus a `name`)."""
-    args = [PY, "-m", "bench.simserver", "--jobs", json.dumps(jobs)]
+    """Start bench.simserver with these jobs (create_batch keyword arguments plus a `name`) and
+    these command-line options."""
+    args = [PY, "-m", "bench.simserver", "--jobs", json.dumps(jobs), *options]
     args += ["--screenshot-bytes", str(screenshot_bytes)]
     if warm:
         args.append("--warm")

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,9 @@ class Sizes:
     fair_users: int = 5
     fair_docs: int = 300
     fair_rate: float = 5.0
+    # Benchmark 8: a batch of this many URLs completing over this many seconds.
+    webhook_urls: int = 1_000
+    webhook_seconds: float = 60.0
 
 
 # The dashboard's small user gets three full pages (150 jobs, a third of them running), so page 1,
@@ -59,6 +63,7 @@ QUICK = Sizes(
     100, 30, 1_000, 100, 500, 3, 3, 3.0, 5, 60, 100, 500,
     shot_docs=20, shot_small=5, shot_bytes=30_000,
     fair_pollers=4, fair_seconds=10.0, fair_users=2, fair_docs=20, fair_rate=10.0,
+    webhook_urls=40, webhook_seconds=4.0,
 )  # fmt: skip
 
 
@@ -478,7 +483,7 @@ def _without(options: dict[str, Any]) -> dict[str, Any]:
 def large(ws: Workspace, vendors: list[str], docs: int = 100_000, base: int = 10_000) -> Section:
     """One job of `docs` documents of ~50 KB against one of `base`: caching time, peak RSS,
     database size, search indexing and the zip, per database. What may grow is disk only."""
-    section = Section("large", f"7. One job of {docs:,} documents (--large)")
+    section = Section("large", f"One job of {docs:,} documents (--large)")
     sizes = {"large": docs, "base": base}
     specs = [
         {"name": name, "n": n, "doc_size": 25_000, "state": "completed"}
@@ -1046,6 +1051,166 @@ def poll(ws: Workspace, sizes: Sizes) -> Section:
         polls=len(partial),
         upstream_log=[[r.at - opened, r.skip, r.status, r.kind] for r in requests],
     )
+    return section
+
+
+# 8. Webhooks -------------------------------------------------------------------------------------
+
+
+# How long the benchmark's jobs wait in Firecrawl's queue before their first page: long enough
+# for the child processes that track and watch them to start.
+QUEUED_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class LagJob:
+    name: str
+    urls: int
+    seconds: float
+    webhook: bool
+
+
+def webhooks(ws: Workspace, sizes: Sizes) -> Section:
+    section = Section("webhooks", "8. Pages arriving by webhook vs polling only")
+    quick = sizes.webhook_seconds < 30
+    slow_urls, slow_every = (3, 2.0) if quick else (8, 15.0)
+    pairs = [
+        ("fast", sizes.webhook_urls, sizes.webhook_seconds),
+        ("slow", slow_urls, slow_urls * slow_every),
+    ]
+    jobs = [
+        LagJob(f"{shape}, {'webhooks' if hooked else 'polling only'}", urls, seconds, hooked)
+        for shape, urls, seconds in pairs
+        for hooked in (True, False)
+    ]
+    db = ws.database("sqlite", "webhooks")
+    port = common.free_port()
+    base = f"http://127.0.0.1:{port}"
+    token, secret = uuid.uuid4().hex + uuid.uuid4().hex[:8], "whsec-" + uuid.uuid4().hex
+    # Default poll settings: FIRECRAWL_POLL_INTERVAL, FIRECRAWL_WEBHOOK_POLL_INTERVAL and
+    # FIRECRAWL_SETTLE_SECONDS as they ship.
+    env = conn_env(db)
+    env["PUBLIC_URL"] = base
+    if quick:
+        env["FIRECRAWL_SETTLE_SECONDS"] = "2"  # the smoke test's minute is short enough
+    options = ["--webhook-secret", secret, "--allow-local-webhooks"]
+    procs: list[subprocess.Popen[bytes]] = []
+    with common.simulator([], warm=False, options=options) as sim:
+        setup = run_child("webhooks", ["setup", sim.url, token, secret], env)
+        logs = open(ws.root / "webhooks-servers.log", "wb")  # noqa: SIM115 (closed below)
+        try:
+            gunicorn = [PY, "-m", "gunicorn", "firecrawl_dash.wsgi", "--bind", f"127.0.0.1:{port}"]
+            gunicorn += ["--workers", "3", "--timeout", "120", "--log-level", "warning"]
+            procs.append(subprocess.Popen(gunicorn, env=env, cwd=REPO, stdout=logs, stderr=logs))
+            worker = [PY, "manage.py", "run_worker"]
+            procs.append(subprocess.Popen(worker, env=env, cwd=REPO, stdout=logs, stderr=logs))
+            wait_for(f"{base}/accounts/login/", 30)
+            created: list[dict[str, Any]] = []
+            for job in jobs:
+                spec: dict[str, Any] = {
+                    "n": job.urls,
+                    "rate": job.urls / job.seconds,
+                    "doc_size": 2000,
+                    # Scraping starts a while after the start request, as Firecrawl's queue
+                    # makes it: the jobs are tracked, and watched, by then.
+                    "start_offset": -QUEUED_SECONDS,
+                }
+                if job.webhook:
+                    spec["webhook"] = f"{base}/keys/webhook/{token}/"
+                created.append(sim.command("create " + json.dumps(spec)))
+            ids = [c["id"] for c in created]
+            tracked = run_child("webhooks", ["track", str(setup.result["key_pk"]), *ids], env)
+            longest = max(job.seconds for job in jobs)
+            watched = run_child(
+                "webhooks",
+                ["watch", str(longest + 120), *map(str, tracked.result["job_pks"])],
+                env,
+                timeout=longest + 300,
+            )
+            logs_by_id = {job_id: sim.command(f"log {job_id}")["log"] for job_id in ids}
+            deliveries = {job_id: sim.command(f"deliveries {job_id}") for job_id in ids}
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            logs.close()
+    results: dict[str, dict[str, Any]] = {}
+    watching_from = watched.result["started"]
+    for job, made, pk in zip(jobs, created, tracked.result["job_pks"], strict=True):
+        changes = watched.result["changes"][str(pk)]
+        if made["origin"] < watching_from:
+            raise common.ChildFailed("the watcher started after the first pages were scraped")
+        rate = job.urls / job.seconds
+        lags = []
+        for position in range(job.urls):
+            scraped = made["origin"] + (position + 1) / rate
+            visible = next((at for at, cached in changes if cached > position), None)
+            if visible is not None:
+                lags.append(visible - scraped)
+        results[job.name] = {
+            "lags": lags,
+            "cached": changes[-1][1] if changes else 0,
+            "state": watched.result["states"][str(pk)],
+            "requests": len(logs_by_id[made["id"]]),
+            "deliveries": deliveries[made["id"]],
+        }
+    for shape, urls, seconds in pairs:
+        hooked, polled = results[f"{shape}, webhooks"], results[f"{shape}, polling only"]
+        what = f"{urls:,} URLs over {seconds:.0f} s"
+        for label, q in (("p50", 0.5), ("p95", 0.95)):
+            mine, ref = percentile(hooked["lags"], q), percentile(polled["lags"], q)
+            fast_p95 = shape == "fast" and label == "p95"
+            section.rows.append(
+                Row(
+                    f"{what}: page lag {label}, webhooks",
+                    fmt_s(mine),
+                    f"polling only: {fmt_s(ref)}",
+                    f"{ratio(mine, ref):.2f}x",
+                    "≤ 2 s" if fast_p95 else "",
+                    mine <= 2.0 if fast_p95 else None,
+                )
+            )
+        section.rows.append(
+            Row(
+                f"{what}: upstream status requests per job, webhooks",
+                str(hooked["requests"]),
+                f"polling only: {polled['requests']}",
+                f"{ratio(hooked['requests'], polled['requests']):.2f}x",
+                "fewer than polling only",
+                hooked["requests"] < polled["requests"],
+            )
+        )
+    section.notes.append(
+        "Four batches run side by side on one simulator (its own process, real clock), each "
+        "tracked before its first page is scraped, against gunicorn (3 workers) and one "
+        "`manage.py run_worker`, SQLite, at the default poll settings "
+        "(FIRECRAWL_POLL_INTERVAL=5, FIRECRAWL_WEBHOOK_POLL_INTERVAL=60, "
+        "FIRECRAWL_SETTLE_SECONDS=20). Two register the key's webhook (signed, every event) and "
+        "two do not; of each pair one completes fast and one slowly (a page every "
+        f"{slow_every:.0f} s, as a crawl of slow pages does). A page's lag runs from the moment "
+        "the simulator scraped it to the moment the job's cached count, read from the database "
+        f"every {int(1000 * 0.05)} ms, includes it (what the job page shows at its next render; "
+        "its own htmx poll adds up to 3 s to both). Upstream requests are the status reads of "
+        "each job until it settled, settling included."
+    )
+    section.notes.append(
+        "Outcome of each job: "
+        + "; ".join(
+            f"{name}: {r['cached']:,} cached, {r['state']}, "
+            + (
+                ", ".join(f"{n:,} webhooks {outcome}" for outcome, n in r["deliveries"].items())
+                or "no webhooks"
+            )
+            for name, r in results.items()
+        )
+        + "."
+    )
+    section.data.update(results={k: {**v, "lags": None} for k, v in results.items()})
     return section
 
 

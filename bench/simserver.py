@@ -3,8 +3,12 @@
 `python -m bench.simserver --jobs '[{"name": "big", "n": 10000, "doc_size": 25000,
 "state": "completed"}]' --warm` prints one JSON line (url, job ids, bytes), then answers
 commands on stdin, one JSON line each: `log <job id>` (that job's GET requests so far, as
-[time, skip, status]), `clear` (forget the requests seen). It exits when stdin closes.
-`--screenshot-bytes N`: the size of each screenshot its storage host serves.
+[time, skip, status]), `clear` (forget the requests seen), `create <create_batch keyword
+arguments as JSON>` (a job made now: its id, and when its processing starts on the sim clock,
+which is this machine's CLOCK_MONOTONIC), `deliveries <job id>` (its webhook deliveries by
+outcome). It exits when stdin closes. `--screenshot-bytes N`: the size of each screenshot its
+storage host serves. `--webhook-secret` signs the key's webhooks (hosted Firecrawl's team
+secret), `--allow-local-webhooks` lets them reach a dashboard on loopback.
 """
 
 from __future__ import annotations
@@ -23,10 +27,16 @@ def main() -> None:
     parser.add_argument("--jobs", required=True)
     parser.add_argument("--warm", action="store_true", help="serialise every document first")
     parser.add_argument("--screenshot-bytes", type=int, default=20_000)
+    parser.add_argument("--webhook-secret", default=None)
+    parser.add_argument("--allow-local-webhooks", action="store_true")
     args = parser.parse_args()
 
-    sim = FakeFirecrawl(seed=11, screenshot_bytes=args.screenshot_bytes)
-    sim.add_key(SIM_KEY, credits=None)
+    sim = FakeFirecrawl(
+        seed=11,
+        screenshot_bytes=args.screenshot_bytes,
+        allow_local_webhooks=args.allow_local_webhooks,
+    )
+    sim.add_key(SIM_KEY, credits=None, webhook_secret=args.webhook_secret)
     # Serving first: a document's screenshot URL names the storage listener, so it must be
     # listening before the documents are generated (and warmed).
     url = sim.start()
@@ -64,6 +74,15 @@ def main() -> None:
         elif command == "clear":
             sim.clear_requests()
             print(json.dumps({"ok": True}), flush=True)
+        elif command == "create":
+            job_id = sim.create_batch(SIM_KEY, **json.loads(argument))
+            print(json.dumps({"id": job_id, "origin": sim.job(job_id).origin}), flush=True)
+        elif command == "deliveries":
+            outcomes: dict[str, int] = {}
+            for delivery in sim.webhook_deliveries:
+                if delivery.job_id == argument:
+                    outcomes[delivery.outcome] = outcomes.get(delivery.outcome, 0) + 1
+            print(json.dumps(outcomes), flush=True)
         else:
             print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
     sim.stop()

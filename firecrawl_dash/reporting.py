@@ -13,9 +13,10 @@ from typing import Any
 from django.http import HttpRequest, QueryDict
 from django.views.debug import SafeExceptionReporterFilter
 
-# Posted by the "Add key" form, log-in, sign-up and password change.
+# Posted by the "Add key" form, a key's webhook settings, log-in, sign-up and password change.
 SENSITIVE_POST_PARAMETERS = (
     "key",
+    "secret",
     "password",
     "password1",
     "password2",

@@ -6,6 +6,7 @@ Every variable is documented in the README. Defaults make a fresh clone run as-i
 
 import math
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -325,6 +326,20 @@ FIRECRAWL_SCREENSHOT_HOSTS = envlist(
     "FIRECRAWL_SCREENSHOT_HOSTS", "storage.googleapis.com,service.firecrawl.dev"
 )
 
+# Webhooks (keys.views.webhooks): the dashboard's public base URL, as Firecrawl reaches it
+# (https://dash.example.com); each key's page shows its webhook URL under it, and jobs started
+# here register that URL with Firecrawl. Empty: no URL is shown or registered (the receiver still
+# answers whoever knows a key's URL).
+PUBLIC_URL = os.getenv("PUBLIC_URL", "").strip().rstrip("/")
+if PUBLIC_URL and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", PUBLIC_URL):
+    raise ImproperlyConfigured(
+        f"PUBLIC_URL must be an http(s) URL such as https://dash.example.com, not {PUBLIC_URL!r}"
+    )
+# While Firecrawl's events about a job keep arriving (one in this many seconds), its poll relaxes
+# to this interval: a safety net for lost events. A job whose events stopped is polled as usual.
+FIRECRAWL_WEBHOOK_POLL_INTERVAL = envint("FIRECRAWL_WEBHOOK_POLL_INTERVAL", "60", minimum=1)
+# Requests one key's webhook URL takes per minute, whoever sends them; past it, 429.
+FIRECRAWL_WEBHOOK_RATE_PER_MINUTE = envint("FIRECRAWL_WEBHOOK_RATE_PER_MINUTE", "6000", minimum=1)
 # Finding jobs (keys.listings): pages of the activity listing followed per kind (100 jobs a
 # page), and the most jobs one reading lists and tracks (the import page, Track all, one
 # automatic round). An operator of a shared server bounds what one key's listing may cost here.

@@ -16,6 +16,11 @@ A double submit starts one job, by two means:
   routes that honour it. When it was sent, pressing Confirm again after a lost
   answer reuses it, and Firecrawl refuses (409) instead of starting the job twice; when it was
   not, the page says the job may have started and a new press uses a new key.
+
+With PUBLIC_URL set and the key's webhooks on, the start request registers the key's webhook URL
+(jobs.webhooks), carrying the form token in its metadata: the job row does not exist before
+Firecrawl answers, the token does, so an event that overtakes the answer, or comes after an
+answer that was lost, is matched to this press of Confirm.
 """
 
 import logging
@@ -29,7 +34,9 @@ from django.utils import timezone
 
 import firecrawl_api
 from firecrawl_api.text import clean_text
+from firecrawl_api.webhooks import webhook_request
 from jobs.models import Job, StartRequest
+from jobs.webhooks import START_TOKEN
 from keys import clients
 from keys.allowlist import url_listed
 from keys.models import ApiKey
@@ -105,16 +112,15 @@ def start(
     if not mine:
         return outcome_of_earlier_press(claim)
     header = str(idempotency_key) if sends_idempotency_key(plan.api_key, plan.kind) else None
+    options = request_options(plan, token)
     try:
         with clients.for_key_on_web(plan.api_key) as client:
             if plan.kind == Job.Kind.CRAWL:
                 started = client.start_crawl(
-                    plan.target_url, options=plan.options, idempotency_key=header
+                    plan.target_url, options=options, idempotency_key=header
                 )
             else:
-                started = client.start_batch(
-                    plan.urls, options=plan.options, idempotency_key=header
-                )
+                started = client.start_batch(plan.urls, options=options, idempotency_key=header)
     except firecrawl_api.FirecrawlError as exc:
         outcome = _failure(exc, plan)
         state = StartRequest.State.UNCERTAIN if outcome.uncertain else StartRequest.State.FAILED
@@ -128,6 +134,15 @@ def start(
     job = _track(owner, plan, started)
     claim.finish(StartRequest.State.STARTED, job=job)
     return StartOutcome(job=job)
+
+
+def request_options(plan: StartPlan, token: uuid.UUID) -> dict[str, Any]:
+    """The start request's body but its URLs: the plan's options (what the job keeps, for Run
+    again and Retry), and the key's webhook when it registers one."""
+    if not plan.api_key.registers_webhooks:
+        return plan.options
+    webhook = webhook_request(plan.api_key.webhook_url, {START_TOKEN: str(token)})
+    return {**plan.options, "webhook": webhook}
 
 
 def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Job:

@@ -17,6 +17,12 @@ at a time for about one, each queuing itself again for the rest. And the worker 
 task of highest priority first: a slow key's syncs wait behind every other key's, finding and
 deleting jobs behind every sync, so one user's slow upstream costs another at most the one
 task already running.
+
+Firecrawl's webhook events wake a job's reads through the same slot (jobs.webhooks): a wake
+queues a sync unless one is queued already (a burst of events is one read), brings forward one
+queued for later, and an event that arrives while the job is being read queues one more read
+right after it. While events keep coming, no sync is queued ahead for the relaxed poll: the
+scheduler queues that safety net when it falls due, and the slot stays free for the next wake.
 """
 
 from collections.abc import Iterable, Sequence
@@ -35,7 +41,7 @@ from jobs import screenshots, search, sync
 from jobs.models import Document, Job, Screenshot, StartRequest
 from jobs.models.jobs import BATCH, lease_duration
 from keys import listings
-from keys.models import ApiKey
+from keys.models import ApiKey, WebhookReceipt
 
 # django-tasks-db claims the ready task of highest priority first, then the earliest run_after,
 # then the earliest enqueued.
@@ -48,6 +54,7 @@ BACKGROUND_PRIORITY = -20
 def sync_job_task(job_pk: int, slow: bool = False) -> None:
     """`slow`: queued as a slow key's job (behind other keys' syncs)."""
     Job.objects.filter(pk=job_pk).update(sync_queued_for=None)
+    started = timezone.now()
     # Whoever queued this saw the job due, but on a read that may predate a sync which has run
     # since: the slot is free while a sync runs, so a poll that read the job just before can
     # queue a second one. Only a job still due is synced: at most one poll per interval.
@@ -78,6 +85,16 @@ def sync_job_task(job_pk: int, slow: bool = False) -> None:
         # start URL) is asked once, in a task of its own.
         _enqueue(describe_job_task, [(job_pk,)], priority=BACKGROUND_PRIORITY)
     if job is None or not job.is_active:
+        return
+    now = timezone.now()
+    if job.event_at is not None and job.event_at >= started:
+        # Firecrawl's webhook spoke while this sync ran: what it announced may have come after
+        # the read, so one more read follows, however many events came meanwhile.
+        read_at = job.woken_read_at(at_once=False, now=now)
+        if Job.objects.wake(job.pk, at=read_at, event=False):
+            request_sync(job, when=read_at, sooner=True)
+            return
+    if job.fed_by_events(now) and not job.consecutive_failures:
         return
     when = job.next_poll_at
     if due and not result.ran:
@@ -199,20 +216,28 @@ def _claim(job_pk: int, field: str, when: datetime) -> bool:
     )
 
 
-def request_syncs(job_pks: Iterable[int], when: datetime | None = None) -> int:
+def request_syncs(
+    job_pks: Iterable[int], when: datetime | None = None, *, sooner: bool = False
+) -> int:
     """Queue a sync of each of these jobs unless one is queued already, at `when` (None: now),
     a slow key's behind the others; returns how many were queued. A few statements per BATCH
-    jobs, each batch claimed in one short transaction."""
+    jobs, each batch claimed in one short transaction.
+
+    `sooner` (a webhook's wake): a sync queued for later than `when` does not stop this one.
+    The later one still runs when its time comes, and reads the job only if it is due again.
+    """
     now = timezone.now()
     when = max(when or now, now)
     pks = list(job_pks)
+    free_slot = _free("sync_queued_for", now)
+    if sooner:
+        # Never a stopped job: its slot says a deletion is queued (request_purge).
+        free_slot |= Q(sync_queued_for__gt=when, stopped_at=None)
     queued = 0
     for start in range(0, len(pks), BATCH):
         with transaction.atomic():
             free = Job.objects.filter(pk__in=pks[start : start + BATCH])
-            free = free.filter(_free("sync_queued_for", now)).select_for_update(
-                skip_locked=True, of=("self",)
-            )
+            free = free.filter(free_slot).select_for_update(skip_locked=True, of=("self",))
             claimed = list(free.values_list("pk", "api_key__slow_until"))
             Job.objects.filter(pk__in=[pk for pk, _ in claimed]).update(sync_queued_for=when)
         fast = [(pk,) for pk, slow_until in claimed if not _slow(slow_until)]
@@ -223,9 +248,9 @@ def request_syncs(job_pks: Iterable[int], when: datetime | None = None) -> int:
     return queued
 
 
-def request_sync(job: Job, when: datetime | None = None) -> bool:
+def request_sync(job: Job, when: datetime | None = None, *, sooner: bool = False) -> bool:
     """Queue a sync of the job unless one is already queued; True if this call queued it."""
-    return request_syncs([job.pk], when) == 1
+    return request_syncs([job.pk], when, sooner=sooner) == 1
 
 
 def request_sync_if_due(job: Job) -> bool:
@@ -311,7 +336,7 @@ def enqueue_due_jobs() -> int:
 def enqueue_due_imports() -> int:
     """Queue an automatic import round for every key that opted in and is due (a conditional
     UPDATE per key, so one worker queues it however many run), and forget form tokens no
-    confirmation page can use any more."""
+    confirmation page can use any more, and webhook receipts past their replay window."""
     now = timezone.now()
     due = Q(import_due_at=None) | Q(import_due_at__lte=now)
     # Not due again until an interval from now: a round whose chain of tasks was lost (its
@@ -326,4 +351,5 @@ def enqueue_due_imports() -> int:
             _enqueue(import_key_task, [(pk,)], priority=BACKGROUND_PRIORITY)
             queued += 1
     StartRequest.objects.expired().delete()
+    WebhookReceipt.objects.prune()
     return queued

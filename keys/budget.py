@@ -1,9 +1,11 @@
-"""Pacing the requests to Firecrawl: a per-key budget shared by every job, worker and web
-process, and the backoff after failures in a row.
+"""Pacing: per-key budgets per calendar minute, shared by every job, worker and web process
+(requests to Firecrawl, and deliveries to the key's webhook URL), and the backoff after failures
+in a row.
 
 Firecrawl limits requests per team per minute and answers 429 past that; staying under a
 configurable budget keeps one busy dashboard from starving the team's other clients. The
-budget lives in the database (a one-minute window on the ApiKey row), so every process sees it.
+webhook URL is public, so whoever knows it is held to a rate too. Each budget lives in the
+database (a one-minute window on the ApiKey row), so every process sees it.
 """
 
 from datetime import datetime, timedelta
@@ -40,25 +42,39 @@ class RequestBudget:
     def spend(self) -> None:
         """Count one request against this minute's budget, or raise BudgetExhausted."""
         now = timezone.now()
-        window = now.replace(second=0, microsecond=0)
-        keys = ApiKey.objects.filter(pk=self.api_key_pk)
-        # Two conditional UPDATEs, each atomic in the database: open a new window, or take one
-        # more request from the current one while any is left.
-        if keys.filter(Q(budget_window=None) | Q(budget_window__lt=window)).update(
-            budget_window=window, budget_used=1
-        ):
+        if _take_one(self.api_key_pk, "budget", self.limit, now):
             return
-        if keys.filter(budget_window=window, budget_used__lt=self.limit).update(
-            budget_used=F("budget_used") + 1
-        ):
-            return
-        if not keys.exists():
+        if not ApiKey.objects.filter(pk=self.api_key_pk).exists():
             return  # The key was deleted meanwhile; the sync stops on its own.
-        raise BudgetExhausted(self._seconds_to_next_window(now, window), self.limit)
+        raise BudgetExhausted(_seconds_to_next_window(now), self.limit)
 
-    @staticmethod
-    def _seconds_to_next_window(now: datetime, window: datetime) -> float:
-        return 60 - (now - window).total_seconds()
+
+def admit_webhook_delivery(api_key_pk: int) -> float | None:
+    """Count one request to the key's webhook URL; past this minute's allowance, the seconds
+    until the next minute (None: admitted)."""
+    now = timezone.now()
+    if _take_one(api_key_pk, "webhook", settings.FIRECRAWL_WEBHOOK_RATE_PER_MINUTE, now):
+        return None
+    return _seconds_to_next_window(now)
+
+
+def _take_one(api_key_pk: int, budget: str, limit: int, now: datetime) -> bool:
+    """Take one from the key's `budget` (its `<budget>_window` and `<budget>_used` columns) in
+    this calendar minute, unless `limit` are taken already."""
+    window, used = f"{budget}_window", f"{budget}_used"
+    minute = now.replace(second=0, microsecond=0)
+    keys = ApiKey.objects.filter(pk=api_key_pk)
+    # Two conditional UPDATEs, each atomic in the database: open a new window, or take one more
+    # from the current one while any is left.
+    if keys.filter(Q(**{window: None}) | Q(**{f"{window}__lt": minute})).update(
+        **{window: minute, used: 1}
+    ):
+        return True
+    return bool(keys.filter(**{window: minute, f"{used}__lt": limit}).update(**{used: F(used) + 1}))
+
+
+def _seconds_to_next_window(now: datetime) -> float:
+    return 60 - (now - now.replace(second=0, microsecond=0)).total_seconds()
 
 
 def backoff(base_seconds: float, failures: int, cap: timedelta) -> timedelta:

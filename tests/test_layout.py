@@ -26,6 +26,7 @@ ROWS = {
     "jobs.tasks": 2,
     "jobs.starting": 2,
     "jobs.start_options": 2,
+    "jobs.webhooks": 2,
     "jobs.search": 2,
     "jobs.screenshots": 2,
     "jobs.progress": 2,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from firecrawl_api.ids import parse_job_reference
@@ -40,6 +40,9 @@ MAX_BACKOFF = timedelta(minutes=10)
 BATCH = 500
 # Rows deleted per transaction when a stopped job's data goes (documents can be large).
 PURGE_BATCH = 200
+# Reads woken by page events come at most this often per job: a batch completing 20 pages a
+# second is read about once a second, not 20 times.
+WAKE_SPACING = timedelta(seconds=1)
 
 
 class JobGone(Exception):
@@ -184,6 +187,23 @@ class JobQuerySet(models.QuerySet["Job"]):
             lease_token=token, lease_expires_at=now + lease_duration()
         )
         return token if claimed else None
+
+    def wake(self, pk: int, *, at: datetime, errors: bool = False, event: bool = True) -> bool:
+        """Firecrawl's webhook said the job changed: record the event (unless `event` is False:
+        the sync re-applies a wake its own write overtook), and make the job due at `at` unless
+        it is due sooner (with `errors`, its next read includes /errors). Only an active job
+        that is not backing off is woken: a 429's wait, a failing server's backoff and a settled
+        or paused job stay as they are. True if the job was woken."""
+        values: dict[str, Any] = {
+            "next_poll_at": Case(
+                When(next_poll_at__gt=at, then=Value(at)), default=F("next_poll_at")
+            ),
+        }
+        if event:
+            values["event_at"] = timezone.now()
+        if errors:
+            values["errors_signature"] = ""
+        return bool(self.active().filter(pk=pk, consecutive_failures=0).update(**values))
 
     def release_lease(self, pk: int, token: uuid.UUID) -> None:
         self.filter(pk=pk, lease_token=token).update(lease_token=None, lease_expires_at=None)
@@ -438,6 +458,9 @@ class Job(models.Model):
     # At most one sync per job: whoever holds an unexpired lease is syncing it.
     lease_token = models.UUIDField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When Firecrawl's webhook last told us something about the job (jobs.webhooks): it is read
+    # at once, and while events keep coming its poll relaxes to a safety net.
+    event_at = models.DateTimeField(null=True, blank=True)
     # When a queued sync task is due; lets many pollers ask for a sync while only one is queued.
     sync_queued_for = models.DateTimeField(null=True, blank=True)
     # The same for the task that indexes new documents for search (see jobs.search).
@@ -925,7 +948,9 @@ class Job(models.Model):
             ApiKey.objects.filter(pk=self.api_key_id).update(last_used_at=now)
 
     def poll_interval(self, now: datetime) -> timedelta:
-        """Poll running jobs often at first, then less as they age: most batches finish quickly."""
+        """Poll running jobs often at first, then less as they age: most batches finish quickly.
+        While Firecrawl's events about the job keep arriving, they wake its reads and the poll
+        is only a safety net for lost ones."""
         base = settings.FIRECRAWL_POLL_INTERVAL
         age = now - self.created_at
         if age < timedelta(minutes=10):
@@ -934,7 +959,21 @@ class Job(models.Model):
             seconds = base * 3
         else:
             seconds = base * 12
+        if self.fed_by_events(now):
+            seconds = max(seconds, settings.FIRECRAWL_WEBHOOK_POLL_INTERVAL)
         return timedelta(seconds=seconds)
+
+    def fed_by_events(self, now: datetime) -> bool:
+        """Firecrawl's webhook told us about this job within the last safety-net interval."""
+        relaxed = timedelta(seconds=settings.FIRECRAWL_WEBHOOK_POLL_INTERVAL)
+        return self.event_at is not None and now - self.event_at < relaxed
+
+    def woken_read_at(self, *, at_once: bool, now: datetime) -> datetime:
+        """When an event makes the job read: at once for a start or an end, and for pages no
+        sooner than WAKE_SPACING after the last read (a burst of events is one read)."""
+        if at_once or self.last_polled_at is None:
+            return now
+        return max(now, self.last_polled_at + WAKE_SPACING)
 
     def failure_backoff(self) -> timedelta:
         return backoff(settings.FIRECRAWL_POLL_INTERVAL, self.consecutive_failures, MAX_BACKOFF)
@@ -1006,6 +1045,9 @@ class Job(models.Model):
         background (JobQuerySet.purge, queued by jobs.tasks.stop_tracking), never in a request."""
         self.stopped_at = timezone.now()
         Job.objects.filter(pk=self.pk, stopped_at=None).update(stopped_at=self.stopped_at)
+        if self.api_key_id is not None:
+            # The key remembers it, so the job's webhook events do not bring it back.
+            ApiKey.objects.forget_job(self.api_key_id, str(self.remote_id))
 
     def resume(self) -> None:
         """Read the job again now (Refresh now, another key): whatever paused or settled it may

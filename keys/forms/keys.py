@@ -152,3 +152,58 @@ class RenameKeyForm(forms.ModelForm):
         if clash.exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError("You already have a key with this name.")
         return name
+
+
+class WebhookForm(forms.Form):
+    """A key's webhook settings: the secret Firecrawl signs deliveries with, and whether jobs
+    started here register the key's webhook URL."""
+
+    secret = forms.CharField(
+        label="Webhook secret",
+        required=False,
+        strip=True,
+        max_length=500,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        validators=[
+            RegexValidator(
+                r"^[\x21-\x7e]+$", "A webhook secret has letters, digits and punctuation only."
+            )
+        ],
+        help_text="Hosted Firecrawl: your account's webhook secret. Self-hosted: the server's "
+        "SELF_HOSTED_WEBHOOK_HMAC_SECRET. Stored encrypted; with one saved, only deliveries "
+        "signed with it are accepted. Leave empty to keep the saved one.",
+    )
+    remove_secret = forms.BooleanField(label="Remove the saved secret", required=False)
+    enabled = forms.BooleanField(
+        label="Register this webhook with jobs started here",
+        required=False,
+        help_text="Batches and crawls started on Start ask Firecrawl to send their events here.",
+    )
+
+    def __init__(self, data: Any = None, *, key: ApiKey) -> None:
+        super().__init__(data, initial={"enabled": key.webhooks_enabled})
+        self.key = key
+        if not key.webhook_secret:
+            del self.fields["remove_secret"]
+
+    # `cleaned` holds the plain secret: keep it out of error reports.
+    @sensitive_variables("cleaned", "secret")
+    def save(self) -> str:
+        """Store what was asked; returns what to tell the person."""
+        cleaned = self.cleaned_data
+        secret: str | None = cleaned["secret"] or None
+        if cleaned.get("remove_secret"):
+            secret = ""
+        enabled = cleaned["enabled"]
+        if secret and not self.key.webhook_secret and "enabled" not in self.changed_data:
+            # A first secret saved: jobs started here register the webhook, unless the person
+            # unticked it in the same go.
+            enabled = True
+        self.key.save_webhook_settings(secret=secret, enabled=enabled)
+        said = {None: "Webhook settings saved.", "": "Webhook secret removed."}
+        message = said.get(secret, "Webhook secret saved.")
+        if enabled and settings.PUBLIC_URL:
+            message += " Jobs started here with this key register its webhook."
+        elif enabled:
+            message += " Jobs started here will register it once PUBLIC_URL is set."
+        return message

@@ -1,4 +1,5 @@
-"""The API keys page: add, rename, delete and choose the default Firecrawl key."""
+"""The API keys page (add, rename, delete and choose the default Firecrawl key), and each key's
+own page with its webhook settings."""
 
 from django.contrib import messages
 from django.db import transaction
@@ -6,10 +7,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from firecrawl_dash.views import AuthenticatedRequest
-from keys.forms.keys import ApiKeyForm, RenameKeyForm
+from firecrawl_dash.forms import NoParameters
+from firecrawl_dash.views import AuthenticatedRequest, invalid_query
+from keys.forms.keys import ApiKeyForm, RenameKeyForm, WebhookForm
 from keys.models import ApiKey
 from keys.views.common import get_key_for_user
 
@@ -28,6 +30,34 @@ def keys(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("keys:keys")
     user_keys = ApiKey.objects.filter(owner=request.user).defer("key")
     return render(request, "keys/keys.html", {"form": form, "keys": user_keys, "nav": "keys"})
+
+
+@require_safe
+def key_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    key = get_key_for_user(request, pk)
+    query = NoParameters(request.GET)
+    if not query.is_valid():
+        return invalid_query(request, query.error_text())
+    return _key_page(request, key, WebhookForm(key=key))
+
+
+# The submitted secret must never appear in an error report.
+@sensitive_post_parameters("secret")
+@require_POST
+def save_webhook_settings(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    key = get_key_for_user(request, pk)
+    form = WebhookForm(request.POST, key=key)
+    if not form.is_valid():
+        return _key_page(request, key, form, status=400)
+    messages.success(request, form.save())
+    return redirect("keys:key", pk=key.pk)
+
+
+def _key_page(
+    request: AuthenticatedRequest, key: ApiKey, form: WebhookForm, *, status: int = 200
+) -> HttpResponse:
+    context = {"key": key, "form": form, "nav": "keys"}
+    return render(request, "keys/key.html", context, status=status)
 
 
 def rename_key(request: AuthenticatedRequest, pk: int) -> HttpResponse:

@@ -51,6 +51,9 @@ EXPECTED_ROWS = [
     '| sqlite: "database is locked" in the logs |',
     "| sqlite: healthy jobs cached exactly |",
     "| sqlite: healthy page loads, p95 |",
+    "## 8. Pages arriving by webhook vs polling only",
+    "| 40 URLs over 4 s: page lag p95, webhooks |",
+    "| 40 URLs over 4 s: upstream status requests per job, webhooks |",
 ]
 
 
@@ -91,7 +94,7 @@ def stand_in(monkeypatch: Any) -> list[str]:
         raise AssertionError("this benchmark was not asked for")
 
     monkeypatch.setattr(scenarios, "dashboard", dashboard)
-    for name in ("ingest", "browse", "download", "poll"):
+    for name in ("ingest", "browse", "download", "poll", "webhooks"):
         monkeypatch.setattr(scenarios, name, never)
     monkeypatch.setattr(common, "postgres_available", lambda: None)
     return ran

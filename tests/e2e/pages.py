@@ -107,7 +107,7 @@ def every_page(key: Any, sim: FakeFirecrawl) -> list[tuple[str, str]]:
             ALICE_KEY,
             urls=LONG_URLS[:3],
             state="completed",
-            formats=["markdown", "screenshot"],
+            formats=("markdown", "screenshot"),
             actions=[{"type": "screenshot"}],
         ),
         label="With screenshots",

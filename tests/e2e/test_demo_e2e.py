@@ -71,6 +71,10 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
         )
         first = running.inner_text()
         expect(running).not_to_have_text(first, timeout=60_000)
+        # One batch's pages are announced by the simulator's webhook, signed, to the demo.
+        page.get_by_role("link", name="Price list (pages arrive by webhook)").click()
+        expect(page.get_by_test_id("webhook-event")).to_contain_text("last event", timeout=30_000)
+        page.goto("/")
         # The worker keeps the screenshots of the batch that has them; the job page follows.
         page.get_by_role("link", name=demo.SCREENSHOT_BATCH).click()
         expect(page.get_by_test_id("screenshot-counts")).to_have_text(

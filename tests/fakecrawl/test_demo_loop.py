@@ -60,3 +60,16 @@ def test_a_batch_can_be_started_on_the_demos_simulator(
     job = Job.objects.get(target_url="https://example.com/")
     assert response["Location"] == f"/jobs/{job.pk}/"
     assert demo_sim.count_requests("POST", "/batch/scrape") == 1
+
+
+def test_the_demo_has_a_batch_whose_pages_arrive_by_webhook(
+    db: Any, demo_sim: FakeFirecrawl, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "http://127.0.0.1:8000"
+    demo.Command().set_up(demo_sim, demo_sim.url)
+
+    job = Job.objects.get(label="Price list (pages arrive by webhook)")
+    assert job.api_key is not None
+    webhook = demo_sim.job(str(job.remote_id)).webhook
+    assert webhook is not None and webhook.url == job.api_key.webhook_url
+    assert job.api_key.webhook_secret == demo.DEMO_WEBHOOK_SECRET

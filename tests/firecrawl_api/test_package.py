@@ -56,3 +56,9 @@ def test_loading_the_apps_and_their_models_leaves_the_client_unloaded() -> None:
     modules = modules_after("import django\ndjango.setup()", settings="firecrawl_dash.settings")
     assert {"jobs.models", "keys.models", "firecrawl_api"} <= modules
     assert "requests" not in modules and "firecrawl_api.client" not in modules
+
+
+def test_the_webhook_edge_imports_without_django_settings_and_loads_no_django() -> None:
+    modules = modules_after("import firecrawl_api.webhooks")
+    assert project_modules(modules) == []
+    assert "requests" not in modules

@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from jobs.models import FailedUrl, Job
 
-BEFORE = [("jobs", "0013_bounded_failures_and_background_deletion")]
+BEFORE = [("jobs", "0014_job_event_at")]
 CANCELLED = "Parent crawl/batch scrape was cancelled"
 
 

@@ -138,6 +138,21 @@ def test_it_rotates_nothing_the_second_time(old_keys: list[str], settings: Any) 
     assert readable_keys() == old_keys
 
 
+def test_it_rotates_webhook_secrets_too(old_keys: list[str], settings: Any) -> None:
+    first = ApiKey.objects.order_by("pk").first()
+    assert first is not None
+    first.save_webhook_settings(secret="whsec-rotate-me", enabled=True)
+    settings.FIELD_ENCRYPTION_KEYS = [NEW, OLD]
+
+    output = rotate_api_keys()
+
+    assert output.endswith("Rotated 1 webhook secret (0 already used the newest key).\n")
+    settings.FIELD_ENCRYPTION_KEYS = [NEW]
+    first.refresh_from_db()
+    assert first.webhook_secret == "whsec-rotate-me"
+    assert readable_keys() == old_keys
+
+
 def test_it_leaves_other_columns_alone_when_rotating(old_keys: list[str], settings: Any) -> None:
     before = list(ApiKey.objects.order_by("pk").values("name", "key_hint", "is_default"))
     settings.FIELD_ENCRYPTION_KEYS = [NEW, OLD]

@@ -1,12 +1,13 @@
 """`manage.py demo`: the whole product on this machine, against a simulated Firecrawl.
 
 Starts the fakecrawl simulator in this process (real clock), resets a demo user with a key on
-it, tracks six batches (completed, running, with failures, large, hostile, with screenshots)
-and two crawls, leaves
-one crawl untracked for Import recent jobs to find, then runs the worker (`manage.py
-run_worker`, a child process) and the development server. Batches and crawls started from the
-Start page run on the simulator too. Ctrl-C stops all.
-The worker must accept the simulator's URL: run it with FIRECRAWL_API_URLS='*' (`make demo`).
+it, tracks seven batches (completed, running, with failures, large, hostile, with screenshots,
+and one whose pages arrive by webhook) and two crawls, leaves one crawl untracked for Import
+recent jobs to find, then runs the worker (`manage.py run_worker`, a child process) and the
+development server. Batches and crawls started from the Start page run on the simulator too,
+and register the key's webhook. Ctrl-C stops all.
+The worker must accept the simulator's URL: run it with FIRECRAWL_API_URLS='*' (`make demo`),
+and webhooks need the dashboard's PUBLIC_URL (`make demo` sets it to http://127.0.0.1:PORT).
 
 `make demo` gives it a database of its own (.demo/db.sqlite3): in the development database the
 demo's jobs would outlive the simulator, and the worker of `make run` would keep asking a port
@@ -40,6 +41,9 @@ USERNAME = "demo"
 PASSWORD = "demo-password-123"
 DEMO_KEY = "fc-demo0000000000000000000000000d3m0"
 DEMO_CREDITS = 50_000
+# The demo team's webhook secret: the simulator signs the key's webhooks with it, and the key has
+# it saved, so deliveries are checked as with hosted Firecrawl.
+DEMO_WEBHOOK_SECRET = "whsec-demo-0123456789abcdef"
 
 SCREENSHOT_BATCH = "Screenshots (12 pages, two each)"
 # label: create_batch() options. Rates are documents per second of the simulator's real clock.
@@ -56,6 +60,14 @@ BATCHES: dict[str, dict[str, Any]] = {
         "state": "completed",
         "formats": ("markdown", "screenshot"),
         "actions": [{"type": "screenshot"}],
+    },
+    # Started with the key's webhook: each page scraped upstream is announced, and read at
+    # once (its first page comes a few seconds after the demo starts, when the server listens).
+    "Price list (pages arrive by webhook)": {
+        "n": 400,
+        "rate": 2.0,
+        "start_offset": -8.0,
+        "webhook": True,
     },
 }
 # label: (start URL, create_crawl() options), tracked like the batches.
@@ -110,8 +122,14 @@ class Command(BaseCommand):
         # background jobs, and `kill` should clean up the same way.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
-        sim = FakeFirecrawl(seed=options["seed"], settle_seconds=2.0, post_rate=POST_RATE)
-        sim.add_key(DEMO_KEY, team="demo", credits=DEMO_CREDITS)
+        sim = FakeFirecrawl(
+            seed=options["seed"],
+            settle_seconds=2.0,
+            post_rate=POST_RATE,
+            # The dashboard listens on loopback: Firecrawl's ALLOW_LOCAL_WEBHOOKS.
+            allow_local_webhooks=True,
+        )
+        sim.add_key(DEMO_KEY, team="demo", credits=DEMO_CREDITS, webhook_secret=DEMO_WEBHOOK_SECRET)
         sim_url = sim.start("127.0.0.1", options["sim_port"])
         self.stdout.write(f"Simulated Firecrawl at {sim_url}")
         worker: subprocess.Popen[bytes] | None = None
@@ -169,10 +187,17 @@ class Command(BaseCommand):
             is_default=True,
             remaining_credits=DEMO_CREDITS,
             credits_checked_at=timezone.now(),
+            webhook_secret=DEMO_WEBHOOK_SECRET,
+            webhooks_enabled=True,
         )
-        for label, options in BATCHES.items():
-            urls = [f"https://example.test/page/{i}" for i in range(1, options["n"] + 1)]
-            remote_id = sim.create_batch(DEMO_KEY, urls, **{**options, "n": None})
+        if not key.webhook_url:
+            self.stdout.write("  PUBLIC_URL is not set: no job's pages arrive by webhook")
+        for label, batch in BATCHES.items():
+            options = dict(batch)
+            if options.pop("webhook", False) and key.webhook_url:
+                options["webhook"] = key.webhook_url
+            urls = [f"https://example.test/page/{i}" for i in range(1, options.pop("n") + 1)]
+            remote_id = sim.create_batch(DEMO_KEY, urls, **options)
             job, _ = Job.objects.track(
                 owner=user,
                 api_key=key,
@@ -206,6 +231,8 @@ class Command(BaseCommand):
 
 def _formats_of(options: dict[str, Any]) -> list[str]:
     """The formats the simulator gives a batch made with these create_batch() options."""
+    if options.get("formats"):
+        return list(options["formats"])
     return [*DEFAULT_FORMATS, *(["rawHtml"] if options.get("hostile") else [])]
 
 
