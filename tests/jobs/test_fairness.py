@@ -4,11 +4,13 @@ other keys' (syncs first, then finding and deleting jobs). Shown on the order in
 simulator saw the requests, run by the real worker loop, never on wall-clock times."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, Fault
 from jobs.models import Job
@@ -87,6 +89,27 @@ def test_slow_status_reads_of_one_key_cost_another_key_one_sync_at_most(
     assert alices_job.documents_cached == 30
     bobs.refresh_from_db()
     assert bobs.is_slow
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_keys_syncs_queued_first_run_after_another_keys(
+    alice: User, bob: User, sim: FakeFirecrawl, deadline: float
+) -> None:
+    bobs = key_for(bob, sim, BOB)
+    alices = key_for(alice, sim, ALICE)
+    # Bob's Firecrawl answered slowly a moment ago; he tracks three jobs before Alice's one.
+    ApiKey.objects.filter(pk=bobs.pk).update(slow_until=timezone.now() + timedelta(minutes=5))
+    for _ in range(3):
+        track(bobs, sim.create_batch(BOB, n=5))
+    alices_job = track(alices, sim.create_batch(ALICE, n=5))
+
+    run_worker()
+
+    # Queued later, Alice's sync still ran before any of Bob's: his wait behind other keys'.
+    assert requests_before_first_of(sim, ALICE, BOB) == []
+    alices_job.refresh_from_db()
+    assert alices_job.documents_cached == 5
+    assert all(job.documents_cached == 5 for job in Job.objects.filter(owner=bob))
 
 
 @pytest.mark.django_db(transaction=True)
