@@ -64,6 +64,7 @@ clean:
 demo: export DATABASE_URL = sqlite:///$(abspath $(DEMO_DIR))/db.sqlite3
 demo: export FIRECRAWL_API_URLS = *
 demo: export FIRECRAWL_POLL_INTERVAL = 2
+demo: export NOTIFY_DIGEST_SECONDS = 5
 demo: export MEDIA_ROOT = $(abspath $(DEMO_DIR))/media
 demo: export PUBLIC_URL = http://127.0.0.1:$(PORT)
 demo: $(VENV)/.installed-run

@@ -1,8 +1,9 @@
-"""The log-in forms (the site's and the admin's) and sign-up; password change uses Django's form
+"""The log-in forms (the site's and the admin's) and sign-up; password change is Django's form
 as it is."""
 
 from typing import Any
 
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
@@ -12,8 +13,21 @@ from accounts import throttle
 
 
 class SignupForm(UserCreationForm[User]):
-    """Django's sign-up form, its password rules' complaints under Password, the field they are
-    about (Django puts them under Password confirmation)."""
+    """Django's sign-up form and an optional address, for the notifications it turns on; its
+    password rules' complaints under Password, the field they are about (Django puts them under
+    Password confirmation)."""
+
+    email = forms.EmailField(
+        label="Email",
+        required=False,
+        max_length=254,
+        help_text="Optional. With an address you get an email when a job finishes or needs "
+        "attention; change that under Notifications.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
 
     def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
         # Django's SetPasswordMixin method (not in django-stubs yet).

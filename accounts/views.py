@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 
 from accounts import throttle
 from accounts.forms import LoginForm, SignupForm, locked_message
+from notifications.models import NotificationSettings
 
 
 class LoginView(auth_views.LoginView):
@@ -37,7 +38,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         raise Http404("Sign-up is closed on this server")
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    # Username and password only: the dashboard needs nothing else about a person.
+    # A username and a password; an address only for those who want notifications.
     form = SignupForm(request.POST or None)
     if request.method == "POST":
         ip = throttle.client_ip(request)
@@ -48,6 +49,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, locked_message(wait, "attempts from your address"))
         elif form.is_valid():
             user = form.save()
+            if user.email:
+                # What the sign-up form promises: told when a job finishes or needs attention.
+                NotificationSettings.objects.for_user(user).email_about_jobs()
             login(request, user)
             messages.success(
                 request, f"Welcome, {user.username}. Add a Firecrawl API key to begin."

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "accounts",
     "keys",
     "jobs",
+    "notifications",
 ]
 if DEBUG:
     # `manage.py demo` (make demo) runs the product against the simulator; production never
@@ -329,7 +330,8 @@ FIRECRAWL_SCREENSHOT_HOSTS = envlist(
 # Webhooks (keys.views.webhooks): the dashboard's public base URL, as Firecrawl reaches it
 # (https://dash.example.com); each key's page shows its webhook URL under it, and jobs started
 # here register that URL with Firecrawl. Empty: no URL is shown or registered (the receiver still
-# answers whoever knows a key's URL).
+# answers whoever knows a key's URL). The links in notifications (the job, its zip, unsubscribe)
+# start with it too; empty, they point at http://127.0.0.1:8000 (and `check --deploy` says so).
 PUBLIC_URL = os.getenv("PUBLIC_URL", "").strip().rstrip("/")
 if PUBLIC_URL and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", PUBLIC_URL):
     raise ImproperlyConfigured(
@@ -345,3 +347,43 @@ FIRECRAWL_WEBHOOK_RATE_PER_MINUTE = envint("FIRECRAWL_WEBHOOK_RATE_PER_MINUTE", 
 # automatic round). An operator of a shared server bounds what one key's listing may cost here.
 FIRECRAWL_IMPORT_MAX_PAGES = envint("FIRECRAWL_IMPORT_MAX_PAGES", "5", minimum=1)
 FIRECRAWL_IMPORT_MAX_JOBS = envint("FIRECRAWL_IMPORT_MAX_JOBS", "500", minimum=1)
+
+# Notifications (the notifications app). Events wait this many seconds for others of their kind,
+# so that many jobs finishing together make one message; each user also chooses how often at most.
+NOTIFY_DIGEST_SECONDS = envint("NOTIFY_DIGEST_SECONDS", "60", minimum=0)
+# A job whose results Firecrawl deletes within this many seconds, not all cached, needs
+# attention ("expiring uncached").
+NOTIFY_EXPIRY_WARNING_SECONDS = envint("NOTIFY_EXPIRY_WARNING_SECONDS", "7200", minimum=1)
+# The longest one send may take, whole: an SMTP conversation or a webhook call, connecting and
+# reading the answer included; cut off there. A worker owns the message it sends for twice this,
+# so a worker that died mid-send is taken over, and a slow send never is.
+NOTIFY_SEND_TIMEOUT = envfloat("NOTIFY_SEND_TIMEOUT", "30", minimum=1)
+# Whether notification webhooks may go to private, loopback or link-local addresses (a webhook
+# receiver on the dashboard's own network). Off: one user cannot make the server probe it.
+NOTIFY_WEBHOOK_ALLOW_PRIVATE = envbool("NOTIFY_WEBHOOK_ALLOW_PRIVATE", "false")
+
+# Mail (notifications), configured by the variables Django has always read (EMAIL_HOST,
+# EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD or its _FILE, EMAIL_USE_TLS, EMAIL_USE_SSL),
+# given to Django 6.1's MAILERS (its EMAIL_* settings are deprecated). Without EMAIL_HOST, in
+# development messages are printed by the console backend (`make run`, `make demo`: nothing
+# leaves the machine); in production they go to localhost:25, Django's own default. Lowercase
+# names: they are not settings.
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+email_host = os.getenv("EMAIL_HOST", "" if DEBUG else "localhost")
+email_options = {
+    "host": email_host,
+    "port": envint("EMAIL_PORT", "25", minimum=1),
+    "username": os.getenv("EMAIL_HOST_USER", ""),
+    "password": envsecret("EMAIL_HOST_PASSWORD"),
+    "use_tls": envbool("EMAIL_USE_TLS", "false"),
+    "use_ssl": envbool("EMAIL_USE_SSL", "false"),
+    # Each step of the SMTP conversation waits no longer than the whole send may take.
+    "timeout": NOTIFY_SEND_TIMEOUT,
+}
+if email_options["use_tls"] and email_options["use_ssl"]:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL (465)")
+MAILERS = {
+    "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": email_options}
+    if email_host
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}

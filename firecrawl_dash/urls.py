@@ -5,5 +5,6 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("keys/", include("keys.urls")),
     path("accounts/", include("accounts.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

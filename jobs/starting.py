@@ -159,6 +159,7 @@ def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Jo
             invalid_urls=[clean_text(url)[:2048] for url in started.invalid_urls[:10_000]],
             start_urls=plan.urls if plan.kind == Job.Kind.BATCH else None,
             source_name=plan.source_name,
+            origin=Job.Origin.STARTED,
         )
         ApiKey.objects.filter(pk=plan.api_key.pk).update(last_used_at=timezone.now())
     return job

@@ -66,6 +66,8 @@ def apply_event(key: ApiKey, event: WebhookEvent) -> EventOutcome:
             remote_id=event.job_id,
             kind=event.kind,
             label=announced_label(event, now),
+            # Announced by Firecrawl: news for its owner, unless it was started here after all.
+            origin=Job.Origin.WEBHOOK if start is None else Job.Origin.STARTED,
         )
         if start is not None and start.job_id is None:
             # A start whose answer was lost (no answer, or its process stopped while waiting):

@@ -234,12 +234,18 @@ def untracked(owner: object, jobs: Iterable[FoundJob]) -> list[FoundJob]:
     return [job for job in jobs if job.id.lower() not in tracked]
 
 
-def track_found(owner: Any, key: ApiKey, jobs: Iterable[FoundJob]) -> list[int]:
+def track_found(
+    owner: Any, key: ApiKey, jobs: Iterable[FoundJob], *, origin: str = Job.Origin.TRACKED
+) -> list[int]:
     """Track these listed jobs with `key` (the kind as the listing said it, and the target
     URL), in bulk; returns the pks of the jobs tracked by this call (the caller queues their
-    syncs, jobs.tasks.request_syncs)."""
+    syncs, jobs.tasks.request_syncs). `origin`: a person pressed Track, or the automatic import
+    found them (Job.Origin)."""
     return Job.objects.track_many(
-        owner=owner, api_key=key, listed=[(job.id, job.kind, job.url) for job in jobs]
+        owner=owner,
+        api_key=key,
+        listed=[(job.id, job.kind, job.url) for job in jobs],
+        origin=origin,
     )
 
 
@@ -279,7 +285,10 @@ def import_step(key: ApiKey) -> tuple[list[int], datetime | None]:
             key.note_speed(client.slowest)
     seen = set(key.auto_import_seen)
     tracked = track_found(
-        key.owner, key, untracked(key.owner_id, [job for job in new if job.id not in seen])
+        key.owner,
+        key,
+        untracked(key.owner_id, [job for job in new if job.id not in seen]),
+        origin=Job.Origin.IMPORTED,
     )
     if tracked:
         logger.info("Automatic import for key %s tracked %d job(s)", key.pk, len(tracked))

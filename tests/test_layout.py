@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = ("firecrawl_api", "firecrawl_dash", "accounts", "keys", "jobs")
+PRODUCTION = ("firecrawl_api", "firecrawl_dash", "accounts", "keys", "jobs", "notifications")
 PROJECT = (*PRODUCTION, "fakecrawl", "bench", "tests")
 
 # docs/ARCHITECTURE.md's rows, bottom first: a module imports from its own row or those below.
@@ -37,8 +37,17 @@ ROWS = {
     "jobs.safe_markdown": 2,
     "jobs.checks": 2,
     "keys.listings": 2,
+    "notifications.models": 3,
+    "notifications.events": 3,
+    "notifications.digests": 3,
+    "notifications.content": 3,
+    "notifications.sending": 3,
+    "notifications.outgoing": 3,
+    "notifications.signatures": 3,
+    "notifications.unsubscribe": 3,
+    "notifications.checks": 3,
 }
-TOP = 3
+TOP = 4
 # Who may queue background work: the task layer itself and what sits above the domain.
 TASK_LAYER = "jobs.tasks"
 

@@ -42,6 +42,8 @@ from jobs.models import Document, FailedUrl, Job, Screenshot, StartRequest
 from jobs.sync import sync_job
 from keys import clients
 from keys.models import ApiKey
+from notifications import unsubscribe
+from notifications.models import Kind, Message, NotificationSettings
 from tests.conftest import make_documents, make_failed_urls, make_job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,11 +87,20 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "signup": (None, {"GET", "POST"}),
     "password_change": (None, {"GET", "POST"}),
     "password_change_done": (None, {"GET"}),
+    "notifications:settings": (None, {"GET", "POST"}),
+    "notifications:new_webhook_secret": (None, {"POST"}),
+    "notifications:mute_job": ("job", {"POST"}),
+    "notifications:unsubscribe": (None, {"GET", "POST"}),
 }
-ANONYMOUS = {"login", "signup"}
-# Posted to by Firecrawl, not a browser: no session, no CSRF token (its token and signature
-# admit a delivery instead).
-CSRF_EXEMPT = {"keys:webhook"}
+ANONYMOUS = {"login", "signup", "notifications:unsubscribe"}
+# Posted to without a CSRF token: the webhook receiver by Firecrawl, not a browser (no session;
+# its token and signature admit a delivery instead); the unsubscribe link by a mail client's
+# one-click button (its signed token is the proof: tests/notifications/test_pages.py; a forged
+# one is a 404).
+CSRF_EXEMPT = {"keys:webhook", "notifications:unsubscribe"}
+# What each of them answers a form posted without a token: the receiver refuses it (a form is no
+# Firecrawl event), the unsubscribe page confirms.
+EXEMPT_ANSWER = {"keys:webhook": 400, "notifications:unsubscribe": 200}
 
 
 def app_routes() -> list[tuple[str, str]]:
@@ -122,6 +133,9 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
         kwargs["shot"] = 0
     if "token" in params and kind == "webhook":
         kwargs["token"] = key.webhook_token
+    elif "token" in params and name == "notifications:unsubscribe":
+        # A real unsubscribe link of the job's owner (for a user with nothing turned on).
+        kwargs["token"] = unsubscribe.token(Message(owner=job.owner, kind=Kind.FINISHED))
     elif "token" in params:
         kwargs["token"] = str(StartRequest.objects.get(owner=job.owner_id).token)
     formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
@@ -178,6 +192,7 @@ def state_of_everyone() -> dict[str, Any]:
         ),
         "documents": list(Document.objects.order_by("pk").values_list("pk", "job", "position")),
         "failed": FailedUrl.objects.count(),
+        "notification_settings": list(NotificationSettings.objects.order_by("pk").values()),
         "users": list(User.objects.order_by("pk").values_list("pk", "username", "password")),
     }
 
@@ -297,8 +312,7 @@ def test_every_state_changing_request_needs_a_csrf_token(
         data = {"name": "x", "username": "alice", "password": "correct horse battery"}
         for headers in ({}, {"HX-Request": "true"}, {"X-CSRFToken": "x" * 64}):
             response = who.post(url, data, headers=headers)
-            # The webhook receiver needs no token, and a form is no Firecrawl event.
-            expected = 400 if name in CSRF_EXEMPT else 403
+            expected = EXEMPT_ANSWER.get(name, 403)
             assert response.status_code == expected, (name, headers, response.status_code)
             checked += 1
     assert checked == 3 * sum("POST" in methods for _, methods in ROUTES.values())

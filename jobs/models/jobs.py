@@ -222,6 +222,7 @@ class JobQuerySet(models.QuerySet["Job"]):
         invalid_urls: list[str] | None = None,
         start_urls: list[str] | None = None,
         source_name: str = "",
+        origin: str | None = None,
     ) -> tuple["Job", bool]:
         """The owner's job with this id, tracked with `api_key` unless it already was.
 
@@ -232,6 +233,7 @@ class JobQuerySet(models.QuerySet["Job"]):
         may have tracked it from the activity listing a moment before the start finished).
         `start_urls`: a batch's URLs as started here (Run again sends them again); the URLs
         Firecrawl accepted are counted (Job.url_count), the progress's denominator.
+        `origin` says which path found the job (Job.Origin; by default a person tracked it).
         """
         started: dict[str, Any] = {}
         if start_options is not None:
@@ -248,6 +250,8 @@ class JobQuerySet(models.QuerySet["Job"]):
             learned: dict[str, Any] = existing.lacking(kind=kind, target_url=target_url)
             if started and existing.start_options is None:
                 learned.update(started)
+                # Started here after all, whatever found it first.
+                learned["origin"] = Job.Origin.STARTED
             if retry_of is not None and existing.retry_of_id is None:
                 learned["retry_of"] = retry_of
             if learned:
@@ -269,6 +273,7 @@ class JobQuerySet(models.QuerySet["Job"]):
                     target_url=target_url,
                     retry_of=retry_of,
                     **started,
+                    origin=origin or Job.Origin.TRACKED,
                 )
         except IntegrityError:
             # A double submit raced us to it: the one that won is the job.
@@ -276,11 +281,16 @@ class JobQuerySet(models.QuerySet["Job"]):
         return job, True
 
     def track_many(
-        self, *, owner: Any, api_key: ApiKey, listed: "Iterable[tuple[str, str, str]]"
+        self,
+        *,
+        owner: Any,
+        api_key: ApiKey,
+        listed: "Iterable[tuple[str, str, str]]",
+        origin: str | None = None,
     ) -> list[int]:
         """Track these (job id, kind, target URL), as a listing named them (the kind is fact),
         with `api_key`: those the owner does not track yet, a few statements per BATCH jobs
-        whatever their number. Returns the new jobs' pks."""
+        whatever their number. Returns the new jobs' pks. `origin` as for track()."""
         created: list[int] = []
         rows = list(listed)
         for start in range(0, len(rows), BATCH):
@@ -302,6 +312,7 @@ class JobQuerySet(models.QuerySet["Job"]):
                         kind_confirmed=True,
                         remote_id=remote_id,
                         target_url=cut(chunk[remote_id][1], MAX_URL),
+                        origin=origin or Job.Origin.TRACKED,
                     )
                     for remote_id in sorted(new)
                 ],
@@ -377,7 +388,16 @@ class Job(models.Model):
         # Firecrawl never knew this id (with this key, server and API version).
         NOT_FOUND = "not_found", "Not found on Firecrawl"
 
+    class Origin(models.TextChoices):
+        # How the job came to be tracked: notifications announce the ones nobody here asked for.
+        TRACKED = "tracked", "Tracked by id"
+        STARTED = "started", "Started here"
+        IMPORTED = "imported", "Imported automatically"
+        WEBHOOK = "webhook", "Announced by a webhook"
+
     TERMINAL = (Status.COMPLETED, Status.CANCELLED, Status.FAILED)
+    # Found by the worker rather than by a person: "new jobs found" notifications.
+    FOUND_ORIGINS = (Origin.IMPORTED, Origin.WEBHOOK)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.DB_CASCADE, related_name="jobs")
     # Kept when the key is deleted, so the cache stays browsable; syncing then stops.
@@ -410,6 +430,9 @@ class Job(models.Model):
     start_urls = models.JSONField(default=list, blank=True)
     source_name = models.CharField(max_length=200, blank=True)
     url_count = models.PositiveIntegerField(null=True, blank=True)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.TRACKED)
+    # The owner asked for no notifications about this job.
+    notifications_muted = models.BooleanField(default=False)
 
     # What Firecrawl last said about the job.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -455,6 +478,11 @@ class Job(models.Model):
     next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # When the present trouble began (the first failed read, or the pause, since the last good
+    # read or the user's last Refresh): each episode of trouble is one notification.
+    trouble_since = models.DateTimeField(null=True, blank=True)
+    # When the job last settled (its "finished" notification).
+    settled_at = models.DateTimeField(null=True, blank=True)
     # At most one sync per job: whoever holds an unexpired lease is syncing it.
     lease_token = models.UUIDField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -485,7 +513,14 @@ class Job(models.Model):
                 name="unique_job_per_owner",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            # What the notifications' scan looks for: recent events only (notifications.events).
+            models.Index(fields=["sync_state", "settled_at"]),
+            models.Index(fields=["trouble_since"]),
+            models.Index(fields=["expires_at"]),
+            models.Index(fields=["origin", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -927,6 +962,8 @@ class Job(models.Model):
         now = timezone.now()
         self.consecutive_failures = 0
         self.last_error = ""
+        # A good read ends the trouble, whatever it was.
+        self.trouble_since = None
         if self.pagination_stuck:
             self.last_error = (
                 f"Firecrawl returned the same page twice; {self.documents_cached:,} of "
@@ -938,11 +975,13 @@ class Job(models.Model):
                 self.settle_signature, self.settle_seen_at = signature, now
             if now - self.settle_seen_at >= settle_interval():
                 self.sync_state = self.SyncState.SETTLED
+                self.settled_at = now
             self.next_poll_at = self.settle_seen_at + settle_interval()
         else:
             self.settle_signature, self.settle_seen_at = "", None
             self.next_poll_at = now if resume_now else now + self.poll_interval(now)
         fields = ["consecutive_failures", "last_error", "sync_state", "next_poll_at"]
+        fields += ["trouble_since", "settled_at"]
         self.save_fields([*fields, "settle_signature", "settle_seen_at"], lease=lease)
         if self.api_key_id is not None:
             ApiKey.objects.filter(pk=self.api_key_id).update(last_used_at=now)
@@ -1006,8 +1045,10 @@ class Job(models.Model):
             self.next_poll_at = now + wait
             message = exc.retrying_message(round(wait.total_seconds()))
         self.last_error = cut(message, 500)
+        if self.consecutive_failures and self.trouble_since is None:
+            self.trouble_since = now
         fields = ["consecutive_failures", "next_poll_at", "sync_state", "last_error"]
-        self.save_fields(fields, lease=lease)
+        self.save_fields([*fields, "trouble_since"], lease=lease)
         if exc.rejects_key and self.api_key_id is not None:
             ApiKey.objects.filter(pk=self.api_key_id).update(last_error=message[:500])
         return message
@@ -1036,7 +1077,8 @@ class Job(models.Model):
         sync's lease, as every write of a sync."""
         self.sync_state = self.SyncState.PAUSED
         self.last_error = cut(message, 500)
-        self.save_fields(["sync_state", "last_error"], lease=lease)
+        self.trouble_since = self.trouble_since or timezone.now()
+        self.save_fields(["sync_state", "last_error", "trouble_since"], lease=lease)
 
     # -- The user's actions ----------------------------------------------------------------------
 
@@ -1056,6 +1098,8 @@ class Job(models.Model):
             self.sync_state = self.SyncState.ACTIVE
         self.next_poll_at = timezone.now()
         self.consecutive_failures = 0
+        # The user acted on the trouble: if it comes back, that is news again.
+        self.trouble_since = None
         self.settle_signature, self.settle_seen_at = "", None
         # Refresh re-reads the failed URLs too, whatever the counts say.
         self.errors_signature = ""
@@ -1064,8 +1108,8 @@ class Job(models.Model):
         # 401 cannot pause the job again), and the next sync may start at once.
         self.lease_token, self.lease_expires_at = None, None
         fields = ["sync_state", "next_poll_at", "consecutive_failures", "errors_signature"]
-        fields += ["settle_signature", "settle_seen_at", "lease_token", "lease_expires_at"]
-        self.save_fields(fields)
+        fields += ["trouble_since", "settle_signature", "settle_seen_at"]
+        self.save_fields([*fields, "lease_token", "lease_expires_at"])
 
     def relabel(self, label: str) -> None:
         """The owner names the job (the import page's label): its title from now on."""
@@ -1077,6 +1121,11 @@ class Job(models.Model):
         self.api_key, self.api_version = key, key.api_version
         self.save_fields(["api_key", "api_version"])
         self.resume()
+
+    def set_notifications_muted(self, muted: bool) -> None:
+        """The owner's per-job mute: no notification about this job while it is on."""
+        self.notifications_muted = muted
+        self.save_fields(["notifications_muted"])
 
     # -- Starting again --------------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client: Client, db: Any, 
 def test_it_shows_the_sign_up_form(client: Client, db: Any) -> None:
     html = page(client.get(SIGNUP))
 
-    assert texts(html, "label") == ["Username", "Password", "Password confirmation"]
+    assert texts(html, "label") == ["Username", "Email", "Password", "Password confirmation"]
     assert texts(html, "button") == ["Sign up"]
 
 

@@ -88,6 +88,16 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
             "() => { const image = document.querySelector('img[alt=Screenshot]');"
             " return image.complete && image.naturalWidth === 256; }"
         )
+        # The jobs that completed settle, and the demo user is told (the console's email).
+        sent = page.get_by_test_id("notification-row").filter(has_text="finished")
+        sent = sent.filter(has=page.get_by_test_id("notification-status").get_by_text("Sent"))
+
+        def told() -> bool:
+            page.goto("/notifications/")  # the page is not live: look again
+            return sent.count() > 0
+
+        wait_until(told, "the demo user's 'finished' email listed as sent")
+        expect(sent.first).to_be_visible()
         context.close()
     finally:
         # Ctrl-C, as a terminal sends it: to the whole foreground process group.
@@ -101,7 +111,8 @@ def test_make_demo_runs_on_a_database_of_its_own(chromium: "Browser", tmp_path: 
     assert make.returncode in (0, -signal.SIGINT), text
     assert "Traceback" not in text and "make: ***" not in text, text
     assert f"Worker log: {demo_dir / 'worker.log'}" in text
-    assert (demo_dir / "worker.log").stat().st_size > 0
+    log = (demo_dir / "worker.log").read_text(errors="replace")
+    assert "To: demo@example.test" in log and "finished" in log
 
     # Everything went to the demo's database; the development one was not even opened.
     with sqlite3.connect(demo_dir / "db.sqlite3") as db:

@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from jobs.models import FailedUrl, Job
 
-BEFORE = [("jobs", "0014_job_event_at")]
+BEFORE = [("jobs", "0015_job_notification_fields")]
 CANCELLED = "Parent crawl/batch scrape was cancelled"
 
 

@@ -32,8 +32,16 @@ def latest() -> list[tuple[str, str | None]]:
 
 
 def state_before(executor: MigrationExecutor) -> Any:
-    """The models of then: every other app as it is now, the jobs app before the move."""
-    nodes = [node for node in executor.loader.graph.leaf_nodes() if node[0] not in ("jobs", "keys")]
+    """The models of then: every other app as it is now, the jobs app before the move; apps that
+    need a later jobs migration (notifications) did not exist then and are left out."""
+    graph = executor.loader.graph
+    moved = {node for node in graph.nodes if node[0] in ("jobs", "keys")}
+    later = moved - set(graph.forwards_plan(JOBS_BEFORE))
+    nodes = [
+        node
+        for node in graph.leaf_nodes()
+        if node[0] not in ("jobs", "keys") and not later & set(graph.forwards_plan(node))
+    ]
     return executor.loader.project_state([*nodes, JOBS_BEFORE]).apps
 
 

@@ -4,8 +4,10 @@ Starts the fakecrawl simulator in this process (real clock), resets a demo user 
 it, tracks seven batches (completed, running, with failures, large, hostile, with screenshots,
 and one whose pages arrive by webhook) and two crawls, leaves one crawl untracked for Import
 recent jobs to find, then runs the worker (`manage.py run_worker`, a child process) and the
-development server. Batches and crawls started from the Start page run on the simulator too,
-and register the key's webhook. Ctrl-C stops all.
+development server. The demo user is emailed when jobs finish or need attention: the console
+backend prints those emails in the worker's log, and the Notifications page lists them. Batches
+and crawls started from the Start page run on the simulator too, and register the key's webhook.
+Ctrl-C stops all.
 The worker must accept the simulator's URL: run it with FIRECRAWL_API_URLS='*' (`make demo`),
 and webhooks need the dashboard's PUBLIC_URL (`make demo` sets it to http://127.0.0.1:PORT).
 
@@ -36,9 +38,11 @@ from jobs import start_options
 from jobs.models import Job
 from jobs.tasks import request_sync
 from keys.models import ApiKey
+from notifications.models import NotificationSettings
 
 USERNAME = "demo"
 PASSWORD = "demo-password-123"
+EMAIL = "demo@example.test"
 DEMO_KEY = "fc-demo0000000000000000000000000d3m0"
 DEMO_CREDITS = 50_000
 # The demo team's webhook secret: the simulator signs the key's webhooks with it, and the key has
@@ -152,7 +156,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nDemo ready: {url}\nLog in as {USERNAME} / {PASSWORD}\n"
-                    f"Worker log: {log_path}\n"
+                    f"Worker log: {log_path} (notification emails are printed there)\n"
                     "Ctrl-C stops the web server, the worker and the simulator.\n"
                 )
             )
@@ -174,7 +178,11 @@ class Command(BaseCommand):
     def set_up(self, sim: FakeFirecrawl, sim_url: str) -> None:
         # A fresh demo user each run: the previous run's jobs lived on a simulator that is gone.
         User.objects.filter(username=USERNAME).delete()
-        user = User.objects.create_user(USERNAME, password=PASSWORD)
+        user = User.objects.create_user(USERNAME, email=EMAIL, password=PASSWORD)
+        # Told when jobs finish or need attention, at most once a minute per kind.
+        notifications = NotificationSettings.objects.for_user(user)
+        notifications.min_interval = NotificationSettings.Interval.MINUTE
+        notifications.email_about_jobs()
         # The printed password must work at once, even after a run of mistyped ones.
         clear_failures(USERNAME)
         key = ApiKey.objects.create(

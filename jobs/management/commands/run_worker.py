@@ -2,8 +2,9 @@
 
 The scheduler queues syncs for due jobs (and indexing for documents not yet searchable) at
 start-up and every few seconds, so jobs keep syncing when nobody has a page open and after a
-worker was killed mid-sync; and the automatic imports of keys that opted in, so a job started
-elsewhere with such a key is tracked (and cached) without anyone pasting its id.
+worker was killed mid-sync; the automatic imports of keys that opted in, so a job started
+elsewhere with such a key is tracked (and cached) without anyone pasting its id; and the
+notifications (events found, gathered into messages, their sends queued).
 """
 
 import logging
@@ -20,6 +21,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
 from jobs.tasks import enqueue_due_imports, enqueue_due_jobs
+from notifications.tasks import enqueue_due_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class Command(BaseCommand):
             try:
                 close_old_connections()
                 queued = enqueue_due_jobs()
+                queued += enqueue_due_notifications()
                 # Imports are due every few minutes: no need to ask each round.
                 if time.monotonic() - imports_checked >= IMPORTS_CHECK_EVERY:
                     imports_checked = time.monotonic()

@@ -52,7 +52,7 @@ def read_failed_urls(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0014_job_event_at"),
+        ("jobs", "0015_job_notification_fields"),
     ]
 
     operations = [
