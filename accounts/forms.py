@@ -14,7 +14,9 @@ from accounts.models import ApiToken
 
 
 class SignupForm(UserCreationForm[User]):
-    """Django's sign-up form and an optional address, for the notifications it turns on."""
+    """Django's sign-up form and an optional address, for the notifications it turns on; its
+    password rules' complaints under Password, the field they are about (Django puts them under
+    Password confirmation)."""
 
     email = forms.EmailField(
         label="Email",
@@ -27,6 +29,12 @@ class SignupForm(UserCreationForm[User]):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
+        # Django's SetPasswordMixin method (not in django-stubs yet).
+        super().validate_password_for_user(  # type: ignore[misc]
+            user, password_field_name="password1"
+        )
 
 
 class LoginForm(AuthenticationForm):

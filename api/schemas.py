@@ -36,6 +36,19 @@ class JobLinks(Schema):
     export_zip: str
 
 
+class ProgressOut(Schema):
+    """Done (scraped, failed or cancelled) of every page the job is about: Firecrawl's `total`
+    leaves failed URLs out; for a batch started here, `total` is the URLs it was started with."""
+
+    scraped: int
+    failed: int
+    cancelled: int
+    pending: int = Field(description="Pages Firecrawl still counts as to do.")
+    total: int
+    done: int
+    percent: int
+
+
 class JobOut(Schema):
     id: int = Field(description="The dashboard's id of the job (the {id} of /api/v1/jobs/{id}).")
     firecrawl_id: uuid.UUID = Field(alias="remote_id", description="Firecrawl's id of the job.")
@@ -60,9 +73,16 @@ class JobOut(Schema):
     completed: int = Field(description="Firecrawl's count of completed pages.")
     total: int = Field(description="Firecrawl's count of pages in the job.")
     scraped: int = Field(description="Pages scraped: never less than the documents cached.")
-    expected: int = Field(description="Pages the job will have, as far as is known now.")
-    progress_percent: int
+    documents_expected: int = Field(
+        description="Documents the job will have, as far as is known now (failed URLs have none)."
+    )
+    progress: ProgressOut = Field(
+        description="How far the job has come, as its page's progress bar shows it."
+    )
     failed: int = Field(alias="failed_count", description="URLs Firecrawl could not scrape.")
+    cancelled: int = Field(
+        alias="cancelled_count", description="URLs a cancel left unscraped (not failures)."
+    )
     robots_blocked: int = Field(alias="robots_blocked_count")
     documents_cached: int
     fully_cached: bool

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from ninja import Header, Router, Status
 
 import firecrawl_api
@@ -222,6 +223,6 @@ def retry_failed_urls(
     if data is None:
         raise ApiError(409, "This job has no failed URLs to retry.")
     if payload.key is not None:
-        data["api_key"] = str(get_key_for_user(request, payload.key).pk)
-    form = BatchStartForm(data, owner=request.user)
+        data["api_key"] = [str(get_key_for_user(request, payload.key).pk)]
+    form = BatchStartForm(MultiValueDict(data), owner=request.user)
     return _start(request, form, dry_run=payload.dry_run, key=key, response=response)

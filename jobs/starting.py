@@ -58,6 +58,8 @@ class StartPlan:
     retry_of: Job | None = None
     # URLs given more than once, sent once.
     duplicates: int = 0
+    # The file a batch's URLs came from (its name titles the job).
+    source_name: str = ""
 
     @property
     def target_url(self) -> str:
@@ -69,35 +71,6 @@ class StartPlan:
         if self.kind == Job.Kind.CRAWL:
             return int(self.options.get("limit") or 0)
         return len(self.urls)
-
-
-def batch_options(formats: list[str], only_main_content: bool) -> dict[str, Any]:
-    # URLs Firecrawl finds invalid are skipped and listed in `invalidURLs` (shown on the job)
-    # rather than failing the whole batch; v2's default, said explicitly for v1.
-    return {"formats": formats, "onlyMainContent": only_main_content, "ignoreInvalidURLs": True}
-
-
-def crawl_options(
-    api_version: str,
-    *,
-    limit: int,
-    max_depth: int | None,
-    include_paths: list[str],
-    exclude_paths: list[str],
-    formats: list[str],
-    only_main_content: bool,
-) -> dict[str, Any]:
-    options: dict[str, Any] = {"limit": limit}
-    if max_depth is not None:
-        # v1 counts path segments below the start URL; v2 refuses that name and counts link
-        # hops from the start page, which is what people mean by depth on most sites.
-        options["maxDepth" if api_version == ApiKey.Version.V1 else "maxDiscoveryDepth"] = max_depth
-    if include_paths:
-        options["includePaths"] = include_paths
-    if exclude_paths:
-        options["excludePaths"] = exclude_paths
-    options["scrapeOptions"] = {"formats": formats, "onlyMainContent": only_main_content}
-    return options
 
 
 def sends_idempotency_key(key: ApiKey, kind: str) -> bool:
@@ -201,6 +174,8 @@ def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Jo
             retry_of=plan.retry_of,
             start_options=plan.options,
             invalid_urls=[clean_text(url)[:2048] for url in started.invalid_urls[:10_000]],
+            start_urls=plan.urls if plan.kind == Job.Kind.BATCH else None,
+            source_name=plan.source_name,
             origin=Job.Origin.STARTED,
         )
         ApiKey.objects.filter(pk=plan.api_key.pk).update(last_used_at=timezone.now())
@@ -261,6 +236,12 @@ def _refusal(exc: firecrawl_api.FirecrawlError, what: str) -> str:
     if exc.retry_after is not None:
         # Firecrawl's 429, or our own budget for the key (keys.budget): nothing was sent.
         return f"{exc.message}. Nothing was started: press Confirm then."
+    if isinstance(exc, firecrawl_api.Unreachable):
+        # No connection was made (refused, no such host): the request never went out.
+        return (
+            f"{exc.message.rstrip('.')}. Nothing was started: check the key's API URL, then "
+            "press Confirm again."
+        )
     # 401, 403, no such route, a URL no longer allowed, Firecrawl's own "not started".
     return f"{exc.message.rstrip('.')}."
 

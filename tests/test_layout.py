@@ -25,6 +25,7 @@ ROWS = {
     "jobs.prefetch": 2,
     "jobs.tasks": 2,
     "jobs.starting": 2,
+    "jobs.start_options": 2,
     "jobs.webhooks": 2,
     "jobs.search": 2,
     "jobs.screenshots": 2,

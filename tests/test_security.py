@@ -62,6 +62,7 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:delete_job": ("job", {"GET", "POST"}),
     "jobs:change_job_key": ("job", {"POST"}),
     "jobs:retry_job": ("job", {"GET"}),
+    "jobs:run_again": ("job", {"GET"}),
     "jobs:documents": ("job", {"GET"}),
     "jobs:document": ("job", {"GET"}),
     "jobs:document_preview": ("job", {"GET"}),
@@ -195,7 +196,8 @@ def alice_world(key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, ApiKey
     key.refresh_from_db()
     job = make_job(
         key, str(uuid.uuid4()), label="Alice's secret project", status="scraping",
-        completed=3, total=5,
+        completed=3, total=5, start_urls=["https://alice.example/a"],
+        start_options={"formats": ["markdown"], "onlyMainContent": True},
     )  # fmt: skip
     make_documents(job, 3)
     settings.MEDIA_ROOT = tmp_path

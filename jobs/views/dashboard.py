@@ -21,8 +21,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     filters = JobFilterForm(request.GET)
     if not filters.is_valid():
         return invalid_query(request, filters.error_text())
-    jobs = filters.filter(Job.objects.for_user(request.user))
-    status = filters.cleaned_data["status"]
+    jobs = filters.filter(Job.objects.for_user(request.user).for_list())
     try:
         page = ListPaginator(jobs, JOBS_PER_PAGE).page_or_out_of_range(
             filters.cleaned_data["page"] or 1
@@ -33,7 +32,6 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "page": page,
         # The list refreshes itself while a job on this page can still change.
         "polling": any(job.is_active for job in page.object_list),
-        "status": status,
         "filters": filters,
         "nav": "jobs",
     }
@@ -53,6 +51,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
 def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:
     job, created = form.track()
+    if form.server_note:
+        messages.warning(request, form.server_note)
     if not created:
         messages.info(request, "You already track this job; here it is.")
     else:

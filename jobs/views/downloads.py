@@ -60,7 +60,8 @@ def export_response(job: Job, format: str, query: DownloadQuery) -> StreamingHtt
         chunks = export.xlsx_stream(documents, options.chosen_columns)
     else:
         raise Http404("No such download format")
-    return _stream(chunks, CONTENT_TYPES[format], export.job_filename(job, format))
+    filename = export.job_filename(job, format, form.active_filters)
+    return _stream(chunks, CONTENT_TYPES[format], filename)
 
 
 def download_failed(request: AuthenticatedRequest, pk: int, format: str) -> HttpResponseBase:

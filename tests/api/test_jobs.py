@@ -79,6 +79,10 @@ def test_jobs_are_filtered_by_status_kind_key_and_text(
     assert listed(f"q={CRAWL_ID}") == {crawl.pk}
     assert listed(f"q=https://api.firecrawl.dev/v2/crawl/{CRAWL_ID}") == {crawl.pk}
     assert listed("q=shop&status=completed") == {done.pk}
+    # As in the jobs list: a job that needs attention is listed under that word alone.
+    lost = make_job(key, str(uuid.uuid4()), label="Lost", sync_state=Job.SyncState.NOT_FOUND)
+    assert listed("status=attention") == {lost.pk}
+    assert lost.pk not in listed("status=pending")
 
 
 def test_bad_list_parameters_are_400s_that_say_why(alice_api: Client, key: ApiKey) -> None:
@@ -184,15 +188,20 @@ def test_a_job_has_the_numbers_of_its_page(alice_api: Client, key: ApiKey) -> No
 
     body = alice_api.get(f"/api/v1/jobs/{job.pk}").json()
 
-    assert (body["scraped"], body["expected"]) == (job.scraped, job.expected) == (5, 10)
-    assert body["progress_percent"] == job.progress_percent == 50
+    assert (body["scraped"], body["documents_expected"]) == (job.scraped, job.documents_expected)
+    progress = job.progress
+    assert body["progress"] == {
+        "scraped": 5, "failed": 2, "cancelled": 0, "pending": 5, "total": progress.total,
+        "done": 7, "percent": progress.percent,
+    }  # fmt: skip
+    assert (progress.done, progress.total) == (7, 12)
     assert (body["failed"], body["documents_cached"]) == (2, 5)
     assert (body["active"], body["settled"], body["complete"]) == (True, False, False)
     page = Client()
     page.force_login(job.owner)
     html = page.get(f"/jobs/{job.pk}/").content.decode()
-    assert f'aria-valuenow="{body["scraped"]}"' in html
-    assert f'aria-valuemax="{body["expected"]}"' in html
+    assert f'aria-valuenow="{body["progress"]["done"]}"' in html
+    assert f'aria-valuemax="{body["progress"]["total"]}"' in html
 
 
 def test_a_settled_job_with_everything_cached_is_complete(alice_api: Client, key: ApiKey) -> None:

@@ -11,6 +11,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
+from jobs.forms.dashboard import NEEDS_ATTENTION
 from jobs.forms.documents import SORTS, STATUS_FILTERS
 from jobs.models import Job
 from tests.conftest import make_job
@@ -86,7 +87,8 @@ def test_query_parameters_are_those_the_forms_accept(schema: dict[str, Any]) -> 
     assert parameters["fields"]["enum"] == ["summary", "full"]
     jobs = schema["paths"]["/api/v1/jobs"]["get"]
     status = next(p for p in jobs["parameters"] if p["name"] == "status")
-    assert status["schema"]["enum"] == list(Job.Status.values)
+    # The jobs list's own choices: Needs attention, then Firecrawl's statuses.
+    assert status["schema"]["enum"] == [NEEDS_ATTENTION, *Job.Status.values]
 
 
 def test_the_document_and_the_docs_page_are_public_and_set_no_cookie(
