@@ -1,4 +1,4 @@
-"""Log-in, sign-up and log-out; password change is Django's own view.
+"""Log-in, sign-up, log-out and the API tokens page; password change is Django's own view.
 
 Log-in is Django's, throttled (accounts.throttle), and remembers the browser as a known device
 of the account. Sign-up says when a username is taken (it must: the person has to choose
@@ -15,10 +15,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from accounts import throttle
-from accounts.forms import LoginForm, SignupForm, locked_message
+from accounts.forms import LoginForm, SignupForm, TokenForm, locked_message
+from accounts.models import ApiToken
+from firecrawl_dash.views import AuthenticatedRequest
 from notifications.models import NotificationSettings
 
 
@@ -70,3 +74,35 @@ class LogoutView(auth_views.LogoutView):
         # After the session is flushed: the message travels in the messages cookie.
         messages.info(request, "Logged out.")
         return response
+
+
+# The page that shows a new token holds it: no cache may keep it.
+@never_cache
+def tokens(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's API tokens: create one (shown once, on this response only), revoke one."""
+    form = TokenForm(request.POST or None, owner=request.user)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        row, new_token = form.create()
+        messages.success(request, f"Token “{row.name}” created. Copy it now: it is shown once.")
+        form = TokenForm(owner=request.user)
+    context = {
+        "form": form,
+        "tokens": ApiToken.objects.filter(owner=request.user),
+        "new_token": new_token,
+        "nav": "tokens",
+    }
+    return render(request, "accounts/tokens.html", context)
+
+
+def get_token_for_user(request: AuthenticatedRequest, pk: int) -> ApiToken:
+    """The user's token, or a 404: another user's token id looks exactly like a missing one."""
+    return get_object_or_404(ApiToken, pk=pk, owner=request.user)
+
+
+@require_POST
+def revoke_token(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    token = get_token_for_user(request, pk)
+    token.delete()
+    messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect("tokens")

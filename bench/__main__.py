@@ -2,7 +2,7 @@
 
     python -m bench --quick              tiny sizes, SQLite only; prints the tables, writes nothing
     python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard,
-                                         screenshots, fairness, webhooks,
+                                         screenshots, fairness, webhooks, api,
                                          scaleout)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
@@ -25,9 +25,17 @@ from pathlib import Path
 from bench import common, report, scenarios
 
 ALL = [
-    "ingest", "browse", "download", "poll", "dashboard", "screenshots", "fairness", "webhooks",
+    "ingest",
+    "browse",
+    "download",
+    "poll",
+    "dashboard",
+    "screenshots",
+    "fairness",
+    "webhooks",
+    "api",
     "scaleout",
-]  # fmt: skip
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(only) - {*ALL, "large"}
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    if "download" in only and "ingest" not in only:
-        only.insert(0, "ingest")  # the zip is made of the jobs the ingest cached
+    if {"download", "api"} & set(only) and "ingest" not in only:
+        only.insert(0, "ingest")  # the zip and the API read the jobs the ingest cached
     sizes = scenarios.QUICK if args.quick else scenarios.FULL
     pg_version = common.postgres_available()
     if args.db:
@@ -80,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                 section = scenarios.download(ws, sizes, ingest, profile)
             elif name == "browse":
                 section = scenarios.browse(ws, sizes, vendors)
+            elif name == "api":
+                assert ingest is not None
+                section = scenarios.api(ws, sizes, ingest, vendors)
             elif name == "poll":
                 section = scenarios.poll(ws, sizes)
             elif name == "fairness":

@@ -54,7 +54,7 @@ class Sizes:
     # Benchmark 8: a batch of this many URLs completing over this many seconds.
     webhook_urls: int = 1_000
     webhook_seconds: float = 60.0
-    # 9. Many workers: batches of scale_docs documents, each read answered after scale_latency
+    # 10. Many workers: batches of scale_docs documents, each read answered after scale_latency
     # seconds, synced by each number of worker processes in turn.
     scale_jobs: int = 40
     scale_docs: int = 500
@@ -851,6 +851,63 @@ def exports(ws: Workspace, sizes: Sizes, section: Section) -> None:
     }
 
 
+# 9. Reading a job through the API ------------------------------------------------------------
+
+
+def api(ws: Workspace, sizes: Sizes, ingest_section: Section, vendors: list[str]) -> Section:
+    """Every document of benchmark 1's large job, read by a script: the API's cursor pages
+    against the browser's JSONL download, each in a fresh process, side by side."""
+    section = Section("api", "9. Reading a job through the API")
+    for vendor in vendors:
+        db, job_pk = ingest_section.data[f"db {vendor} large"]
+        env = {**conn_env(db), "API_RATE_LIMIT_PER_MINUTE": "1000000"}
+        full = run_child("api", ["walk", str(job_pk), "full"], env)
+        jsonl = run_child("api", ["jsonl", str(job_pk)], env)
+        summary = run_child("api", ["walk", str(job_pk), "summary"], env)
+        for run in (full, jsonl, summary):
+            if run.result["documents"] != sizes.ingest_docs:
+                raise RuntimeError(f"read {run.result['documents']} documents")
+        r = ratio(full.result["seconds"], jsonl.result["seconds"])
+        section.rows.append(
+            Row(
+                f"{vendor}: every document, API pages (fields=full)",
+                f"{fmt_s(full.result['seconds'])}, {full.result['pages']} pages",
+                f"JSONL download {fmt_s(jsonl.result['seconds'])}",
+                f"{r:.2f}x",
+            )
+        )
+        rss = ratio(full.max_rss_mb, jsonl.max_rss_mb)
+        section.rows.append(
+            Row(
+                f"{vendor}: peak RSS, API walk",
+                fmt_mb(full.max_rss_mb),
+                f"JSONL download {fmt_mb(jsonl.max_rss_mb)}",
+                f"{rss:.2f}x",
+                "≤ 1.5x the download",
+                rss <= 1.5,
+            )
+        )
+        section.rows.append(
+            Row(
+                f"{vendor}: summaries only (fields=summary)",
+                f"{fmt_s(summary.result['seconds'])}, {summary.result['pages']} pages",
+                f"RSS {fmt_mb(summary.max_rss_mb)}",
+            )
+        )
+    section.notes.append(
+        f"Benchmark 1's large job ({sizes.ingest_docs:,} documents, "
+        f"{mb(full.result['bytes']):,.0f} MB of JSON through the API) read whole by a script: "
+        "following `next` through GET /api/v1/jobs/{id}/documents?fields=full&per_page=100 with "
+        "a token, each page parsed with json.loads; beside it the browser's JSONL download, each "
+        "line parsed with json.loads. Both through the views with the Django test client, each "
+        "in a fresh process (peak RSS of that process). A page is at most 100 documents or 8 MB "
+        "of them, whichever comes first. Time has no target: a walk is one request per page "
+        "(the token checked and counted, the job, the keyset query), where the download is "
+        "one; the summaries-only row is that per-page cost alone."
+    )
+    return section
+
+
 # 2. Browsing and 5. the dashboard -----------------------------------------------------------------
 
 
@@ -1463,7 +1520,7 @@ def _fairness_run(ws: Workspace, sizes: Sizes, vendor: str, jobs_per_user: int) 
     }
 
 
-# 9. Many workers --------------------------------------------------------------------------------
+# 10. Many workers -------------------------------------------------------------------------------
 
 SCALE_KEYS = 4
 SCALE_DOC_SIZE = 2_000
@@ -1477,7 +1534,7 @@ def scaleout(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
     """Many jobs synced by 1, 2 and 4 worker processes against a simulator that answers each
     read after a realistic delay, two web processes serving job-page polls meanwhile."""
     vendor = "postgresql" if "postgresql" in vendors else "sqlite"
-    section = Section("scaleout", "9. Many workers")
+    section = Section("scaleout", "10. Many workers")
     spec = {
         "jobs": sizes.scale_jobs,
         "docs": sizes.scale_docs,

@@ -48,6 +48,7 @@ from firecrawl_api.wire import (
     StatusPage,
     as_text_or_none,
     bad_request_details,
+    is_cancelled_entry,
 )
 
 logger = logging.getLogger(__name__)
@@ -206,7 +207,9 @@ class FirecrawlClient:
         listed: dict[str, int] = {}
 
         def scan(chunks: Iterator[bytes]) -> dict[str, Any]:
-            payload, counts = jsonscan.scan_arrays(chunks, keep=max_items or sys.maxsize)
+            payload, counts = jsonscan.scan_arrays(
+                chunks, keep=max_items or sys.maxsize, tally=_tally_cancelled
+            )
             listed.update(counts)
             return payload
 
@@ -225,6 +228,7 @@ class FirecrawlClient:
             max_items=max_items,
             failed_listed=listed.get("errors"),
             robots_listed=listed.get("robotsBlocked"),
+            cancelled_listed=listed.get(CANCELLED_TALLY),
         )
 
     def cancel(self, job_id: str, *, kind: str) -> str:
@@ -491,9 +495,14 @@ class FirecrawlClient:
             raise Unreachable(
                 f"The Firecrawl API URL {self._display_url} is not usable", retryable=False
             ) from None
-        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
+        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError) as exc:
             if deadline.passed():
                 raise self._deadline_exceeded(deadline) from None
+            if isinstance(exc, requests.ConnectTimeout):
+                raise Unreachable(
+                    f"Could not reach Firecrawl at {self._display_url} (no answer to connect)",
+                    sent=False,
+                ) from None
             raise Unreachable(
                 f"Firecrawl at {self._display_url} did not answer in time (timed out)"
             ) from None
@@ -503,7 +512,8 @@ class FirecrawlClient:
             ) from None
         except _TRANSPORT_ERRORS as exc:
             raise Unreachable(
-                f"Could not reach Firecrawl at {self._display_url} ({_transport_reason(exc)})"
+                f"Could not reach Firecrawl at {self._display_url} ({_transport_reason(exc)})",
+                sent=not _never_connected(exc),
             ) from None
         return self._interpret(response, content, failure)
 
@@ -620,6 +630,15 @@ class _RateLimitHint(Exception):
         self.api_message = api_message
 
 
+CANCELLED_TALLY = "errors:cancelled"
+
+
+def _tally_cancelled(key: str, item: Any) -> str | None:
+    """scan_arrays' tally: /errors entries for URLs a cancel left unscraped, counted as they
+    stream by (kept or not), so a cancelled 200,000-URL batch is not counted as failures."""
+    return CANCELLED_TALLY if key == "errors" and is_cancelled_entry(item) else None
+
+
 def _idempotency(key: str | None) -> dict[str, str] | None:
     if key is None:
         return None
@@ -682,6 +701,18 @@ def _size(limit: int) -> str:
     if limit >= 2**20:
         return f"{limit / 2**20:g} MB"
     return f"{limit:,} bytes"
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether the connection was never made (refused, no such host): the request did not go
+    out, so nothing can have been started."""
+    reason = exc
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        reason = exc.args[0]
+    if isinstance(reason, urllib3.exceptions.MaxRetryError) and reason.reason is not None:
+        reason = reason.reason
+    # NameResolutionError is a NewConnectionError: a host that does not resolve is one too.
+    return isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError)
 
 
 def _transport_reason(exc: BaseException) -> str:

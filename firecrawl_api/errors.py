@@ -200,10 +200,13 @@ class Unreachable(FirecrawlError):
 
     default_message = "Could not reach Firecrawl"
 
-    def __init__(self, message: str | None = None, *, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str | None = None, *, retryable: bool = True, sent: bool = True
+    ) -> None:
         self.retryable = retryable
-        # Not retryable: the API URL itself is unusable, and nothing went out.
-        self.may_have_acted = retryable
+        # Nothing went out when the API URL itself is unusable (not retryable), or when no
+        # connection was ever made (refused, no such host, no answer to connect): `sent` False.
+        self.may_have_acted = retryable and sent
         super().__init__(message)
 
 

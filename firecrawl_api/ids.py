@@ -10,20 +10,28 @@ _UUID_EXACT = re.compile(UUID_PATTERN)
 _UUID_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z-]){UUID_PATTERN}(?![0-9A-Za-z-])")
 # What a pasted Firecrawl URL says about the job's kind: /v1/crawl/<id>, /v2/batch/scrape/<id>.
 _KIND_IN_URL = re.compile(rf"/(crawl|batch/scrape)/{UUID_PATTERN}", re.IGNORECASE)
+# ...and about its server: the origin before /v1/ or /v2/ (https://api.firecrawl.dev).
+_SERVER_IN_URL = re.compile(
+    rf"(?P<origin>https?://[^/\s?#]+)(?:/[^\s?#]*?)?/v[12]/(?:crawl|batch/scrape)/{UUID_PATTERN}",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class JobReference:
-    """A job id found in pasted text, and its kind when the text says it ("batch", "crawl")."""
+    """A job id found in pasted text, its kind when the text says it ("batch", "crawl"), and
+    the server a pasted API URL names (its origin, lowercased)."""
 
     id: str
     kind: str | None = None
+    server: str | None = None
 
 
 def parse_job_reference(text: object) -> JobReference | None:
     """The first UUID in `text` (a bare id or any pasted URL), lowercased, or None.
 
-    A URL containing `/crawl/<id>` or `/batch/scrape/<id>` also decides the kind.
+    A URL containing `/crawl/<id>` or `/batch/scrape/<id>` also decides the kind, and one of
+    Firecrawl's API URLs (`…/v2/crawl/<id>`) names the server.
     """
     if not isinstance(text, str):
         return None
@@ -34,7 +42,11 @@ def parse_job_reference(text: object) -> JobReference | None:
     kind = None
     if kind_match is not None and kind_match.group(0).lower().endswith(match.group(0).lower()):
         kind = "crawl" if kind_match.group(1).lower() == "crawl" else "batch"
-    return JobReference(match.group(0).lower(), kind)
+    server_match = _SERVER_IN_URL.search(text)
+    server = None
+    if server_match is not None and server_match.group(0).lower().endswith(match.group(0).lower()):
+        server = server_match.group("origin").lower()
+    return JobReference(match.group(0).lower(), kind, server)
 
 
 def is_uuid(text: object) -> bool:
@@ -42,12 +54,18 @@ def is_uuid(text: object) -> bool:
     return isinstance(text, str) and _UUID_EXACT.fullmatch(text) is not None
 
 
+# The shortest key body whose last four characters are shown: never more than half of it.
+MASK_MIN_BODY = 8
+
+
 def mask_key(key: object) -> str:
-    """Show a key as `fc-…1a2b`; short keys would reveal too much of themselves, so only `…`."""
+    """Show a key as `fc-…1a2b`, wherever it is shown. A short key (self-hosted servers take
+    any, often a short made-up one saved without checking) keeps its prefix and hides the rest:
+    four characters would be too much of it."""
     if not isinstance(key, str):
         return "…"
     prefix = "fc-" if key.startswith("fc-") else ""
     body = key[len(prefix) :]
-    if len(body) < 12:
-        return "…"
+    if len(body) < MASK_MIN_BODY:
+        return f"{prefix}…"
     return f"{prefix}…{body[-4:]}"

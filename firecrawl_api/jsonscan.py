@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -206,10 +206,16 @@ class _Stream:
                 pass
 
 
-def scan_arrays(chunks: Iterable[bytes], keep: int) -> tuple[dict[str, Any], dict[str, int]]:
+def scan_arrays(
+    chunks: Iterable[bytes],
+    keep: int,
+    tally: Callable[[str, Any], str | None] | None = None,
+) -> tuple[dict[str, Any], dict[str, int]]:
     """A JSON object streamed in `chunks`, parsed as it comes: each array member keeps its first
     `keep` items, and the others are only counted (`counts`: how many each array had). Memory
-    stays at what one item and one chunk need, however long the arrays."""
+    stays at what one item and one chunk need, however long the arrays.
+    `tally(key, item)`: a name to count the item under in `counts` as well (or None), for every
+    item, kept or not."""
     stream = _Stream(chunks)
     stream.take("{")
     payload: dict[str, Any] = {}
@@ -232,6 +238,8 @@ def scan_arrays(chunks: Iterable[bytes], keep: int) -> tuple[dict[str, Any], dic
                 while True:
                     item = stream.value()
                     count += 1
+                    if tally is not None and (name := tally(key, item)) is not None:
+                        counts[name] = counts.get(name, 0) + 1
                     if count <= keep:
                         items.append(item)
                     if stream.take(",]") == "]":

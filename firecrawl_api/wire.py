@@ -376,6 +376,11 @@ def _next_skip(value: Any, fallback: int) -> int | None:
 # Failed URLs, credits, started jobs, listings
 
 
+# What Firecrawl's worker fails each URL still queued with once its job is cancelled (both
+# server generations): such an entry in /errors is a cancelled URL, not a failure to scrape it.
+CANCELLED_URL_ERROR = "Parent crawl/batch scrape was cancelled"
+
+
 @dataclass(frozen=True)
 class FailedUrl:
     id: str
@@ -384,21 +389,38 @@ class FailedUrl:
     code: str | None
     error: str
 
+    @property
+    def cancelled(self) -> bool:
+        """Left unscraped because the job was cancelled (counted and named apart)."""
+        return is_cancelled_entry({"code": self.code, "error": self.error})
+
+
+def is_cancelled_entry(item: Any) -> bool:
+    """An entry of /errors (as parsed JSON) for a URL its job's cancel left unscraped."""
+    if not isinstance(item, dict):
+        return False
+    error = item.get("error")
+    return not item.get("code") and isinstance(error, str) and error.strip() == CANCELLED_URL_ERROR
+
 
 @dataclass(frozen=True)
 class ErrorsListing:
     """A job's failed and robots-blocked URLs: the first `max_items` of each that Firecrawl
     listed (its URLs and messages cut to text.MAX_URL and text.MAX_MESSAGE), and how many it
-    listed in all."""
+    listed in all (`cancelled_listed`: how many of `failed_listed` a cancel left unscraped)."""
 
     errors: list[FailedUrl]
     robots_blocked: list[str]
     failed_listed: int = -1  # -1: as many as `errors`
     robots_listed: int = -1
+    cancelled_listed: int = -1  # -1: as many as `errors` holds
 
     def __post_init__(self) -> None:
         if self.failed_listed < 0:
             object.__setattr__(self, "failed_listed", len(self.errors))
+        if self.cancelled_listed < 0:
+            cancelled = sum(1 for item in self.errors if item.cancelled)
+            object.__setattr__(self, "cancelled_listed", cancelled)
         if self.robots_listed < 0:
             object.__setattr__(self, "robots_listed", len(self.robots_blocked))
 
@@ -410,9 +432,11 @@ class ErrorsListing:
         *,
         failed_listed: int | None = None,
         robots_listed: int | None = None,
+        cancelled_listed: int | None = None,
     ) -> ErrorsListing:
-        """`failed_listed`, `robots_listed`: how many entries each list had, when the payload
-        holds only the first ones (firecrawl_api.jsonscan.scan_arrays)."""
+        """`failed_listed`, `robots_listed`, `cancelled_listed`: how many entries each list had
+        (and how many of the errors were cancelled URLs), when the payload holds only the first
+        ones (firecrawl_api.jsonscan.scan_arrays)."""
         errors = payload.get("errors", [])
         blocked = payload.get("robotsBlocked", [])
         if not isinstance(errors, list) or not isinstance(blocked, list):
@@ -433,6 +457,11 @@ class ErrorsListing:
             robots_blocked=[cut(url, MAX_URL) for url in urls[:max_items]],
             failed_listed=len(entries) if failed_listed is None else failed_listed,
             robots_listed=len(urls) if robots_listed is None else robots_listed,
+            cancelled_listed=(
+                sum(1 for item in entries if is_cancelled_entry(item))
+                if cancelled_listed is None
+                else cancelled_listed
+            ),
         )
 
 

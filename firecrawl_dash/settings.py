@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "django_tasks_db",
+    # The JSON API's framework (api/); installed for its docs page's templates and static files.
+    "ninja",
     "accounts",
     "keys",
     "jobs",
@@ -123,6 +125,8 @@ if DEBUG:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Errors Django answers itself under /api/ (404, 405, 500) become JSON like the API's own.
+    "api.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -387,3 +391,6 @@ MAILERS = {
     if email_host
     else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
 }
+
+# Requests per minute one API token may make (api/), across every web process.
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", "300", minimum=1)

@@ -6,5 +6,6 @@ urlpatterns = [
     path("keys/", include("keys.urls")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -84,8 +84,13 @@ def document_filename(position: int, title: str, url: str, extension: str) -> st
     return f"{document_stem(position, title, url)}.{extension}"
 
 
-def job_filename(job: Job, extension: str) -> str:
+def job_filename(job: Job, extension: str, filters: dict[str, Any] | None = None) -> str:
+    """`<label or job id>.<extension>`; a download that follows the document browser's filters
+    says so, and which (`…-filtered-status-errors.zip`), so it never passes for the whole job."""
     stem = slugify_name(job.label, fallback="job") if job.label else str(job.remote_id)
+    if filters:
+        chosen = " ".join(f"{name} {value}" for name, value in sorted(filters.items()))
+        stem += "-filtered-" + slugify_name(chosen, fallback="selection", max_length=60)
     return f"{stem}.{extension}"
 
 
@@ -134,13 +139,18 @@ def jsonl_line(raw: str) -> str:
 
 def jsonl_bytes(raw: str) -> bytes:
     """One document's JSONL line, as UTF-8 whatever the stored text holds."""
-    line = jsonl_line(raw)
+    return document_json(raw) + b"\n"
+
+
+def document_json(raw: str) -> bytes:
+    """One document's JSON as UTF-8 on one line, whatever the stored text holds: its JSONL
+    line without the newline (the API's documents hold these same bytes)."""
     try:
-        return line.encode()
+        return jsonl_line(raw)[:-1].encode()
     except UnicodeEncodeError:
         # A literal lone surrogate (never in text the sync parsed, but stored text is not
         # trusted here): the same data with ASCII escapes, which any UTF-8 reader takes.
-        return (_reserialized(raw) + "\n").encode()
+        return _reserialized(raw).encode()
 
 
 def _reserialized(raw: str) -> str:
@@ -507,6 +517,7 @@ def _manifest_chunks(
             "upstreamCompleted": job.completed,
             "upstreamTotal": job.total,
             "failed": job.failed_count,
+            "cancelled": job.cancelled_count,
             "robotsBlocked": job.robots_blocked_count,
         },
         # The job's screenshots (of every document, filtered or not): kept in this dashboard's
@@ -589,6 +600,7 @@ def failed_record(item: FailedUrl) -> dict[str, Any]:
     return {
         "url": item.url,
         "robotsBlocked": item.robots_blocked,
+        "cancelled": item.cancelled,
         "code": item.code,
         "error": item.error,
         "id": item.remote_id,
@@ -603,6 +615,8 @@ def failed_csv_stream(job: Job) -> Iterator[str]:
     yield writer.writerow(FAILED_CSV_COLUMNS)
     for item in iter_failed_urls(job):
         kind = "robots.txt blocked" if item.robots_blocked else "failed"
+        if item.cancelled:
+            kind = "cancelled"
         row = [
             item.url,
             kind,

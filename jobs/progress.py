@@ -1,4 +1,8 @@
-"""Rate, ETA and the progress chart of a job, drawn from its progress samples."""
+"""Rate, ETA and the progress chart of a job, drawn from its progress samples.
+
+They count what the job's progress counts (Job.progress): pages done, scraped or failed, of
+the job's total; the chart's top is that total, so the chart, the bar and the counts agree.
+"""
 
 import math
 from dataclasses import dataclass
@@ -26,48 +30,60 @@ class ProgressSummary:
     chart_time_format: str = "H:i"
 
     @property
-    def chart_middle(self) -> str:
-        """The label of the middle gridline: a whole number, or a half when the top is odd."""
-        half = self.chart_top / 2
-        return f"{half:,.0f}" if half.is_integer() else f"{half:,.1f}"
+    def chart_middle(self) -> int:
+        """The middle gridline: the top is even (chart_top_for), so a whole number of pages."""
+        return self.chart_top // 2
+
+
+def chart_top_for(total: int) -> int:
+    """The chart's top: at least the total, and even, so the middle gridline is a whole page
+    (a top of 5 would put it at 2.5 pages)."""
+    top = max(total, 2)
+    return top + top % 2
 
 
 def progress_summary(job: Job) -> ProgressSummary:
-    samples = list(job.samples.order_by("-at").values_list("at", "completed", "total")[:500])
+    samples = list(
+        job.samples.order_by("-at").values_list("at", "completed", "failed", "total")[:500]
+    )
     samples.reverse()
+    points = [(at, completed + failed, total) for at, completed, failed, total in samples]
     summary = ProgressSummary()
-    if len(samples) >= 2:
-        _draw_chart(summary, samples)
-    if job.is_terminal or len(samples) < 2:
+    progress = job.progress
+    if len(points) >= 2:
+        _draw_chart(summary, points, progress.total)
+    if job.is_terminal or len(points) < 2:
         return summary
-    latest_at, latest_completed, _ = samples[-1]
-    recent = [s for s in samples if latest_at - s[0] <= RATE_WINDOW]
-    first_at, first_completed, _ = recent[0] if len(recent) >= 2 else samples[0]
+    latest_at, latest_done, _ = points[-1]
+    recent = [p for p in points if latest_at - p[0] <= RATE_WINDOW]
+    first_at, first_done, _ = recent[0] if len(recent) >= 2 else points[0]
     minutes = (latest_at - first_at).total_seconds() / 60
     if minutes <= 0:
         return summary
-    summary.per_minute = max(latest_completed - first_completed, 0) / minutes
-    remaining = max(job.total - job.completed, 0)
+    summary.per_minute = max(latest_done - first_done, 0) / minutes
+    remaining = max(progress.total - progress.done, 0)
     if summary.per_minute > 0 and remaining:
         summary.eta = timedelta(minutes=remaining / summary.per_minute)
     return summary
 
 
-def _draw_chart(summary: ProgressSummary, samples: list[tuple]) -> None:
-    """An SVG polyline of completed pages over time (scaled to the chart box), and its axes."""
-    step = max(1, math.ceil(len(samples) / (MAX_CHART_POINTS - 1)))
-    picked = samples[::step]
-    if picked[-1] is not samples[-1]:
-        picked.append(samples[-1])
+def _draw_chart(
+    summary: ProgressSummary, points: list[tuple[datetime, int, int]], total: int
+) -> None:
+    """An SVG polyline of pages done over time (scaled to the chart box), and its axes."""
+    step = max(1, math.ceil(len(points) / (MAX_CHART_POINTS - 1)))
+    picked = points[::step]
+    if picked[-1] is not points[-1]:
+        picked.append(points[-1])
     start, end = picked[0][0], picked[-1][0]
     span = (end - start).total_seconds() or 1
-    top = max(max(s[2] for s in picked), max(s[1] for s in picked), 1)
-    points = []
-    for at, completed, _total in picked:
+    top = chart_top_for(max(total, max(p[2] for p in picked), max(p[1] for p in picked)))
+    drawn = []
+    for at, done, _total in picked:
         x = (at - start).total_seconds() / span * CHART_WIDTH
-        y = CHART_HEIGHT - completed / top * CHART_HEIGHT
-        points.append(f"{x:.1f},{y:.1f}")
-    summary.chart_points = " ".join(points)
+        y = CHART_HEIGHT - done / top * CHART_HEIGHT
+        drawn.append(f"{x:.1f},{y:.1f}")
+    summary.chart_points = " ".join(drawn)
     summary.chart_top = top
     summary.chart_start, summary.chart_end = start, end
     if span < 120:

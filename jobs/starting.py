@@ -58,6 +58,8 @@ class StartPlan:
     retry_of: Job | None = None
     # URLs given more than once, sent once.
     duplicates: int = 0
+    # The file a batch's URLs came from (its name titles the job).
+    source_name: str = ""
 
     @property
     def target_url(self) -> str:
@@ -69,35 +71,6 @@ class StartPlan:
         if self.kind == Job.Kind.CRAWL:
             return int(self.options.get("limit") or 0)
         return len(self.urls)
-
-
-def batch_options(formats: list[str], only_main_content: bool) -> dict[str, Any]:
-    # URLs Firecrawl finds invalid are skipped and listed in `invalidURLs` (shown on the job)
-    # rather than failing the whole batch; v2's default, said explicitly for v1.
-    return {"formats": formats, "onlyMainContent": only_main_content, "ignoreInvalidURLs": True}
-
-
-def crawl_options(
-    api_version: str,
-    *,
-    limit: int,
-    max_depth: int | None,
-    include_paths: list[str],
-    exclude_paths: list[str],
-    formats: list[str],
-    only_main_content: bool,
-) -> dict[str, Any]:
-    options: dict[str, Any] = {"limit": limit}
-    if max_depth is not None:
-        # v1 counts path segments below the start URL; v2 refuses that name and counts link
-        # hops from the start page, which is what people mean by depth on most sites.
-        options["maxDepth" if api_version == ApiKey.Version.V1 else "maxDiscoveryDepth"] = max_depth
-    if include_paths:
-        options["includePaths"] = include_paths
-    if exclude_paths:
-        options["excludePaths"] = exclude_paths
-    options["scrapeOptions"] = {"formats": formats, "onlyMainContent": only_main_content}
-    return options
 
 
 def sends_idempotency_key(key: ApiKey, kind: str) -> bool:
@@ -121,21 +94,37 @@ class StartOutcome:
     duplicate: bool = False
     # That first press is still waiting for Firecrawl's answer.
     pending: bool = False
+    # The token was claimed before for a different start (an API client reusing its
+    # Idempotency-Key for another request): nothing was sent.
+    key_reused: bool = False
+    # What Firecrawl (or the way to it) answered, when this press asked it and it failed.
+    cause: firecrawl_api.FirecrawlError | None = None
 
 
 def start(
-    owner: Any, plan: StartPlan, *, token: uuid.UUID, idempotency_key: uuid.UUID
+    owner: Any,
+    plan: StartPlan,
+    *,
+    token: uuid.UUID,
+    idempotency_key: uuid.UUID,
+    fingerprint: str = "",
 ) -> StartOutcome:
     """Press Confirm: claim the form token, then ask Firecrawl to start the job and track it.
 
+    `fingerprint` names what is started (the API's requests; the confirmation page's token
+    names one start already): a token claimed for another fingerprint starts nothing.
     Nothing is tracked unless Firecrawl started the job; the caller queues the sync of the job
     it returns (jobs.tasks.request_sync). Never called inside a transaction (the request to
     Firecrawl must not hold one open).
     """
     try:
-        claim, mine = StartRequest.objects.claim(token=token, owner=owner, api_key=plan.api_key)
+        claim, mine = StartRequest.objects.claim(
+            token=token, owner=owner, api_key=plan.api_key, fingerprint=fingerprint
+        )
     except StartRequest.DoesNotExist:
         return StartOutcome(error="This confirmation cannot be used. Start again from the form.")
+    if not mine and claim.fingerprint != fingerprint:
+        return StartOutcome(error="This key was used for a different start.", key_reused=True)
     if not mine:
         return outcome_of_earlier_press(claim)
     header = str(idempotency_key) if sends_idempotency_key(plan.api_key, plan.kind) else None
@@ -150,6 +139,7 @@ def start(
                 started = client.start_batch(plan.urls, options=options, idempotency_key=header)
     except firecrawl_api.FirecrawlError as exc:
         outcome = _failure(exc, plan)
+        outcome.cause = exc
         state = StartRequest.State.UNCERTAIN if outcome.uncertain else StartRequest.State.FAILED
         claim.finish(state, message=outcome.error)
         logger.info("Start of a %s with key %s failed: %s", plan.kind, plan.api_key.pk, exc)
@@ -184,6 +174,8 @@ def _track(owner: Any, plan: StartPlan, started: firecrawl_api.StartedJob) -> Jo
             retry_of=plan.retry_of,
             start_options=plan.options,
             invalid_urls=[clean_text(url)[:2048] for url in started.invalid_urls[:10_000]],
+            start_urls=plan.urls if plan.kind == Job.Kind.BATCH else None,
+            source_name=plan.source_name,
             origin=Job.Origin.STARTED,
         )
         ApiKey.objects.filter(pk=plan.api_key.pk).update(last_used_at=timezone.now())
@@ -244,6 +236,12 @@ def _refusal(exc: firecrawl_api.FirecrawlError, what: str) -> str:
     if exc.retry_after is not None:
         # Firecrawl's 429, or our own budget for the key (keys.budget): nothing was sent.
         return f"{exc.message}. Nothing was started: press Confirm then."
+    if isinstance(exc, firecrawl_api.Unreachable):
+        # No connection was made (refused, no such host): the request never went out.
+        return (
+            f"{exc.message.rstrip('.')}. Nothing was started: check the key's API URL, then "
+            "press Confirm again."
+        )
     # 401, 403, no such route, a URL no longer allowed, Firecrawl's own "not started".
     return f"{exc.message.rstrip('.')}."
 

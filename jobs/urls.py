@@ -14,6 +14,7 @@ urlpatterns = [
     path("jobs/<int:pk>/delete/", job.delete_job, name="delete_job"),
     path("jobs/<int:pk>/key/", job.change_job_key, name="change_job_key"),
     path("jobs/<int:pk>/retry/", start.retry_job, name="retry_job"),
+    path("jobs/<int:pk>/again/", start.run_again, name="run_again"),
     path("jobs/<int:pk>/documents/", documents.document_list, name="documents"),
     path("jobs/<int:pk>/documents/<int:position>/", documents.document_detail, name="document"),
     path(

@@ -1,6 +1,6 @@
 """Lists of Firecrawl servers an operator names: where a key may be sent (FIRECRAWL_API_URLS), and
 which servers get an idempotency key with a start (FIRECRAWL_IDEMPOTENCY_URLS). One match rule
-for both."""
+for both; and whether a key's API URL is on a given server."""
 
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -24,3 +24,13 @@ def url_listed(url: str, listed: Iterable[str]) -> bool:
 def allowed_api_url(url: str) -> bool:
     """Whether FIRECRAWL_API_URLS lets requests (carrying a key) go to `url`."""
     return url_listed(url, settings.FIRECRAWL_API_URLS)
+
+
+def same_server(url: str, origin: str) -> bool:
+    """Whether `url` (a key's API URL) is on the server `origin` names (scheme, host, port): a
+    pasted Firecrawl URL says which server its job is on."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return f"{parts.scheme}://{parts.netloc}".lower() == origin.lower()

@@ -92,7 +92,8 @@ class JobSummary:
 
 def advice(job: Job, reason: str) -> str:
     """What the owner can do about a job that needs attention."""
-    cached = f"{_count(job.documents_cached)} of {_count(job.expected)} documents are cached"
+    expected = job.documents_expected
+    cached = f"{_count(job.documents_cached)} of {_count(expected)} documents are cached"
     if reason == Reason.NOT_FOUND:
         return (
             "Firecrawl does not know this job id with this key. Check the key, its API URL and "
@@ -137,7 +138,7 @@ def summarize(job: Job, reason: str = "") -> JobSummary:
         scraped=job.scraped,
         failed=job.failed_count,
         documents_cached=job.documents_cached,
-        expected=job.expected,
+        expected=job.documents_expected,
         credits_used=job.credits_used,
         expires_at=job.expires_at.isoformat() if job.expires_at else None,
         complete=job.is_complete,

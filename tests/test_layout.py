@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = ("firecrawl_api", "firecrawl_dash", "accounts", "keys", "jobs", "notifications")
+PRODUCTION = ("firecrawl_api", "firecrawl_dash", "accounts", "keys", "jobs", "notifications", "api")
 PROJECT = (*PRODUCTION, "fakecrawl", "bench", "tests")
 
 # docs/ARCHITECTURE.md's rows, bottom first: a module imports from its own row or those below.
@@ -25,6 +25,7 @@ ROWS = {
     "jobs.prefetch": 2,
     "jobs.tasks": 2,
     "jobs.starting": 2,
+    "jobs.start_options": 2,
     "jobs.webhooks": 2,
     "jobs.search": 2,
     "jobs.screenshots": 2,

@@ -34,6 +34,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views.debug import ExceptionReporter
 
 import firecrawl_api
+from accounts.models import ApiToken
 from fakecrawl import FakeFirecrawl, Fault
 from fakecrawl.content import HOSTILE_HTML, HOSTILE_MARKDOWN
 from fakecrawl.screenshots import png_bytes
@@ -49,9 +50,10 @@ from tests.conftest import make_documents, make_failed_urls, make_job
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every named route outside the admin: what its parameters are, which methods it answers.
-# "job"/"key": <int:pk> is that kind of object; "position" is a document of the job; "start":
-# <uuid:token> is a press of Confirm (a StartRequest); "webhook": a key's webhook receiver,
-# reached by the key's token (tests/keys/test_webhooks.py).
+# "job"/"key"/"api_token": <int:pk> (or the API's <int:job_id>) is that kind of object;
+# "position" is a document of the job; "start": <uuid:token> is a press of Confirm (a
+# StartRequest); "webhook": a key's webhook receiver, reached by the key's token
+# (tests/keys/test_webhooks.py).
 ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:dashboard": (None, {"GET", "POST"}),
     "jobs:job": ("job", {"GET"}),
@@ -60,6 +62,7 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "jobs:delete_job": ("job", {"GET", "POST"}),
     "jobs:change_job_key": ("job", {"POST"}),
     "jobs:retry_job": ("job", {"GET"}),
+    "jobs:run_again": ("job", {"GET"}),
     "jobs:documents": ("job", {"GET"}),
     "jobs:document": ("job", {"GET"}),
     "jobs:document_preview": ("job", {"GET"}),
@@ -90,8 +93,31 @@ ROUTES: dict[str, tuple[str | None, set[str]]] = {
     "notifications:new_webhook_secret": (None, {"POST"}),
     "notifications:mute_job": ("job", {"POST"}),
     "notifications:unsubscribe": (None, {"GET", "POST"}),
+    "tokens": (None, {"GET", "POST"}),
+    "revoke_token": ("api_token", {"POST"}),
+    # The JSON API: a token authenticates it, never a session (tests/api/test_auth.py), so
+    # its isolation is checked with Bob's token below, and it needs no CSRF token.
+    "api:openapi-json": (None, {"GET"}),
+    "api:openapi-view": (None, {"GET"}),
+    "api:api-root": (None, set()),
+    "api:list_jobs": (None, {"GET", "POST"}),
+    "api:track_job": (None, {"GET", "POST"}),
+    "api:job": ("job", {"GET", "DELETE"}),
+    "api:stop_tracking_job": ("job", {"GET", "DELETE"}),
+    "api:documents": ("job", {"GET"}),
+    "api:get_document": ("job", {"GET"}),
+    "api:list_screenshots": ("job", {"GET"}),
+    "api:document_screenshot": ("job", {"GET"}),
+    "api:export_zip": ("job", {"GET"}),
+    "api:export_jsonl": ("job", {"GET"}),
+    "api:export_csv": ("job", {"GET"}),
+    "api:export_xlsx": ("job", {"GET"}),
+    "api:failed_urls": ("job", {"GET"}),
+    "api:retry_failed_urls": ("job", {"POST"}),
+    "api:start_batch": (None, {"POST"}),
+    "api:start_crawl": (None, {"POST"}),
 }
-ANONYMOUS = {"login", "signup", "notifications:unsubscribe"}
+ANONYMOUS = {"login", "signup", "notifications:unsubscribe", "api:openapi-json", "api:openapi-view"}
 # Posted to without a CSRF token: the webhook receiver by Firecrawl, not a browser (no session;
 # its token and signature admit a delivery instead); the unsubscribe link by a mail client's
 # one-click button (its signed token is the proof: tests/notifications/test_pages.py; a forged
@@ -100,6 +126,10 @@ CSRF_EXEMPT = {"keys:webhook", "notifications:unsubscribe"}
 # What each of them answers a form posted without a token: the receiver refuses it (a form is no
 # Firecrawl event), the unsubscribe page confirms.
 EXEMPT_ANSWER = {"keys:webhook": 400, "notifications:unsubscribe": 200}
+
+
+def is_api(name: str) -> bool:
+    return name.startswith("api:")
 
 
 def app_routes() -> list[tuple[str, str]]:
@@ -124,8 +154,12 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
     kind, _ = ROUTES[name]
     params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
     kwargs: dict[str, int | str] = {}
-    if "pk" in params:
+    if "pk" in params and kind == "api_token":
+        kwargs["pk"] = ApiToken.objects.filter(owner=job.owner).values_list("pk", flat=True)[0]
+    elif "pk" in params:
         kwargs["pk"] = job.pk if kind == "job" else key.pk
+    if "job_id" in params:
+        kwargs["job_id"] = job.pk
     if "position" in params:
         kwargs["position"] = 0
     if "shot" in params:
@@ -140,7 +174,7 @@ def fill(name: str, route: str, job: Job, key: ApiKey) -> str:
     formats = {"jobs:download": "zip", "jobs:download_failed": "csv"}
     if "format" in params:
         kwargs["format"] = formats[name]
-    unknown = params - {"pk", "position", "shot", "format", "token"}
+    unknown = params - {"pk", "job_id", "position", "shot", "format", "token"}
     assert not unknown, f"{name}: don't know how to fill {unknown}"
     return reverse(name, kwargs=kwargs)
 
@@ -162,7 +196,8 @@ def alice_world(key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, ApiKey
     key.refresh_from_db()
     job = make_job(
         key, str(uuid.uuid4()), label="Alice's secret project", status="scraping",
-        completed=3, total=5,
+        completed=3, total=5, start_urls=["https://alice.example/a"],
+        start_options={"formats": ["markdown"], "onlyMainContent": True},
     )  # fmt: skip
     make_documents(job, 3)
     settings.MEDIA_ROOT = tmp_path
@@ -174,6 +209,7 @@ def alice_world(key: ApiKey, settings: Any, tmp_path: Path) -> tuple[Job, ApiKey
     make_failed_urls(job, "https://alice.example/failed", error="Timed out")
     job.samples.create(completed=3, total=5)
     StartRequest.objects.claim(token=uuid.uuid4(), owner=key.owner, api_key=key)
+    ApiToken.objects.create_token(owner=key.owner, name="Alice's pipeline", scope="write")
     return job, key
 
 
@@ -192,6 +228,7 @@ def state_of_everyone() -> dict[str, Any]:
         "failed": FailedUrl.objects.count(),
         "notification_settings": list(NotificationSettings.objects.order_by("pk").values()),
         "users": list(User.objects.order_by("pk").values_list("pk", "username", "password")),
+        "tokens": list(ApiToken.objects.order_by("pk").values_list("pk", "owner", "name")),
     }
 
 
@@ -227,7 +264,7 @@ def test_another_user_gets_404_for_every_object_of_the_first(
     checked = 0
     for name, route in app_routes():
         kind, methods = ROUTES[name]
-        if kind in (None, "webhook"):
+        if kind in (None, "webhook") or is_api(name):
             continue
         url = fill(name, route, job, key)
         for method in ("GET", "POST"):
@@ -253,6 +290,28 @@ def test_another_user_gets_404_for_every_object_of_the_first(
                     assert response.status_code == 405, (name, method)
                     assert getattr(alice_client, method.lower())(url).status_code == 405
     assert checked >= 25
+    assert state_of_everyone() == before
+
+
+def test_another_users_token_gets_404_for_every_api_object(
+    alice_world: tuple[Job, ApiKey], bob: User, bob_key: ApiKey
+) -> None:
+    job, key = alice_world
+    _row, token = ApiToken.objects.create_token(owner=bob, name="Bob's", scope="write")
+    bob_api = Client(headers={"Authorization": f"Bearer {token}"})
+    before = state_of_everyone()
+    checked = 0
+    for name, route in app_routes():
+        kind, methods = ROUTES[name]
+        if kind is None or not is_api(name):
+            continue
+        url = fill(name, route, job, key)
+        for method in sorted(methods):
+            response = getattr(bob_api, method.lower())(url, {}, content_type="application/json")
+            assert response.status_code == 404, (name, method, response.status_code)
+            assert response.json() == {"message": "Not found."}
+            checked += 1
+    assert checked >= 12
     assert state_of_everyone() == before
 
 
@@ -306,6 +365,8 @@ def test_every_state_changing_request_needs_a_csrf_token(
     before = state_of_everyone()
     checked = 0
     for name, url in urls_answering("POST", job, key):
+        if is_api(name):
+            continue  # no cookie authenticates it, so no CSRF token protects it
         who = anonymous if name in ANONYMOUS | CSRF_EXEMPT else client
         data = {"name": "x", "username": "alice", "password": "correct horse battery"}
         for headers in ({}, {"HX-Request": "true"}, {"X-CSRFToken": "x" * 64}):
@@ -313,7 +374,8 @@ def test_every_state_changing_request_needs_a_csrf_token(
             expected = EXEMPT_ANSWER.get(name, 403)
             assert response.status_code == expected, (name, headers, response.status_code)
             checked += 1
-    assert checked == 3 * sum("POST" in methods for _, methods in ROUTES.values())
+    posts = [name for name, (_, methods) in ROUTES.items() if "POST" in methods]
+    assert checked == 3 * sum(not is_api(name) for name in posts)
     assert state_of_everyone() == before
     # The same requests with the token htmx sends (hx-headers on <body>) go through.
     response = client.post(f"/jobs/{job.pk}/refresh/", headers={"X-CSRFToken": token})
@@ -608,9 +670,11 @@ def test_every_page_sends_a_csp_without_unsafe_inline_scripts(
     job, key = alice_world
     client = Client()
     client.force_login(alice)
+    _row, token = ApiToken.objects.create_token(owner=alice, name="CSP", scope="read")
+    api_client = Client(headers={"Authorization": f"Bearer {token}"})
     checked = 0
     for name, url in urls_answering("GET", job, key):
-        who = Client() if name in ANONYMOUS else client
+        who = Client() if name in ANONYMOUS else api_client if is_api(name) else client
         for headers in ({}, {"HX-Request": "true"}):
             response = who.get(url, headers=headers)
             assert response.status_code in (200, 286), (name, response.status_code)

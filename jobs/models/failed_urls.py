@@ -8,6 +8,7 @@ many URLs it hit, and the URLs under it in order. Downloads read them in keyset 
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,16 @@ if TYPE_CHECKING:
 
 # Keyset batches for downloads: a failed-URL list of any length streams in flat memory.
 ROWS_PER_BATCH = 500
+# Characters of a URL's natural sort key (what the list sorts on).
+SORT_KEY_LENGTH = 300
+_DIGITS = re.compile(r"\d+")
+
+
+def natural_key(url: str) -> str:
+    """A URL as it sorts for people: each run of digits padded to the same width, so
+    /page/14 comes before /page/105 (text order puts it after)."""
+    padded = _DIGITS.sub(lambda m: m.group().lstrip("0").rjust(12, "0")[-12:], url.lower())
+    return padded[:SORT_KEY_LENGTH]
 
 
 class FailedUrl(models.Model):
@@ -39,11 +50,16 @@ class FailedUrl(models.Model):
     error = models.TextField(blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     robots_blocked = models.BooleanField(default=False)
+    # Never scraped because the job was cancelled (firecrawl_api.wire.CANCELLED_URL_ERROR): a
+    # cancelled URL, counted apart from the URLs Firecrawl failed to scrape.
+    cancelled = models.BooleanField(default=False)
     # Identifies the entry across reads of /errors (which repeat every entry every time).
     fingerprint = models.CharField(max_length=64)
+    # The URL in natural order (natural_key): the lists sort on it.
+    sort_key = models.CharField(max_length=SORT_KEY_LENGTH, blank=True)
 
     class Meta:
-        ordering = ["job", "robots_blocked", "code", "url", "id"]
+        ordering = ["job", "robots_blocked", "cancelled", "code", "sort_key", "id"]
         constraints = [
             models.UniqueConstraint(fields=["job", "fingerprint"], name="unique_failed_url"),
         ]
@@ -54,6 +70,7 @@ class FailedUrl(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.fingerprint = self.fingerprint or self.identity()
+        self.sort_key = natural_key(self.url)
         super().save(*args, **kwargs)
 
     def identity(self) -> str:
@@ -71,6 +88,7 @@ class FailedUrl(models.Model):
         failed_at: datetime | None = None,
         *,
         robots: bool = False,
+        cancelled: bool = False,
     ) -> "FailedUrl":
         failed = cls(
             job=job,
@@ -80,14 +98,17 @@ class FailedUrl(models.Model):
             error=cut(error, MAX_MESSAGE),
             failed_at=failed_at,
             robots_blocked=robots,
+            cancelled=cancelled,
         )
         failed.fingerprint = failed.identity()
+        failed.sort_key = natural_key(failed.url)
         return failed
 
 
 @dataclass
 class FailureGroup:
     robots_blocked: bool
+    cancelled: bool
     code: str
     error: str
     # URLs with this code and message in the whole job, not only on this page.
@@ -108,26 +129,37 @@ class FailurePage:
         return self.reported > self.page.paginator.count
 
 
+GROUP_FIELDS = ("robots_blocked", "cancelled", "code", "error")
+
+
 def failure_groups(job: "Job", number: int) -> FailurePage | None:
-    """Page `number` of the job's failed URLs (robots-blocked last), grouped; None if none.
+    """Page `number` of the job's failed URLs (cancelled ones after them, robots-blocked last),
+    grouped, each group's URLs in natural order; None if none.
     A page past the end is PageOutOfRange (jobs.pagination)."""
-    if not job.failed_count and not job.robots_blocked_count:
+    if not job.failed_count and not job.cancelled_count and not job.robots_blocked_count:
         return None
-    failed = FailedUrl.objects.filter(job=job).order_by("robots_blocked", "code", "error", "url")
-    failed = failed.only("url", "code", "error", "robots_blocked")
+    failed = FailedUrl.objects.filter(job=job).order_by(*GROUP_FIELDS, "sort_key", "id")
+    failed = failed.only("url", *GROUP_FIELDS)
     page = ListPaginator(failed, FAILED_URLS_PER_PAGE).page_or_out_of_range(number)
-    keys = {(row.robots_blocked, row.code, row.error) for row in page.object_list}
+
+    def key_of(row: Any) -> tuple[Any, ...]:
+        if isinstance(row, dict):
+            return tuple(row[name] for name in GROUP_FIELDS)
+        return tuple(getattr(row, name) for name in GROUP_FIELDS)
+
+    keys = {key_of(row) for row in page.object_list}
     counts = {
-        (row["robots_blocked"], row["code"], row["error"]): row["n"]
-        for row in FailedUrl.objects.filter(job=job, code__in={key[1] for key in keys})
-        .values("robots_blocked", "code", "error")
+        key_of(row): row["n"]
+        for row in FailedUrl.objects.filter(job=job, code__in={key[2] for key in keys})
+        .values(*GROUP_FIELDS)
         .annotate(n=Count("id"))
         .order_by()
-        if (row["robots_blocked"], row["code"], row["error"]) in keys
+        if key_of(row) in keys
     }
     groups = []
-    for key, rows in groupby(page.object_list, key=lambda r: (r.robots_blocked, r.code, r.error)):
-        group = FailureGroup(*key, count=counts.get(key, 0))
+    for key, rows in groupby(page.object_list, key=key_of):
+        robots_blocked, cancelled, code, error = key
+        group = FailureGroup(robots_blocked, cancelled, code, error, count=counts.get(key, 0))
         group.urls = [row.url for row in rows]
         groups.append(group)
     return FailurePage(

@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from firecrawl_api.ids import parse_job_reference
 from firecrawl_api.text import MAX_MESSAGE, MAX_URL, cut
 from jobs.models import search_index
 from jobs.models.documents import Document
@@ -61,6 +63,64 @@ class Completeness:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """How far a job has come, in pages: what the progress bar, the page's and the list's
+    counts, the chart and the API all show (Job.progress).
+
+    Firecrawl's `total` leaves out the URLs that failed, so done counts them: done = scraped +
+    failed + cancelled, of done + pending; for a batch started here, of the URLs it was started
+    with (a URL that is neither scraped, failed nor pending is still to be accounted for). For a
+    batch tracked by id the status and /errors are read a moment apart, so until it settles the
+    sum can be a URL or two off while URLs fail."""
+
+    scraped: int
+    # URLs Firecrawl could not scrape, and URLs left unscraped by a cancel (from /errors).
+    failed: int
+    cancelled: int
+    # Pages Firecrawl still counts as to do (its total less what it has scraped).
+    pending: int
+    # The denominator: every page (or URL) the job is about, as far as is known now.
+    total: int
+
+    @property
+    def done(self) -> int:
+        return self.scraped + self.failed + self.cancelled
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 0
+        return min(100, round(100 * self.done / self.total))
+
+    def segments(self) -> list[tuple[str, float, float]]:
+        """The bar's parts, scraped then failed then cancelled: (name, start, width), in
+        percent of the total."""
+        parts, start = [], 0.0
+        for name, count in (
+            ("scraped", self.scraped),
+            ("failed", self.failed),
+            ("cancelled", self.cancelled),
+        ):
+            width = 100 * count / self.total if self.total else 0.0
+            width = min(width, 100 - start)
+            if width > 0:
+                parts.append((name, round(start, 3), round(width, 3)))
+            start += width
+        return parts
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Why a job needs its owner to look at it (Job.attention): its status word, shown instead
+    of Firecrawl's, and the reason, in a sentence."""
+
+    word: str
+    reason: str
+    # The CSS name of the word's colour.
+    tone: str
+
+
+@dataclass(frozen=True)
 class PageOutcome:
     added: int
     # The page repeated documents already cached (a self-hosted server's skip bug).
@@ -91,6 +151,27 @@ class JobQuerySet(models.QuerySet["Job"]):
     def active(self) -> "JobQuerySet":
         """Jobs a poll could still change: the query form of Job.is_active."""
         return self.tracked().filter(sync_state=Job.SyncState.ACTIVE, api_key__isnull=False)
+
+    def for_list(self) -> "JobQuerySet":
+        """What a list of jobs reads: not a batch's URLs or its start options."""
+        return self.defer("start_urls", "start_options", "invalid_urls")
+
+    def needing_attention(self) -> "JobQuerySet":
+        """Jobs that need their owner: the query form of Job.attention."""
+        return self.filter(attention_q())
+
+    def with_status_word(self, status: str) -> "JobQuerySet":
+        """Jobs the lists show with this status: Firecrawl's, unless the job needs attention
+        (then its own word is shown instead)."""
+        return self.filter(status=status).exclude(attention_q())
+
+    def matching(self, text: str) -> "JobQuerySet":
+        """Jobs whose label or start URL contains `text`, or whose Firecrawl id it holds."""
+        found = Q(label__icontains=text) | Q(target_url__icontains=text)
+        reference = parse_job_reference(text)
+        if reference is not None:
+            found |= Q(remote_id=reference.id)
+        return self.filter(found)
 
     def needing_sync(self, now: datetime | None = None) -> "JobQuerySet":
         """Active jobs whose next poll is due and that nobody is syncing (Job.needs_sync)."""
@@ -140,6 +221,8 @@ class JobQuerySet(models.QuerySet["Job"]):
         retry_of: "Job | None" = None,
         start_options: dict[str, Any] | None = None,
         invalid_urls: list[str] | None = None,
+        start_urls: list[str] | None = None,
+        source_name: str = "",
         origin: str | None = None,
     ) -> tuple["Job", bool]:
         """The owner's job with this id, tracked with `api_key` unless it already was.
@@ -149,15 +232,25 @@ class JobQuerySet(models.QuerySet["Job"]):
         An existing job keeps what it has and learns what it lacked: the kind when it was a
         guess, the target URL, and the start options of a job started here (the worker's import
         may have tracked it from the activity listing a moment before the start finished).
+        `start_urls`: a batch's URLs as started here (Run again sends them again); the URLs
+        Firecrawl accepted are counted (Job.url_count), the progress's denominator.
         `origin` says which path found the job (Job.Origin; by default a person tracked it).
         """
+        started: dict[str, Any] = {}
+        if start_options is not None:
+            started = {
+                "start_options": start_options,
+                "invalid_urls": invalid_urls or [],
+                "start_urls": start_urls or [],
+                "source_name": cut(source_name, 200),
+                "url_count": Job.accepted_urls(start_urls, invalid_urls),
+            }
         target_url = cut(target_url, MAX_URL)
         existing = self.tracked().filter(owner=owner, remote_id=remote_id).first()
         if existing is not None:
             learned: dict[str, Any] = existing.lacking(kind=kind, target_url=target_url)
-            if start_options is not None and existing.start_options is None:
-                learned["start_options"] = start_options
-                learned["invalid_urls"] = invalid_urls or []
+            if started and existing.start_options is None:
+                learned.update(started)
                 # Started here after all, whatever found it first.
                 learned["origin"] = Job.Origin.STARTED
             if retry_of is not None and existing.retry_of_id is None:
@@ -180,8 +273,7 @@ class JobQuerySet(models.QuerySet["Job"]):
                     label=label,
                     target_url=target_url,
                     retry_of=retry_of,
-                    start_options=start_options,
-                    invalid_urls=invalid_urls or [],
+                    **started,
                     origin=origin or Job.Origin.TRACKED,
                 )
         except IntegrityError:
@@ -333,6 +425,12 @@ class Job(models.Model):
     start_options = models.JSONField(null=True, blank=True)
     # URLs Firecrawl refused as invalid when the job was started here (its `invalidURLs`).
     invalid_urls = models.JSONField(default=list, blank=True)
+    # A batch's URLs as started here, each once (Run again starts them again; at most
+    # FIRECRAWL_START_MAX_URLS), the file they came from, and how many Firecrawl accepted: the
+    # progress's denominator. Lists never load the URLs (JobQuerySet.for_list).
+    start_urls = models.JSONField(default=list, blank=True)
+    source_name = models.CharField(max_length=200, blank=True)
+    url_count = models.PositiveIntegerField(null=True, blank=True)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.TRACKED)
     # The owner asked for no notifications about this job.
     notifications_muted = models.BooleanField(default=False)
@@ -352,6 +450,9 @@ class Job(models.Model):
     # FIRECRAWL_MAX_FAILED_URLS_PER_JOB rows of both kinds are kept.
     failed_count = models.PositiveIntegerField(default=0)
     robots_blocked_count = models.PositiveIntegerField(default=0)
+    # URLs /errors lists as left unscraped by a cancel: counted apart from the failed ones
+    # (failed_count and failed_stored never include them).
+    cancelled_count = models.PositiveIntegerField(default=0)
     failed_stored = models.PositiveIntegerField(default=0)
 
     # Where the local cache stands.
@@ -423,7 +524,34 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.label or str(self.remote_id)
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The label, else a readable name: a crawl's host, a batch's file or its size."""
+        if self.label:
+            return self.label
+        short = f"{str(self.remote_id)[:8]}…"
+        host = _host(self.target_url)
+        count = self.url_count or self.progress.total
+        if not self.kind_confirmed:
+            # Firecrawl answers a batch's id and a crawl's alike: say only what is known.
+            return f"Job of {count:,} page{'' if count == 1 else 's'}" if count else f"Job {short}"
+        if self.kind == self.Kind.CRAWL:
+            return f"Crawl of {host}" if host else f"Crawl {short}"
+        if self.source_name:
+            return self.source_name
+        if count:
+            return f"Batch of {count:,} URL{'' if count == 1 else 's'}"
+        return f"Batch from {host}" if host else f"Batch {short}"
+
+    @staticmethod
+    def accepted_urls(urls: list[str] | None, invalid: list[str] | None) -> int | None:
+        """How many of a batch's URLs Firecrawl took (it skips the invalid ones); None for a
+        crawl or a job not started here."""
+        if not urls:
+            return None
+        return max(len(urls) - len(invalid or []), 0)
 
     # -- Reading the state -----------------------------------------------------------------------
 
@@ -458,7 +586,7 @@ class Job(models.Model):
     def completeness(self) -> Completeness:
         """Whether the cache holds everything the job will ever have (is_complete), and if not,
         why: what the zip's manifest says, in the terms the job page counts in."""
-        cached, expected = self.documents_cached, self.expected
+        cached, expected = self.documents_cached, self.documents_expected
         if self.is_complete:
             return Completeness(True, "")
         if self.sync_state == self.SyncState.EXPIRED:
@@ -515,15 +643,53 @@ class Job(models.Model):
         return max(self.completed, self.documents_cached)
 
     @property
-    def expected(self) -> int:
-        """Documents the job will have, as far as is known now."""
+    def failures_listed(self) -> int:
+        """The URLs the Failed URLs section lists: failed, cancelled and robots-blocked."""
+        return self.failed_count + self.cancelled_count + self.robots_blocked_count
+
+    @property
+    def documents_expected(self) -> int:
+        """Documents the job will have, as far as is known now (failed URLs have none)."""
         return max(self.total, self.documents_cached)
 
     @property
-    def progress_percent(self) -> int:
-        if not self.expected:
-            return 100 if self.is_terminal else 0
-        return min(100, round(100 * self.scraped / self.expected))
+    def progress(self) -> Progress:
+        """Done (scraped, failed or cancelled) of every page the job is about: the one
+        definition of a job's progress (see Progress)."""
+        scraped = self.scraped
+        pending = max(self.total - scraped, 0)
+        done = scraped + self.failed_count + self.cancelled_count
+        if self.kind == self.Kind.BATCH and self.url_count:
+            # Its size is known: the status and /errors, read a moment apart, can count a URL
+            # that failed in between twice (still in `total`, already failed), never the batch.
+            return Progress(
+                scraped, self.failed_count, self.cancelled_count, pending, max(self.url_count, done)
+            )
+        return Progress(scraped, self.failed_count, self.cancelled_count, pending, done + pending)
+
+    @property
+    def attention(self) -> Attention | None:
+        """Why the job needs its owner now, or None: not found on Firecrawl, paused until the
+        owner acts, or retrying after failed reads (JobQuerySet.needing_attention is the query
+        form). Such a job never shows as Pending."""
+        if self.sync_state == self.SyncState.NOT_FOUND:
+            return Attention(
+                "Not found", self.last_error or "Firecrawl does not know this id.", "bad"
+            )
+        if self.sync_state == self.SyncState.PAUSED:
+            return Attention("Paused", self.last_error or "Polling is paused.", "warn")
+        if self.sync_state == self.SyncState.ACTIVE and self.api_key_id is None:
+            return Attention("Paused", "Its API key was deleted: choose another key.", "warn")
+        if self.sync_state == self.SyncState.ACTIVE and self.consecutive_failures:
+            return Attention("Retrying", self.last_error or "Reading it failed.", "warn")
+        return None
+
+    @property
+    def status_word(self) -> str:
+        """What the lists and the page call the job's state: its attention word, else
+        Firecrawl's status."""
+        attention = self.attention
+        return attention.word if attention else self.get_status_display()
 
     @property
     def expires_in(self) -> timedelta | None:
@@ -564,6 +730,7 @@ class Job(models.Model):
                 self.completed,
                 self.total,
                 self.failed_count,
+                self.cancelled_count,
                 self.robots_blocked_count,
             )
         )
@@ -663,10 +830,17 @@ class Job(models.Model):
         self.upstream_warning = cut(page.warning or "", MAX_MESSAGE)
 
     def _record_progress(self, now: datetime) -> None:
+        """A sample of the progress when it changed: the rate, the ETA and the chart."""
+        progress = self.progress
+        failed = progress.failed + progress.cancelled
         last = self.samples.order_by("-at").first()
-        if last is None or (last.completed, last.total) != (self.completed, self.total):
+        if last is None or (last.completed, last.failed, last.total) != (
+            progress.scraped,
+            failed,
+            progress.total,
+        ):
             ProgressSample.objects.create(
-                job=self, at=now, completed=self.completed, total=self.total
+                job=self, at=now, completed=progress.scraped, failed=failed, total=progress.total
             )
 
     def mark_walk_done(self, lease: uuid.UUID) -> None:
@@ -709,7 +883,15 @@ class Job(models.Model):
         """
         room = settings.FIRECRAWL_MAX_FAILED_URLS_PER_JOB - self.failed_urls.count()
         rows = (
-            FailedUrl.from_listing(self, item.url, item.id, item.code, item.error, item.timestamp)
+            FailedUrl.from_listing(
+                self,
+                item.url,
+                item.id,
+                item.code,
+                item.error,
+                item.timestamp,
+                cancelled=item.cancelled,
+            )
             for item in listing.errors
         )
         blocked = (FailedUrl.from_listing(self, url, robots=True) for url in listing.robots_blocked)
@@ -723,12 +905,19 @@ class Job(models.Model):
                 batch = []
         if batch and room > 0:
             self._store_failed(batch)
-        self.count_failures(listed=listing.failed_listed, robots_listed=listing.robots_listed)
+        self.count_failures(
+            listed=listing.failed_listed - listing.cancelled_listed,
+            cancelled_listed=listing.cancelled_listed,
+            robots_listed=listing.robots_listed,
+        )
         self.errors_signature = f"{self.status}|{self.completed}|{self.total}"
         self.errors_fetched_at = timezone.now()
         self.errors_pending = False
-        fields = ["failed_count", "robots_blocked_count", "failed_stored", "errors_signature"]
-        self.save_fields([*fields, "errors_fetched_at", "errors_pending"], lease=lease)
+        fields = ["failed_count", "cancelled_count", "robots_blocked_count", "failed_stored"]
+        self.save_fields(
+            [*fields, "errors_signature", "errors_fetched_at", "errors_pending"], lease=lease
+        )
+        self._record_progress(self.errors_fetched_at)
 
     def defer_errors(self, lease: uuid.UUID) -> None:
         """/errors is due but this sync has no time left for it: the next one reads it first
@@ -753,15 +942,22 @@ class Job(models.Model):
             raise
         return len(fresh)
 
-    def count_failures(self, *, listed: int = 0, robots_listed: int = 0) -> None:
+    def count_failures(
+        self, *, listed: int = 0, cancelled_listed: int = 0, robots_listed: int = 0
+    ) -> None:
         """Set the failure counts (the caller saves): the stored URLs, and how many Firecrawl
-        listed, which only ever grows (an expired job's /errors lists nothing)."""
-        stored = dict(
-            self.failed_urls.values_list("robots_blocked").annotate(n=models.Count("id")).order_by()
-        )
-        self.failed_stored = stored.get(False, 0)
+        listed, which only ever grows (an expired job's /errors lists nothing). URLs the cancel
+        left unscraped are counted apart from the failed ones."""
+        rows = self.failed_urls.order_by().values("robots_blocked", "cancelled")
+        stored = {
+            (row["robots_blocked"], row["cancelled"]): row["n"]
+            for row in rows.annotate(n=models.Count("id"))
+        }
+        self.failed_stored = stored.get((False, False), 0)
         self.failed_count = max(self.failed_count, listed, self.failed_stored)
-        robots_stored = stored.get(True, 0)
+        cancelled_stored = stored.get((False, True), 0)
+        self.cancelled_count = max(self.cancelled_count, cancelled_listed, cancelled_stored)
+        robots_stored = stored.get((True, False), 0) + stored.get((True, True), 0)
         self.robots_blocked_count = max(self.robots_blocked_count, robots_listed, robots_stored)
 
     def conclude(self, lease: uuid.UUID, *, resume_now: bool = False) -> None:
@@ -777,7 +973,7 @@ class Job(models.Model):
         if self.pagination_stuck:
             self.last_error = (
                 f"Firecrawl returned the same page twice; {self.documents_cached:,} of "
-                f"{self.expected:,} documents could be fetched"
+                f"{self.documents_expected:,} documents could be fetched"
             )
         if self.is_terminal and self.cache_done and not self.errors_pending:
             signature = self.upstream_signature()
@@ -877,8 +1073,8 @@ class Job(models.Model):
         self.sync_state = self.SyncState.EXPIRED
         if self.documents_cached:
             return (
-                f"Results expired upstream: {self.documents_cached:,} of {self.expected:,} "
-                "documents were cached"
+                f"Results expired upstream: {self.documents_cached:,} of "
+                f"{self.documents_expected:,} documents were cached"
             )
         return "Results expired upstream before any document was cached"
 
@@ -921,6 +1117,11 @@ class Job(models.Model):
         fields += ["trouble_since", "settle_signature", "settle_seen_at"]
         self.save_fields([*fields, "lease_token", "lease_expires_at"])
 
+    def relabel(self, label: str) -> None:
+        """The owner names the job (the import page's label): its title from now on."""
+        self.label = label
+        self.save_fields(["label"])
+
     def use_key(self, key: ApiKey) -> None:
         """Read this job with another of the owner's keys on the same server, from now on."""
         self.api_key, self.api_version = key, key.api_version
@@ -938,19 +1139,38 @@ class Job(models.Model):
     def started_here(self) -> bool:
         return self.start_options is not None
 
+    @property
+    def can_run_again(self) -> bool:
+        """Run again is offered: the job was started here, so its URLs and options are known,
+        and the owner has a key to start it with."""
+        urls_known = (
+            bool(self.start_urls) if self.kind == self.Kind.BATCH else bool(self.target_url)
+        )
+        return self.started_here and urls_known
+
     def retry_urls(self) -> list[str]:
         """The URLs Firecrawl could not scrape, each once, in the order they were reported.
-        Robots-blocked URLs are left out: a retry would be blocked again."""
-        rows = self.failed_urls.filter(robots_blocked=False).order_by("id")
+        Robots-blocked URLs are left out (a retry would be blocked again), and so are those a
+        cancel left unscraped (the owner stopped them; Run again starts the whole job)."""
+        rows = self.failed_urls.filter(robots_blocked=False, cancelled=False).order_by("id")
         return list(dict.fromkeys(rows.values_list("url", flat=True)))
 
-    def scrape_options(self) -> dict[str, Any]:
-        """How pages were scraped, when the job was started here: a batch's own options, a
-        crawl's `scrapeOptions` (what a batch of its failed URLs should use); {} otherwise."""
-        options = self.start_options or {}
-        if self.kind == self.Kind.CRAWL:
-            options = options.get("scrapeOptions") or {}
-        return {k: v for k, v in options.items() if k in ("formats", "onlyMainContent")}
+
+def attention_q() -> Q:
+    """The jobs Job.attention names, as a query (JobQuerySet.needing_attention)."""
+    state = Job.SyncState
+    return (
+        Q(sync_state__in=[state.NOT_FOUND, state.PAUSED])
+        | Q(sync_state=state.ACTIVE, api_key__isnull=True)
+        | Q(sync_state=state.ACTIVE, consecutive_failures__gt=0)
+    )
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a malformed address from upstream: no host to show
+        return ""
 
 
 # What Job.apply_page copies from a status page.
@@ -968,11 +1188,13 @@ STATUS_FIELDS = [
 
 
 class ProgressSample(models.Model):
-    """Completed/total at one poll: the rate, the ETA and the chart are drawn from these."""
+    """A job's progress at one poll (Job.progress): pages scraped, URLs failed or cancelled, of
+    the total then; the rate, the ETA and the chart are drawn from these."""
 
     job = models.ForeignKey(Job, models.DB_CASCADE, related_name="samples")
     at = models.DateTimeField(default=timezone.now)
     completed = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField()
 
     class Meta:
@@ -980,4 +1202,8 @@ class ProgressSample(models.Model):
         indexes = [models.Index(fields=["job", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.completed}/{self.total} at {self.at:%H:%M:%S}"
+        return f"{self.completed}+{self.failed}/{self.total} at {self.at:%H:%M:%S}"
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed

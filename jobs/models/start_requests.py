@@ -1,4 +1,5 @@
-"""A press of Confirm on the start form, claimed before Firecrawl is asked to start anything.
+"""A press of Confirm on the start form (or an API start), claimed before Firecrawl is asked to
+start anything.
 
 The confirmation page carries a form token of our own (a UUID). Whoever creates the row for a
 token first (a unique constraint) sends the start to Firecrawl; a second press of the same form
@@ -30,14 +31,17 @@ ANSWER_MARGIN = 5
 
 class StartRequestQuerySet(models.QuerySet["StartRequest"]):
     def claim(
-        self, *, token: uuid.UUID, owner: object, api_key: ApiKey
+        self, *, token: uuid.UUID, owner: object, api_key: ApiKey, fingerprint: str = ""
     ) -> tuple["StartRequest", bool]:
         """The row for this token, and whether this call created it (and so may start the job).
 
         A token another user claimed is theirs: it is reported as not found (DoesNotExist)."""
         try:
             with transaction.atomic():
-                return self.create(token=token, owner=owner, api_key=api_key), True
+                row = self.create(
+                    token=token, owner=owner, api_key=api_key, fingerprint=fingerprint
+                )
+                return row, True
         except IntegrityError:
             return self.get(token=token, owner=owner), False
 
@@ -79,6 +83,9 @@ class StartRequest(models.Model):
     # The signed confirmation, kept by a second press that found the first one waiting: the
     # page it is sent to can show the confirmation again if the start failed.
     payload = models.TextField(blank=True)
+    # What was asked to start (a digest), when the token came from an API client's
+    # Idempotency-Key: the same key sent with another request must not pass for a replay.
+    fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StartRequestQuerySet.as_manager()

@@ -2,9 +2,12 @@
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -28,6 +31,18 @@ def timedelta_words(value: timedelta | None) -> str:
 
 
 @register.filter
+def rounded_duration(value: timedelta | None) -> str:
+    """An estimate in words, rounded to the nearest unit shown: 1 min 54 s is "2 min" (cut
+    down, it would read "1 min"), 40 s is "40 s", 2 h 58 min is "2 h 58 min"."""
+    if value is None or value.total_seconds() < 0:
+        return ""
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{max(round(seconds / 5) * 5, 5)} s"
+    return timedelta_words(timedelta(minutes=round(seconds / 60)))
+
+
+@register.filter
 def ago(value: datetime | None) -> str:
     """ "12 s ago", "3 min ago", "2 h ago", "4 d ago": the largest unit only, for tables
     (the exact time goes in the element's title)."""
@@ -46,6 +61,14 @@ _HOST = re.compile(
 
 
 @register.filter
+def breakable(text: str) -> SafeString:
+    """The text escaped, with a line-break opportunity after each dot and slash: a host name in
+    a title ("Crawl of handbook.example.test") wraps at its dots on a phone, not mid-word."""
+    # Escaping never makes a dot or a slash, so the <wbr>s are the only markup.
+    return mark_safe(re.sub(r"([./])", r"\1<wbr>", str(escape(text))))  # noqa: S308
+
+
+@register.filter
 def url_parts(url: str) -> tuple[str, str]:
     """A URL as (host, the rest), for lists that cut each part short on its own: the host stays
     readable however long the path. The scheme is shown only when it is not https."""
@@ -56,3 +79,17 @@ def url_parts(url: str) -> tuple[str, str]:
     if match["scheme"].lower() != "https":
         host = f"{match['scheme']}://{host}"
     return host, match["rest"]
+
+
+@register.filter
+def web_url(url: str) -> str:
+    """The URL if it is an http(s) address a link may point to, else "": a URL from Firecrawl
+    (a scraped page's, a failed one's) is shown as text, and linked only when it is one of
+    those (never javascript: or data:)."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return url

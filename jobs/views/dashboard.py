@@ -10,7 +10,6 @@ from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs.forms.dashboard import JobFilterForm, TrackForm
 from jobs.models import Job
 from jobs.pagination import JOBS_PER_PAGE, ListPaginator, PageOutOfRange
-from jobs.tasks import request_sync
 
 
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
@@ -22,9 +21,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     filters = JobFilterForm(request.GET)
     if not filters.is_valid():
         return invalid_query(request, filters.error_text())
-    jobs = Job.objects.for_user(request.user)
-    if status := filters.cleaned_data["status"]:
-        jobs = jobs.filter(status=status)
+    jobs = filters.filter(Job.objects.for_user(request.user).for_list())
     try:
         page = ListPaginator(jobs, JOBS_PER_PAGE).page_or_out_of_range(
             filters.cleaned_data["page"] or 1
@@ -35,7 +32,6 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "page": page,
         # The list refreshes itself while a job on this page can still change.
         "polling": any(job.is_active for job in page.object_list),
-        "status": status,
         "filters": filters,
         "nav": "jobs",
     }
@@ -54,17 +50,11 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _track(request: AuthenticatedRequest, form: TrackForm) -> HttpResponse:
-    reference = form.cleaned_data["job_id"]
-    job, created = Job.objects.track(
-        owner=request.user,
-        api_key=form.cleaned_data["api_key"],
-        remote_id=reference.id,
-        kind=reference.kind,
-        label=form.cleaned_data["label"],
-    )
+    job, created = form.track()
+    if form.server_note:
+        messages.warning(request, form.server_note)
     if not created:
         messages.info(request, "You already track this job; here it is.")
     else:
-        request_sync(job)
         messages.success(request, "Tracking started. Results are cached as Firecrawl reports them.")
     return redirect("jobs:job", pk=job.pk)

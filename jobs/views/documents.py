@@ -7,7 +7,6 @@ response carries its own CSP with no script, no same-origin and no network.
 
 from typing import Any
 
-from django.core.files.storage import storages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
@@ -22,7 +21,7 @@ from jobs.models import Document, Job, Screenshot
 from jobs.pagination import PageOutOfRange
 from jobs.safe_markdown import render_markdown
 from jobs.search import snippets, unindexed_count
-from jobs.views.common import get_job_for_user
+from jobs.views.common import IMAGE_CSP, get_job_for_user, kept_screenshot_response
 
 TABS = {"markdown": "Markdown", "source": "Source", "html": "HTML"}
 PREVIEW_CSP: dict[str, Any] = {
@@ -32,8 +31,6 @@ PREVIEW_CSP: dict[str, Any] = {
     "frame-ancestors": [CSP.SELF],
     "sandbox": True,
 }
-# A kept screenshot is an image and nothing else, even opened on its own.
-IMAGE_CSP: dict[str, Any] = {"default-src": [CSP.NONE], "sandbox": True}
 
 
 def document_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -155,18 +152,5 @@ def document_markdown(request: AuthenticatedRequest, pk: int, position: int) -> 
 def document_screenshot(
     request: AuthenticatedRequest, pk: int, position: int, shot: int
 ) -> FileResponse:
-    """A kept screenshot, from storage: only to its job's owner (anyone else gets a 404), as the
-    image type its first bytes said, never sniffed by the browser as anything else."""
-    job = get_job_for_user(request, pk)
-    screenshot = get_object_or_404(Screenshot.objects.kept(), job=job, position=position, shot=shot)
-    try:
-        image = storages["default"].open(screenshot.name, "rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("This screenshot's file is missing from storage.") from exc
-    response = FileResponse(
-        image, content_type=screenshot.content_type, filename=screenshot.filename
-    )
-    # The response itself says what the image is: no guessing from its bytes or its name.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    """A kept screenshot: only to its job's owner (anyone else gets a 404)."""
+    return kept_screenshot_response(get_job_for_user(request, pk), position, shot)

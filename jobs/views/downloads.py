@@ -10,11 +10,10 @@ from django.http import Http404, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
-from firecrawl_dash.forms import error_text
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
 from jobs import export
-from jobs.forms.documents import DocumentQueryForm
-from jobs.forms.downloads import ExportForm
+from jobs.forms.downloads import DownloadQuery
+from jobs.models import Job
 from jobs.views.common import get_job_for_user
 
 CONTENT_TYPES = {
@@ -39,15 +38,16 @@ def _stream(
 
 def download(request: AuthenticatedRequest, pk: int, format: str) -> HttpResponseBase:
     job = get_job_for_user(request, pk)
-    # The browser's filters, when the link came from there: a download holds what it shows;
-    # and, for a table, the columns chosen.
-    selection = request.GET.copy()
-    options = ExportForm({"columns": selection.pop("columns", [])})
-    form = DocumentQueryForm(selection)
-    if not form.is_valid():
-        return invalid_query(request, form.error_text(), job=job)
-    if not options.is_valid():
-        return invalid_query(request, error_text(options), job=job)
+    query = DownloadQuery(request.GET)
+    if not query.is_valid():
+        return invalid_query(request, query.error_text(), job=job)
+    return export_response(job, format, query)
+
+
+def export_response(job: Job, format: str, query: DownloadQuery) -> StreamingHttpResponse:
+    """The job's documents as `format`, streamed: the browser's downloads and the API's
+    exports are this one response, byte for byte. `query` has been validated."""
+    form, options = query.documents, query.options
     documents = form.filter(job.documents.all())
     chunks: Iterator[bytes] | Iterator[str]
     if format == "zip":
@@ -60,7 +60,8 @@ def download(request: AuthenticatedRequest, pk: int, format: str) -> HttpRespons
         chunks = export.xlsx_stream(documents, options.chosen_columns)
     else:
         raise Http404("No such download format")
-    return _stream(chunks, CONTENT_TYPES[format], export.job_filename(job, format))
+    filename = export.job_filename(job, format, form.active_filters)
+    return _stream(chunks, CONTENT_TYPES[format], filename)
 
 
 def download_failed(request: AuthenticatedRequest, pk: int, format: str) -> HttpResponseBase:

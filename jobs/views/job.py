@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 import firecrawl_api
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
+from jobs import start_options
 from jobs.forms.job import FailedPageForm, JobKeyForm
 from jobs.models import Job, Screenshot
 from jobs.models.failed_urls import failure_groups
@@ -31,7 +32,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     poll = request.htmx and not request.htmx.history_restore_request
     shown = query.cleaned_data["failures_shown"]
     # The poll sends the failed URLs (out of band) only when there are new ones.
-    failures_changed = shown != job.failed_count + job.robots_blocked_count
+    failures_changed = shown != job.failures_listed
     failures = None
     if failures_changed or not poll:
         try:
@@ -66,6 +67,10 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             if not key_form.has_choices():
                 key_form = None
         context["key_form"] = key_form
+        if job.started_here:
+            context["options"] = start_options.described(
+                job.kind, job.api_version, job.start_options or {}
+            )
         response = render(request, "jobs/job_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

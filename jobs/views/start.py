@@ -2,24 +2,27 @@
 job's failed URLs as a new batch."""
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from firecrawl_dash.forms import NoParameters
 from firecrawl_dash.uploads import read_capped
 from firecrawl_dash.views import AuthenticatedRequest, invalid_query
-from jobs import starting
+from jobs import start_options, starting
 from jobs.forms.start import (
     BatchStartForm,
     ConfirmStartForm,
     CrawlStartForm,
     StartForm,
+    StartPageQuery,
+    retry_data,
+    run_again_data,
     sign_confirmation,
 )
 from jobs.models import Job, StartRequest
@@ -33,10 +36,10 @@ OUTCOME_REFRESH_SECONDS = 1
 
 @require_safe
 def start(request: AuthenticatedRequest) -> HttpResponse:
-    query = NoParameters(request.GET)
+    query = StartPageQuery(request.GET)
     if not query.is_valid():
         return invalid_query(request, query.error_text())
-    return _start_page(request)
+    return _start_page(request, tab=query.cleaned_data["tab"] or Job.Kind.BATCH)
 
 
 def _refuse_others_objects(request: AuthenticatedRequest) -> None:
@@ -165,31 +168,44 @@ def retry_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     query = NoParameters(request.GET)
     if not query.is_valid():
         return invalid_query(request, query.error_text(), job=job)
-    urls = job.retry_urls()
-    if not urls:
+    data = retry_data(job)
+    if data is None:
         messages.info(request, "This job has no failed URLs to retry.")
         return redirect("jobs:job", pk=job.pk)
-    options = job.scrape_options()
-    only_main_content = options.get("onlyMainContent", True) is not False
-    data: dict[str, Any] = {
-        "urls": "\n".join(urls),
-        "label": f"Retry of {job}"[:200],
-        "retry_of": str(job.pk),
-        "formats": options.get("formats") or ["markdown"],
-    }
-    if job.api_key_id is not None:
-        data["api_key"] = str(job.api_key_id)
     if job.started_here and job.api_key_id is not None:
-        form = BatchStartForm(
-            {**data, "only_main_content": "on" if only_main_content else ""}, owner=request.user
-        )
+        form = BatchStartForm(MultiValueDict(data), owner=request.user)
         if form.is_valid():
             return _confirmation(request, form)
         return _start_page(request, batch=form, retry_of=job)
-    initial = {**data, "only_main_content": only_main_content}
+    # Not started here: how its pages were read is not known, so the person chooses.
+    initial = {name: data[name][0] for name in ("urls", "label", "retry_of") if data[name]}
+    if job.api_key_id is not None:
+        initial["api_key"] = job.api_key_id
     return _start_page(
         request, batch=BatchStartForm(initial=initial, owner=request.user), retry_of=job
     )
+
+
+@require_safe
+def run_again(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Start the job again with the same URLs and options: its confirmation, as after the
+    start form; the form itself, filled in, when something no longer holds (its key was
+    deleted, a limit was lowered)."""
+    job = get_job_for_user(request, pk)
+    query = NoParameters(request.GET)
+    if not query.is_valid():
+        return invalid_query(request, query.error_text(), job=job)
+    if not job.can_run_again:
+        messages.info(request, "This job was not started here: its options are not known.")
+        return redirect("jobs:job", pk=job.pk)
+    data = MultiValueDict(run_again_data(job))
+    if job.kind == Job.Kind.CRAWL:
+        crawl = CrawlStartForm(data, owner=request.user)
+        return (
+            _confirmation(request, crawl) if crawl.is_valid() else _start_page(request, crawl=crawl)
+        )
+    batch = BatchStartForm(data, owner=request.user)
+    return _confirmation(request, batch) if batch.is_valid() else _start_page(request, batch=batch)
 
 
 def _start_page(
@@ -198,8 +214,12 @@ def _start_page(
     batch: BatchStartForm | None = None,
     crawl: CrawlStartForm | None = None,
     retry_of: Job | None = None,
+    tab: str | None = None,
     batch_refused: str = "",
 ) -> HttpResponse:
+    """The Start page, a tab per kind: the one asked for, else the one a form came back to."""
+    if tab is None:
+        tab = Job.Kind.CRAWL if crawl is not None else Job.Kind.BATCH
     batch = batch or BatchStartForm(owner=request.user)
     context = {
         "batch_form": batch,
@@ -207,6 +227,7 @@ def _start_page(
         "crawl_form": crawl or CrawlStartForm(owner=request.user),
         "has_keys": batch.default_key is not None,
         "retry_of": retry_of,
+        "tab": tab,
         "nav": "start",
     }
     return render(request, "jobs/start.html", context)
@@ -229,6 +250,7 @@ def _confirmation(
     )
     context = {
         "plan": plan,
+        "options": start_options.described(plan.kind, plan.api_key.api_version, plan.options),
         "payload": payload,
         "credits": credits,
         "credits_note": credits_note,

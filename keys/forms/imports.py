@@ -34,6 +34,8 @@ class TrackListedForm(forms.Form):
 
     job = forms.CharField(required=False, widget=forms.HiddenInput)
     jobs = forms.CharField(required=False, widget=forms.HiddenInput)
+    # One job's label, typed beside its Track button.
+    label = forms.CharField(label="Label", max_length=200, required=False)
 
     def __init__(self, *args: Any, owner: Any, key: ApiKey, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

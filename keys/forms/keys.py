@@ -46,6 +46,9 @@ class ApiKeyForm(forms.ModelForm):
         self.instance.owner = owner
         self.credits: firecrawl_api.CreditUsage | None = None
         self.credits_note = ""
+        # v2 is Firecrawl's current API (the help text says so); v1 stays the model's default
+        # for keys saved before there was a choice.
+        self.fields["api_version"].initial = ApiKey.Version.V2
         allowed = settings.FIRECRAWL_API_URLS
         if "*" in allowed:
             self.fields["api_url"].help_text = "Firecrawl's own, or your self-hosted server."

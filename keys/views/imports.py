@@ -36,6 +36,8 @@ def import_jobs(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 job_id = form.found[0].id
                 job = Job.objects.for_user(request.user).filter(remote_id=job_id).first()
                 if job is not None:
+                    if label := form.cleaned_data["label"]:
+                        job.relabel(label)
                     if tracked:
                         messages.success(
                             request,

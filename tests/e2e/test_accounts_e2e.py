@@ -80,3 +80,22 @@ def test_the_account_menu_opens_changes_the_password_and_closes_on_escape(
     page.get_by_label("New password confirmation").fill("an even longer passphrase")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+
+
+def test_a_weak_password_is_said_under_the_password_it_is_about(
+    anon_page: Page, live_server: Any
+) -> None:
+    page = anon_page
+    page.goto("/accounts/signup/")
+    page.get_by_label("Username").fill("carol")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Password confirmation").fill("short")
+    page.get_by_role("button", name="Sign up").click()
+
+    password = page.locator(".field").filter(has=page.get_by_label("Password", exact=True))
+    expect(password.locator(".field-errors")).to_contain_text("This password is too short.")
+    confirmation = page.locator(".field").filter(has=page.get_by_label("Password confirmation"))
+    expect(confirmation.locator(".field-errors")).to_have_count(0)
+    # The password field describes its error to a screen reader too.
+    described = page.get_by_label("Password", exact=True).get_attribute("aria-describedby") or ""
+    assert "password1_error" in described

@@ -41,6 +41,6 @@ def test_it_tracks_a_crawl_by_id_or_url_until_every_document_is_cached(
     expect(page.get_by_test_id("job-kind")).to_have_text("Crawl")
     expect(page.get_by_test_id("target-url")).to_have_text(SITE)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
-    expect(page.get_by_role("row", name=re.compile(crawl)).get_by_role("cell").nth(1)).to_have_text(
-        "Crawl"
-    )
+    # Titled after its start URL's host, its kind and start URL under the title.
+    row = page.get_by_role("row", name=re.compile("Crawl of docs.example.test"))
+    expect(row.locator(".job-kind")).to_have_text(f"Crawl · {SITE}")

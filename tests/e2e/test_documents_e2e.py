@@ -62,6 +62,9 @@ def test_it_pages_searches_and_goes_back(alice_page: Page, sixty: Any, live_serv
     url_cells = page.locator(".documents-table td.url")
     expect(url_cells).to_have_count(1)
     expect(url_cells).to_contain_text("https://example.test/page/17")
+    expect(url_cells.get_by_role("link").first).to_have_attribute(
+        "href", "https://example.test/page/17"
+    )
     assert "q=" in page.url
 
     page.get_by_label("Search").fill("nothing-like-this-anywhere")
@@ -92,7 +95,7 @@ def test_it_opens_a_document_with_its_markdown_and_html_preview(
     expect(preview.get_by_role("heading", level=1)).to_have_text(document.title)
 
     page.get_by_role("link", name="Next document →").click()
-    expect(page.get_by_text("Position 4 (counted from 0)")).to_be_visible()
+    expect(page.get_by_text("The 5th document Firecrawl listed")).to_be_visible()
 
 
 def test_it_downloads_every_document_as_a_zip(alice_page: Page, sixty: Any) -> None:
@@ -212,7 +215,7 @@ def test_column_headers_sort_with_htmx_and_without_javascript(
     expect(plain.get_by_role("columnheader", name="URL")).to_have_attribute(
         "aria-sort", "ascending"
     )
-    urls = plain.locator(".documents-table td.url .visually-hidden").all_inner_texts()
+    urls = plain.locator(".documents-table td.url a .visually-hidden").all_inner_texts()
     assert urls == sorted(urls)
     context.close()
 

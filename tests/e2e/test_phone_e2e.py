@@ -1,80 +1,27 @@
 """Every page at phone width (390 by 844 px), light and dark: nothing scrolls sideways, and the
 tables turn into rows that can be read without a sideways swipe."""
 
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.e2e.conftest import log_in, sync_until_settled
+from fakecrawl import FakeFirecrawl
+from tests.e2e.conftest import log_in
+from tests.e2e.pages import LOGGED_OUT, MEASURE, every_page
 
 pytestmark = pytest.mark.e2e
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
-LONG_HOST = "https://documentation.an-unusually-long-hostname-for-a-docs-site.example.test"
-LONG_URLS = [
-    f"{LONG_HOST}/reference/api/v2/endpoints/batch-scrape/"
-    f"{'segment-without-any-break-' * 4}{n}?utm_source=newsletter&utm_campaign=spring"
-    for n in range(1, 25)
-]
-
-# What the page width is measured against, and the sideways-scrolling boxes a page may keep:
-# scraped content (a preview, a wide markdown table) scrolls inside its own box.
-MEASURE = """() => {
-  const overflowing = [...document.querySelectorAll('.table-scroll, .card, main, nav, form')]
-    .filter(el => el.scrollWidth > el.clientWidth + 1)
-    .filter(el => getComputedStyle(el).overflowX !== 'visible')
-    .map(el => (el.className || el.tagName) + ' ' + el.scrollWidth + '>' + el.clientWidth);
-  return {
-    scrollWidth: document.documentElement.scrollWidth,
-    innerWidth: window.innerWidth,
-    overflowing,
-  };
-}"""
 
 
 @pytest.fixture
 def phone_pages(
-    alice: Any, key: Any, track: Callable[..., Any], new_batch: Callable[..., str]
+    key: Any, sim: FakeFirecrawl, settings: Any, tmp_path: Path
 ) -> list[tuple[str, str]]:
-    """(name, path) of every page a logged-in person can reach, with data that is hard to fit:
-    long labels, long URLs without breaks, failed URLs, hostile titles."""
-    from jobs.models import Document
-
-    failing = track(
-        new_batch(urls=LONG_URLS, state="completed", fail_every=4),
-        label="A job label long enough to need wrapping on any phone screen at all",
-    )
-    sync_until_settled(failing)
-    hostile = sync_until_settled(track(new_batch(n=9, state="completed", hostile=True)))
-    running = track(new_batch(n=300, rate=0.5), label="Still running")
-    document = Document.objects.filter(job=failing).order_by("position").first()
-    hostile_doc = Document.objects.filter(job=hostile, title__contains="<script>").first()
-    assert document is not None and hostile_doc is not None
-    jobs = f"/jobs/{failing.pk}"
-    return [
-        ("jobs", "/"),
-        ("jobs filtered", "/?status=completed"),
-        ("job with failures", f"{jobs}/"),
-        ("running job", f"/jobs/{running.pk}/"),
-        ("documents", f"{jobs}/documents/"),
-        ("documents searched", f"{jobs}/documents/?q=segment&sort=-url&per_page=25"),
-        ("hostile documents", f"/jobs/{hostile.pk}/documents/"),
-        ("document markdown", f"{jobs}/documents/{document.position}/"),
-        ("document source", f"{jobs}/documents/{document.position}/?tab=source"),
-        ("document html", f"{jobs}/documents/{document.position}/?tab=html"),
-        ("hostile markdown", f"/jobs/{hostile.pk}/documents/{hostile_doc.position}/"),
-        ("hostile html", f"/jobs/{hostile.pk}/documents/{hostile_doc.position}/?tab=html"),
-        ("stop tracking", f"{jobs}/delete/"),
-        ("keys", "/keys/"),
-        ("key rename", f"/keys/{key.pk}/rename/"),
-        ("key delete", f"/keys/{key.pk}/delete/"),
-        ("password change", "/accounts/password/"),
-        ("400 page", f"{jobs}/documents/?sort=sideways"),
-        ("404 past the end", f"{jobs}/documents/?page=999"),
-        ("404 page", "/jobs/999999/"),
-    ]
+    settings.MEDIA_ROOT = tmp_path / "media"  # the kept screenshots
+    return every_page(key, sim)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -99,8 +46,8 @@ def test_no_page_scrolls_sideways_on_a_phone(
             problems.append(f"{name} ({path}): boxes scroll sideways {measured['overflowing']}")
 
     # Logged out first: the log-in and sign-up forms.
-    check("log in", "/accounts/login/")
-    check("sign up", "/accounts/signup/")
+    for name, path in LOGGED_OUT:
+        check(name, path)
     log_in(page.context, alice, live_server.url)
     for name, path in phone_pages:
         check(name, path)

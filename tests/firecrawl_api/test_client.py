@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -963,7 +964,8 @@ def test_it_reads_the_wait_from_the_text_within_bounds() -> None:
 def test_it_masks_keys() -> None:
     assert mask_key("fc-0123456789abcdef0123456789ab1a2b") == "fc-…1a2b"
     assert mask_key("sk_live_0123456789abcdef") == "…cdef"
-    assert mask_key("fc-test") == "…"
+    assert mask_key("fc-selfhosted") == "fc-…sted"  # a made-up self-hosted key
+    assert mask_key("fc-test") == "fc-…"  # four of four would be the whole key
     assert mask_key("") == "…"
 
 
@@ -1003,3 +1005,26 @@ def test_an_ipv6_api_url_is_shown_with_its_brackets() -> None:
         client.job_status(str(uuid.uuid4()), kind="batch")
     assert "http://[::1]:9" in caught.value.message
     assert "api_url='http://[::1]:9'" in repr(client)
+
+
+def test_a_refused_connection_is_known_not_to_have_reached_firecrawl() -> None:
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{spare.getsockname()[1]}"
+    client = FirecrawlClient(closed, "fc-0123456789abcdef0123456789ab1a2b", max_retries=0)
+    with pytest.raises(Unreachable) as caught:
+        client.start_batch(["https://example.com/"], options={})
+    assert "connection refused" in caught.value.message
+    assert caught.value.may_have_acted is False
+
+
+def test_a_pasted_api_url_names_its_server() -> None:
+    job_id = "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e11"
+    pasted = parse_job_reference(f"see https://API.firecrawl.dev/v2/crawl/{job_id}?skip=2")
+    assert pasted is not None and pasted.server == "https://api.firecrawl.dev"
+    assert pasted.kind == "crawl"
+    proxied = parse_job_reference(f"http://fc.internal:3002/base/v1/batch/scrape/{job_id}")
+    assert proxied is not None and proxied.server == "http://fc.internal:3002"
+    for text in (job_id, f"https://www.firecrawl.dev/app/jobs/{job_id}"):
+        reference = parse_job_reference(text)
+        assert reference is not None and reference.server is None

@@ -155,6 +155,19 @@ def test_scan_arrays_holds_one_item_at_a_time_of_a_huge_list() -> None:
     assert counts == {"errors": 200_000, "robotsBlocked": 1}
 
 
+def test_scan_arrays_tallies_every_item_kept_or_not() -> None:
+    items = [{"n": n} for n in range(10)]
+    body = json.dumps({"errors": items, "other": [{"n": 1}]}).encode()
+
+    def odd(key: str, item: Any) -> str | None:
+        return "errors:odd" if key == "errors" and item["n"] % 2 else None
+
+    scanned, counts = jsonscan.scan_arrays(iter([body]), keep=2, tally=odd)
+
+    assert scanned["errors"] == items[:2]
+    assert counts == {"errors": 10, "errors:odd": 5, "other": 1}
+
+
 @pytest.mark.parametrize("body", [b'{"errors":[1,2', b'{"errors":[1,,2]}', b"[1]", b'{"a":1}x'])
 def test_scan_arrays_refuses_what_is_not_one_whole_object(body: bytes) -> None:
     with pytest.raises(ValueError):

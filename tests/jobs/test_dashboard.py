@@ -159,7 +159,7 @@ def test_the_list_polls_itself_while_a_job_on_the_page_is_active(
     settled(key, label="Done")
     html = alice_client.get("/?status=").content.decode()
     # One poll for the whole list, carrying its filters; not one per row.
-    assert html.count("hx-trigger") == 1
+    assert html.count('hx-trigger="every 3s"') == 1
     assert '<div id="jobs-list" hx-get="/?status=" hx-trigger="every 3s"' in html
 
 
@@ -191,7 +191,7 @@ def test_the_poll_answers_286_once_nothing_on_the_page_is_active(
     assert response.status_code == 286
     html = response.content.decode()
     assert "Done" in html and "Key gone" in html and "hx-trigger" not in html
-    assert "hx-trigger" not in alice_client.get("/").content.decode()
+    assert 'hx-trigger="every' not in alice_client.get("/").content.decode()
 
 
 def test_only_the_shown_page_decides_whether_the_list_polls(
@@ -243,3 +243,43 @@ def test_the_list_shows_when_each_job_was_created_and_how_long_it_ran(
     assert '<td data-label="Duration">5 min</td>' in html
     assert "3 h ago" in html and "12 min ago" in html
     assert '12 min <span class="muted">so far</span>' in html
+
+
+def test_a_pasted_api_url_is_read_with_the_key_for_its_server(
+    alice_client: Client, key: ApiKey
+) -> None:
+    hosted = ApiKey.objects.create(
+        owner=key.owner,
+        name="Hosted",
+        key="fc-hosted000000000000000000000000h0s7",
+        api_url="https://api.firecrawl.dev",
+    )
+    pasted = f"https://api.firecrawl.dev/v2/crawl/{V7_ID}"
+    response = alice_client.post("/", {"job_id": pasted, "api_key": key.pk}, follow=True)
+    job = Job.objects.get()
+    assert job.api_key == hosted and job.api_url == "https://api.firecrawl.dev"
+    assert "the job is read with your key “Hosted” for that server" in response.content.decode()
+
+
+def test_a_pasted_api_url_of_a_server_without_a_key_says_so(
+    alice_client: Client, key: ApiKey
+) -> None:
+    pasted = f"https://api.firecrawl.dev/v2/crawl/{V7_ID}"
+    html = alice_client.post("/", {"job_id": pasted}, follow=True).content.decode()
+    # Tracked with the key there is (a proxy may name its server otherwise), and said plainly.
+    assert Job.objects.get().api_key == key
+    assert "The URL you pasted is on https://api.firecrawl.dev, but the key “Main”" in html
+
+
+def test_a_bare_id_says_nothing_of_servers(alice_client: Client, key: ApiKey) -> None:
+    html = alice_client.post("/", {"job_id": V7_ID}, follow=True).content.decode()
+    assert "The URL you pasted" not in html
+
+
+def test_a_title_in_the_list_wraps_at_its_dots_and_stays_escaped(
+    alice_client: Client, key: ApiKey
+) -> None:
+    make_job(key, str(uuid.uuid4()), label="<b>handbook.example.test/guide</b>")
+    html = alice_client.get("/").content.decode()
+    assert "&lt;b&gt;handbook.<wbr>example.<wbr>test/<wbr>guide&lt;/<wbr>b&gt;</a>" in html
+    assert "<b>handbook" not in html

@@ -45,6 +45,9 @@ def test_the_zip_from_the_browser_honours_its_filters(alice_client: Client, job:
     assert [e["position"] for e in manifest["documents"]] == [1, 3]
     assert manifest["filters"] == {"status": "4xx"}
     assert "matching the filters" in manifest["note"]
+    # Not the whole job's name: the file says it holds a selection.
+    disposition = 'attachment; filename="big-batch-filtered-status-4xx.zip"'
+    assert response["Content-Disposition"] == disposition
 
 
 def test_a_download_with_a_bad_filter_is_a_400(alice_client: Client, job: Job) -> None:
@@ -146,7 +149,9 @@ def test_download_xlsx_opens_with_a_row_per_document(alice_client: Client, job: 
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    assert response["Content-Disposition"] == 'attachment; filename="big-batch.xlsx"'
+    assert response["Content-Disposition"] == (
+        'attachment; filename="big-batch-filtered-status-4xx.xlsx"'
+    )
     sheet = load_workbook(io.BytesIO(body(response)), read_only=True)["Documents"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows == [["markdown"], ["# Page 1\n\nSome text about page 1."]]

@@ -460,3 +460,10 @@ def test_the_zip_keeps_its_central_directory_on_disk_not_in_memory() -> None:
     directory = 60_000 * (46 + len(names[-1]))
     print(f"\n60,000 entries: central directory {directory / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB")
     assert peak < directory / 3
+
+
+def test_a_filtered_download_is_named_after_its_filters(key: ApiKey) -> None:
+    job = make_job(key, JOB_ID, label="Blog archive")
+    assert export.job_filename(job, "zip", {}) == "blog-archive.zip"
+    filtered = export.job_filename(job, "zip", {"status": "errors", "q": "Pricing page"})
+    assert filtered == "blog-archive-filtered-q-pricing-page-status-errors.zip"

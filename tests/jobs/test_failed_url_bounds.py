@@ -78,6 +78,29 @@ def test_200000_failed_urls_store_the_cap_in_short_transactions_and_say_how_many
     assert ">Retry 2,000 failed URLs</button>" in page
 
 
+def test_urls_a_cancel_left_past_the_cap_are_counted_as_cancelled_not_failed(
+    alice_client: Client, key: ApiKey, sim: FakeFirecrawl, settings: Any
+) -> None:
+    settings.FIRECRAWL_MAX_FAILED_URLS_PER_JOB = 300
+    remote_id = sim.create_batch(KEY, n=3_000, rate=0.001)
+    sim.cancel(remote_id)
+    job = tracked(key, remote_id)
+
+    sync_job_task.call(job.pk)
+
+    job.refresh_from_db()
+    upstream = sim.job(remote_id)
+    left = len(upstream.failed)
+    assert left > 2_900 and FailedUrl.objects.filter(job=job).count() == 300
+    # Each of them told apart as it streamed by, kept or not: none counts as a failure.
+    assert (job.failed_count, job.cancelled_count, job.failed_stored) == (0, left, 0)
+    progress = job.progress
+    assert (progress.cancelled, progress.failed, progress.total) == (left, 0, 3_000)
+    page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f"{left:,} left unscraped by the cancel" in page
+    assert "Retry" not in page
+
+
 def test_a_list_with_fresh_ids_on_every_read_never_grows_past_the_cap(
     key: ApiKey, sim: FakeFirecrawl, settings: Any
 ) -> None:

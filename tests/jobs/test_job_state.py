@@ -191,5 +191,5 @@ def test_tracking_an_id_twice_keeps_one_job_and_learns_its_kind(key: ApiKey) -> 
 
 def test_scraped_and_expected_never_fall_below_what_is_cached(job: Job) -> None:
     job.completed, job.total, job.documents_cached = 62, 60, 63
-    assert (job.scraped, job.expected) == (63, 63)
-    assert job.progress_percent == 100
+    assert (job.scraped, job.documents_expected) == (63, 63)
+    assert (job.progress.done, job.progress.total, job.progress.percent) == (63, 63, 100)

@@ -97,7 +97,7 @@ def test_the_chart_spans_zero_to_the_expected_pages_over_the_sampled_time(
 ) -> None:
     job = sampled_job(key, START, (0, 0), (5, 150), (10, 300), total=1000)
     summary = progress_summary(job)
-    assert summary.chart_top == 1000 and summary.chart_middle == "500"
+    assert summary.chart_top == 1000 and summary.chart_middle == 500
     assert (summary.chart_start, summary.chart_end) == (START, START + timedelta(minutes=10))
     assert summary.chart_time_format == "H:i"
     # The line ends at 300 of 1,000 pages: 70 % of the way down the 60-high box.
@@ -107,7 +107,7 @@ def test_the_chart_spans_zero_to_the_expected_pages_over_the_sampled_time(
 def test_a_short_span_shows_seconds_and_a_long_one_the_day(key: ApiKey) -> None:
     short = sampled_job(key, START, (0, 0), (0.5, 3), total=5)
     assert progress_summary(short).chart_time_format == "H:i:s"
-    assert progress_summary(short).chart_middle == "2.5"
+    assert progress_summary(short).chart_middle == 3  # a whole page, never 2.5
     overnight = sampled_job(key, START, (0, 0), (12 * 60, 40), total=80)
     assert progress_summary(overnight).chart_time_format == "M j, H:i"
 
@@ -115,15 +115,26 @@ def test_a_short_span_shows_seconds_and_a_long_one_the_day(key: ApiKey) -> None:
 def test_the_job_page_labels_both_axes(alice_client: Client, key: ApiKey) -> None:
     job = sampled_job(key, START, (0, 0), (5, 150), (10, 300), total=1000)
     html = alice_client.get(f"/jobs/{job.pk}/").content.decode()
-    assert "<figcaption>Pages scraped over time</figcaption>" in html
+    assert "<figcaption>Pages done over time (scraped or failed)</figcaption>" in html
     assert '<div class="chart-y" aria-hidden="true"><span>1,000</span><span>500</span>' in html
     assert '<time datetime="2026-11-30T14:00:00+00:00">14:00</time>' in html
     assert '<time datetime="2026-11-30T14:10:00+00:00">14:10</time>' in html
     assert "time (UTC)" in html
-    assert 'aria-label="300 of 1,000 pages scraped between 14:00 and 14:10"' in html
+    assert 'aria-label="300 of 1,000 pages done between 14:00 and 14:10"' in html
 
 
 def test_one_sample_draws_no_chart(alice_client: Client, key: ApiKey) -> None:
     job = sampled_job(key, START, (0, 0), total=10)
     assert progress_summary(job).chart_points == ""
     assert "chart-figure" not in alice_client.get(f"/jobs/{job.pk}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("total", "top", "middle"), [(5, 6, 3), (1, 2, 1), (7, 8, 4), (1000, 1000, 500)]
+)
+def test_the_middle_gridline_is_always_a_whole_page(
+    key: ApiKey, total: int, top: int, middle: int
+) -> None:
+    job = sampled_job(key, START, (0, 0), (0.5, 1), total=total)
+    summary = progress_summary(job)
+    assert (summary.chart_top, summary.chart_middle) == (top, middle)

@@ -534,7 +534,7 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_an_unreachable_server_says_the_job_may_have_started(
+def test_a_refused_connection_says_nothing_was_started(
     alice: User, alice_client: Client, sim: FakeFirecrawl
 ) -> None:
     key = make_key(alice, sim)
@@ -543,13 +543,12 @@ def test_an_unreachable_server_says_the_job_may_have_started(
 
     response = alice_client.post("/start/confirm/", {"payload": payload})
 
+    # No connection was made, so no request went out: that is certain, not "may have".
     page = assert_refused(response, "Could not reach Firecrawl", "connection refused")
-    assert "it may or may not have started the job" in page
-    assert "Import recent jobs" in page
-    # That form can never send the start again: a second press tells the same.
-    again = alice_client.post("/start/confirm/", {"payload": payload})
-    assert "it may or may not have started the job" in text_of(again)
-    assert StartRequest.objects.get().state == "uncertain"
+    assert "Nothing was started" in page and "may or may not" not in page
+    assert StartRequest.objects.get().state == "failed"
+    # The confirmation comes back with a fresh form: pressing Confirm again is safe.
+    assert 'name="payload"' in response.content.decode()
 
 
 def test_a_lost_answer_without_idempotency_is_never_sent_twice_from_the_same_form(

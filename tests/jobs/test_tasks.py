@@ -33,7 +33,9 @@ def test_a_poll_that_saw_the_job_due_before_its_sync_does_not_queue_a_second_pol
     # syncing it), the queued sync starts and frees its queue slot, and the poll's request for
     # a sync lands in that free slot. The sync it queues runs right after the first one.
     settings.FIRECRAWL_POLL_INTERVAL = 60
-    remote_id = sim.create_batch(KEY, n=100_000, rate=10.0)
+    # Ten documents scraped already, then one a second: the first read has some however fast
+    # the machine, and fits one status page however slow.
+    remote_id = sim.create_batch(KEY, n=100_000, rate=1.0, start_offset=10.0)
     job = make_job(key, remote_id)
     assert request_sync(job)
     seen_by_the_poll = Job.objects.get(pk=job.pk)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, Fault
 from fakecrawl.webhooks import payload
-from jobs import starting
+from jobs import start_options, starting
 from jobs.models import Job
 from jobs.models import jobs as job_model
 from jobs.tasks import request_sync, sync_job_task
@@ -312,7 +312,9 @@ def start_batch(key: ApiKey, owner: Any) -> tuple[starting.StartOutcome, uuid.UU
         kind=Job.Kind.BATCH,
         api_key=key,
         urls=["https://example.test/a", "https://example.test/b"],
-        options=starting.batch_options(["markdown"], True),
+        options=start_options.body(
+            Job.Kind.BATCH, key.api_version, {"formats": ["markdown"], "only_main_content": True}
+        ),
     )
     token = uuid.uuid4()
     return starting.start(owner, plan, token=token, idempotency_key=uuid.uuid4()), token

@@ -270,7 +270,9 @@ def test_the_switch_on_the_keys_page_opts_a_key_in_and_out(
     alice_client.post(f"/keys/{key.pk}/auto-import/", {"auto_import": "on"})
     key.refresh_from_db()
     assert key.auto_import
-    assert 'name="auto_import" checked' in alice_client.get("/keys/").content.decode()
+    assert (
+        'name="auto_import" data-autosubmit checked' in alice_client.get("/keys/").content.decode()
+    )
     alice_client.post(f"/keys/{key.pk}/auto-import/", {})
     key.refresh_from_db()
     assert not key.auto_import

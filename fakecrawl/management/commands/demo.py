@@ -33,6 +33,8 @@ from django.utils import timezone
 
 from accounts.throttle import clear_failures
 from fakecrawl import FakeFirecrawl
+from fakecrawl.server import DEFAULT_FORMATS
+from jobs import start_options
 from jobs.models import Job
 from jobs.tasks import request_sync
 from keys.models import ApiKey
@@ -51,7 +53,8 @@ SCREENSHOT_BATCH = "Screenshots (12 pages, two each)"
 # label: create_batch() options. Rates are documents per second of the simulator's real clock.
 BATCHES: dict[str, dict[str, Any]] = {
     "Docs site (completed, 50 pages)": {"n": 50, "state": "completed"},
-    "Product catalogue (running, 300 pages)": {"n": 300, "rate": 2.0},
+    # Runs for about half an hour: whoever reads the page first still sees a live job.
+    "Product catalogue (running, 3,000 pages)": {"n": 3000, "rate": 1.5, "fail_every": 40},
     "Blog archive (every 7th page fails)": {"n": 120, "rate": 5.0, "fail_every": 7},
     "Knowledge base (large, 2,000 pages)": {"n": 2000, "state": "completed", "doc_size": 3000},
     "Hostile content (scripts, RTL, huge lines)": {"n": 30, "state": "completed", "hostile": True},
@@ -201,9 +204,19 @@ class Command(BaseCommand):
             options = dict(batch)
             if options.pop("webhook", False) and key.webhook_url:
                 options["webhook"] = key.webhook_url
-            remote_id = sim.create_batch(DEMO_KEY, **options)
+            urls = [f"https://example.test/page/{i}" for i in range(1, options.pop("n") + 1)]
+            remote_id = sim.create_batch(DEMO_KEY, urls, **options)
             job, _ = Job.objects.track(
-                owner=user, api_key=key, remote_id=remote_id, kind=Job.Kind.BATCH, label=label
+                owner=user,
+                api_key=key,
+                remote_id=remote_id,
+                kind=Job.Kind.BATCH,
+                label=label,
+                # As if started on the Start page: its options show, and Run again starts it.
+                start_options=start_options.body(
+                    Job.Kind.BATCH, key.api_version, {"formats": _formats_of(options)}
+                ),
+                start_urls=urls,
             )
             transaction.on_commit(partial(request_sync, job))
             self.stdout.write(f"  tracking {remote_id}  {label}")
@@ -222,6 +235,13 @@ class Command(BaseCommand):
         url, options = UNTRACKED_CRAWL
         remote_id = sim.create_crawl(DEMO_KEY, url, **options)
         self.stdout.write(f"  not tracked {remote_id}  (API keys > Import recent jobs finds it)")
+
+
+def _formats_of(options: dict[str, Any]) -> list[str]:
+    """The formats the simulator gives a batch made with these create_batch() options."""
+    if options.get("formats"):
+        return list(options["formats"])
+    return [*DEFAULT_FORMATS, *(["rawHtml"] if options.get("hostile") else [])]
 
 
 def _is_development_database() -> bool:

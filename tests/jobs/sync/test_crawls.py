@@ -171,6 +171,7 @@ def test_the_pages_show_a_crawl_and_its_start_url(
     page = text_of(alice_client.get(f"/jobs/{job.pk}/"))
     assert f"Crawl {remote_id}" in page and f"Start URL: {SITE}" in page
     listed = alice_client.get("/").content.decode()
-    row = re.search(r"Docs crawl</a>(.*?)</td>\s*<td>([^<]*)<", listed, re.S)
-    assert row and row.group(2).strip() == "Crawl"
-    assert f'title="{SITE}"' in row.group(1)  # the list shows where the crawl started
+    row = re.search(r"Docs crawl</a>(.*?)</td>", listed, re.S)
+    # The list says it is a crawl, and where it started, under its name.
+    assert row and re.search(r'class="muted job-kind">Crawl ·', row.group(1))
+    assert f'title="{SITE}"' in row.group(1)

@@ -86,13 +86,16 @@ def test_a_background_cancel_settles_on_firecrawls_final_numbers(
     assert len(upstream.failed) == 112
     job.refresh_from_db()
     assert (job.status, job.completed, job.total, job.documents_cached) == ("cancelled", 38, 38, 38)
-    assert job.failed_count == 112 and job.failed_urls.filter(robots_blocked=False).count() == 112
+    # Every URL the cancel left is listed by /errors, and counted as cancelled, not as failed.
+    assert (job.failed_count, job.cancelled_count) == (0, 112)
+    assert job.failed_urls.filter(robots_blocked=False, cancelled=True).count() == 112
     # The app saw the numbers move after the cancel, and did not settle on any of them.
     assert any(total > 38 for _, _, total, _, _ in reads)
     assert [settled for *_, settled in reads].count(True) == 1 and reads[-1][-1]
     assert manifest(alice_client, job)["complete"] is True
     page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
-    assert "38 of 38 pages scraped" in page and "112 failed" in page
+    assert "38 of 150 pages scraped" in page and "112 cancelled" in page
+    assert " failed" not in page.split('data-testid="scrape-counts"')[1].split("</span>")[0]
 
 
 def test_the_manifest_says_complete_only_once_firecrawl_has_settled(
@@ -115,7 +118,8 @@ def test_the_manifest_says_complete_only_once_firecrawl_has_settled(
     final = manifest(alice_client, job)
     assert len(reads) > 2
     assert final["complete"] is True
-    assert final["counts"]["failed"] == 30 and final["counts"]["upstreamTotal"] == 10
+    assert final["counts"]["cancelled"] == 30 and final["counts"]["failed"] == 0
+    assert final["counts"]["upstreamTotal"] == 10
 
 
 def test_a_late_completion_is_waited_for_not_guessed(
@@ -187,14 +191,14 @@ def test_refresh_now_reads_the_failed_urls_again(
     clock.advance(10)  # 1 URL failed in 10 s: within one settle interval nothing moves
     poll_until_settled(job, clock, sim_step=0)
     job.refresh_from_db()
-    assert job.is_settled and 0 < job.failed_count < 15
+    assert job.is_settled and 0 < job.cancelled_count < 15
 
     clock.advance(100)
     alice_client.post(f"/jobs/{job.pk}/refresh/")
     poll_until_settled(job, clock, sim_step=0)
 
     job.refresh_from_db()
-    assert (job.total, job.failed_count) == (5, 15)
+    assert (job.total, job.cancelled_count) == (5, 15)
     assert job.failed_urls.count() == 15  # never duplicated
 
 
