@@ -72,8 +72,9 @@ demo: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py demo --port $(PORT) --sim-port $(SIM_PORT) --log $(DEMO_DIR)/worker.log
 
-# make bench: every benchmark, written to docs/PERFORMANCE.md (about 30 minutes: the load test of a
-# hostile key runs 2 minutes of load on each database, the webhooks' batches a minute or two).
+# make bench: every benchmark, written to docs/PERFORMANCE.md (25-35 minutes: the load test of a
+# hostile key runs 2 minutes of load on each database, the webhooks' batches a minute or two, the
+# many workers' 40 jobs synced by 1, 2 and 4 workers on PostgreSQL 3-4 minutes).
 # make bench ARGS=--quick: tiny sizes, SQLite only, prints the tables and writes nothing.
 # make bench ARGS=--large: one job of 100,000 documents, docs/PERFORMANCE-LARGE.md (not in CI).
 bench: $(VENV)/.installed-dev

@@ -2,7 +2,8 @@
 
     python -m bench --quick              tiny sizes, SQLite only; prints the tables, writes nothing
     python -m bench --only ingest,poll   a subset (ingest, browse, download, poll, dashboard,
-                                         screenshots, fairness, webhooks, api)
+                                         screenshots, fairness, webhooks, api,
+                                         scaleout)
     python -m bench --db sqlite          skip PostgreSQL (default: both when one answers)
     python -m bench --out FILE           write the report there instead
     python -m bench --large              one job of 100,000 documents (5 GB), both databases:
@@ -15,6 +16,7 @@ postgres); every scenario gets its own scratch database there or in a temporary 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -32,6 +34,7 @@ ALL = [
     "fairness",
     "webhooks",
     "api",
+    "scaleout",
 ]
 
 
@@ -75,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"== {name}", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
+            # The machine is shared: what else ran as each section started, beside its numbers.
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             if name == "ingest":
                 ingest = scenarios.ingest(ws, sizes, vendors, profile)
                 section = ingest
@@ -98,9 +103,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             elif name == "screenshots":
                 section = scenarios.screenshots(ws, sizes, vendors)
+            elif name == "scaleout":
+                section = scenarios.scaleout(ws, sizes, vendors)
             else:
                 section = scenarios.dashboard(ws, sizes, vendors)
             section.data["seconds"] = time.perf_counter() - t0
+            section.notes.append(f"Load average at the start of this section: {load}.")
             sections.append(section)
             print(report.table(section), file=sys.stderr, flush=True)
     finally:

@@ -1,6 +1,9 @@
 """Benchmark 3's contenders in a child process: the job's downloads through the real view.
 
     python -m bench.download JOB_PK OUT_PATH [PROFILE_PATH]   the zip
+    python -m bench.download threads N JOB_PK OUT_PATH         the zip deflated in N threads
+                                                               beside the view (0: the view's
+                                                               thread alone)
     python -m bench.download populate N                        (set-up) a job of N documents
     python -m bench.download export JOB_PK FORMAT OUT_PATH [QUERY]   a CSV or xlsx download
     python -m bench.download unpack ZIP [DIR]                  its entries and bytes (and files)
@@ -12,6 +15,7 @@ and the whole download.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -25,7 +29,10 @@ def download(
     setup_django()
     from django.test import Client
 
+    from jobs import zipwriter
     from jobs.models import Job
+
+    load = os.getloadavg()[0]
 
     job = Job.objects.select_related("owner").get(pk=job_pk)
     client = Client()
@@ -52,7 +59,21 @@ def download(
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
-    return {"seconds": seconds, "first_byte_seconds": first_byte, "zip_bytes": written}
+    return {
+        "seconds": seconds,
+        "first_byte_seconds": first_byte,
+        "zip_bytes": written,
+        "threads": zipwriter.THREADS,
+        "load": load,
+    }
+
+
+def with_threads(threads: int, job_pk: int, out_path: str) -> dict[str, Any]:
+    setup_django()
+    from jobs import zipwriter
+
+    zipwriter.THREADS = threads
+    return download(job_pk, out_path)
 
 
 def populate(n: int) -> dict[str, Any]:
@@ -81,6 +102,8 @@ if __name__ == "__main__":
     argv = sys.argv[1:]
     if argv[0] == "unpack":
         emit(unpack(*argv[1:]))
+    elif argv[0] == "threads":
+        emit(with_threads(int(argv[1]), int(argv[2]), argv[3]))
     elif argv[0] == "populate":
         emit(populate(int(argv[1])))
     elif argv[0] == "export":

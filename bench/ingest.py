@@ -10,9 +10,14 @@ python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status
 python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
 python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
 python -m bench.ingest sequential JOB_PK  the same with reading ahead off (one page at a time)
+python -m bench.ingest unindexed JOB_PK   the same storing documents unindexed, then the catch-up
+                                          indexer (the design before indexing as cached)
 python -m bench.ingest size               the database's size on disk, in bytes
-python -m bench.ingest index JOB_PK [N]   then jobs.search.index_documents (the task after a sync),
+python -m bench.ingest index JOB_PK [N]   jobs.search.index_documents (the scheduler's catch-up),
                                           in N processes at once (N workers sharing the batches)
+
+The sync modes also time "all cached" to "last document searchable": what is left unindexed when
+the last page is stored, indexed by the catch-up indexer as the same worker would next.
 """
 
 from __future__ import annotations
@@ -227,17 +232,24 @@ def track(url: str, job_id: str) -> dict[str, Any]:
     return {"job_pk": job.pk, "user_pk": user.pk}
 
 
-def sync(job_pk: int, profile: str = "", *, sequential: bool = False) -> dict[str, Any]:
+def sync(
+    job_pk: int, profile: str = "", *, sequential: bool = False, unindexed: bool = False
+) -> dict[str, Any]:
     setup_django()
     from django.db import connection
 
-    from jobs.models import Job
+    from jobs.models import Job, search_index
     from jobs.prefetch import PageReader
+    from jobs.search import index_documents, unindexed_count
     from jobs.sync import sync_job
 
     if sequential:
         # The design's alternative, for comparison: read page k+1 only after storing page k.
         PageReader.start = lambda self, skip: None  # type: ignore[method-assign]
+    if unindexed:
+        # The previous design, for comparison: pages stored unindexed, a task indexing after.
+        search_index.mark_for_index = lambda documents: None
+        search_index.index_inserted = lambda job_pk, documents, markdowns: None
 
     connection.ensure_connection()
     base_rss = _rss_mb()
@@ -261,12 +273,19 @@ def sync(job_pk: int, profile: str = "", *, sequential: bool = False) -> dict[st
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
+    # All cached: how long until the last document is searchable, with this one worker.
+    cached_at = time.perf_counter()
+    left = unindexed_count(job_pk)
+    if left:
+        index_documents(job_pk)
     return {
         "seconds": seconds,
         "runs": runs,
         "pages": pages,
         "documents": job.documents_cached,
         "base_rss_mb": base_rss,
+        "unindexed": left,
+        "searchable_lag": time.perf_counter() - cached_at,
     }
 
 
@@ -359,6 +378,8 @@ def main(argv: list[str]) -> None:
         emit(sync(int(argv[1]), argv[2] if len(argv) > 2 else ""))
     elif mode == "sequential":
         emit(sync(int(argv[1]), sequential=True))
+    elif mode == "unindexed":
+        emit(sync(int(argv[1]), unindexed=True))
     elif mode == "index":
         emit(index(int(argv[1]), int(argv[2]) if len(argv) > 2 else 1))
     elif mode == "size":

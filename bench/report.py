@@ -87,7 +87,7 @@ def document(
         "# Performance",
         "",
         "Measured side by side with the alternatives in the same run: absolute times on a shared",
-        "machine are noise, ratios are not. Regenerate with `make bench` (5-10 minutes;",
+        "machine are noise, ratios are not. Regenerate with `make bench` (25-35 minutes;",
         "`make bench ARGS=--quick` runs tiny sizes and writes nothing). The scripts are in",
         "`bench/`; `tests/bench/test_smoke.py` runs them at tiny sizes so they never rot.",
         "",
@@ -162,26 +162,31 @@ and it becomes worth building (an inference). Two earlier experiments bound the 
 (10,000 documents): building the page's rows without model instances saved 5-10 %, and never
 checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
 
-**Search indexing.** A document is searchable once indexed, in a task after the sync. On
-PostgreSQL `to_tsvector` over `regexp_replace` of the whole markdown was most of the old 37 s
-for 10,000 documents of 50 KB (1.9 ms a document, timed alone). Now the document's distinct
-words are cut and folded in Python (one `bytes.translate` and `split` pass, then a set), and
-PostgreSQL parses only that short list into the `SearchVectorField`, one `UPDATE ... FROM
-unnest()` per batch: 0.44 ms a document, timed alone. Tried and rejected: `translate()` in SQL
-instead of the regular expression (slower), a 10,000-character cap (0.76 ms, still PostgreSQL's
-parser, and less content searchable), and `bulk_update` with a SearchVector per row (0.70 ms:
-Django's CASE compilation cost more than the tokenising). Search quality is the same (titles,
-URLs and the first 100,000 characters of markdown, every word required, the last a prefix) and
-accents now fold on PostgreSQL as on SQLite. Indexers share batches (`FOR UPDATE SKIP LOCKED`):
-the "two workers indexing" row runs two at once, as two task workers would. One indexer on
-PostgreSQL still takes well over the caching time; two meet the target, but only where two
-worker processes run (`make run` starts one, and its tasks run one after the other), and the app
-queues one index task per job: queuing a second per job, for deployments with several workers,
-is the next step (not done). On SQLite, FTS5 tokenises in C and indexing
-takes about the caching time, either side of it across runs: setting the `search_indexed` flag
-rewrites each 50 KB row (SQLite rewrites a whole record on UPDATE), which keeping the flag in a
-table of its own would avoid, at the cost of a model change on both databases (not done).
-SQLite has one writer, so a second indexer would only wait.
+**Search indexing.** A document is searchable once indexed, and it is now indexed in the
+transaction that caches it (`jobs/models/search_index.py`): "all cached → last document
+searchable" is the time to find nothing left to index (milliseconds), where indexing in a task
+after the sync took 1.25x (SQLite) to 1.63x (PostgreSQL) the caching time on top of it, and a
+document is findable the moment the page holding it is. The indexing costs what it did, only
+during the sync, and in the same process as the sync's reading: on SQLite the rows are inserted
+flagged and the insert trigger feeds FTS5 (in C, and no row is rewritten, which the task's
+UPDATE of the flag did); on PostgreSQL the page's distinct words are cut and folded in Python
+(`document_words`: one `bytes.translate` and `split` pass, then a set; 0.5 ms a document of
+25 KB on a quiet core, two thirds of the indexing in a profile of the sync) and one `UPDATE ...
+FROM unnest()` sets the page's vectors. So caching takes longer (the rows "indexing after the
+sync instead"), and "tracked → last document searchable" is about what it was on SQLite and up
+to 1.4x longer on PostgreSQL (0.84x-1.10x and 0.96x-1.40x across runs on a loaded machine):
+the tokenising holds the GIL that the sync's reader thread needs to parse the next page, so on
+PostgreSQL it no longer overlaps with anything. Going below that means tokenising in another
+process: a second worker indexing (the catch-up task, which indexers share by batches), or
+PostgreSQL's own parser on the raw text (1.9 ms a document, on the server's core, longer than
+the caching itself): not done. Earlier choices stand: PostgreSQL parses only the short list of
+distinct words into the `SearchVectorField` (`to_tsvector` over `regexp_replace` of the whole
+markdown was 1.9 ms a document; `bulk_update` with a SearchVector per row 0.70 ms). Search
+quality is the same (titles, URLs and the first 100,000 characters of markdown, every word
+required, the last a prefix; accents fold on both databases). Documents stored unindexed
+(cached before this change, a restored dump) are indexed by the scheduler's catch-up task,
+whose indexers share batches (`FOR UPDATE SKIP LOCKED`): the "indexing after the sync"
+reference above.
 
 **Browsing (sorts).** Sorting by title or URL sorted all of a job's rows on PostgreSQL (the
 last page of 100,000 took 8.4x its first page): an expression index cannot serve an index-only
@@ -217,6 +222,38 @@ longer sent each record to a thread on its own (0.33 s of waiting); Info-ZIP 1.3
 is never cut short silently: a document that cannot be written is listed in manifest.json
 (`notWritten`) and ERRORS.txt, a failed read stops that part and says so, and the archive
 always ends valid with `"incomplete": true`.
+
+**Zip threads.** The zip deflates in two threads beside the view's own. At load 9 on two cores
+it fell to 0.69x Info-ZIP's speed through HTTP, which suggested falling back to one thread when
+the cores are busy. Measured side by side (the rows "2 threads vs the view's thread alone"), two
+threads stay at least as fast as the view's thread alone, as the machine is and with every core
+taken by a spinning process: 1.48x and 1.55x in the full run, 1.08x and 2.10x in the re-run of
+section 3. Taken cores slow both (the scheduler shares the cores by thread, so the threads win
+back a share of them: an inference), and Info-ZIP, one process, loses its share too. So the
+count does not follow the load: it stays two, and the row with the cores taken checks that it is
+never slower than one thread. A load-based choice (two threads with a core free, else none) was
+built, measured in the full run, and removed: it would have made busy machines' zips slower. The
+throughput against Info-ZIP moves with the machine's load between the two contenders, which run
+one after the other: 1.71x in the full run, 0.69x in the re-run (Info-ZIP 72 and 159 MB/s).
+Measuring the zip through the real server stack beside Info-ZIP at a quiet moment is left to the
+next round.
+
+**Many workers (section 10).** A sync's time is its pages' latency: it reads a job's pages one
+after another (each read ahead while the last is stored), so one worker caches a 500-document
+job in about six reads (five pages and the errors listing) of 300 ms, and more workers cache
+more jobs at once. The workers themselves spend 0.3-0.5 ms of CPU a document (start-up included:
+7-9 s for 20,000 documents whatever their number). PostgreSQL holds every lease, budget and
+queue claim (conditional UPDATEs, `SKIP LOCKED`), so workers never wait on each other beyond a
+row lock held for one statement. Four workers reached 3.75x one worker's throughput at load 5-6
+(5.26x in an earlier run at load 2-4): the single worker also spends its time on the settling
+reads of the jobs it cached early (a job that ended upstream is read again until it settles; the
+"status pages" beyond 200 in its row), which the shorter runs mostly leave for after the last
+document. What limits it on this machine is the two cores: four workers, two web processes,
+PostgreSQL and the simulator share them with the other work of the machine, and the job-page
+polls show it (p95 0.6 s with four workers against 0.1-0.2 s with one or two). Past the cores,
+the budget: each key may send FIRECRAWL_RATE_LIMIT_PER_MINUTE requests a minute (300 here, 200
+by default), so the jobs of one key are cached at most at that many pages a minute, whatever the
+number of workers (the busiest key-minute here was 80).
 
 **One job of 100,000 documents** (`make bench ARGS=--large`, docs/PERFORMANCE-LARGE.md).
 Memory stays flat from 10,000 to 100,000 documents for the sync and the zip on both databases;

@@ -54,6 +54,12 @@ class Sizes:
     # Benchmark 8: a batch of this many URLs completing over this many seconds.
     webhook_urls: int = 1_000
     webhook_seconds: float = 60.0
+    # 10. Many workers: batches of scale_docs documents, each read answered after scale_latency
+    # seconds, synced by each number of worker processes in turn.
+    scale_jobs: int = 40
+    scale_docs: int = 500
+    scale_latency: float = 0.3
+    scale_workers: tuple[int, ...] = (1, 2, 4)
 
 
 # The dashboard's small user gets three full pages (150 jobs, a third of them running), so page 1,
@@ -64,6 +70,7 @@ QUICK = Sizes(
     shot_docs=20, shot_small=5, shot_bytes=30_000,
     fair_pollers=4, fair_seconds=10.0, fair_users=2, fair_docs=20, fair_rate=10.0,
     webhook_urls=40, webhook_seconds=4.0,
+    scale_jobs=4, scale_docs=30, scale_latency=0.05, scale_workers=(1, 2),
 )  # fmt: skip
 
 
@@ -178,16 +185,6 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
                 if run.result["documents"] != sim_count(sizes, size):
                     raise RuntimeError(f"sync cached {run.result['documents']} documents")
                 runs[f"sync {vendor} {size}"] = run
-                # Search indexing is a follow-up task, timed on its own; on PostgreSQL also
-                # two indexers at once (two workers), on a copy of the same documents.
-                if size == "large" and vendor == "postgresql":
-                    twin = common.scratch_db_from_template(db, "ingest_index2")
-                    ws.track(twin)
-                    env2 = common.child_env(twin.url)
-                    runs[f"index2 {vendor} {size}"] = run_child(
-                        "ingest", ["index", job_pk, "2"], env2
-                    )
-                runs[f"index {vendor} {size}"] = run_child("ingest", ["index", job_pk], env)
                 section.data[f"db {vendor} {size}"] = (db, int(job_pk))
                 if size == "large":
                     db = ws.database(vendor, "ingest_write_floor")
@@ -205,6 +202,16 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
                     if run.result["documents"] != sizes.ingest_docs:
                         raise RuntimeError(f"sync cached {run.result['documents']} documents")
                     runs[f"sequential {vendor}"] = run
+                    # The same sync storing pages unindexed, a catch-up indexer after it: what
+                    # indexing as cached costs, and what it saves the user.
+                    db = ws.database(vendor, "ingest_unindexed")
+                    env = common.child_env(db.url)
+                    tracked = run_child("ingest", ["track", sim.url, job_id], env)
+                    job_pk = str(tracked.result["job_pk"])
+                    run = run_child("ingest", ["unindexed", job_pk], env)
+                    if run.result["documents"] != sizes.ingest_docs:
+                        raise RuntimeError(f"sync cached {run.result['documents']} documents")
+                    runs[f"unindexed {vendor}"] = run
     large_mb = mb(wire) * sizes.ingest_docs / (sizes.ingest_docs + sizes.ingest_small)
     floor, sdk = runs["floor large"], runs["sdk large"]
     pages = floor.result["pages"]
@@ -282,29 +289,37 @@ def ingest(ws: Workspace, sizes: Sizes, vendors: list[str], profile: bool) -> Se
                 f"sync_job, {vendor}: the same, reading ahead off", sequential.result["seconds"]
             )
         )
-        indexed = runs[f"index {vendor} large"]
-        lag = ratio(indexed.result["seconds"], sync.result["seconds"])
+        after = runs[f"unindexed {vendor}"].result
+        lag = sync.result["searchable_lag"]
         section.rows.append(
             Row(
-                f"sync_job, {vendor}: then searchable (index_documents, one worker)",
-                fmt_s(indexed.result["seconds"]),
-                f"{indexed.result['documents']:,} documents; caching took "
-                f"{fmt_s(sync.result['seconds'])}",
-                f"{lag:.2f}x",
-                "≤ 1x the caching time",
-                lag <= 1.0,
+                f"sync_job, {vendor}: all cached → last document searchable (one worker)",
+                fmt_s(lag),
+                f"{sync.result['unindexed']:,} left to index; indexing after the sync: "
+                f"{fmt_s(after['searchable_lag'])}",
+                "",
+                "≤ 2 s",
+                lag <= 2.0,
             )
         )
-        if f"index2 {vendor} large" in runs:
-            both = runs[f"index2 {vendor} large"]
-            section.rows.append(
-                Row(
-                    f"sync_job, {vendor}: then searchable, two workers indexing",
-                    fmt_s(both.result["seconds"]),
-                    f"{both.result['documents']:,} documents",
-                    f"{ratio(both.result['seconds'], sync.result['seconds']):.2f}x",
-                )
+        section.rows.append(
+            Row(
+                f"sync_job, {vendor}: time to all cached, indexing after the sync instead",
+                fmt_s(after["seconds"]),
+                f"indexing as cached {fmt_s(sync.result['seconds'])}",
+                f"{ratio(sync.result['seconds'], after['seconds']):.2f}x",
             )
+        )
+        searchable = sync.result["seconds"] + lag
+        searchable_after = after["seconds"] + after["searchable_lag"]
+        section.rows.append(
+            Row(
+                f"sync_job, {vendor}: tracked → last document searchable",
+                fmt_s(searchable),
+                f"indexing after the sync {fmt_s(searchable_after)}",
+                f"{ratio(searchable, searchable_after):.2f}x",
+            )
+        )
         section.rows.append(
             Row(
                 f"sync_job, {vendor}: peak RSS",
@@ -502,7 +517,6 @@ def large(ws: Workspace, vendors: list[str], docs: int = 100_000, base: int = 10
                 sync = run_child("ingest", ["sync", job_pk], env, timeout=7200)
                 if sync.result["documents"] != n:
                     raise RuntimeError(f"sync cached {sync.result['documents']} of {n} documents")
-                index = run_child("ingest", ["index", job_pk], env, timeout=7200)
                 size = run_child("ingest", ["size"], env).result["bytes"]
                 out = ws.root / f"large-{vendor}-{name}.zip"
                 zipped = run_child(
@@ -513,7 +527,7 @@ def large(ws: Workspace, vendors: list[str], docs: int = 100_000, base: int = 10
                 results[f"{vendor} {name}"] = {
                     "sync": sync.result["seconds"],
                     "sync_rss": sync.max_rss_mb,
-                    "index": index.result["seconds"],
+                    "index": sync.result["searchable_lag"],
                     "db_bytes": size,
                     "zip": zipped.result["seconds"],
                     "zip_rss": zipped.max_rss_mb,
@@ -525,7 +539,7 @@ def large(ws: Workspace, vendors: list[str], docs: int = 100_000, base: int = 10
     section.notes.append(
         f"{docs:,} documents ({mb(wire) * docs / (docs + base) / 1024:,.1f} GB of JSON) in one "
         f"job against {base:,}, the same simulator, each step in a fresh process: the sync to "
-        "all cached, then index_documents, the database's size on disk, then the zip through "
+        "all cached and searchable, the database's size on disk, then the zip through "
         "the view. A ratio is large against base: time should grow with the job (10x), memory "
         "not at all."
     )
@@ -548,11 +562,11 @@ def large(ws: Workspace, vendors: list[str], docs: int = 100_000, base: int = 10
                 "flat (≤ 1.3x)",
             ),
             (
-                "then searchable (index_documents)",
+                "all cached → last document searchable",
                 fmt_s(big["index"]),
                 fmt_s(few["index"]),
-                big["index"] / few["index"],
-                f"≈ {grow:.0f}x",
+                ratio(big["index"], few["index"]),
+                "≤ 2 s",
             ),
             (
                 "database size",
@@ -596,6 +610,8 @@ def large(ws: Workspace, vendors: list[str], docs: int = 100_000, base: int = 10
                 met = r <= 1.3
             elif target == "< 1 s":
                 met = big["zip_first_byte"] < 1.0
+            elif target == "≤ 2 s":
+                met = big["index"] <= 2.0
             section.rows.append(
                 Row(
                     f"{vendor}: {measure}",
@@ -648,6 +664,8 @@ def download(ws: Workspace, sizes: Sizes, ingest_section: Section, profile: bool
         else:
             section.notes.append("Info-ZIP is not installed (`apt-get install zip`): no reference.")
         results[size] = {
+            "threads": run.result["threads"],
+            "load": run.result["load"],
             "seconds": run.result["seconds"],
             "first_byte": run.result["first_byte_seconds"],
             "rss": run.max_rss_mb,
@@ -722,10 +740,54 @@ def download(ws: Workspace, sizes: Sizes, ingest_section: Section, profile: bool
         )
     )
     section.data["results"] = results
+    zip_threads(ws, ingest_section, section, large)
     exports(ws, sizes, section)
     if profile and (ws.root / "zip.prof").exists():
         section.data["profile"] = top_functions(ws.root / "zip.prof")
     return section
+
+
+def zip_threads(
+    ws: Workspace, ingest_section: Section, section: Section, large: dict[str, Any]
+) -> None:
+    """The large zip deflated by the view's thread alone and in two threads beside it, as the
+    machine is and with every core taken by a spinning process: whether the threads ever make
+    it slower than one thread (jobs.zipwriter.THREADS)."""
+    db, job_pk = ingest_section.data["db sqlite large"]
+    env = common.child_env(db.url)
+    out = ws.root / "threads.zip"
+    cores = os.cpu_count() or 1
+
+    def timed(threads: int) -> float:
+        run = run_child("download", ["threads", str(threads), str(job_pk), str(out)], env)
+        out.unlink()
+        return float(run.result["seconds"])
+
+    mb_large = mb(large["raw_bytes"])
+    alone, threaded = timed(0), timed(2)
+    spinners = [
+        subprocess.Popen([PY, "-c", "while True: pass"]) for _ in range(cores)
+    ]  # fmt: skip
+    try:
+        time.sleep(1)  # the spinners running: the cores are taken before the zip starts
+        busy_alone, busy_threaded = timed(0), timed(2)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    busy = ratio(busy_alone, busy_threaded)
+    section.rows += [
+        Row("zip, 2 threads vs the view's thread alone", f"{mb_large / threaded:.0f} MB/s",
+            f"alone {mb_large / alone:.0f} MB/s; load at start {large['load']:.2f}",
+            f"{ratio(alone, threaded):.2f}x"),
+        Row(f"zip, cores taken ({cores} spinning processes): 2 threads vs alone",
+            f"{mb_large / busy_threaded:.0f} MB/s", f"alone {mb_large / busy_alone:.0f} MB/s",
+            f"{busy:.2f}x", "≥ 1x (never slower than one thread)", busy >= 1.0),
+    ]  # fmt: skip
+    section.data["zip_threads"] = {
+        "alone": alone, "threaded": threaded, "busy_alone": busy_alone,
+        "busy_threaded": busy_threaded,
+    }  # fmt: skip
 
 
 def exports(ws: Workspace, sizes: Sizes, section: Section) -> None:
@@ -1456,3 +1518,167 @@ def _fairness_run(ws: Workspace, sizes: Sizes, vendor: str, jobs_per_user: int) 
         "hostile_requests": hostile_requests,
         "locked": text.count("database is locked"),
     }
+
+
+# 10. Many workers -------------------------------------------------------------------------------
+
+SCALE_KEYS = 4
+SCALE_DOC_SIZE = 2_000
+SCALE_WEB_WORKERS = 2
+# Each key's budget: above what the run asks of one key in a minute, so it paces nothing here;
+# what is measured is that the workers together never spend more.
+SCALE_BUDGET = 300
+
+
+def scaleout(ws: Workspace, sizes: Sizes, vendors: list[str]) -> Section:
+    """Many jobs synced by 1, 2 and 4 worker processes against a simulator that answers each
+    read after a realistic delay, two web processes serving job-page polls meanwhile."""
+    vendor = "postgresql" if "postgresql" in vendors else "sqlite"
+    section = Section("scaleout", "10. Many workers")
+    spec = {
+        "jobs": sizes.scale_jobs,
+        "docs": sizes.scale_docs,
+        "keys": SCALE_KEYS,
+        "latency": sizes.scale_latency,
+        "doc_size": SCALE_DOC_SIZE,
+    }
+    expected = sizes.scale_jobs * sizes.scale_docs
+    pages = sizes.scale_jobs * math.ceil(sizes.scale_docs / DEFAULT_PAGE_DOCS)
+    sim = subprocess.Popen(
+        [PY, "-m", "bench.scaleout", "sim", json.dumps(spec)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=common.child_env("sqlite:///unused"),
+        cwd=REPO,
+        text=True,
+    )
+    assert sim.stdout is not None and sim.stdin is not None
+    runs: dict[int, dict[str, Any]] = {}
+    try:
+        served = json.loads(sim.stdout.readline())
+
+        def command(line: str) -> dict[str, Any]:
+            assert sim.stdout is not None and sim.stdin is not None
+            sim.stdin.write(line + "\n")
+            sim.stdin.flush()
+            return dict(json.loads(sim.stdout.readline()))
+
+        for workers in sizes.scale_workers:
+            command("clear")
+            runs[workers] = _scaleout_run(ws, vendor, workers, served, expected)
+            runs[workers]["upstream"] = command("stats")
+    finally:
+        sim.stdin.close()
+        sim.wait(timeout=60)
+    one = runs[sizes.scale_workers[0]]
+    for workers, run in runs.items():
+        up, held = run["upstream"], run["held"]
+        seconds = held["last_cached_at"] - up["first_at"]
+        run["seconds"] = seconds
+        speedup = ratio(one["held"]["last_cached_at"] - one["upstream"]["first_at"], seconds)
+        exact = held["cached"] == held["rows"] == expected and held["fully_cached"] == len(
+            run["job_pks"]
+        )
+        duplicates = held["rows"] - held["distinct"]
+        polls = run["polls"]
+        failed = sum(n for code, n in polls["statuses"].items() if not code.startswith("2"))
+        name = f"{workers} worker{'s' if workers > 1 else ''}"
+        section.rows += [
+            Row(f"{name}: time to all cached", fmt_s(seconds),
+                f"{held['cached']:,} of {expected:,} documents; "
+                f"{expected / seconds:,.0f} documents/s",
+                f"{speedup:.2f}x one worker's throughput",
+                "≥ 3x one worker" if workers == 4 else "",
+                speedup >= 3.0 if workers == 4 else None),
+            Row(f"{name}: documents cached twice", str(duplicates),
+                f"exact cache: {'yes' if exact else 'NO'}; {held['unindexed']} unsearchable",
+                "", "0", duplicates == 0 and exact),
+            Row(f"{name}: upstream reads", f"{up['status_reads']} status pages",
+                f"{pages} pages to read; {up['repeated_pages']} read twice; "
+                f"{up['errors_reads']} errors listings; {up['not_ok']} not 200"),
+            Row(f"{name}: busiest minute of one key", f"{up['busiest_key_minute']} requests",
+                f"budget {SCALE_BUDGET} a minute", "", f"≤ {SCALE_BUDGET}",
+                up["busiest_key_minute"] <= SCALE_BUDGET),
+            Row(f"{name}: job-page polls meanwhile, p95",
+                fmt_ms(1000 * percentile(polls["loads"], 0.95)) if polls["loads"] else "-",
+                f"{len(polls['loads'])} polls, median "
+                f"{fmt_ms(1000 * median(polls['loads'])) if polls['loads'] else '-'}, "
+                f"{failed} not 2xx"),
+            Row(f"{name}: CPU of the workers, start-up included", f"{run['cpu']:.1f} s",
+                f"{1000 * run['cpu'] / expected:.1f} ms a document; load at start {run['load']}"),
+        ]  # fmt: skip
+    section.notes.append(
+        f"{sizes.scale_jobs} completed batches of {sizes.scale_docs} documents "
+        f"(~{SCALE_DOC_SIZE * 2 // 1000} KB each) over {SCALE_KEYS} keys (one user each), every "
+        f"read answered after {sizes.scale_latency * 1000:.0f} ms by the simulator (its own "
+        f"process), on {vendor}, a fresh database per run. `run_worker` processes (1, then 2, "
+        f"then 4) find the tracked jobs due and sync them; gunicorn ({SCALE_WEB_WORKERS} "
+        f"workers) serves a job-page poll (htmx) from each user's tab every second meanwhile. "
+        "Time to all cached: from the first upstream read to the last document stored (its "
+        "`cached_at`). Status reads beyond the pages are settling reads (a job that ended "
+        "upstream is read again, status and errors, until it settles), of the jobs cached "
+        "early: the longer a run, the more of them fall inside it. Duplicates: rows whose "
+        "upstream scrape id another row of the job holds. "
+        f"Each key's budget is {SCALE_BUDGET} requests a minute (FIRECRAWL_RATE_LIMIT_PER_MINUTE); "
+        "the simulator counts each key's reads per calendar minute. CPU: user and system time of "
+        "the worker processes (wait4), against the machine's cores."
+    )
+    section.data["runs"] = {str(n): run for n, run in runs.items()}
+    return section
+
+
+def _scaleout_run(
+    ws: Workspace, vendor: str, workers: int, served: dict[str, Any], expected: int
+) -> dict[str, Any]:
+    db = ws.database(vendor, f"scale{workers}")
+    env = conn_env(db)
+    env.update(FIRECRAWL_RATE_LIMIT_PER_MINUTE=str(SCALE_BUDGET))
+    users = run_child("scaleout", ["setup", json.dumps(served)], env).result["users"]
+    job_pks = [pk for user in users for pk in user["jobs"]]
+    stop = ws.root / f"scale{workers}.stop"
+    port = common.free_port()
+    base = f"http://127.0.0.1:{port}"
+    logs = open(ws.root / f"scale{workers}.log", "wb")  # noqa: SIM115 (closed below)
+    web = subprocess.Popen(
+        [PY, "-m", "gunicorn", "firecrawl_dash.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(SCALE_WEB_WORKERS), "--timeout", "120"],
+        env=env, cwd=REPO, stdout=logs, stderr=logs,
+    )  # fmt: skip
+    procs: list[subprocess.Popen[bytes]] = []
+    polls: dict[str, Any] = {"loads": [], "statuses": {}}
+    cpu = 0.0
+    try:
+        wait_for(f"{base}/accounts/login/", 60)
+        pollers = subprocess.Popen(
+            [PY, "-m", "bench.scaleout", "pollers", base, str(stop), json.dumps(users)],
+            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=logs, text=True,
+        )  # fmt: skip
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        for _ in range(workers):
+            procs.append(
+                subprocess.Popen(
+                    [PY, "manage.py", "run_worker"], env=env, cwd=REPO, stdout=logs, stderr=logs
+                )
+            )
+        held = run_child(
+            "scaleout", ["wait", str(max(600, expected / 10)), json.dumps(job_pks)], env,
+            timeout=max(900, expected / 5),
+        ).result  # fmt: skip
+    finally:
+        stop.touch()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                _, _, usage = os.wait4(proc.pid, 0)
+                cpu += usage.ru_utime + usage.ru_stime
+            except ChildProcessError:
+                pass
+        web.terminate()
+        web.wait(timeout=90)
+        logs.close()
+    out, _ = pollers.communicate(timeout=300)
+    lines = [line for line in out.splitlines() if line.startswith(common.RESULT_PREFIX)]
+    if lines:
+        polls = json.loads(lines[-1][len(common.RESULT_PREFIX) :])
+    return {"held": held, "polls": polls, "cpu": cpu, "load": load, "job_pks": job_pks}

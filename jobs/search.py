@@ -1,21 +1,19 @@
 """Full-text search over a job's documents (title, URLs and markdown), on SQLite or PostgreSQL.
 
-Documents are indexed after they are cached, by index_documents in a task, so a new document
-matches a few seconds after it appears. SQLite indexes with FTS5 (its table and triggers live in
-the migrations: setting `search_indexed` indexes a row); PostgreSQL with a tsvector per document
-(`Document.search`), made here from the document's distinct words: splitting the markdown into
-words in Python and handing PostgreSQL only the distinct ones costs a fraction of its own
-parser over the whole text (measured in docs/PERFORMANCE.md).
+Documents are indexed as they are cached, in the transaction that stores them
+(jobs.models.search_index); index_documents, run by a task the scheduler queues, indexes
+whatever was stored unindexed (documents cached before that, a restored dump), from the
+`search_indexed` flag. SQLite indexes with FTS5 (its table and triggers live in the migrations:
+setting `search_indexed` indexes a row); PostgreSQL with a tsvector per document
+(`Document.search`) made from the document's distinct words.
 
 User text never reaches a query syntax: it is cut into words, each quoted, all of them
 required, the last one matched as a prefix so results appear while typing. Both databases cut
 and fold text alike: letters and digits only, lower case, accents removed.
 """
 
-import re
 import secrets
 import time
-import unicodedata
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import CombinedLexeme, Lexeme, SearchHeadline, SearchQuery
@@ -25,12 +23,10 @@ from django.db.models.expressions import RawSQL
 
 from firecrawl_api.text import MARK_END, MARK_START, clean_text
 from jobs.models import Document
+from jobs.models.search_index import TOKEN, fold, indexed_words
 
 # Enough words for any real query; bounds the work a crafted one can ask for.
 MAX_TOKENS = 16
-# Characters of each document's markdown that search looks at (titles and URLs are whole): the
-# start of a page is what people search for, and PostgreSQL's tsvector stops at 1 MB.
-INDEXED_CHARS = 100_000
 # Snippets come back with each match between two private-use characters (jobs.templatetags
 # renders them as <mark>). Document text may hold those characters too, so the database marks
 # matches with markers made afresh for each search, which no document can contain; the text
@@ -38,48 +34,11 @@ INDEXED_CHARS = 100_000
 # fresh markers become the plain ones.
 SNIPPET_WORDS = 24
 
-_TOKEN = re.compile(r"[^\W_]+")
-# ASCII letters and digits lower-cased, other ASCII bytes become spaces, non-ASCII bytes are
-# kept (the words holding them go through _TOKEN): one C-speed pass over a document.
-_ASCII_WORDS = bytes(c if c >= 0x80 or chr(c).isalnum() else 0x20 for c in range(256)).translate(
-    bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
-)
-
-
-def _fold(word: str) -> str:
-    """Lower case without accents ("Fermé" -> "ferme"), as SQLite's tokenizer folds."""
-    word = word.lower()
-    if word.isascii():
-        return word
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
 
 def search_tokens(text: str) -> list[str]:
     """The words of a query: letters and digits only, so no operator or quote survives."""
-    tokens = [_fold(token) for token in _TOKEN.findall(text)]
+    tokens = [fold(token) for token in TOKEN.findall(text)]
     return [token for token in tokens if token][:MAX_TOKENS]
-
-
-def document_words(texts: Iterable[str]) -> str:
-    """The distinct words of `texts`, folded as search_tokens folds them, space-separated."""
-    chunks: set[bytes] = set()
-    for text in texts:
-        if text:
-            # "replace": a lone surrogate becomes "?", a separator.
-            chunks.update(text.encode("utf-8", "replace").translate(_ASCII_WORDS).split())
-    words: set[str] = set()
-    for chunk in chunks:
-        if chunk.isascii():
-            words.add(chunk.decode("ascii"))
-        else:
-            words.update(search_tokens_all(chunk.decode("utf-8", "replace")))
-    return " ".join(sorted(words))
-
-
-def search_tokens_all(text: str) -> list[str]:
-    """Every word of `text`, folded (search_tokens without its bound)."""
-    return [folded for token in _TOKEN.findall(text) if (folded := _fold(token))]
 
 
 def fts5_query(tokens: list[str]) -> str:
@@ -128,13 +87,8 @@ def _index_postgres(batch_ids: QuerySet[Document, int]) -> int:
     documents = Document.objects.filter(pk__in=batch_ids).only("title", "url", "source_url", "raw")
     ids, words = [], []
     for document in documents:
-        markdown = document.content.markdown or ""
         ids.append(document.pk)
-        words.append(
-            document_words(
-                [document.title, document.url, document.source_url, markdown[:INDEXED_CHARS]]
-            )
-        )
+        words.append(indexed_words(document, document.content.markdown))
     with connection.cursor() as cursor:
         cursor.execute(_SET_VECTORS, [ids, words])
         return int(cursor.rowcount)

@@ -6,7 +6,8 @@ django-tasks-db has no periodic scheduler and no recovery for a task whose worke
 job rows are the source of truth: a due job with no live lease gets a sync task from whoever
 notices first (the worker's scheduler loop, a job page's poll, a button), and a conditional
 UPDATE on `sync_queued_for` keeps that to one queued task per job. Indexing for search works the
-same way, on `index_queued_at`, for jobs that have documents not yet indexed, and automatic
+same way, on `index_queued_at`, for jobs that have documents not yet indexed (a sync indexes
+what it stores as it stores it: this catches up documents stored otherwise), and automatic
 imports on the key's `import_due_at`. Screenshots are fetched by one task per key at a time
 (`screenshots_queued_at` on the key), and the files of deleted jobs are deleted in batches
 claimed row by row (jobs.models.screenshots).
@@ -69,9 +70,8 @@ def sync_job_task(job_pk: int, slow: bool = False) -> None:
         request_syncs([job_pk])
         return
     never_read = row is not None and row["last_polled_at"] is None
+    # Its new documents are searchable already (indexed as they were stored).
     result = sync.sync_job(job_pk) if due else sync.SyncResult()
-    if result.documents_added:
-        request_index(job_pk)
     job = Job.objects.filter(pk=job_pk).first()
     if result.screenshots_added and job is not None and job.api_key_id is not None:
         request_screenshots(job.api_key_id)
@@ -105,8 +105,8 @@ def sync_job_task(job_pk: int, slow: bool = False) -> None:
 
 @task()
 def index_job_task(job_pk: int) -> None:
-    # For about one deadline: what is left (of a huge job, or added meanwhile) is queued again
-    # by the scheduler's next round.
+    # Catching up documents stored unindexed (the sync indexes its own), for about one
+    # deadline: what is left of a huge job is queued again by the scheduler's next round.
     search.index_documents(job_pk, seconds=settings.FIRECRAWL_WORKER_DEADLINE)
     # Cleared only once done, so the scheduler does not queue a second indexer meanwhile (past
     # a lease's length it does, harmlessly: batches never overlap).

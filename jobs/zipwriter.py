@@ -2,7 +2,10 @@
 
 zlib releases the GIL while it deflates, so two threads compress one batch of entries while the
 caller reads and prepares the next: the zip costs about the larger of the two instead of their
-sum (docs/PERFORMANCE.md). A streamed entry is cut into pieces deflated independently, each
+sum (docs/PERFORMANCE.md). They stay two when the machine is busy: measured with every core
+taken by other processes, two threads still deflate faster than the caller alone (the
+scheduler shares the cores by thread, we infer), so the count does not follow the load.
+A streamed entry is cut into pieces deflated independently, each
 primed with the 32 KB before it (as pigz does), so it deflates in parallel too, at the same
 size. The format is what Info-ZIP and every unzip read:
 small entries carry their sizes in their local header; a streamed entry (documents.jsonl, of
@@ -14,9 +17,10 @@ import struct
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 # zlib-ng: the same deflate format, compressed faster and smaller than zlib's (measured in
 # docs/PERFORMANCE.md); its functions release the GIL as zlib's do.
@@ -56,6 +60,18 @@ class _Entry:
     descriptor: bool = False
 
 
+class _Inline(Executor):
+    """An executor whose tasks run in the caller as they are submitted."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
 def _deflate_piece(data: memoryview, primer: memoryview) -> bytes:
     """A piece of a stream: deflated on its own, primed with what precedes it, byte-aligned and
     not final, so pieces joined in order are one valid deflate stream."""
@@ -69,11 +85,20 @@ def _deflate_piece(data: memoryview, primer: memoryview) -> bytes:
 class ZipStream:
     """Entries in, zip bytes out: `add_files` and `stream` return chunks to send as they come."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        """`threads`: how many deflate beside the caller (None: THREADS; 0: the caller alone,
+        which the benchmark compares)."""
         self._directory = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
         self._count = 0
         self._offset = 0
-        self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="zip-deflate")
+        self.threads = THREADS if threads is None else threads
+        # Work is cut into one part per thread (one when the caller deflates alone).
+        self._parts = max(1, self.threads)
+        self._pool: Executor = (
+            ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="zip-deflate")
+            if self.threads
+            else _Inline()
+        )
         now = time.localtime()
         self._time = (now.tm_hour << 11) | (now.tm_min << 5) | (now.tm_sec // 2)
         self._date = ((now.tm_year - 1980) << 9) | (now.tm_mon << 5) | now.tm_mday
@@ -90,7 +115,7 @@ class ZipStream:
             start = 0
             for index, (_, data) in enumerate(batch):
                 size += len(data)
-                if size * THREADS >= total * (len(parts) + 1) or index == len(batch) - 1:
+                if size * self._parts >= total * (len(parts) + 1) or index == len(batch) - 1:
                     parts.append([data for _, data in batch[start : index + 1]])
                     start = index + 1
             futures = [self._pool.submit(self._deflate_all, part) for part in parts]
@@ -134,7 +159,7 @@ class ZipStream:
             entry.crc = zlib.crc32(chunk, entry.crc)
             entry.size += len(chunk)
             view = memoryview(chunk)
-            step = -(-len(view) // THREADS)
+            step = -(-len(view) // self._parts)
             futures = []
             for start in range(0, len(view), step):
                 piece = view[start : start + step]

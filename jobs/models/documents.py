@@ -93,10 +93,10 @@ class Document(models.Model):
     # The document exactly as Firecrawl sent it (JSON text): every field, known or not, is kept.
     raw = models.TextField()
     cached_at = models.DateTimeField(auto_now_add=True)
-    # Full-text indexing runs after the insert, in a task (jobs.search.index_documents), so
-    # caching a page never waits for tokenising it.
+    # Set by the transaction that caches the document, which indexes it (jobs.models.
+    # search_index); a row stored unset is indexed by a catch-up task (jobs.search).
     search_indexed = models.BooleanField(default=False)
-    # PostgreSQL's full-text index of the document (jobs.search fills it); SQLite keeps its
+    # PostgreSQL's full-text index of the document (jobs.models.search_index); SQLite keeps its
     # own FTS5 table instead, and this column stays NULL there.
     search = SearchVectorField(null=True, editable=False)
     # The browser's sort keys, stored so that an index holds them together with the position

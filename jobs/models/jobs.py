@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from firecrawl_api.ids import parse_job_reference
 from firecrawl_api.text import MAX_MESSAGE, MAX_URL, cut
+from jobs.models import search_index
 from jobs.models.documents import Document
 from jobs.models.failed_urls import FailedUrl
 from jobs.models.fast_insert import insert_new
@@ -771,9 +772,14 @@ class Job(models.Model):
                 # Positions are upstream offsets. When upstream repeats itself, new documents go
                 # after what we have rather than at a position they do not hold.
                 start = self.next_skip
-                insert_new(
-                    [Document.from_scraped(self, start + i, doc) for i, doc in enumerate(fresh)]
-                )
+                documents = [
+                    Document.from_scraped(self, start + i, doc) for i, doc in enumerate(fresh)
+                ]
+                # Searchable as they are cached: indexed in this transaction, so no cached
+                # document is ever missing from search, even after a crash.
+                search_index.mark_for_index(documents)
+                insert_new(documents)
+                search_index.index_inserted(self.pk, documents, [doc.markdown for doc in fresh])
                 # Their screenshots with them, from the URLs parsed already: a crash can never
                 # leave a cached document whose screenshots nobody will fetch.
                 shots = [

@@ -20,7 +20,7 @@ EXPECTED_ROWS = [
     "| floor: requests + json.loads, discarded |",
     "| firecrawl-py 4.54 get_batch_scrape_status (auto-paging) |",
     "| sync_job, sqlite: time to all cached |",
-    "| sync_job, sqlite: then searchable (index_documents, one worker) |",
+    "| sync_job, sqlite: all cached → last document searchable (one worker) |",
     "| sync_job, sqlite: peak RSS |",
     "## 2. Browsing a huge job",
     "| sqlite: last page vs page 1 |",
@@ -33,6 +33,7 @@ EXPECTED_ROWS = [
     "| throughput |",
     "| peak RSS |",
     "| first byte |",
+    "| zip, 2 threads vs the view's thread alone |",
     "| xlsx, peak RSS |",
     "| CSV with markdown, peak RSS |",
     "## 4. Polling a running job",
@@ -57,6 +58,10 @@ EXPECTED_ROWS = [
     "## 9. Reading a job through the API",
     "| sqlite: every document, API pages (fields=full) |",
     "| sqlite: peak RSS, API walk |",
+    "## 10. Many workers",
+    "| 1 worker: time to all cached |",
+    "| 2 workers: documents cached twice |",
+    "| 2 workers: busiest minute of one key |",
 ]
 
 

@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 
 from jobs.models import Document, Job
-from jobs.search import apply_search, document_words, fts5_query, index_documents, search_tokens
+from jobs.models.search_index import document_words
+from jobs.search import apply_search, fts5_query, index_documents, search_tokens
 from jobs.tasks import enqueue_due_jobs
 from keys.models import ApiKey
 from tests.conftest import make_documents, make_job
@@ -194,7 +195,7 @@ def test_the_last_word_matches_as_a_prefix_while_typing(job: Job) -> None:
 
 
 def test_only_the_first_hundred_thousand_characters_are_searched(job: Job) -> None:
-    from jobs.search import INDEXED_CHARS
+    from jobs.models.search_index import INDEXED_CHARS
 
     filler = "lorem " * (INDEXED_CHARS // 6)
     store(doc(job, 0, "beginning " + filler + " farbeyond"))

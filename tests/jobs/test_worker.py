@@ -34,7 +34,7 @@ def test_a_queued_task_syncs_the_job(key: ApiKey, sim: FakeFirecrawl) -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
     job.refresh_from_db()
     assert job.documents_cached == 150 and job.fully_cached
-    # The sync queued the indexing, and the worker ran it too.
+    # Searchable as cached, with no indexing task.
     assert not job.documents.filter(search_indexed=False).exists()
     assert job.index_queued_at is None
     assert enqueue_due_jobs() == 0  # settled jobs are never queued again
@@ -48,16 +48,17 @@ def queued_index_tasks(job: Job) -> int:
     ).count()
 
 
-def test_a_sync_that_adds_documents_queues_one_index_task(key: ApiKey, sim: FakeFirecrawl) -> None:
+def test_a_sync_leaves_nothing_to_index_and_queues_no_index_task(
+    key: ApiKey, sim: FakeFirecrawl
+) -> None:
     job = make_job(key, sim.create_batch(KEY, n=150, state="completed"))
     sync_job_task.call(job.pk)
     assert job.documents.count() == 150
-    assert queued_index_tasks(job) == 1
-    sync_job_task.call(job.pk)  # nothing new: nothing more to index
-    enqueue_due_jobs()  # the scheduler sees the queued task
-    assert queued_index_tasks(job) == 1
-    index_job_task.call(job.pk)
+    # Indexed as they were stored: no task is needed, and the scheduler finds none to queue.
     assert not job.documents.filter(search_indexed=False).exists()
+    assert queued_index_tasks(job) == 0
+    enqueue_due_jobs()
+    assert queued_index_tasks(job) == 0
 
 
 def test_the_scheduler_recovers_a_lost_index_task(db: Any, key: ApiKey) -> None:

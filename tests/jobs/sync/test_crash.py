@@ -87,6 +87,8 @@ def test_a_worker_killed_inside_the_write_of_a_page_leaves_an_exact_cache(
         # What the dead worker left: every document once, at its upstream position, and the
         # counters saying exactly that. Nothing of the page it was writing.
         assert_cache_is_a_prefix(job, sim, f"after the kill at {kill}")
+        # Indexed in the same transaction: no cached document is missing from search.
+        assert not job.documents.filter(search_indexed=False).exists(), f"kill at {kill}"
         cached_at_kills.append(job.documents_cached)
         # Where the kill landed, as the worker said just before it: inside the transaction.
         assert kill_lines(log)[-1].endswith("in a transaction: yes"), kill_lines(log)
