@@ -54,8 +54,10 @@ def as_int(value: Any) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None  # inf and nan are not integers
-    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
-        return int(value)
+    # str.strip() removes more than int() allows around a number (the separators \x1c-\x1f):
+    # the text checked is the text converted.
+    if isinstance(value, str) and _INT_TEXT.fullmatch(text := value.strip()):
+        return int(text)
     return None
 
 
