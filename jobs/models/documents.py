@@ -61,13 +61,19 @@ class DocumentQuerySet(models.QuerySet["Document"]):
         """Documents Firecrawl marked with an error (a page that was fetched but failed)."""
         return self.exclude(error="") if has_error else self.filter(error="")
 
+    def holding(self, job: "Job", scrape_ids: list[str]) -> "DocumentQuerySet":
+        """The job's documents with these scrape ids, looked up in the (job, scrape_id) index.
+
+        Unordered: the default ordering ("job", then the job's own) joins the jobs table, and
+        SQLite then walked all of the job's documents in that order instead of looking the ids
+        up, a cost per page that grew with the job (docs/PERFORMANCE-LARGE.md)."""
+        return self.filter(job=job, scrape_id__in=scrape_ids).order_by()
+
     def new_in(self, job: "Job", scraped: list[ScrapedDocument]) -> "list[Any]":
         """The documents of a page that the job does not hold yet, deduplicated by scrapeId
         (upstream can repeat a page, and a page can repeat a document)."""
         scrape_ids = [doc.scrape_id for doc in scraped if doc.scrape_id]
-        known = set(
-            self.filter(job=job, scrape_id__in=scrape_ids).values_list("scrape_id", flat=True)
-        )
+        known = set(self.holding(job, scrape_ids).values_list("scrape_id", flat=True))
         fresh, seen = [], set()
         for doc in scraped:
             if doc.scrape_id and (doc.scrape_id in known or doc.scrape_id in seen):
@@ -112,7 +118,8 @@ class Document(models.Model):
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["job", "position"]
+        # By the column, not the relation: "job" would join the jobs table to order by theirs.
+        ordering = ["job_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["job", "position"], name="unique_document_position"),
         ]

@@ -1,11 +1,13 @@
 """The sync against the Firecrawl simulator over real HTTP: every document cached exactly once."""
 
 import json
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -403,3 +405,18 @@ def test_an_unexpected_error_backs_off_and_says_so_on_the_job(
     assert "The sync failed unexpectedly (RuntimeError)" in result.error == job.last_error
     assert job.is_active and job.next_poll_at > before + timedelta(seconds=5)
     assert job.lease_token is None  # released for the next try
+
+
+@pytest.mark.django_db
+def test_a_pages_known_documents_are_looked_up_by_their_ids_not_by_walking_the_job(
+    key: ApiKey,
+) -> None:
+    # Each page asks which of its scrape ids the job holds. Walking the job's documents instead
+    # (what the default ordering made SQLite do) costs more with every page of a large job.
+    job = make_job(key, str(uuid.uuid4()))
+    lookup = Document.objects.holding(job, ["a", "b"]).values_list("scrape_id", flat=True)
+    sql = str(lookup.query)
+    assert "JOIN" not in sql and "ORDER BY" not in sql, sql
+    if connection.vendor == "sqlite":
+        plan = lookup.explain()
+        assert "(job_id=? AND scrape_id=?)" in plan, plan
