@@ -1,14 +1,21 @@
 """Real processes for the tests: workers and web servers running against the test database."""
 
+import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import requests
 from django.db import connection
+from django.test import Client
 
 from fakecrawl import FakeFirecrawl
 from jobs.models import Job
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +88,85 @@ def assert_cache_is_a_prefix(job: Job, sim: FakeFirecrawl, when: str = "") -> No
         f"{when}: {len(cached)} documents stored; the job counts {job.documents_cached} and "
         f"would read on from {job.next_skip}"
     )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class WebServer:
+    """gunicorn as the README runs it in production (firecrawl_dash/gunicorn.py), two workers;
+    `options` are added to its command line (and win over the settings module's)."""
+
+    def __init__(self, log: Path, *options: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.options = options
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:firecrawl_dash.gunicorn",
+                "firecrawl_dash.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--no-control-socket",
+                *self.options,
+            ],
+            cwd=ROOT,
+            env=child_env(),
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(self.answers, "gunicorn answered", process=self.process)
+
+    def answers(self) -> bool:
+        try:
+            requests.get(f"{self.url}/accounts/login/", timeout=5)
+        except requests.RequestException:
+            return False
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the whole server: master and workers, as an OOM killer or a power cut would."""
+        assert self.process is not None
+        for pid in [*worker_pids(self.process.pid), self.process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
+
+def worker_pids(parent: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                pids.append(int(entry.name))
+    return pids
+
+
+def session_for(user: Any) -> requests.Session:
+    client = Client()
+    client.force_login(user)
+    session = requests.Session()
+    session.cookies.set("sessionid", client.cookies["sessionid"].value)
+    return session

@@ -12,9 +12,6 @@ import io
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -27,7 +24,6 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.test import Client
 
 from fakecrawl import FakeFirecrawl, Fault
 from jobs.models import Document, FailedUrl, Job
@@ -37,10 +33,10 @@ from tests.conftest import ALICE_KEY as KEY
 from tests.conftest import make_job
 from tests.jobs.sync.support import ServedLog, report
 from tests.processes import (
-    ROOT,
+    WebServer,
     assert_cache_exact,
     assert_cache_is_a_prefix,
-    child_env,
+    session_for,
     start_worker,
 )
 from tests.waiting import TIMEOUT, wait_until
@@ -190,89 +186,12 @@ def more_than(job: Job, count: int) -> Callable[[], bool]:
 # The web server, killed during polls and during a zip download.
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class WebServer:
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "firecrawl_dash.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "60",
-                "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=child_env(),
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        wait_until(self.answers, "gunicorn answered", process=self.process)
-
-    def answers(self) -> bool:
-        try:
-            requests.get(f"{self.url}/accounts/login/", timeout=5)
-        except requests.RequestException:
-            return False
-        return True
-
-    def kill(self) -> None:
-        """SIGKILL the whole server: master and workers, as an OOM killer or a power cut would."""
-        assert self.process is not None
-        for pid in [*worker_pids(self.process.pid), self.process.pid]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.kill()
-
-
-def worker_pids(parent: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent:
-                pids.append(int(entry.name))
-    return pids
-
-
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[WebServer]:
     server = WebServer(tmp_path / "gunicorn.log")
     server.start()
     yield server
     server.stop()
-
-
-def session_for(user: Any) -> requests.Session:
-    client = Client()
-    client.force_login(user)
-    session = requests.Session()
-    session.cookies.set("sessionid", client.cookies["sessionid"].value)
-    return session
 
 
 def snapshot(job: Job) -> dict[str, Any]:
