@@ -63,7 +63,8 @@ def test_a_download_slower_than_the_worker_timeout_arrives_whole(
     session = session_for(alice).cookies["sessionid"]
 
     client = SlowReader("127.0.0.1", web.port, timeout=60)
-    client.request("GET", f"/jobs/{job.pk}/download.zip", headers={"Cookie": f"sessionid={session}"})
+    cookie = {"Cookie": f"sessionid={session}"}
+    client.request("GET", f"/jobs/{job.pk}/download.zip", headers=cookie)
     response = client.getresponse()
     assert response.status == 200
     body = response.read(64 * 1024)
