@@ -56,6 +56,8 @@ class JobSummary:
     reason: str
     scraped: int
     failed: int
+    # URLs a cancel left unscraped: neither scraped nor failed (Job.progress).
+    cancelled: int
     documents_cached: int
     expected: int
     credits_used: int | None
@@ -79,6 +81,8 @@ class JobSummary:
     @property
     def counts(self) -> str:
         parts = [f"{_count(self.scraped)} pages scraped", f"{_count(self.failed)} failed"]
+        if self.cancelled:
+            parts.append(f"{_count(self.cancelled)} cancelled")
         if self.credits_used is not None and self.credits_used >= 0:
             parts.append(f"{_count(self.credits_used)} credits")
         if self.complete:
@@ -137,6 +141,7 @@ def summarize(job: Job, reason: str = "") -> JobSummary:
         reason=reason,
         scraped=job.scraped,
         failed=job.failed_count,
+        cancelled=job.cancelled_count,
         documents_cached=job.documents_cached,
         expected=job.documents_expected,
         credits_used=job.credits_used,

@@ -58,6 +58,19 @@ def test_a_finished_job_is_one_email_however_many_rounds_run(
     assert sent.recipient == "alice@example.test"
 
 
+def test_a_cancelled_job_tells_its_cancelled_urls_apart_from_its_failures(
+    alice: Any, key: ApiKey, smtp: Mailbox
+) -> None:
+    subscribe(alice)
+    settled_job(
+        key, label="Stopped", status=Job.Status.CANCELLED, failed_count=1, cancelled_count=187,
+        completed=13, total=200, documents_cached=13, next_skip=13,
+    )  # fmt: skip
+    rounds(5)
+    assert smtp.count() == 1
+    assert "13 pages scraped, 1 failed, 187 cancelled, 10 credits" in body(smtp.messages[0])
+
+
 def test_500_jobs_finishing_together_make_one_digest(
     alice: Any, key: ApiKey, smtp: Mailbox
 ) -> None:
