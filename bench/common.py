@@ -269,6 +269,16 @@ def simulator(
 # Small helpers --------------------------------------------------------------------------------
 
 
+def gunicorn(port: int, workers: int) -> list[str]:
+    """The README's production web server (firecrawl_dash/gunicorn.py) with `workers` processes,
+    on 127.0.0.1:`port`."""
+    return [
+        PY, "-m", "gunicorn", "-c", "python:firecrawl_dash.gunicorn", "firecrawl_dash.wsgi",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+        "--no-control-socket",
+    ]  # fmt: skip
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,6 +4,8 @@
     python -m bench.download threads N JOB_PK OUT_PATH         the zip deflated in N threads
                                                                beside the view (0: the view's
                                                                thread alone)
+    python -m bench.download session JOB_PK                    (set-up) a session of its owner
+    python -m bench.download http URL SESSION OUT_PATH         the zip at URL, through a server
     python -m bench.download populate N                        (set-up) a job of N documents
     python -m bench.download export JOB_PK FORMAT OUT_PATH [QUERY]   a CSV or xlsx download
     python -m bench.download unpack ZIP [DIR]                  its entries and bytes (and files)
@@ -76,6 +78,40 @@ def with_threads(threads: int, job_pk: int, out_path: str) -> dict[str, Any]:
     return download(job_pk, out_path)
 
 
+def session(job_pk: int) -> dict[str, Any]:
+    """A logged-in session of the job's owner, for a client outside Django."""
+    setup_django()
+    from django.test import Client
+
+    from jobs.models import Job
+
+    client = Client()
+    client.force_login(Job.objects.get(pk=job_pk).owner)
+    return {"session": client.cookies["sessionid"].value}
+
+
+def http(url: str, session_id: str, out_path: str) -> dict[str, Any]:
+    """The download as a browser gets it: over HTTP from a real server, written to a file."""
+    import requests
+
+    load = os.getloadavg()[0]
+    with requests.Session() as client:
+        client.cookies.set("sessionid", session_id)
+        started = time.perf_counter()
+        first_byte = None
+        written = 0
+        with client.get(url, stream=True, timeout=600) as response, open(out_path, "wb") as out:
+            assert response.status_code == 200, response.status_code
+            for chunk in response.iter_content(chunk_size=1024 * 1024):
+                if chunk and first_byte is None:
+                    first_byte = time.perf_counter() - started
+                written += len(chunk)
+                out.write(chunk)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "first_byte_seconds": first_byte, "zip_bytes": written,
+            "load": load}  # fmt: skip
+
+
 def populate(n: int) -> dict[str, Any]:
     """A cached job of n small documents (the browse benchmark's), not indexed for search."""
     setup_django()
@@ -104,6 +140,10 @@ if __name__ == "__main__":
         emit(unpack(*argv[1:]))
     elif argv[0] == "threads":
         emit(with_threads(int(argv[1]), int(argv[2]), argv[3]))
+    elif argv[0] == "session":
+        emit(session(int(argv[1])))
+    elif argv[0] == "http":
+        emit(http(*argv[1:4]))
     elif argv[0] == "populate":
         emit(populate(int(argv[1])))
     elif argv[0] == "export":

@@ -6,6 +6,8 @@ python -m bench.ingest write URL JOB_ID   the write floor: the pages' documents 
 python -m bench.ingest overlap URL JOB_ID DB_URL   the best overlap two processes allow: one
                                           reads and parses each page, the other stores it
                                           (bare driver, as the write floor) meanwhile
+python -m bench.ingest overlap-indexed URL JOB_ID DB_URL   the same, the writer also indexing
+                                          for search as the app does (FTS5 / tsvector)
 python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status (auto-paging)
 python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
 python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
@@ -88,29 +90,43 @@ def write(url: str, job_id: str, database_url: str) -> dict[str, Any]:
     return {"seconds": seconds, "pages": len(pages), "documents": sum(map(len, pages))}
 
 
-def overlap(url: str, job_id: str, database_url: str) -> dict[str, Any]:
+def overlap(url: str, job_id: str, database_url: str, indexed: bool = False) -> dict[str, Any]:
     """Reading in one process and writing in another, pages handed over through a pipe: what a
-    reader process (instead of the sync's reader thread) could reach at best, on this machine."""
+    reader process (instead of the sync's reader thread) could reach at best, on this machine.
+
+    `indexed`: the writer also keeps a full-text index of the documents as the app does, so the
+    bound includes what searchable-as-cached costs: SQLite, an FTS5 table of the same tokenizer
+    and prefixes fed by an insert trigger that reads the markdown from the JSON in C; PostgreSQL,
+    a GIN-indexed tsvector set per page from the documents' distinct words, which the reader
+    process cuts (the app's own `document_words`) while the writer stores the page before."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     pages: Any = context.Queue(maxsize=2)
+    words = indexed and not database_url.startswith("sqlite")
     started = time.perf_counter()
-    reader = context.Process(target=_read_pages, args=(url, job_id, pages))
+    reader = context.Process(target=_read_pages, args=(url, job_id, pages, words))
     reader.start()
     if database_url.startswith("sqlite"):
-        count = _write_sqlite_from(database_url.removeprefix("sqlite:///"), pages)
+        count = _write_sqlite_from(database_url.removeprefix("sqlite:///"), pages, indexed)
     else:
-        count = _write_postgres_from(database_url, pages)
+        count = _write_postgres_from(database_url, pages, indexed)
     seconds = time.perf_counter() - started
     reader.join()
     return {"seconds": seconds, "documents": count}
 
 
-def _read_pages(url: str, job_id: str, pages: Any) -> None:
+def _read_pages(url: str, job_id: str, pages: Any, words: bool = False) -> None:
     import requests
 
     from firecrawl_api import jsonscan
+
+    cut: Any = None  # the app's word cutter, when the writer indexes PostgreSQL's way
+    if words:
+        setup_django()
+        from jobs.models.search_index import INDEXED_CHARS, document_words
+
+        cut = document_words
 
     session = requests.Session()
     headers = {"Authorization": f"Bearer {SIM_KEY}"}
@@ -121,22 +137,48 @@ def _read_pages(url: str, job_id: str, pages: Any) -> None:
         )
         payload = jsonscan.loads(response.content)
         texts = payload["data"].texts
-        pages.put(texts)
+        if cut is None:
+            pages.put((texts, None))
+        else:
+            docs = [json.loads(text) for text in texts]
+            pages.put((texts, [cut(_indexed_texts(doc, INDEXED_CHARS)) for doc in docs]))
         skip += len(texts)
         if not texts or not payload.get("next"):
             break
     pages.put(None)
 
 
-def _write_sqlite_from(path: str, pages: Any) -> int:
+def _indexed_texts(doc: dict[str, Any], chars: int) -> list[str]:
+    # What the app indexes (jobs.models.search_index.indexed_words): title, URLs, markdown's start.
+    meta = doc.get("metadata") or {}
+    texts = [meta.get("title"), meta.get("url"), meta.get("sourceURL")]
+    return [str(text) for text in texts if text] + [(doc.get("markdown") or "")[:chars]]
+
+
+# The app's FTS5 configuration (jobs/migrations/0009), on the bare table: the markdown's first
+# 100,000 characters, title and URL, read from the JSON by the insert trigger.
+_SQLITE_INDEX = [
+    "CREATE VIRTUAL TABLE cached_fts USING fts5(title, url, body, content='', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "CREATE TRIGGER cached_fts_insert AFTER INSERT ON cached BEGIN "
+    "INSERT INTO cached_fts(rowid, title, url, body) VALUES (new.position, "
+    "json_extract(new.raw, '$.metadata.title'), json_extract(new.raw, '$.metadata.url'), "
+    "substr(json_extract(new.raw, '$.markdown'), 1, 100000)); END",
+]
+
+
+def _write_sqlite_from(path: str, pages: Any, indexed: bool = False) -> int:
     import sqlite3
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("CREATE TABLE cached (position INTEGER PRIMARY KEY, raw TEXT NOT NULL)")
+    for statement in _SQLITE_INDEX if indexed else []:
+        conn.execute(statement)
     position = 0
-    while (texts := pages.get()) is not None:
+    while (page := pages.get()) is not None:
+        texts, _ = page
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT INTO cached VALUES (?, ?)", enumerate(texts, start=position))
         conn.execute("COMMIT")
@@ -145,23 +187,32 @@ def _write_sqlite_from(path: str, pages: Any) -> int:
     return position
 
 
-def _write_postgres_from(url: str, pages: Any) -> int:
+def _write_postgres_from(url: str, pages: Any, indexed: bool = False) -> int:
     import psycopg
 
     position = 0
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "CREATE TABLE cached (position integer PRIMARY KEY, raw text COMPRESSION lz4 NOT NULL)"
+            "CREATE TABLE cached (position integer PRIMARY KEY, raw text COMPRESSION lz4 NOT NULL, "
+            "search tsvector)"
         )
-        while (texts := pages.get()) is not None:
-            with (
-                conn.transaction(),
-                conn.cursor() as cursor,
-                cursor.copy("COPY cached FROM STDIN (FORMAT BINARY)") as copy,
-            ):
-                copy.set_types(["integer", "text"])
-                for row in enumerate(texts, start=position):
-                    copy.write_row(row)
+        if indexed:
+            conn.execute("CREATE INDEX cached_search ON cached USING gin (search)")
+        while (page := pages.get()) is not None:
+            texts, words = page
+            with conn.transaction(), conn.cursor() as cursor:
+                with cursor.copy("COPY cached (position, raw) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(["integer", "text"])
+                    for row in enumerate(texts, start=position):
+                        copy.write_row(row)
+                if words is not None:
+                    # The app's statement (jobs.models.search_index._SET_VECTORS_AT).
+                    cursor.execute(
+                        "UPDATE cached SET search = to_tsvector('simple', batch.words) "
+                        "FROM unnest(%s::integer[], %s::text[]) AS batch(position, words) "
+                        "WHERE cached.position = batch.position",
+                        [list(range(position, position + len(texts))), words],
+                    )
             position += len(texts)
     return position
 
@@ -370,6 +421,8 @@ def main(argv: list[str]) -> None:
         emit(write(argv[1], argv[2], argv[3]))
     elif mode == "overlap":
         emit(overlap(argv[1], argv[2], argv[3]))
+    elif mode == "overlap-indexed":
+        emit(overlap(argv[1], argv[2], argv[3], indexed=True))
     elif mode == "sdk":
         emit(sdk(argv[1], argv[2]))
     elif mode == "track":
