@@ -162,6 +162,23 @@ and it becomes worth building (an inference). Two earlier experiments bound the 
 (10,000 documents): building the page's rows without model instances saved 5-10 %, and never
 checkpointing SQLite's WAL during the sync 15-20 %; neither reaches 1.5x on SQLite.
 
+**Against the best overlap (target 1.1x).** The best overlap stores the JSON only; the sync also
+makes each document searchable in the transaction that stores it. The row "best overlap,
+indexed" gives the bound's writer the same index: on SQLite the app's FTS5 configuration, fed
+by an insert trigger that reads the markdown from the JSON in C; on PostgreSQL the app's
+statement setting GIN-indexed tsvectors per page, from words cut by the app's own
+`document_words` in the reader process, off the writer's core. In a run of sections 1 and 3 at
+load 1.2 the indexed bound was 11.63 s against 3.89 s unindexed on SQLite and 5.72 s against
+2.25 s on PostgreSQL, and the sync 14.64 s and 7.53 s: 3.8x and 3.4x the plain bound, of which
+indexing accounts for 3.0x and 2.5x (the indexed bound against the plain one), and 1.26x and
+1.31x the indexed bound. What remains is
+Django's share and the GIL: one process reads, parses, builds the rows and (PostgreSQL) cuts
+the words, where the bound splits that work between two processes on two cores; 1.1x would take
+the reader process described above (not built). Making the index itself cheaper would change
+search: FTS5's prefix indexes (`prefix='2 3'`) write an entry for each of two prefix lengths
+besides each word, and they keep a short last word, searched as a prefix, fast at 100,000
+documents.
+
 **Search indexing.** A document is searchable once indexed, and it is now indexed in the
 transaction that caches it (`jobs/models/search_index.py`): "all cached → last document
 searchable" is the time to find nothing left to index (milliseconds), where indexing in a task
@@ -235,8 +252,23 @@ never slower than one thread. A load-based choice (two threads with a core free,
 built, measured in the full run, and removed: it would have made busy machines' zips slower. The
 throughput against Info-ZIP moves with the machine's load between the two contenders, which run
 one after the other: 1.71x in the full run, 0.69x in the re-run (Info-ZIP 72 and 159 MB/s).
-Measuring the zip through the real server stack beside Info-ZIP at a quiet moment is left to the
-next round.
+
+**The zip as the user gets it.** Section 3 downloads the large zip over HTTP too, from gunicorn
+with the production settings and from `make run`'s server, read by another process: as fast as
+in process (177 and 183 MB/s against 173 MB/s in a run at load 1.2), so the server adds nothing
+that matters and the in-process row measures what a user gets. Against Info-ZIP that run was
+1.12x (157 MB/s), short of 1.5x. A profile of the zip's own thread, which does everything but
+deflating, put a quarter of it in `clean_text`'s regular expression over every document's
+markdown and HTML; ASCII text is now checked with `bytes.translate` (3x faster). The rest of
+that thread reads the batches, parses each document's JSON and lays out the entries, Python
+work the deflate threads cannot take from it (two threads were 1.09x the view's thread alone
+in that run), while Info-ZIP reads and deflates in C on one core. 1.5x would take preparing the
+markdown and HTML files out of the thread that reads (another process, or files prepared when
+the documents are cached): not done. The production settings, not the zip, were what cut
+downloads short: gunicorn's default sync worker is killed by its master once a request outlasts
+`--timeout` (the README said 300 s: a 1 GB zip to a 20 Mbit/s link is cut off), and it serves
+one request at a time. `firecrawl_dash/gunicorn.py` runs threaded workers
+(`tests/test_gunicorn.py`), and every benchmark's gunicorn uses it.
 
 **Many workers (section 10).** A sync's time is its pages' latency: it reads a job's pages one
 after another (each read ahead while the last is stored), so one worker caches a 500-document
@@ -259,10 +291,23 @@ number of workers (the busiest key-minute here was 80).
 Memory stays flat from 10,000 to 100,000 documents for the sync and the zip on both databases;
 the zip's central directory, which grows with the entries (200,000 here), is spooled to a
 temporary file past a megabyte (it was the one thing that grew: about 200 MB of peak RSS
-before). Time is linear on PostgreSQL. On SQLite caching grows faster than the job: SQLite
-stores each document uncompressed and writes it twice (the WAL, then the checkpoint), about
-12 GB for that job, more than the kernel keeps as dirty pages, so the disk sets the pace (an
-inference from the sizes, not measured; PostgreSQL writes about a fifth of that, lz4-compressed).
+before). Time is linear on PostgreSQL (8-10x for 10x the documents). On SQLite caching grew
+faster than the job (25x for 10x, then 18x once documents were indexed as they are cached),
+which an earlier report put down to the disk, inferred from the sizes. The large run now fills
+SQLite twice, on disk and on tmpfs, and the disk was not it: 17.9x on disk and 18.9x on tmpfs,
+the disk adding 15-20 % at both sizes. Timing each statement of a 40,000-document sync by its
+shape found the code's share: the lookup of a page's known scrape ids took 9.6 ms a page in the
+first half and 28 ms in the second, because Document's default ordering (by the job, so by the
+job's own ordering) joined the jobs table and SQLite then walked all of the job's documents in
+(job, position) order instead of using the (job, scrape_id) index. The lookup is now unordered
+(0.8-1.0 ms a page at any depth; `tests/jobs/sync/test_sync.py` checks its SQL and SQLite's
+plan) and the ordering names the column. 100,000 documents then took 171 s instead of 237 s on
+disk and 128 s instead of 207 s on tmpfs, 13.5x and 13.0x the 10,000-document sync; the disk
+adds 28-33 %. The rest of the growth was not isolated: the statements of the 40,000-document
+sync no longer grow from its first half to its second, and a 64 MB page cache instead of
+SQLite's 2 MB changed nothing there, so it comes with the larger documents (FTS5's segment
+merges grow with the index: an inference). PostgreSQL writes about a fifth of SQLite's bytes
+(lz4-compressed) and stays the recommended database for large jobs.
 
 **Exports.** CSV (with the opt-in markdown column) and xlsx are read in the same byte-bounded
 batches. The xlsx is a zip of XML parts: it used to be written by xlsxwriter in constant-memory
