@@ -3,13 +3,12 @@ one here):
 
     gunicorn -c python:firecrawl_dash.gunicorn firecrawl_dash.wsgi
 
-
 Threaded workers, because a download is a long request. gunicorn's default sync worker tells its
 master it is alive only between requests, so the master kills one whose request outlasts
 `timeout`, mid-download: a zip streamed to a slow connection for longer than that would be cut
 off (tests/test_gunicorn.py). A gthread worker's main loop keeps telling, whatever its threads
 are doing, and each of its threads serves one request: a few long downloads take a few threads,
-not the whole site.
+not the whole site. (gunicorn also turns a sync worker with more than one thread into gthread.)
 """
 
 import os
