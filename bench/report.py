@@ -167,11 +167,11 @@ makes each document searchable in the transaction that stores it. The row "best 
 indexed" gives the bound's writer the same index: on SQLite the app's FTS5 configuration, fed
 by an insert trigger that reads the markdown from the JSON in C; on PostgreSQL the app's
 statement setting GIN-indexed tsvectors per page, from words cut by the app's own
-`document_words` in the reader process, off the writer's core. In a run of sections 1 and 3 at
-load 1.2 the indexed bound was 11.63 s against 3.89 s unindexed on SQLite and 5.72 s against
-2.25 s on PostgreSQL, and the sync 14.64 s and 7.53 s: 3.8x and 3.4x the plain bound, of which
-indexing accounts for 3.0x and 2.5x (the indexed bound against the plain one), and 1.26x and
-1.31x the indexed bound. What remains is
+`document_words` in the reader process, off the writer's core. In the run above the indexed
+bound was 14.24 s against 3.42 s unindexed on SQLite and 7.88 s against 2.51 s on PostgreSQL,
+and the sync 16.46 s and 9.88 s: 4.8x and 3.9x the plain bound, of which indexing accounts for
+4.2x and 3.1x (the indexed bound against the plain one), and 1.16x and 1.25x the indexed bound
+(1.26x and 1.31x in an earlier run of sections 1 and 3). What remains is
 Django's share and the GIL: one process reads, parses, builds the rows and (PostgreSQL) cuts
 the words, where the bound splits that work between two processes on two cores; 1.1x would take
 the reader process described above (not built). Making the index itself cheaper would change
@@ -191,7 +191,8 @@ UPDATE of the flag did); on PostgreSQL the page's distinct words are cut and fol
 25 KB on a quiet core, two thirds of the indexing in a profile of the sync) and one `UPDATE ...
 FROM unnest()` sets the page's vectors. So caching takes longer (the rows "indexing after the
 sync instead"), and "tracked → last document searchable" is about what it was on SQLite and up
-to 1.4x longer on PostgreSQL (0.84x-1.10x and 0.96x-1.40x across runs on a loaded machine):
+to 1.4x longer on PostgreSQL (0.84x-1.10x and 0.77x-1.40x across runs, the lower ones on a
+quiet machine):
 the tokenising holds the GIL that the sync's reader thread needs to parse the next page, so on
 PostgreSQL it no longer overlaps with anything. Going below that means tokenising in another
 process: a second worker indexing (the catch-up task, which indexers share by batches), or
@@ -244,25 +245,28 @@ always ends valid with `"incomplete": true`.
 it fell to 0.69x Info-ZIP's speed through HTTP, which suggested falling back to one thread when
 the cores are busy. Measured side by side (the rows "2 threads vs the view's thread alone"), two
 threads stay at least as fast as the view's thread alone, as the machine is and with every core
-taken by a spinning process: 1.48x and 1.55x in the full run, 1.08x and 2.10x in the re-run of
+taken by a spinning process: 1.13x and 1.17x in the run above, 1.08x and 2.10x in a re-run of
 section 3. Taken cores slow both (the scheduler shares the cores by thread, so the threads win
 back a share of them: an inference), and Info-ZIP, one process, loses its share too. So the
 count does not follow the load: it stays two, and the row with the cores taken checks that it is
 never slower than one thread. A load-based choice (two threads with a core free, else none) was
 built, measured in the full run, and removed: it would have made busy machines' zips slower. The
 throughput against Info-ZIP moves with the machine's load between the two contenders, which run
-one after the other: 1.71x in the full run, 0.69x in the re-run (Info-ZIP 72 and 159 MB/s).
+one after the other: 1.07x in the run above (Info-ZIP 157 MB/s), 0.69x in an earlier re-run.
 
 **The zip as the user gets it.** Section 3 downloads the large zip over HTTP too, from gunicorn
-with the production settings and from `make run`'s server, read by another process: as fast as
-in process (177 and 183 MB/s against 173 MB/s in a run at load 1.2), so the server adds nothing
-that matters and the in-process row measures what a user gets. Against Info-ZIP that run was
-1.12x (157 MB/s), short of 1.5x. A profile of the zip's own thread, which does everything but
+with the production settings and from `make run`'s server, read by another process: at least
+as fast as in process (210 and 207 MB/s against 168 MB/s in the run above, measured after it;
+177 and 183 against 173 MB/s in an earlier run), so the server adds nothing that matters.
+Through gunicorn it was 1.34x Info-ZIP (157 MB/s) in the run above and 1.12x in the earlier
+one, short of 1.5x. Measured on 3,000 documents at a quiet moment, the download used 1.3 of the
+two cores (2 threads: 1.37 s; the view's thread alone 1.5 s; Info-ZIP 1.87 s): the view's own
+thread sets the pace. A profile of the zip's own thread, which does everything but
 deflating, put a quarter of it in `clean_text`'s regular expression over every document's
 markdown and HTML; ASCII text is now checked with `bytes.translate` (3x faster). The rest of
 that thread reads the batches, parses each document's JSON and lays out the entries, Python
-work the deflate threads cannot take from it (two threads were 1.09x the view's thread alone
-in that run), while Info-ZIP reads and deflates in C on one core. 1.5x would take preparing the
+work the deflate threads cannot take from it, while Info-ZIP reads and deflates in C on one
+core. 1.5x would take preparing the
 markdown and HTML files out of the thread that reads (another process, or files prepared when
 the documents are cached): not done. The production settings, not the zip, were what cut
 downloads short: gunicorn's default sync worker is killed by its master once a request outlasts
@@ -276,16 +280,17 @@ job in about six reads (five pages and the errors listing) of 300 ms, and more w
 more jobs at once. The workers themselves spend 0.3-0.5 ms of CPU a document (start-up included:
 7-9 s for 20,000 documents whatever their number). PostgreSQL holds every lease, budget and
 queue claim (conditional UPDATEs, `SKIP LOCKED`), so workers never wait on each other beyond a
-row lock held for one statement. Four workers reached 3.75x one worker's throughput at load 5-6
-(5.26x in an earlier run at load 2-4): the single worker also spends its time on the settling
-reads of the jobs it cached early (a job that ended upstream is read again until it settles; the
-"status pages" beyond 200 in its row), which the shorter runs mostly leave for after the last
-document. What limits it on this machine is the two cores: four workers, two web processes,
-PostgreSQL and the simulator share them with the other work of the machine, and the job-page
-polls show it (p95 0.6 s with four workers against 0.1-0.2 s with one or two). Past the cores,
-the budget: each key may send FIRECRAWL_RATE_LIMIT_PER_MINUTE requests a minute (300 here, 200
-by default), so the jobs of one key are cached at most at that many pages a minute, whatever the
-number of workers (the busiest key-minute here was 80).
+row lock held for one statement. Four workers reached 5.22x one worker's throughput in the run
+above at load 0.9 (3.75x at load 5-6 in an earlier one): the single worker also spends its time
+on the settling reads of the jobs it cached early (a job that ended upstream is read again until
+it settles; the "status pages" beyond 200 in its row), which the shorter runs mostly leave for
+after the last document. What limits it on this machine is the two cores: four workers, two web
+processes, PostgreSQL and the simulator share them with the other work of the machine, and the
+job-page polls show it when the machine is busy (p95 0.6 s with four workers against 0.1-0.2 s
+with one or two at load 5-6; 41-62 ms at load 0.9). Past the cores, the budget: each key may
+send FIRECRAWL_RATE_LIMIT_PER_MINUTE requests a minute (300 here, 200 by default), so the jobs
+of one key are cached at most at that many pages a minute, whatever the number of workers (the
+busiest key-minute here was 80).
 
 **One job of 100,000 documents** (`make bench ARGS=--large`, docs/PERFORMANCE-LARGE.md).
 Memory stays flat from 10,000 to 100,000 documents for the sync and the zip on both databases;
@@ -388,8 +393,9 @@ price is more status reads (about one a second instead of one per 5 s): with pag
 evenly, fewer reads than the poll's 15 in a minute means gaps of 4 s or more, so no design can
 have both the 2 s p95 and fewer requests on that job; the target "fewer requests" is missed
 there by construction, and met where webhooks save reads, on jobs that go quiet between pages
-(the slow batch: one read per event, the poll relaxed to a 60 s safety net, 10 reads against 26,
+(the slow batch: one read per event, the poll relaxed to a 60 s safety net, 10 reads against 27,
 with the lower lag too), and on old jobs, which polling reads only every 15-60 s. Raising
 `WAKE_SPACING` trades lag for reads on the fast job (2 s would halve them and put the p95 just
-over 2 s, an inference from the spacing). The run above had a load average of 12 on two cores.
+over 2 s, an inference from the spacing). The run above had a load average of 0.6 on two
+cores (an earlier one, at 12, measured 46 against 15 and a p95 of 1.57 s).
 """
