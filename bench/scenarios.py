@@ -677,7 +677,8 @@ def large_places(vendors: list[str], wire_bytes: int) -> list[tuple[str, str, Pa
         places.append((vendor, vendor, None))
         shm = Path("/dev/shm")
         if vendor == "sqlite" and shm.is_dir():
-            free = os.statvfs(shm).f_bavail * os.statvfs(shm).f_frsize
+            stat = os.statvfs(shm)
+            free = stat.f_bavail * stat.f_frsize
             if free > 1.5 * wire_bytes:
                 places.append(("sqlite on tmpfs", vendor, shm))
     return places

@@ -40,7 +40,8 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 
 from jobs import screenshots, search, sync
 from jobs.models import Document, Job, Screenshot, StartRequest
-from jobs.models.jobs import BATCH, lease_duration
+from jobs.models.fast_insert import BATCH
+from jobs.models.jobs import lease_duration
 from keys import listings
 from keys.models import ApiKey, WebhookReceipt
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from firecrawl_api.text import MAX_MESSAGE, MAX_TITLE, MAX_URL, clean_text, cut
 from firecrawl_api.wire import ScrapedDocument
+from jobs.models.fast_insert import BATCH
 
 if TYPE_CHECKING:
     from jobs.models.jobs import Job
@@ -73,7 +74,11 @@ class DocumentQuerySet(models.QuerySet["Document"]):
         """The documents of a page that the job does not hold yet, deduplicated by scrapeId
         (upstream can repeat a page, and a page can repeat a document)."""
         scrape_ids = [doc.scrape_id for doc in scraped if doc.scrape_id]
-        known = set(self.holding(job, scrape_ids).values_list("scrape_id", flat=True))
+        known: set[str] = set()
+        # A page's length is bounded by its bytes only: its ids are asked BATCH at a time.
+        for start in range(0, len(scrape_ids), BATCH):
+            ids = scrape_ids[start : start + BATCH]
+            known.update(self.holding(job, ids).values_list("scrape_id", flat=True))
         fresh, seen = [], set()
         for doc in scraped:
             if doc.scrape_id and (doc.scrape_id in known or doc.scrape_id in seen):

@@ -14,6 +14,11 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Model
 
+# Rows written per statement and per transaction when many are (jobs tracked at once, failed
+# URLs): short transactions, so no other user's write waits behind them, and never an `IN`
+# list longer than this (ids from upstream are asked this many at a time).
+BATCH = 500
+
 
 def insert_new(objs: Sequence[Model]) -> None:
     """Insert `objs`, all of one model; rows that clash with stored ones are left out.

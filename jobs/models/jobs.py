@@ -24,7 +24,7 @@ from firecrawl_api.text import MAX_MESSAGE, MAX_URL, cut
 from jobs.models import search_index
 from jobs.models.documents import Document
 from jobs.models.failed_urls import FailedUrl
-from jobs.models.fast_insert import insert_new
+from jobs.models.fast_insert import BATCH, insert_new
 from jobs.models.screenshots import Screenshot
 from keys.budget import backoff
 from keys.models import ApiKey
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 # A 404 this soon after tracking is Firecrawl's creation race, not an unknown job.
 NOT_FOUND_GRACE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=10)
-# Rows written per statement and per transaction when many are (jobs tracked at once, failed
-# URLs): short transactions, so no other user's write waits behind them, and never an `IN`
-# list longer than this.
-BATCH = 500
 # Rows deleted per transaction when a stopped job's data goes (documents can be large).
 PURGE_BATCH = 200
 # Reads woken by page events come at most this often per job: a batch completing 20 pages a

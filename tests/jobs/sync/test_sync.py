@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fakecrawl import FakeFirecrawl, Fault, ManualClock
+from firecrawl_api.wire import ScrapedDocument
 from jobs.models import Document, Job
+from jobs.models.fast_insert import BATCH
 from jobs.sync import sync_job
 from keys import clients
 from keys.budget import RequestBudget
@@ -420,3 +423,20 @@ def test_a_pages_known_documents_are_looked_up_by_their_ids_not_by_walking_the_j
     if connection.vendor == "sqlite":
         plan = lookup.explain()
         assert "(job_id=? AND scrape_id=?)" in plan, plan
+
+
+@pytest.mark.django_db
+def test_a_page_of_any_length_is_deduplicated_with_short_lookups(key: ApiKey) -> None:
+    # A page's length is bounded by its bytes only: thousands of tiny documents must neither
+    # make one IN list past the database's parameter limit nor escape the dedupe.
+    job = make_job(key, str(uuid.uuid4()))
+    ids = [f"scrape-{n}" for n in range(1200)]
+    page = [ScrapedDocument.from_text(json.dumps({"metadata": {"scrapeId": i}})) for i in ids]
+    stored = [499, 500, 501, 1199]  # at the ends of the lookups, and past them
+    Document.objects.bulk_create(Document.from_scraped(job, n, page[n]) for n in stored)
+    with CaptureQueriesContext(connection) as queries:
+        fresh = Document.objects.new_in(job, page + page[:10])  # and a page repeating itself
+    assert [doc.scrape_id for doc in fresh] == [i for n, i in enumerate(ids) if n not in stored]
+    # 1,210 ids, BATCH (500) a lookup.
+    lookups = [q["sql"] for q in queries if "scrape_id" in q["sql"]]
+    assert len(lookups) == -(-1210 // BATCH) == 3
