@@ -2,8 +2,9 @@
 
 Documents are read in keyset batches (`position > last`) bounded by bytes as well as rows, so a
 500 MB job never has more than a few MB of it in memory, and the first bytes leave before the
-last document is read. The zip is written by jobs.zipwriter, deflating in a second thread; its
-manifest comes last, when every entry is known.
+last document is read. The zip is written by jobs.zipwriter, deflating in two threads beside
+the view's; one reading of the documents feeds both their markdown/ and html/ files and
+documents.jsonl, and its manifest comes last, when every entry is known.
 
 No download is ever cut short silently. Every text written is display-safe (firecrawl_api.text),
 so no document can fail an encoder. The zip records a document it could not write, or a read that
@@ -279,7 +280,7 @@ def job_summary(job: Job) -> dict[str, Any]:
 def zip_stream(
     job: Job, documents: QuerySet[Document], filters: dict[str, Any] | None = None
 ) -> Iterator[bytes]:
-    """The job's zip: documents.jsonl, markdown/, html/, screenshots/, errors.json, then
+    """The job's zip: markdown/ and html/, documents.jsonl, screenshots/, errors.json, then
     manifest.json (and ERRORS.txt when something could not be written). Always a complete,
     valid archive."""
     archive = ZipStream()
@@ -335,12 +336,13 @@ def _zip_entries(
     generated_at = timezone.now()
     problems = _Problems()
     # The sync only appends, at higher positions: fixing the last position now makes every
-    # pass below read the same documents, however many arrive during the download.
+    # reading below (the documents', the screenshots', the manifest's) see the same documents,
+    # however many arrive during the download.
     last = documents.order_by("-position").values_list("position", flat=True).first()
     documents = documents.filter(position__lte=-1 if last is None else last)
-    # What pass one saw, one byte per position (1: in documents.jsonl, 2: has markdown, 4: has
-    # html, 8: failed), so the manifest lists exactly those documents even while the sync
-    # adds more.
+    # What the documents' reading saw, one byte per position (1: in documents.jsonl, 2: has
+    # markdown, 4: has html, 8: failed), so the manifest lists exactly those documents even
+    # while the sync adds more.
     seen = bytearray()
 
     def mark(position: int, flags: int) -> None:
@@ -348,39 +350,32 @@ def _zip_entries(
             seen.extend(bytes(position + 1 - len(seen)))
         seen[position] |= flags
 
-    def jsonl_chunks() -> Iterator[bytes]:
+    def document_batches() -> Iterator[tuple[list[tuple[str, bytes]], bytes]]:
+        """Each batch's markdown and HTML files, and its lines of documents.jsonl: one read of
+        the documents feeds both."""
         try:
-            for batch in iter_raw_batches(documents, as_bytes=True):
+            for batch in iter_raw_batches(documents, with_names=True, as_bytes=True):
+                files: list[tuple[str, bytes]] = []
                 lines = []
-                for position, raw in batch:
-                    # The stored UTF-8 as it is: decoding and encoding it again would be most
-                    # of this pass's time. A line break means a pretty-printed upstream.
+                for position, raw, title, url in batch:
+                    # The stored UTF-8 as it is: decoding and encoding it again would cost more
+                    # than the rest of the line's work. A line break means a pretty-printed
+                    # upstream.
                     if b"\n" in raw or b"\r" in raw:
                         lines.append(jsonl_bytes(bytes(raw).decode()))
                     else:
                         lines += (raw, b"\n")
                     mark(position, 1)
-                yield b"".join(lines)
-        except DatabaseError as exc:
-            problems.stop("reading documents for documents.jsonl", exc)
-
-    yield from archive.stream("documents.jsonl", jsonl_chunks())
-
-    def content_batches() -> Iterator[list[tuple[str, bytes]]]:
-        try:
-            for batch in iter_raw_batches(documents, with_names=True):
-                files: list[tuple[str, bytes]] = []
-                for position, raw, title, url in batch:
                     try:
-                        files += _content_files(position, raw, title, url, mark)
+                        files += _content_files(position, bytes(raw).decode(), title, url, mark)
                     except Exception as exc:  # one document must not end the zip
                         problems.document(position, exc)
                         mark(position, 8)
-                yield files
+                yield files, b"".join(lines)
         except DatabaseError as exc:
-            problems.stop("reading documents for markdown/ and html/", exc)
+            problems.stop("reading documents for documents.jsonl, markdown/ and html/", exc)
 
-    yield from archive.add_files(content_batches())
+    yield from archive.add_files_beside("documents.jsonl", document_batches())
 
     def screenshot_batches() -> Iterator[list[tuple[str, bytes]]]:
         storage = storages["default"]
@@ -535,7 +530,7 @@ def _manifest_chunks(
             flags = seen[document.position]
             if not flags:
                 continue
-            # The names pass two gave its files (only those it wrote).
+            # The names its files were given (only those written).
             stem = (
                 document_stem(document.position, document.title, document.url) if flags & 6 else ""
             )

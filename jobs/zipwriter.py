@@ -3,14 +3,19 @@
 zlib releases the GIL while it deflates, so two threads compress one batch of entries while the
 caller reads and prepares the next: the zip costs about the larger of the two instead of their
 sum (docs/PERFORMANCE.md). They stay two when the machine is busy: measured with every core
-taken by other processes, two threads still deflate faster than the caller alone (the
-scheduler shares the cores by thread, we infer), so the count does not follow the load.
-A streamed entry is cut into pieces deflated independently, each
-primed with the 32 KB before it (as pigz does), so it deflates in parallel too, at the same
-size. The format is what Info-ZIP and every unzip read:
-small entries carry their sizes in their local header; a streamed entry (documents.jsonl, of
-any size) is followed by a data descriptor; ZIP64 records appear only where a size or an offset
-needs them. Memory is bounded by the batches in flight, never by the archive.
+taken by other processes, two threads still deflate faster than the caller alone (the scheduler
+shares the cores by thread, we infer), so the count does not follow the load. A streamed entry
+is cut into pieces deflated independently, each primed with the 32 KB before it (as pigz does),
+so it deflates in parallel too, at the same size. A file can also be written beside others
+(`add_files_beside`): the zip's documents.jsonl and its markdown and HTML files come from one
+reading of the documents, the jsonl's pieces deflated with the files and held, compressed, in a
+temporary file (on disk past 4 MB) until it is entered after them (reading the documents once
+instead of twice saves the view's thread, the zip's limit, a sixth of its work:
+docs/PERFORMANCE.md). The format is what Info-ZIP and every unzip read: whole files and a file
+written beside others carry their sizes in their local header; a streamed entry (the manifest,
+of any size) is followed by a data descriptor; ZIP64 records appear only where a size or an
+offset needs them. Memory is bounded by the batches in flight, never by the archive; disk holds
+the central directory and a file written beside others, compressed.
 """
 
 import struct
@@ -20,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 # zlib-ng: the same deflate format, compressed faster and smaller than zlib's (measured in
 # docs/PERFORMANCE.md); its functions release the GIL as zlib's do.
@@ -37,6 +42,8 @@ IN_FLIGHT = 2
 THREADS = 2
 # Bytes of a streamed file handed to the threads at once, at least.
 _MIN_PIECE = 1024 * 1024
+# Compressed bytes of a file written beside others kept in memory, at most; the rest on disk.
+_SPOOL_IN_MEMORY = 4 * 1024 * 1024
 # What deflate may refer back to: a piece deflated on its own is primed with this much.
 _WINDOW = 32 * 1024
 # A final, empty deflate block: ends a stream made of sync-flushed pieces.
@@ -109,21 +116,86 @@ class ZipStream:
         """Each batch's files, deflated in the threads while the next batch is made."""
         pending: deque[tuple[list[tuple[str, bytes]], list[Future[list[bytes]]]]] = deque()
         for batch in batches:
-            # One task per thread, of about equal bytes.
-            parts: list[list[bytes]] = []
-            size, total = 0, sum(len(data) for _, data in batch)
-            start = 0
-            for index, (_, data) in enumerate(batch):
-                size += len(data)
-                if size * self._parts >= total * (len(parts) + 1) or index == len(batch) - 1:
-                    parts.append([data for _, data in batch[start : index + 1]])
-                    start = index + 1
-            futures = [self._pool.submit(self._deflate_all, part) for part in parts]
-            pending.append((batch, futures))
+            pending.append((batch, self._submit_files(batch)))
             while len(pending) >= IN_FLIGHT:
                 yield self._write_files(*pending.popleft())
         while pending:
             yield self._write_files(*pending.popleft())
+
+    def add_files_beside(
+        self, name: str, batches: Iterable[tuple[list[tuple[str, bytes]], bytes]]
+    ) -> Iterator[bytes]:
+        """Each batch is (files, chunk): its files written as `add_files` writes them, its chunk
+        the next part of one more file, `name`, entered after them all. One reading of a source
+        feeds both (the zip's documents.jsonl and its markdown and HTML files). The chunks are
+        deflated in the threads beside the files, piece by piece as `stream` does, and kept
+        compressed in a temporary file (on disk past a few megabytes) until the files are
+        written, so memory stays bounded by the batches in flight."""
+        entry = _Entry(name.encode(), 0, 0, 0, 0)
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        pending: deque[
+            tuple[list[tuple[str, bytes]], list[Future[list[bytes]]], list[Future[bytes]]]
+        ] = deque()
+        primer = memoryview(b"")
+        try:
+            for files, chunk in batches:
+                entry.crc = zlib.crc32(chunk, entry.crc)
+                entry.size += len(chunk)
+                pieces, primer = self._submit_pieces(chunk, primer)
+                pending.append((files, self._submit_files(files), pieces))
+                while len(pending) >= IN_FLIGHT:
+                    yield self._write_beside(spool, *pending.popleft())
+            while pending:
+                yield self._write_beside(spool, *pending.popleft())
+            spool.write(_FINAL_BLOCK)
+            entry.compressed = spool.tell()
+            entry.offset = self._offset
+            header = self._local_header(entry)
+            self._offset += len(header) + entry.compressed
+            self._record(entry)
+            yield header
+            spool.seek(0)
+            while data := spool.read(_MIN_PIECE):
+                yield data
+        finally:
+            spool.close()
+
+    def _write_beside(
+        self,
+        spool: IO[bytes],
+        files: list[tuple[str, bytes]],
+        futures: "list[Future[list[bytes]]]",
+        pieces: "list[Future[bytes]]",
+    ) -> bytes:
+        for piece in pieces:
+            spool.write(piece.result())
+        return self._write_files(files, futures)
+
+    def _submit_files(self, batch: list[tuple[str, bytes]]) -> "list[Future[list[bytes]]]":
+        """The batch's files to deflate: one task per thread, of about equal bytes."""
+        parts: list[list[bytes]] = []
+        size, total = 0, sum(len(data) for _, data in batch)
+        start = 0
+        for index, (_, data) in enumerate(batch):
+            size += len(data)
+            if size * self._parts >= total * (len(parts) + 1) or index == len(batch) - 1:
+                parts.append([data for _, data in batch[start : index + 1]])
+                start = index + 1
+        return [self._pool.submit(self._deflate_all, part) for part in parts]
+
+    def _submit_pieces(
+        self, chunk: bytes, primer: memoryview
+    ) -> "tuple[list[Future[bytes]], memoryview]":
+        """The chunk of a stream to deflate, one piece per thread (none shorter than a quarter
+        of _MIN_PIECE), each primed with what precedes it; and the primer of the next chunk."""
+        view = memoryview(chunk)
+        step = max(-(-len(view) // self._parts), _MIN_PIECE // 4)
+        futures = []
+        for start in range(0, len(view), step):
+            piece = view[start : start + step]
+            futures.append(self._pool.submit(_deflate_piece, piece, primer))
+            primer = piece[-_WINDOW:] if len(piece) >= _WINDOW else _tail(primer, piece)
+        return futures, primer
 
     @staticmethod
     def _deflate_all(datas: list[bytes]) -> list[bytes]:
@@ -158,13 +230,7 @@ class ZipStream:
         for chunk in _coalesced(chunks):
             entry.crc = zlib.crc32(chunk, entry.crc)
             entry.size += len(chunk)
-            view = memoryview(chunk)
-            step = -(-len(view) // self._parts)
-            futures = []
-            for start in range(0, len(view), step):
-                piece = view[start : start + step]
-                futures.append(self._pool.submit(_deflate_piece, piece, primer))
-                primer = piece[-_WINDOW:] if len(piece) >= _WINDOW else _tail(primer, piece)
+            futures, primer = self._submit_pieces(chunk, primer)
             pending.append(futures)
             while len(pending) >= IN_FLIGHT:
                 yield self._streamed(entry, b"".join(f.result() for f in pending.popleft()))

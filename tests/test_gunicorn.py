@@ -3,12 +3,16 @@ longer than gunicorn's worker timeout, to a client that reads slowly, arrives wh
 
 With gunicorn's default sync workers the master kills such a worker mid-download (it hears from
 a sync worker only between requests), and the client gets a cut-off zip.
+
+Each worker also imports every view as it starts, not during its first request.
 """
 
 import http.client
 import io
 import json
 import socket
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -77,3 +81,18 @@ def test_a_download_slower_than_the_worker_timeout_arrives_whole(
     assert len(archive.read("documents.jsonl").splitlines()) == job.documents_cached == 600
     assert json.loads(archive.read("manifest.json"))["complete"] is True
     assert "WORKER TIMEOUT" not in web.log.read_text()
+
+
+def test_a_worker_imports_every_view_before_its_first_request() -> None:
+    # In a fresh process, as a new worker is: this one has imported the views long ago.
+    script = (
+        "import sys, django; django.setup()\n"
+        "from firecrawl_dash import gunicorn\n"
+        "assert 'jobs.views.downloads' not in sys.modules\n"
+        "gunicorn.post_worker_init(None)\n"
+        "print(sorted(m for m in ('jobs.views.downloads', 'api.urls') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[0] == "['api.urls', 'jobs.views.downloads']"
