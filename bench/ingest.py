@@ -8,6 +8,8 @@ python -m bench.ingest overlap URL JOB_ID DB_URL   the best overlap two processe
                                           (bare driver, as the write floor) meanwhile
 python -m bench.ingest overlap-indexed URL JOB_ID DB_URL   the same, the writer also indexing
                                           for search as the app does (FTS5 / tsvector)
+python -m bench.ingest overlap-threads URL JOB_ID DB_URL   overlap-indexed with the reader in a
+                                          thread of the writer's process, as the sync's is
 python -m bench.ingest sdk URL JOB_ID     firecrawl-py's get_batch_scrape_status (auto-paging)
 python -m bench.ingest track URL JOB_ID   (set-up, not timed) a user, a key and the job row
 python -m bench.ingest sync JOB_PK        jobs.sync.sync_job until the job is fully cached
@@ -90,9 +92,13 @@ def write(url: str, job_id: str, database_url: str) -> dict[str, Any]:
     return {"seconds": seconds, "pages": len(pages), "documents": sum(map(len, pages))}
 
 
-def overlap(url: str, job_id: str, database_url: str, indexed: bool = False) -> dict[str, Any]:
+def overlap(
+    url: str, job_id: str, database_url: str, indexed: bool = False, threads: bool = False
+) -> dict[str, Any]:
     """Reading in one process and writing in another, pages handed over through a pipe: what a
     reader process (instead of the sync's reader thread) could reach at best, on this machine.
+    `threads`: the reader is a thread of the writer's process instead, as the sync's reader is,
+    so the two share one GIL; set against the process bound, it measures what the GIL costs.
 
     `indexed`: the writer also keeps a full-text index of the documents as the app does, so the
     bound includes what searchable-as-cached costs: SQLite, an FTS5 table of the same tokenizer
@@ -100,12 +106,21 @@ def overlap(url: str, job_id: str, database_url: str, indexed: bool = False) -> 
     a GIN-indexed tsvector set per page from the documents' distinct words, which the reader
     process cuts (the app's own `document_words`) while the writer stores the page before."""
     import multiprocessing
+    import queue
+    import threading
 
-    context = multiprocessing.get_context("spawn")
-    pages: Any = context.Queue(maxsize=2)
     words = indexed and not database_url.startswith("sqlite")
-    started = time.perf_counter()
-    reader = context.Process(target=_read_pages, args=(url, job_id, pages, words))
+    reader: Any
+    pages: Any
+    if threads:
+        pages = queue.Queue(maxsize=2)
+        started = time.perf_counter()
+        reader = threading.Thread(target=_read_pages, args=(url, job_id, pages, words))
+    else:
+        context = multiprocessing.get_context("spawn")
+        pages = context.Queue(maxsize=2)
+        started = time.perf_counter()
+        reader = context.Process(target=_read_pages, args=(url, job_id, pages, words))
     reader.start()
     if database_url.startswith("sqlite"):
         count = _write_sqlite_from(database_url.removeprefix("sqlite:///"), pages, indexed)
@@ -423,6 +438,8 @@ def main(argv: list[str]) -> None:
         emit(overlap(argv[1], argv[2], argv[3]))
     elif mode == "overlap-indexed":
         emit(overlap(argv[1], argv[2], argv[3], indexed=True))
+    elif mode == "overlap-threads":
+        emit(overlap(argv[1], argv[2], argv[3], indexed=True, threads=True))
     elif mode == "sdk":
         emit(sdk(argv[1], argv[2]))
     elif mode == "track":
