@@ -10,6 +10,8 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from jobs import start_options
+from jobs.forms.start import MAX_HEADERS, MAX_LANGUAGES, MAX_LIST_ITEMS
 from jobs.models import Job
 
 # Database ids: a larger number in a path or body is a 400, not an overflow deep in the database.
@@ -221,10 +223,51 @@ Format = Literal["markdown", "html", "rawHtml", "links", "screenshot"]
 
 
 class StartOptionsIn(BodyIn):
+    """What both kinds of start take: the Start page's fields, its advanced options included,
+    each checked as the page checks it. An option left out is Firecrawl's default."""
+
     key: int | None = Field(None, ge=1, le=MAX_ID, description="Your default key when left out.")
     formats: list[Format] = Field(["markdown"], min_length=1)
     only_main_content: bool = True
     label: str = ""
+    include_tags: list[str] = Field(
+        [], max_length=MAX_LIST_ITEMS, description="Keep only these elements (CSS selectors)."
+    )
+    exclude_tags: list[str] = Field(
+        [], max_length=MAX_LIST_ITEMS, description="Leave these elements out (CSS selectors)."
+    )
+    wait_for: int | None = Field(
+        None,
+        ge=0,
+        le=start_options.MAX_WAIT_FOR_MS,
+        description="Milliseconds for a page's scripts to run, at most half the timeout.",
+    )
+    timeout: int | None = Field(
+        None,
+        ge=start_options.MIN_TIMEOUT_MS,
+        le=start_options.MAX_TIMEOUT_MS,
+        description="Milliseconds per page.",
+    )
+    mobile: bool = Field(False, description="Read each page as a phone would.")
+    keep_ads: bool = Field(
+        False, description="Keep ads and cookie banners, which Firecrawl blocks by default."
+    )
+    proxy: Literal["basic", "enhanced", "auto"] | None = None
+    country: str | None = Field(
+        None, min_length=2, max_length=2, description="Read from there: ISO 3166-1, e.g. DE."
+    )
+    languages: list[str] = Field(
+        [], max_length=MAX_LANGUAGES, description="Preferred languages, most wanted first."
+    )
+    headers: dict[str, str] = Field(
+        {}, max_length=MAX_HEADERS, description="HTTP headers sent with every request."
+    )
+    max_concurrency: int | None = Field(
+        None,
+        ge=1,
+        le=start_options.MAX_CONCURRENCY,
+        description="Pages read at once; your team's limit when left out.",
+    )
     dry_run: bool = Field(
         False,
         description="Only check the start: the URL count and the credit estimate, nothing "
@@ -246,6 +289,23 @@ class CrawlIn(StartOptionsIn):
     max_depth: int | None = Field(None, ge=0, le=100)
     include_paths: list[str] = Field([], max_length=100)
     exclude_paths: list[str] = Field([], max_length=100)
+    regex_on_full_url: bool = Field(False, description="Match the paths against the full URL.")
+    crawl_entire_domain: bool = Field(
+        False, description="Follow links anywhere on the domain, not only below the start URL."
+    )
+    allow_subdomains: bool = Field(False, description="Follow links to subdomains.")
+    allow_external_links: bool = Field(False, description="Follow links to other sites.")
+    sitemap: Literal["include", "skip", "only"] = Field(
+        "include",
+        description="Use the sitemap and follow links; ignore it; or only its pages (v2).",
+    )
+    ignore_query_parameters: bool = False
+    delay: float | None = Field(
+        None,
+        ge=0,
+        le=start_options.MAX_DELAY_SECONDS,
+        description="Seconds between pages.",
+    )
 
 
 class RetryIn(BodyIn):

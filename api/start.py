@@ -67,14 +67,40 @@ def _fingerprint(form: StartForm) -> str:
 
 
 def _options(request: Any, payload: StartOptionsIn) -> dict[str, Any]:
+    """The Start form's data from the request's options: lists and headers as the form's lines,
+    an option left out as the form's empty field."""
     if payload.key is not None:
         get_key_for_user(request, payload.key)  # another user's key is a 404
+    lists = ("include_tags", "exclude_tags", "languages")
+    listed = {name: getattr(payload, name) for name in lists}
+    for name, items in listed.items():
+        _one_per_item(name, items)
+    _one_per_item("headers", [*payload.headers, *payload.headers.values()])
     return {
         "api_key": str(payload.key or ""),
         "formats": list(payload.formats),
         "only_main_content": payload.only_main_content,
         "label": payload.label,
+        **{name: "\n".join(items) for name, items in listed.items()},
+        "wait_for": _blank(payload.wait_for),
+        "timeout": _blank(payload.timeout),
+        "mobile": payload.mobile,
+        "keep_ads": payload.keep_ads,
+        "proxy": payload.proxy or "",
+        "country": payload.country or "",
+        "headers": "\n".join(f"{name}: {value}" for name, value in payload.headers.items()),
+        "max_concurrency": _blank(payload.max_concurrency),
     }
+
+
+def _one_per_item(name: str, items: list[str]) -> None:
+    # The form reads one item a line: a line break would make two of one.
+    if any("\n" in item or "\r" in item for item in items):
+        raise ApiError(400, f"{name}: one item per entry, without line breaks.")
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def _start(request: Any, form: StartForm, *, dry_run: bool, key: str | None, response: Any) -> Any:
@@ -194,9 +220,16 @@ def start_crawl(
         **_options(request, payload),
         "url": payload.url,
         "limit": payload.limit,
-        "max_depth": "" if payload.max_depth is None else payload.max_depth,
+        "max_depth": _blank(payload.max_depth),
         "include_paths": "\n".join(payload.include_paths),
         "exclude_paths": "\n".join(payload.exclude_paths),
+        "regex_on_full_url": payload.regex_on_full_url,
+        "crawl_entire_domain": payload.crawl_entire_domain,
+        "allow_subdomains": payload.allow_subdomains,
+        "allow_external_links": payload.allow_external_links,
+        "sitemap": payload.sitemap,
+        "ignore_query_parameters": payload.ignore_query_parameters,
+        "delay": _blank(payload.delay),
     }
     form = CrawlStartForm(data, owner=request.user)
     return _start(request, form, dry_run=payload.dry_run, key=key, response=response)

@@ -92,6 +92,98 @@ def test_a_crawl_starts_with_its_options(
     }
 
 
+def test_a_batch_starts_with_the_start_pages_advanced_options(
+    alice_api: Client, key: ApiKey, sim: FakeFirecrawl
+) -> None:
+    response = start_batch(
+        alice_api,
+        include_tags=["article", ".content"],
+        exclude_tags=["nav"],
+        wait_for=1000,
+        timeout=30_000,
+        mobile=True,
+        keep_ads=True,
+        proxy="enhanced",
+        country="de",
+        languages=["de-DE", "en"],
+        headers={"Cookie": "session=1", "X-Team": "prices"},
+        max_concurrency=5,
+    )
+
+    assert response.status_code == 201, response.content
+    expected = {
+        "formats": ["markdown"],
+        "onlyMainContent": True,
+        "includeTags": ["article", ".content"],
+        "excludeTags": ["nav"],
+        "waitFor": 1000,
+        "timeout": 30_000,
+        "mobile": True,
+        "blockAds": False,
+        "proxy": "enhanced",
+        "location": {"country": "DE", "languages": ["de-DE", "en"]},
+        "headers": {"Cookie": "session=1", "X-Team": "prices"},
+        "maxConcurrency": 5,
+        "ignoreInvalidURLs": True,
+    }
+    assert Job.objects.get().start_options == expected
+    (sent,) = posts(sim)
+    assert {name: sent.payload[name] for name in expected} == expected
+
+
+def test_a_crawl_starts_with_the_start_pages_crawl_options(
+    alice_api: Client, key: ApiKey, sim: FakeFirecrawl
+) -> None:
+    body = {
+        "url": "https://docs.example.com",
+        "crawl_entire_domain": True,
+        "allow_subdomains": True,
+        "allow_external_links": True,
+        "regex_on_full_url": True,
+        "sitemap": "skip",
+        "ignore_query_parameters": True,
+        "delay": 1.5,
+        "wait_for": 500,
+    }
+    response = post_json(alice_api, "/api/v1/start/crawl", body)
+
+    assert response.status_code == 201, response.content
+    assert Job.objects.get().start_options == {
+        "limit": 100,
+        "crawlEntireDomain": True,
+        "allowSubdomains": True,
+        "allowExternalLinks": True,
+        "regexOnFullURL": True,
+        "sitemap": "skip",
+        "ignoreQueryParameters": True,
+        "delay": 1.5,
+        "scrapeOptions": {"formats": ["markdown"], "onlyMainContent": True, "waitFor": 500},
+    }
+
+
+def test_an_option_the_start_page_refuses_is_a_400_and_starts_nothing(
+    alice_api: Client, key: ApiKey, sim: FakeFirecrawl
+) -> None:
+    for body, said in [
+        ({"wait_for": 20_000, "timeout": 30_000}, "half"),
+        ({"country": "ZZ"}, "two-letter ISO 3166-1 code"),
+        ({"headers": {"X-A": "1\nX-Injected: 2"}}, "headers: one item per entry"),
+        ({"headers": {"Bad Name": "1"}}, "not “Name: value”"),
+        ({"include_tags": ["main\nnav"]}, "include_tags: one item per entry"),
+        ({"languages": ["not a language"]}, "Languages"),
+        ({"proxy": "stealth"}, "proxy"),
+        ({"timeout": 10}, "timeout"),
+        ({"mobile": "yes"}, "mobile"),
+        ({"include_tags": ["a"] * 101}, "include_tags"),
+    ]:
+        response = start_batch(alice_api, **body)
+        assert response.status_code == 400, body
+        assert said in response.json()["message"], (body, response.json())
+    crawl = post_json(alice_api, "/api/v1/start/crawl", {"url": URLS[0], "delay": 61})
+    assert crawl.status_code == 400 and "delay" in crawl.json()["message"]
+    assert posts(sim) == [] and not Job.objects.exists()
+
+
 def test_a_start_the_form_refuses_is_a_400_with_its_message(
     alice_api: Client, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
