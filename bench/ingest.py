@@ -315,7 +315,8 @@ def sync(
     if unindexed:
         # The previous design, for comparison: pages stored unindexed, a task indexing after.
         search_index.mark_for_index = lambda documents: None
-        search_index.index_inserted = lambda job_pk, documents, markdowns: None
+        search_index.index_inserted = lambda *args: None
+        search_index.cuts_words = lambda: False  # nor does the page reader cut words
 
     connection.ensure_connection()
     base_rss = _rss_mb()

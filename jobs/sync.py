@@ -120,8 +120,11 @@ def _walk(
             return False
         asked_at = time.monotonic()
         try:
-            page = reader.take(job.next_skip) or client.job_status(
-                str(job.remote_id), skip=job.next_skip, kind=job.kind
+            ahead = reader.take(job.next_skip)
+            page = (
+                ahead.page
+                if ahead
+                else client.job_status(str(job.remote_id), skip=job.next_skip, kind=job.kind)
             )
         except firecrawl_api.NotFound:
             if job.try_other_kind(token):
@@ -139,7 +142,7 @@ def _walk(
             # More documents are done upstream than this page brings: the walk will surely
             # ask for the next page, so it is read while this one is stored.
             reader.start(following)
-        outcome = job.apply_page(page, token)
+        outcome = job.apply_page(page, token, words=ahead.words if ahead else None)
         result.documents_added += outcome.added
         result.screenshots_added += outcome.screenshots
         if outcome.capped:

@@ -8,7 +8,7 @@ Firecrawl and hands each answer to these methods. HTTP never happens in this mod
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -755,9 +755,16 @@ class Job(models.Model):
                 raise LeaseLost
             raise JobGone
 
-    def apply_page(self, page: "firecrawl_api.StatusPage", lease: uuid.UUID) -> PageOutcome:
+    def apply_page(
+        self,
+        page: "firecrawl_api.StatusPage",
+        lease: uuid.UUID,
+        words: Sequence[str] | None = None,
+    ) -> PageOutcome:
         """Store a status page: its new documents at their positions, and the job's counters,
-        in one transaction that also renews the lease (a sync that lost it stores nothing)."""
+        in one transaction that also renews the lease (a sync that lost it stores nothing).
+        `words`: the search words of the page's documents, in its order, when they were cut
+        ahead (jobs.prefetch); else they are cut here."""
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -775,7 +782,13 @@ class Job(models.Model):
                 # document is ever missing from search, even after a crash.
                 search_index.mark_for_index(documents)
                 insert_new(documents)
-                search_index.index_inserted(self.pk, documents, [doc.markdown for doc in fresh])
+                fresh_words = None
+                if words is not None:
+                    cut_for = {id(doc): cut for doc, cut in zip(page.documents, words, strict=True)}
+                    fresh_words = [cut_for[id(doc)] for doc in fresh]
+                search_index.index_inserted(
+                    self.pk, documents, [doc.markdown for doc in fresh], fresh_words
+                )
                 # Their screenshots with them, from the URLs parsed already: a crash can never
                 # leave a cached document whose screenshots nobody will fetch.
                 shots = [

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
+from firecrawl_api.text import MAX_TITLE, MAX_URL, cut
+from firecrawl_api.wire import ScrapedDocument
 from jobs.models.documents import Document
 
 # Characters of each document's markdown that search looks at (titles and URLs are whole): the
@@ -64,8 +66,25 @@ def document_words(texts: Iterable[str]) -> str:
 
 def indexed_words(document: Document, markdown: str | None) -> str:
     """What search finds a document by: its title, URLs and the start of its markdown."""
-    texts = [document.title, document.url, document.source_url, (markdown or "")[:INDEXED_CHARS]]
-    return document_words(texts)
+    return _words(document.title, document.url, document.source_url, markdown)
+
+
+def scraped_words(doc: ScrapedDocument) -> str:
+    """`indexed_words` of the document that `Document.from_scraped` makes of `doc` (its title
+    and URLs cut as that cuts them), read from `doc` itself: the page reader cuts them while
+    the sync stores the page before (jobs.prefetch)."""
+    title, url = cut(doc.title, MAX_TITLE), cut(doc.url, MAX_URL)
+    return _words(title, url, cut(doc.source_url, MAX_URL), doc.markdown)
+
+
+def _words(title: str, url: str, source_url: str, markdown: str | None) -> str:
+    return document_words([title, url, source_url, (markdown or "")[:INDEXED_CHARS]])
+
+
+def cuts_words() -> bool:
+    """Whether this database's index is fed the words cut here (PostgreSQL), rather than by
+    its insert trigger (SQLite)."""
+    return connection.vendor == "postgresql"
 
 
 def mark_for_index(documents: Sequence[Document]) -> None:
@@ -76,16 +95,22 @@ def mark_for_index(documents: Sequence[Document]) -> None:
 
 
 def index_inserted(
-    job_pk: int, documents: Sequence[Document], markdowns: Sequence[str | None]
+    job_pk: int,
+    documents: Sequence[Document],
+    markdowns: Sequence[str | None],
+    words: Sequence[str] | None = None,
 ) -> None:
     """After inserting `documents` (marked by mark_for_index, with their markdown in hand), in
-    the same transaction: on PostgreSQL their vectors, in one statement."""
-    if connection.vendor != "postgresql" or not documents:
+    the same transaction: on PostgreSQL their vectors, in one statement, from `words` when they
+    were cut already (`scraped_words`, in the page reader)."""
+    if not cuts_words() or not documents:
         return
     positions = [document.position for document in documents]
-    words = [indexed_words(d, markdown) for d, markdown in zip(documents, markdowns, strict=True)]
+    if words is None:
+        pairs = zip(documents, markdowns, strict=True)
+        words = [indexed_words(document, markdown) for document, markdown in pairs]
     with connection.cursor() as cursor:
-        cursor.execute(_SET_VECTORS_AT, [positions, words, job_pk])
+        cursor.execute(_SET_VECTORS_AT, [positions, list(words), job_pk])
 
 
 # The page's vectors in one statement, its rows found by their position (COPY returns no ids).

@@ -1,6 +1,7 @@
 """jobs.search: every cached document is indexed soon after, and user text is never query syntax."""
 
 import json
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -208,3 +209,31 @@ def test_document_words_are_the_distinct_folded_words() -> None:
     assert words.split() == sorted(
         {"ferme", "cafe", "creme", "x", "y", "nul", "here", "lone", "日本語", "text"}
     )
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        {
+            "markdown": "Plain words here",
+            "metadata": {"title": "A title", "url": "https://a.test/x"},
+        },
+        {"markdown": "m" * 150_000 + " tail", "metadata": {"title": "T " * 900 + "end"}},
+        {"metadata": {"title": "Café \ud83d crème", "sourceURL": "https://b.test/" + "p/" * 3000}},
+        {"markdown": None, "metadata": {}},
+        {"html": "<p>only html</p>", "metadata": {"title": "Ünïcödé Ωmega_under"}},
+    ],
+)
+def test_words_cut_from_a_scraped_document_are_those_of_the_stored_one(
+    sent: dict[str, Any], key: ApiKey
+) -> None:
+    """The page reader cuts a document's words before it is stored (search_index.scraped_words):
+    they must be the words the stored document is searched by."""
+    from firecrawl_api.wire import ScrapedDocument
+    from jobs.models import Document, search_index
+
+    job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e96")
+    doc = ScrapedDocument.from_raw(sent, json.dumps(sent))
+    stored = Document.from_scraped(job, 0, doc)
+    expected = search_index.indexed_words(stored, doc.markdown)
+    assert search_index.scraped_words(doc) == expected

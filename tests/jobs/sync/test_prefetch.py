@@ -4,9 +4,10 @@ for and arrived whole; any other outcome falls back to the sync's own request.""
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from fakecrawl import FakeFirecrawl, Fault
-from jobs.models import Job
+from jobs.models import Job, search_index
 from jobs.prefetch import PageReader
 from keys.budget import RequestBudget
 from keys.models import ApiKey
@@ -30,9 +31,23 @@ def test_the_page_read_ahead_is_handed_over_when_it_is_the_one_asked_for(
     sim.clear_requests()
     with PageReader(job, RequestBudget(job.api_key_id or 0)) as reader:
         reader.start(100)
-        page = reader.take(100)
-    assert page is not None and page.skip == 100 and len(page.documents) == 100
+        ahead = reader.take(100)
+    assert ahead is not None and ahead.page.skip == 100 and len(ahead.page.documents) == 100
     assert status_reads(sim, job) == ["100"]
+
+
+def test_the_reader_cuts_the_pages_search_words_where_the_database_needs_them(
+    job: Job, sim: FakeFirecrawl
+) -> None:
+    with PageReader(job, RequestBudget(job.api_key_id or 0)) as reader:
+        reader.start(0)
+        ahead = reader.take(0)
+    assert ahead is not None
+    if connection.vendor == "postgresql":
+        expected = [search_index.scraped_words(doc) for doc in ahead.page.documents]
+        assert ahead.words == expected and all(expected)
+    else:  # SQLite's insert trigger indexes: nothing to cut
+        assert ahead.words is None
 
 
 def test_a_page_read_for_another_skip_is_not_used(job: Job, sim: FakeFirecrawl) -> None:

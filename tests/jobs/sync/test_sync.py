@@ -440,3 +440,31 @@ def test_a_page_of_any_length_is_deduplicated_with_short_lookups(key: ApiKey) ->
     # 1,210 ids, BATCH (500) a lookup.
     lookups = [q["sql"] for q in queries if "scrape_id" in q["sql"]]
     assert len(lookups) == -(-1210 // BATCH) == 3
+
+
+def test_words_cut_ahead_index_the_documents_they_were_cut_from(key: ApiKey) -> None:
+    """The page reader's words (jobs.prefetch) go to the documents they belong to, the page's
+    repeats left out, and search finds each by its own words."""
+    import firecrawl_api
+    from jobs.models import search_index
+    from jobs.search import apply_search
+
+    def document(n: int, word: str) -> dict[str, Any]:
+        return {"markdown": f"page {word}", "metadata": {"title": f"P{n}", "scrapeId": f"s{n}"}}
+
+    job = make_job(key, "0198f4b2-6c1e-7c3a-9f1e-2b8d4a6c0e97")
+    token = Job.objects.acquire_lease(job.pk)
+    assert token is not None
+
+    def store(documents: list[dict[str, Any]], skip: int) -> None:
+        payload = {"success": True, "status": "scraping", "completed": 3, "total": 9}
+        page = firecrawl_api.StatusPage.from_payload({**payload, "data": documents}, skip=skip)
+        words = [search_index.scraped_words(doc) for doc in page.documents]
+        job.apply_page(page, token, words=words)
+
+    store([document(0, "apple")], skip=0)
+    # The first document again (a repeat, not stored), then two new ones.
+    store([document(0, "apple"), document(1, "banana"), document(2, "cherry")], skip=1)
+    for word, title in (("apple", "P0"), ("banana", "P1"), ("cherry", "P2")):
+        found = apply_search(job.documents.all(), word)
+        assert [d.title for d in found] == [title], word
