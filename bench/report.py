@@ -167,17 +167,25 @@ makes each document searchable in the transaction that stores it. The row "best 
 indexed" gives the bound's writer the same index: on SQLite the app's FTS5 configuration, fed
 by an insert trigger that reads the markdown from the JSON in C; on PostgreSQL the app's
 statement setting GIN-indexed tsvectors per page, from words cut by the app's own
-`document_words` in the reader process, off the writer's core. In the run above the indexed
-bound was 14.24 s against 3.42 s unindexed on SQLite and 7.88 s against 2.51 s on PostgreSQL,
-and the sync 16.46 s and 9.88 s: 4.8x and 3.9x the plain bound, of which indexing accounts for
-4.2x and 3.1x (the indexed bound against the plain one), and 1.16x and 1.25x the indexed bound
-(1.26x and 1.31x in an earlier run of sections 1 and 3). What remains is
-Django's share and the GIL: one process reads, parses, builds the rows and (PostgreSQL) cuts
-the words, where the bound splits that work between two processes on two cores; 1.1x would take
-the reader process described above (not built). Making the index itself cheaper would change
-search: FTS5's prefix indexes (`prefix='2 3'`) write an entry for each of two prefix lengths
-besides each word, and they keep a short last word, searched as a prefix, fast at 100,000
-documents.
+`document_words` in the reader process, off the writer's core. Indexing is most of the distance
+to the plain bound (11.76 s against 3.95 s on SQLite, 5.87 s against 2.23 s on PostgreSQL in the
+run above), and searchable-as-cached needs it. Against the indexed bound the sync was 1.03x on
+SQLite (met) and 1.13x on PostgreSQL. The rows "in one process" split what remains: the same
+bound with its reader a thread of the writer's process, as the sync's reader is, took 1.00x
+(SQLite) and 1.08x (PostgreSQL) the two-process bound, which is what the GIL costs (only
+PostgreSQL's words are cut in Python; SQLite's trigger indexes in C, outside the GIL); the sync
+took 1.02x and 1.05x that one-process bound, which is what Django and the app add (the page's
+other queries, the rows, the screenshots' rows). On PostgreSQL the sync used to cut each page's
+words in its own thread, between building the rows and storing them, where they overlapped with
+nothing: 1.43-1.55x the indexed bound in the three runs before this one (1.25x in an earlier
+report), and reading ahead gained nothing. The page reader now cuts them while the page before
+is stored (`jobs/prefetch.py`; an A/B of 3 rounds at 10,000 documents: medians 6.62 s against
+7.54 s), and reading ahead is worth 1.24x again (the "reading ahead off" row). The last 1.08x
+is the GIL: 1.1x of the two-process bound would take a reader process (a process per sync, its
+start-up, every page and its words copied through a pipe), not built. Making the index itself
+cheaper would change search: FTS5's prefix indexes (`prefix='2 3'`) write an entry for each of
+two prefix lengths besides each word, and they keep a short last word, searched as a prefix,
+fast at 100,000 documents.
 
 **Search indexing.** A document is searchable once indexed, and it is now indexed in the
 transaction that caches it (`jobs/models/search_index.py`): "all cached → last document
@@ -188,15 +196,14 @@ during the sync, and in the same process as the sync's reading: on SQLite the ro
 flagged and the insert trigger feeds FTS5 (in C, and no row is rewritten, which the task's
 UPDATE of the flag did); on PostgreSQL the page's distinct words are cut and folded in Python
 (`document_words`: one `bytes.translate` and `split` pass, then a set; 0.5 ms a document of
-25 KB on a quiet core, two thirds of the indexing in a profile of the sync) and one `UPDATE ...
-FROM unnest()` sets the page's vectors. So caching takes longer (the rows "indexing after the
-sync instead"), and "tracked → last document searchable" is about what it was on SQLite and up
-to 1.4x longer on PostgreSQL (0.84x-1.10x and 0.77x-1.40x across runs, the lower ones on a
-quiet machine):
-the tokenising holds the GIL that the sync's reader thread needs to parse the next page, so on
-PostgreSQL it no longer overlaps with anything. Going below that means tokenising in another
-process: a second worker indexing (the catch-up task, which indexers share by batches), or
-PostgreSQL's own parser on the raw text (1.9 ms a document, on the server's core, longer than
+25 KB on a quiet core, two thirds of the indexing in a profile of the sync), in the page
+reader's thread while the page before is stored, and one `UPDATE ... FROM unnest()` sets the
+page's vectors. So caching takes longer (the rows "indexing after the sync instead"), and
+"tracked → last document searchable" is about what it was on SQLite (1.08x in the run above,
+0.84x-1.10x across runs) and shorter on PostgreSQL (0.68x; up to 1.40x before the page reader
+cut the words, when they held the GIL on the storing's path). Going further means tokenising in
+another process: a second worker indexing (the catch-up task, which indexers share by batches),
+or PostgreSQL's own parser on the raw text (1.9 ms a document, on the server's core, longer than
 the caching itself): not done. Earlier choices stand: PostgreSQL parses only the short list of
 distinct words into the `SearchVectorField` (`to_tsvector` over `regexp_replace` of the whole
 markdown was 1.9 ms a document; `bulk_update` with a SearchVector per row 0.70 ms). Search
@@ -226,17 +233,22 @@ characters): 8 ms a page at 10,000 matches, so such a last word is highlighted a
 (4 MB, two in flight) and writes the archive itself (`jobs/zipwriter.py`), so peak RSS stays
 flat whatever the job's size and the first bytes leave after the first batch. Deflating, most
 of the old profile, runs in two threads while the caller reads and parses the next batch
-(zlib-ng releases the GIL as zlib does); the streamed documents.jsonl is cut into pieces
-deflated independently, each primed with the 32 KB before it (pigz's method), and streamed
-text reaches the threads at least a megabyte at a time. zlib-ng's level 2 is both faster and
-smaller than zlib's level 1 (what Info-ZIP's -1 does): on these documents 1,121 against
-443 MB/s for documents.jsonl, 523 against 386 MB/s for markdown and HTML, 10-30 % smaller;
-hence "compressed size" below 1x. documents.jsonl is written from the stored UTF-8 bytes
-without decoding them, and each document is parsed once, for its markdown/ and html/ files.
-Measured step by step on 313 MB (3,000 documents, this machine): 1.23-1.30 s with the standard
-library's zipfile and one thread; no gain from two zlib threads alone; 1.09-1.21 s with
-zlib-ng; 0.93-0.97 s reading bytes; 0.68 s once the manifest, written a record at a time, no
-longer sent each record to a thread on its own (0.33 s of waiting); Info-ZIP 1.39 s. A download
+(zlib-ng releases the GIL as zlib does); documents.jsonl is cut into pieces deflated
+independently, each primed with the 32 KB before it (pigz's method). zlib-ng's level 2 is both
+faster and smaller than zlib's level 1 (what Info-ZIP's -1 does): on these documents 1,121
+against 443 MB/s for documents.jsonl, 523 against 386 MB/s for markdown and HTML, 10-30 %
+smaller; hence "compressed size" below 1x. The documents are read once, as their stored UTF-8
+bytes: each batch's lines go to documents.jsonl as they are stored, and each document is parsed
+once, for its markdown/ and html/ files; documents.jsonl's compressed pieces wait in a temporary
+file (on disk past 4 MB) until those files are written, and follow them
+(`ZipStream.add_files_beside`). Measured step by step on 313 MB (3,000 documents, this
+machine): 1.23-1.30 s with the standard library's zipfile and one thread; no gain from two zlib
+threads alone; 1.09-1.21 s with zlib-ng; 0.93-0.97 s reading bytes; 0.68 s once the manifest,
+written a record at a time, no longer sent each record to a thread on its own (0.33 s of
+waiting); Info-ZIP 1.39 s. Later, on 310 MB (3,000 documents, in process): 1.09 s reading the
+documents twice (once for documents.jsonl, once for the files), 0.93 s reading them once; the
+view's thread then spends 0.15 s reading, 0.15 s parsing, 0.10 s cleaning the text, against
+0.58 s of deflating in the two threads; Info-ZIP 1.8 s. A download
 is never cut short silently: a document that cannot be written is listed in manifest.json
 (`notWritten`) and ERRORS.txt, a failed read stops that part and says so, and the archive
 always ends valid with `"incomplete": true`.
@@ -245,31 +257,29 @@ always ends valid with `"incomplete": true`.
 it fell to 0.69x Info-ZIP's speed through HTTP, which suggested falling back to one thread when
 the cores are busy. Measured side by side (the rows "2 threads vs the view's thread alone"), two
 threads stay at least as fast as the view's thread alone, as the machine is and with every core
-taken by a spinning process: 1.13x and 1.17x in the run above, 1.08x and 2.10x in a re-run of
-section 3. Taken cores slow both (the scheduler shares the cores by thread, so the threads win
-back a share of them: an inference), and Info-ZIP, one process, loses its share too. So the
-count does not follow the load: it stays two, and the row with the cores taken checks that it is
-never slower than one thread. A load-based choice (two threads with a core free, else none) was
-built, measured in the full run, and removed: it would have made busy machines' zips slower. The
-throughput against Info-ZIP moves with the machine's load between the two contenders, which run
-one after the other: 1.07x in the run above (Info-ZIP 157 MB/s), 0.69x in an earlier re-run.
+taken by a spinning process: 1.23x and 1.22x in the run above, 1.23x and 1.14x, and 1.26x and
+1.26x in two other runs this round (1.08x and 2.10x in an earlier one). Taken cores slow both
+(the scheduler shares the cores by thread, so the threads win back a share of them: an
+inference), and Info-ZIP, one process, loses its share too. So the count does not follow the
+load: it stays two, and the row with the cores taken checks that it is never slower than one
+thread. A load-based choice (two threads with a core free, else none) was built, measured in the
+full run, and removed: it would have made busy machines' zips slower. The throughput against
+Info-ZIP moves with the machine's load between the two contenders, which run one after the
+other: 1.50x in process in the run above (Info-ZIP 160 MB/s), 1.67x and 1.77x in two other runs
+this round, 0.69x through HTTP in an earlier report at load 9.
 
 **The zip as the user gets it.** Section 3 downloads the large zip over HTTP too, from gunicorn
-with the production settings and from `make run`'s server, read by another process: at least
-as fast as in process (210 and 207 MB/s against 168 MB/s in the run above, measured after it;
-177 and 183 against 173 MB/s in an earlier run), so the server adds nothing that matters.
-Through gunicorn it was 1.34x Info-ZIP (157 MB/s) in the run above and 1.12x in the earlier
-one, short of 1.5x. Measured on 3,000 documents at a quiet moment, the download used 1.3 of the
-two cores (2 threads: 1.37 s; the view's thread alone 1.5 s; Info-ZIP 1.87 s): the view's own
-thread sets the pace. A profile of the zip's own thread, which does everything but
-deflating, put a quarter of it in `clean_text`'s regular expression over every document's
-markdown and HTML; ASCII text is now checked with `bytes.translate` (3x faster). The rest of
-that thread reads the batches, parses each document's JSON and lays out the entries, Python
-work the deflate threads cannot take from it, while Info-ZIP reads and deflates in C on one
-core. 1.5x would take preparing the
-markdown and HTML files out of the thread that reads (another process, or files prepared when
-the documents are cached): not done. The production settings, not the zip, were what cut
-downloads short: gunicorn's default sync worker is killed by its master once a request outlasts
+with the production settings and from `make run`'s server, read by another process: through
+gunicorn 1.70x Info-ZIP (272 against 160 MB/s) in the run above, 1.88x and 1.89x in two other
+runs this round (target 1.5x: met), and `make run`'s server 1.65x. Two changes got it there
+from 1.34x. The view's own thread set the pace (the download used 1.3 of the two cores), so
+its work was cut: `clean_text` checks ASCII text with `bytes.translate` (3x faster than its
+regular expression; it cleans every document's markdown and HTML), and the documents are read
+once instead of twice (above). And gunicorn's workers import the URLconf as they start
+(`post_worker_init` in `firecrawl_dash/gunicorn.py`): Django does it on a worker's first
+request, 0.15 s that a fresh worker's first download paid, and each of the three workers is
+fresh in this measurement. The production settings, not the zip, were what cut downloads
+short: gunicorn's default sync worker is killed by its master once a request outlasts
 `--timeout` (the README said 300 s: a 1 GB zip to a 20 Mbit/s link is cut off), and it serves
 one request at a time. `firecrawl_dash/gunicorn.py` runs threaded workers
 (`tests/test_gunicorn.py`), and every benchmark's gunicorn uses it.
@@ -280,39 +290,45 @@ job in about six reads (five pages and the errors listing) of 300 ms, and more w
 more jobs at once. The workers themselves spend 0.3-0.5 ms of CPU a document (start-up included:
 7-9 s for 20,000 documents whatever their number). PostgreSQL holds every lease, budget and
 queue claim (conditional UPDATEs, `SKIP LOCKED`), so workers never wait on each other beyond a
-row lock held for one statement. Four workers reached 5.22x one worker's throughput in the run
-above at load 0.9 (3.75x at load 5-6 in an earlier one): the single worker also spends its time
-on the settling reads of the jobs it cached early (a job that ended upstream is read again until
-it settles; the "status pages" beyond 200 in its row), which the shorter runs mostly leave for
-after the last document. What limits it on this machine is the two cores: four workers, two web
-processes, PostgreSQL and the simulator share them with the other work of the machine, and the
-job-page polls show it when the machine is busy (p95 0.6 s with four workers against 0.1-0.2 s
-with one or two at load 5-6; 41-62 ms at load 0.9). Past the cores, the budget: each key may
-send FIRECRAWL_RATE_LIMIT_PER_MINUTE requests a minute (300 here, 200 by default), so the jobs
-of one key are cached at most at that many pages a minute, whatever the number of workers (the
-busiest key-minute here was 80).
+row lock held for one statement. Four workers reached 5.10x one worker's throughput in the run
+above at load 0.6-0.9 (5.22x in the run before it, 3.75x at load 5-6 in an earlier one): the
+single worker also spends its time on the settling reads of the jobs it cached early (a job that
+ended upstream is read again until it settles; the "status pages" beyond 200 in its row), which
+the shorter runs mostly leave for after the last document. What limits it on this machine is the
+two cores: four workers, two web processes, PostgreSQL and the simulator share them with the
+other work of the machine, and the job-page polls show it when the machine is busy (p95 0.6 s
+with four workers against 0.1-0.2 s with one or two at load 5-6; 32-83 ms at load 0.6-0.9). Past
+the cores, the budget: each key may send FIRECRAWL_RATE_LIMIT_PER_MINUTE requests a minute (300
+here, 200 by default), so the jobs of one key are cached at most at that many pages a minute,
+whatever the number of workers (the busiest key-minute here was 80).
 
 **One job of 100,000 documents** (`make bench ARGS=--large`, docs/PERFORMANCE-LARGE.md).
 Memory stays flat from 10,000 to 100,000 documents for the sync and the zip on both databases;
 the zip's central directory, which grows with the entries (200,000 here), is spooled to a
 temporary file past a megabyte (it was the one thing that grew: about 200 MB of peak RSS
-before). Time is linear on PostgreSQL (8-10x for 10x the documents). On SQLite caching grew
-faster than the job (25x for 10x, then 18x once documents were indexed as they are cached),
-which an earlier report put down to the disk, inferred from the sizes. The large run now fills
-SQLite twice, on disk and on tmpfs, and the disk was not it: 17.9x on disk and 18.9x on tmpfs,
-the disk adding 15-20 % at both sizes. Timing each statement of a 40,000-document sync by its
-shape found the code's share: the lookup of a page's known scrape ids took 9.6 ms a page in the
-first half and 28 ms in the second, because Document's default ordering (by the job, so by the
-job's own ordering) joined the jobs table and SQLite then walked all of the job's documents in
-(job, position) order instead of using the (job, scrape_id) index. The lookup is now unordered
+before). Time is about linear on PostgreSQL (11.0x for 10x the documents in the run above,
+8-10x before). On SQLite caching grew faster than the job (25x for 10x, then 18x once documents
+were indexed as they are cached), which an earlier report put down to the disk, inferred from
+the sizes. The large run fills SQLite twice, on disk and on tmpfs, and the disk was not it:
+17.9x on disk and 18.9x on tmpfs. Timing each statement of a 40,000-document sync by its shape
+found the code's share: the lookup of a page's known scrape ids took 9.6 ms a page in the first
+half and 28 ms in the second, because Document's default ordering (by the job, so by the job's
+own ordering) joined the jobs table and SQLite then walked all of the job's documents in (job,
+position) order instead of using the (job, scrape_id) index. The lookup is now unordered
 (0.8-1.0 ms a page at any depth; `tests/jobs/sync/test_sync.py` checks its SQL and SQLite's
-plan) and the ordering names the column. 100,000 documents then took 171 s instead of 237 s on
-disk and 128 s instead of 207 s on tmpfs, 13.5x and 13.0x the 10,000-document sync; the disk
-adds 28-33 %. The rest of the growth was not isolated: the statements of the 40,000-document
-sync no longer grow from its first half to its second, and a 64 MB page cache instead of
-SQLite's 2 MB changed nothing there, so it comes with the larger documents (FTS5's segment
-merges grow with the index: an inference). PostgreSQL writes about a fifth of SQLite's bytes
-(lz4-compressed) and stays the recommended database for large jobs.
+plan) and the ordering names the column: 100,000 documents took 171 s instead of 237 s on disk
+and 128 s instead of 207 s on tmpfs. In the run above they took 196 s on disk and 145 s on
+tmpfs, 13.9x and 13.5x the 10,000-document sync: the disk adds 32-36 % at both sizes, so it
+is not what grows. Nor is the search index: the same sync on tmpfs with documents stored
+unindexed grew 12.8x (13.4x in the run before), and indexing them all afterwards 12.6x. A
+bare-driver experiment places the rest: the same rows (this schema and its indexes, no full-text
+index, 100 a transaction, WAL) stored by `sqlite3` alone took 10.8x as long for 10x the rows on
+tmpfs (11.5x without the secondary indexes), so SQLite's own B-trees account for about 1.1x of
+the growth, and the sync adds about 1.15x more, which stays unexplained: its statements do not
+grow from the first half of a 40,000-document sync to the second, and a 64 MB page cache
+instead of SQLite's 2 MB changed nothing. The zip of the large job on disk read at 0.67x the
+small one's speed (1.09x on tmpfs): reading 6 GB back from the disk. PostgreSQL writes about a
+fifth of SQLite's bytes (lz4-compressed) and stays the recommended database for large jobs.
 
 **Exports.** CSV (with the opt-in markdown column) and xlsx are read in the same byte-bounded
 batches. The xlsx is a zip of XML parts: it used to be written by xlsxwriter in constant-memory
@@ -361,12 +377,12 @@ snippets.
 text is written into the page as its JSONL line, neither parsed nor dumped again, and a page is
 streamed a document at a time, so the server never holds it whole. Its peak RSS is 1.2x the
 download's (the client holds a whole page of parsed JSON, where the download's reader holds a
-line). Its time was 1.75x (PostgreSQL) and 2.8x (SQLite) the download's in the last run (load
-about 3): one request per 100 documents against one request in all, and the per-page cost (the
-token checked and counted, the job, the keyset query: the summaries-only row) was a third to a
-half of the walk. Reading `raw` as bytes (`convert_to`, as the zip's
-documents.jsonl pass does) was tried and dropped: on PostgreSQL the bytea answer took twice as
-long as the same text.
+line). Its time was 1.63x (PostgreSQL) and 3.2x (SQLite) the download's in the run above (1.75x
+and 2.8x in an earlier one, at load 3): one request per 100 documents against one request in
+all, and the per-page cost (the token checked and counted, the job, the keyset query: the
+summaries-only row) was a third to a half of the walk. Reading `raw` as bytes (`convert_to`, as
+the zip's reading does) was tried and dropped: on PostgreSQL the bytea answer took twice as long
+as the same text.
 
 **Dashboard.** The jobs list is the same few queries at any size.
 The small user has 150 jobs, a third
@@ -396,6 +412,6 @@ there by construction, and met where webhooks save reads, on jobs that go quiet 
 (the slow batch: one read per event, the poll relaxed to a 60 s safety net, 10 reads against 27,
 with the lower lag too), and on old jobs, which polling reads only every 15-60 s. Raising
 `WAKE_SPACING` trades lag for reads on the fast job (2 s would halve them and put the p95 just
-over 2 s, an inference from the spacing). The run above had a load average of 0.6 on two
+over 2 s, an inference from the spacing). The run above had a load average of 0.5 on two
 cores (an earlier one, at 12, measured 46 against 15 and a p95 of 1.57 s).
 """

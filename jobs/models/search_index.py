@@ -9,7 +9,8 @@ SQLite indexes with FTS5: a document inserted with its flag set is indexed by th
 (migration 0009), which reads the markdown from the row's JSON in C. PostgreSQL keeps a tsvector
 per document (`Document.search`), made from the document's distinct words: splitting the
 markdown into words in Python and handing PostgreSQL only the distinct ones costs a fraction of
-its own parser over the whole text (measured in docs/PERFORMANCE.md).
+its own parser over the whole text (measured in docs/PERFORMANCE.md). The sync's page reader
+cuts a page's words while the page before is stored (jobs.prefetch), off the storing's path.
 """
 
 import re
