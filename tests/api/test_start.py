@@ -164,7 +164,7 @@ def test_a_crawl_starts_with_the_start_pages_crawl_options(
 def test_an_option_the_start_page_refuses_is_a_400_and_starts_nothing(
     alice_api: Client, key: ApiKey, sim: FakeFirecrawl
 ) -> None:
-    for body, said in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"wait_for": 20_000, "timeout": 30_000}, "half"),
         ({"country": "ZZ"}, "two-letter ISO 3166-1 code"),
         ({"headers": {"X-A": "1\nX-Injected: 2"}}, "headers: one item per entry"),
@@ -175,7 +175,8 @@ def test_an_option_the_start_page_refuses_is_a_400_and_starts_nothing(
         ({"timeout": 10}, "timeout"),
         ({"mobile": "yes"}, "mobile"),
         ({"include_tags": ["a"] * 101}, "include_tags"),
-    ]:
+    ]
+    for body, said in cases:
         response = start_batch(alice_api, **body)
         assert response.status_code == 400, body
         assert said in response.json()["message"], (body, response.json())
