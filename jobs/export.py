@@ -358,17 +358,17 @@ def _zip_entries(
                 files: list[tuple[str, bytes]] = []
                 lines = []
                 for position, raw, title, url in batch:
-                    # The stored UTF-8 as it is: decoding and encoding it again would cost more
-                    # than the rest of the line's work. A line break means a pretty-printed
-                    # upstream.
-                    if b"\n" in raw or b"\r" in raw:
-                        lines.append(jsonl_bytes(bytes(raw).decode()))
-                    else:
-                        lines += (raw, b"\n")
-                    mark(position, 1)
-                    try:
-                        files += _content_files(position, bytes(raw).decode(), title, url, mark)
-                    except Exception as exc:  # one document must not end the zip
+                    try:  # one document must not end the zip
+                        text = bytes(raw).decode()
+                        # The line is the stored UTF-8 as it is, not the text encoded again;
+                        # a line break means a pretty-printed upstream.
+                        if b"\n" in raw or b"\r" in raw:
+                            lines.append(jsonl_bytes(text))
+                        else:
+                            lines += (raw, b"\n")
+                        mark(position, 1)
+                        files += _content_files(position, text, title, url, mark)
+                    except Exception as exc:
                         problems.document(position, exc)
                         mark(position, 8)
                 yield files, b"".join(lines)

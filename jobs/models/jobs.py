@@ -783,9 +783,9 @@ class Job(models.Model):
                 search_index.mark_for_index(documents)
                 insert_new(documents)
                 fresh_words = None
-                if words is not None:
-                    cut_for = {id(doc): cut for doc, cut in zip(page.documents, words, strict=True)}
-                    fresh_words = [cut_for[id(doc)] for doc in fresh]
+                if words is not None:  # cut for the whole page: the kept documents' own
+                    by_document = dict(zip(map(id, page.documents), words, strict=True))
+                    fresh_words = [by_document[id(doc)] for doc in fresh]
                 search_index.index_inserted(
                     self.pk, documents, [doc.markdown for doc in fresh], fresh_words
                 )
