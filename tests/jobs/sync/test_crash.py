@@ -248,7 +248,13 @@ def test_killing_the_web_server_during_polls_leaves_nothing_half_done(
     for thread in pollers:
         thread.start()
     try:
-        wait_until(lambda: answered[200] > 5, "polls answered")
+        # Killed once the sync the polls asked for is queued: a kill between a poll's claim of
+        # the job's sync slot and its task's insert leaves the slot claimed with no task, which
+        # the next poll takes over only a lease's length later (tasks._free), not at once.
+        wait_until(
+            lambda: answered[200] > 5 and DBTaskResult.objects.exists(),
+            "polls answered and their sync queued",
+        )
         web.kill()
         wait_until(lambda: answered[0] > 0, "polls refused by the dead server")
     finally:
